@@ -25,6 +25,8 @@
 //! `activation_id`, `KEY_TRANSPORT`) so a reader of the spec finds them.
 
 pub mod activation_code;
+pub mod config;
+pub mod counter;
 pub mod ecies;
 pub mod encoding;
 pub mod hazmat;
@@ -40,6 +42,7 @@ pub mod totp;
 pub mod vault;
 mod version;
 
+pub use counter::CtrData;
 pub use keys::{ActivationKeys, KeyError, KeyPair, PrivateKey, PublicKey, SymmetricKey};
 pub use random::{RandomSource, SeededRandom, SystemRandom};
 pub use version::{ProtocolVersion, UnsupportedVersion};
