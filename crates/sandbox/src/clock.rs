@@ -1,0 +1,109 @@
+//! Time comes in through [`Clock`], so tests can move it (activation expiry, operation
+//! expiry, token timestamp windows) without sleeping. Business logic never calls
+//! `SystemTime::now()` itself.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The sandbox's source of "now", in Unix milliseconds (the protocol's unit).
+pub trait Clock: Send + Sync {
+    /// The current time in Unix milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+/// The operating system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        // Before 1970 or past year 292 million: neither happens on a tester's machine.
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that stands still until a test moves it. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    /// A clock frozen at `now_ms`.
+    pub fn at(now_ms: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(now_ms)))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now_ms: i64) {
+        self.0.store(now_ms, Ordering::SeqCst);
+    }
+
+    /// Moves the time forward (or back, with a negative `delta_ms`).
+    pub fn advance(&self, delta_ms: i64) {
+        self.0.fetch_add(delta_ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Formats Unix milliseconds as ISO-8601 UTC with milliseconds, the way PowerAuth
+/// Server's JSON shows dates: `2024-06-29T14:43:13.000+00:00`.
+pub fn iso8601(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}+00:00",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_known_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000+00:00");
+        assert_eq!(iso8601(1_530_542_593_123), "2018-07-02T14:43:13.123+00:00");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000+00:00");
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59.999+00:00");
+    }
+
+    #[test]
+    fn test_clock_moves_only_when_told() {
+        let clock = TestClock::at(1_000);
+        let shared = clock.clone();
+        assert_eq!(clock.now_ms(), 1_000);
+        shared.advance(500);
+        assert_eq!(clock.now_ms(), 1_500);
+        clock.set(7);
+        assert_eq!(shared.now_ms(), 7);
+    }
+}

@@ -1,0 +1,115 @@
+//! HTTP Basic authentication against the `users` table, and password hashing.
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::{Role, User};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use powerauth::RandomSource;
+use powerauth::encoding::b64_decode;
+
+/// A user who presented valid credentials.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub User);
+
+/// A user who presented valid credentials and has the admin role.
+#[derive(Debug, Clone)]
+pub struct Admin(pub User);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let (username, password) = basic_credentials(parts)?;
+        let user = state
+            .store
+            .user(&username)
+            .await?
+            .ok_or(Error::Unauthenticated("wrong username or password"))?;
+        let hash = user.password_hash.clone();
+        // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| Error::Internal(format!("password check task: {e}")))?;
+        if !valid {
+            return Err(Error::Unauthenticated("wrong username or password"));
+        }
+        Ok(Authenticated(user))
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let Authenticated(user) = Authenticated::from_request_parts(parts, state).await?;
+        if user.role != Role::Admin {
+            return Err(Error::Forbidden);
+        }
+        Ok(Admin(user))
+    }
+}
+
+fn basic_credentials(parts: &Parts) -> Result<(String, String), Error> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(Error::Unauthenticated(
+            "missing Authorization: Basic header",
+        ))?;
+    let malformed = Error::Unauthenticated("malformed Authorization: Basic header");
+    let encoded = header
+        .to_str()
+        .ok()
+        .and_then(|value| {
+            let (scheme, rest) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
+        })
+        .ok_or(Error::Unauthenticated(
+            "missing Authorization: Basic header",
+        ))?;
+    let decoded = b64_decode(encoded).map_err(|_| malformed)?;
+    let text = String::from_utf8(decoded)
+        .map_err(|_| Error::Unauthenticated("malformed Authorization: Basic header"))?;
+    let (username, password) = text.split_once(':').ok_or(Error::Unauthenticated(
+        "malformed Authorization: Basic header",
+    ))?;
+    Ok((username.to_owned(), password.to_owned()))
+}
+
+/// An Argon2id PHC string of `password` with a random salt.
+pub fn hash_password(password: &str, rng: &dyn RandomSource) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    rng.fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::Internal(format!("password hashing: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash`. A hash that does not parse matches
+/// nothing.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A random password: 24 characters of a 64-letter URL-safe alphabet (144 bits).
+pub fn make_password(rng: &dyn RandomSource) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bytes = [0u8; 24];
+    rng.fill(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 63)]))
+        .collect()
+}

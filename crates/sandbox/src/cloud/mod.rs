@@ -1,0 +1,15 @@
+//! The PowerAuth Cloud API, `/powerauth-cloud/*`, behind HTTP Basic authentication. The
+//! admin user manages users and applications (`/admin/*`); integration users drive
+//! registrations and operations (`/v2/*`). Bodies are plain JSON (no envelope); errors
+//! use the common `{"status":"ERROR","responseObject":{code,message}}` shape.
+
+mod admin;
+pub mod auth;
+
+use crate::state::AppState;
+use axum::Router;
+
+/// Every Cloud API route, relative to `/powerauth-cloud`.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(admin::router())
+}

@@ -1,0 +1,70 @@
+//! What a sandbox instance is told at start: where to listen, which database, and the
+//! protocol policies a tester may want to change.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of one sandbox instance.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// `sqlite::memory:`, `sqlite://<path>?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    /// How long a new activation may wait for its key exchange and commit.
+    pub activation_validity: Duration,
+    /// Failed signature attempts after which an activation is blocked.
+    pub max_failed_attempts: u32,
+    /// How many counter steps ahead of the server a device's signature may be.
+    pub look_ahead: u32,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Password of the built-in `admin` Cloud API user; random when `None`.
+    pub admin_password: Option<String>,
+    /// Password of the built-in `integration` Cloud API user; random when `None`.
+    pub integration_password: Option<String>,
+}
+
+impl Config {
+    /// Defaults with an in-memory SQLite database on `127.0.0.1:0`: what tests and the
+    /// desktop app's embedded sandbox use.
+    pub fn in_memory() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            database_url: "sqlite::memory:".to_owned(),
+            activation_validity: Duration::from_secs(120),
+            max_failed_attempts: 5,
+            look_ahead: 20,
+            body_limit: 256 * 1024,
+            admin_password: None,
+            integration_password: None,
+        }
+    }
+
+    /// The default SQLite file: `<user data dir>/tokensim/sandbox.db`, or `None` when the
+    /// platform has no user data directory.
+    pub fn default_database_path() -> Option<PathBuf> {
+        dirs::data_dir().map(|dir| dir.join("tokensim").join("sandbox.db"))
+    }
+
+    /// The `sqlx` URL of a SQLite file, created if missing.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database URL may carry a PostgreSQL password: show its scheme only.
+        let scheme = self.database_url.split(':').next().unwrap_or_default();
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database", &scheme)
+            .field("activation_validity", &self.activation_validity)
+            .field("max_failed_attempts", &self.max_failed_attempts)
+            .field("look_ahead", &self.look_ahead)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}

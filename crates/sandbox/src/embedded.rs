@@ -1,0 +1,144 @@
+//! [`Sandbox`]: a running server on a local port, for the desktop app, the CLI and tests.
+
+use crate::bootstrap::{self, BuiltInUsers, Credentials};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::StoreError;
+use powerauth::RandomSource;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The database could not be opened or migrated (bad URL, unreachable PostgreSQL,
+    /// a file in a directory that does not exist, a schema from a newer sandbox).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The first-start setup (default application, built-in users) failed.
+    #[error("preparing the sandbox failed: {0}")]
+    Prepare(#[from] Error),
+    /// The address could not be bound (port in use, no permission).
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The configured address.
+        address: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// A sandbox serving on a local port. Stops when dropped or on [`Sandbox::shutdown`].
+#[derive(Debug)]
+pub struct Sandbox {
+    address: SocketAddr,
+    url: String,
+    users: BuiltInUsers,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Sandbox {
+    /// Opens the database, prepares defaults, binds and starts serving in the background
+    /// of the current Tokio runtime.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let state = AppState::open(config).await?;
+        Self::serve(state).await
+    }
+
+    /// Like [`Sandbox::start`] with an explicit clock and random source.
+    pub async fn start_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn RandomSource>,
+    ) -> Result<Self, StartError> {
+        let state = AppState::open_with(config, clock, rng).await?;
+        Self::serve(state).await
+    }
+
+    async fn serve(state: AppState) -> Result<Self, StartError> {
+        let users = bootstrap::prepare(&state).await?;
+        let requested = state.config.bind;
+        let listener = tokio::net::TcpListener::bind(requested)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: requested,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: requested,
+            source,
+        })?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = crate::app(state.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    // A dropped sender stops the server too.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::info!(%address, "sandbox listening");
+        Ok(Self {
+            address,
+            url: format!("http://{address}"),
+            users,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:49152` (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The built-in `admin` login.
+    pub fn admin(&self) -> &Credentials {
+        &self.users.admin
+    }
+
+    /// The built-in `integration` login.
+    pub fn integration(&self) -> &Credentials {
+        &self.users.integration
+    }
+
+    /// The running instance's state: its store, clock and configuration.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, closes the database.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take()
+            && let Ok(Err(error)) = task.await
+        {
+            tracing::warn!(%error, "sandbox server ended with an error");
+        }
+        self.state.store.close().await;
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

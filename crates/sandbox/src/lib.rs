@@ -1,0 +1,52 @@
+#![doc = include_str!("../README.md")]
+
+pub mod apps;
+pub mod bootstrap;
+pub mod clock;
+pub mod cloud;
+pub mod config;
+pub mod embedded;
+pub mod error;
+pub mod extract;
+pub mod rest;
+pub mod restful;
+pub mod state;
+pub mod store;
+
+pub use bootstrap::{BuiltInUsers, Credentials};
+pub use clock::{Clock, SystemClock, TestClock};
+pub use config::Config;
+pub use embedded::{Sandbox, StartError};
+pub use error::Error;
+pub use state::AppState;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// The whole sandbox as one router: `/pa/v3`, `/rest/v3` and `/powerauth-cloud`.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .merge(restful::router())
+        .merge(rest::router())
+        .nest("/powerauth-cloud", cloud::router())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A panic is a bug: answer like any internal fault, and log it.
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned());
+    Error::Internal(format!("handler panicked: {cause}")).into_response()
+}

@@ -1,0 +1,130 @@
+//! `tokensim-sandbox`: runs the sandbox alone and prints its URL and credentials.
+
+use clap::Parser;
+use sandbox::{Config, Sandbox};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// A local PowerAuth-compatible server for testing mobile tokens.
+#[derive(Debug, Parser)]
+#[command(name = "tokensim-sandbox", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8780")]
+    bind: SocketAddr,
+    /// Database URL (`sqlite://…`, `postgres://…`); overrides --db-file and DATABASE_URL.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// SQLite file to use (default: <user data dir>/tokensim/sandbox.db).
+    #[arg(long, conflicts_with = "database_url")]
+    db_file: Option<PathBuf>,
+    /// Keep everything in memory; nothing survives a restart.
+    #[arg(long, conflicts_with_all = ["database_url", "db_file"])]
+    in_memory: bool,
+    /// Seconds a new activation stays usable before it must be committed.
+    #[arg(long, default_value_t = 120)]
+    activation_validity_secs: u64,
+    /// Failed signature attempts before an activation is blocked.
+    #[arg(long, default_value_t = 5)]
+    max_failed_attempts: u32,
+    /// Counter look-ahead window for signature verification.
+    #[arg(long, default_value_t = 20)]
+    look_ahead: u32,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = 256 * 1024)]
+    body_limit: usize,
+    /// Password for the built-in `admin` user (random when absent).
+    #[arg(long, env = "TOKENSIM_SANDBOX_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// Password for the built-in `integration` user (random when absent).
+    #[arg(
+        long,
+        env = "TOKENSIM_SANDBOX_INTEGRATION_PASSWORD",
+        hide_env_values = true
+    )]
+    integration_password: Option<String>,
+}
+
+/// A startup failure, printed as one line.
+struct Fail(String);
+
+impl Args {
+    fn into_config(self) -> Result<Config, Fail> {
+        let database_url = if self.in_memory {
+            "sqlite::memory:".to_owned()
+        } else if let Some(url) = self
+            .database_url
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+        {
+            url
+        } else {
+            let path = match self.db_file {
+                Some(path) => path,
+                None => Config::default_database_path()
+                    .ok_or_else(|| Fail("no user data directory; pass --db-file".to_owned()))?,
+            };
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Fail(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            Config::sqlite_url(&path)
+        };
+        Ok(Config {
+            bind: self.bind,
+            database_url,
+            activation_validity: Duration::from_secs(self.activation_validity_secs),
+            max_failed_attempts: self.max_failed_attempts,
+            look_ahead: self.look_ahead,
+            body_limit: self.body_limit,
+            admin_password: self.admin_password,
+            integration_password: self.integration_password,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail(message)) => {
+            eprintln!("tokensim-sandbox: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Fail> {
+    let config = args.into_config()?;
+    let sandbox = Sandbox::start(config)
+        .await
+        .map_err(|e| Fail(e.to_string()))?;
+    println!("PowerAuth sandbox listening on {}", sandbox.url());
+    println!("  RESTful API:  {}/pa/v3", sandbox.url());
+    println!("  Server API:   {}/rest/v3", sandbox.url());
+    println!("  Cloud API:    {}/powerauth-cloud", sandbox.url());
+    println!(
+        "  admin:        {} / {}",
+        sandbox.admin().username,
+        sandbox.admin().password
+    );
+    println!(
+        "  integration:  {} / {}",
+        sandbox.integration().username,
+        sandbox.integration().password
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))?;
+    sandbox.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! What every handler gets: the store, the clock, randomness and the configuration.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+use powerauth::{RandomSource, SystemRandom};
+use std::sync::Arc;
+
+/// Shared state of one sandbox instance. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// "Now", for expiry and timestamps.
+    pub clock: Arc<dyn Clock>,
+    /// Keys, ids, codes, nonces and passwords come from here.
+    pub rng: Arc<dyn RandomSource>,
+    /// The instance's settings.
+    pub config: Arc<Config>,
+    /// ECDSA signing takes `ring`'s random source; see the crate docs.
+    signing_rng: Arc<SystemRandom>,
+}
+
+impl AppState {
+    /// Opens the configured database (running migrations) with the system clock and the
+    /// operating system's random generator.
+    pub async fn open(config: Config) -> Result<Self, StoreError> {
+        Self::open_with(config, Arc::new(SystemClock), Arc::new(SystemRandom::new())).await
+    }
+
+    /// Like [`AppState::open`] with an explicit clock and random source (tests).
+    pub async fn open_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn RandomSource>,
+    ) -> Result<Self, StoreError> {
+        let store = Store::open(&config.database_url).await?;
+        Ok(Self {
+            store,
+            clock,
+            rng,
+            config: Arc::new(config),
+            signing_rng: Arc::new(SystemRandom::new()),
+        })
+    }
+
+    /// The current time, Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// `N` random bytes.
+    pub fn random<const N: usize>(&self) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.rng.fill(&mut out);
+        out
+    }
+
+    /// A random RFC 4122 version 4 UUID, as PowerAuth uses for ids.
+    pub fn make_uuid(&self) -> String {
+        uuid::Builder::from_random_bytes(self.random())
+            .into_uuid()
+            .to_string()
+    }
+
+    /// The random source ECDSA signing needs.
+    pub fn signing_rng(&self) -> &dyn ring::rand::SecureRandom {
+        self.signing_rng.ring()
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

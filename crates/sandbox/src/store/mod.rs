@@ -1,0 +1,155 @@
+//! Persistence: one [`Store`] over an `sqlx` [`AnyPool`], so the same SQL and the same
+//! migrations run on SQLite (default: a file, or memory for tests) and PostgreSQL.
+//!
+//! Rules every repository function here follows:
+//! - Placeholders are `$1, $2, …` (both SQLite and PostgreSQL accept them).
+//! - A state change that depends on what was read is a compare-and-swap: the `UPDATE`
+//!   repeats the value it expects in its `WHERE` clause and the caller looks at
+//!   `rows_affected`. Two concurrent writers can then never both win, on either database.
+//! - Multi-row changes run in one transaction ([`Store::begin`]) so nothing is left
+//!   half-written.
+
+mod applications;
+mod users;
+
+pub use applications::{Application, ApplicationVersion};
+pub use users::{Role, User};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Transaction};
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// Why the database could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused or failed: connection lost, disk full, constraint violated
+    /// in a way the caller did not expect, malformed URL.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date, e.g. the database was migrated by a
+    /// newer sandbox or a migration file changed after it ran.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse (a key that is not Base64, an unknown state):
+    /// someone edited the database by hand.
+    #[error("corrupt stored value in {0}")]
+    Corrupt(&'static str),
+}
+
+/// Which database the pool talks to; a few statements differ (transaction start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, file or in-memory.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The sandbox's database. Cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite::memory:`, `sqlite://path?mode=rwc`, `postgres://…`)
+    /// and runs the migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = if in_memory {
+            // Every SQLite in-memory connection is its own database: keep exactly one,
+            // forever.
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            AnyPoolOptions::new().max_connections(8)
+        };
+        let pool = options
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        let store = Self { pool, backend };
+        Migrator::new(EmbeddedMigrations)
+            .await?
+            .run(&store.pool)
+            .await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes cannot fail halfway
+    /// on a lock upgrade; PostgreSQL relies on the compare-and-swap updates.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let statement = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        Ok(self.pool.begin_with(statement).await?)
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// The SQL files of `crates/sandbox/migrations`, compiled into the binary.
+#[derive(Debug)]
+struct EmbeddedMigrations;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../migrations/0001_initial.sql"),
+)];
+
+impl MigrationSource<'static> for EmbeddedMigrations {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 'static>> {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// Booleans are stored as BIGINT 0/1 (see the migration's header).
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

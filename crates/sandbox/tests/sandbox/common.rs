@@ -1,0 +1,130 @@
+//! The shared harness: a running sandbox, a client, and the clock that drives it.
+
+use reqwest::StatusCode;
+use sandbox::{Config, Sandbox, TestClock};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// 2026-06-01T00:00:00Z, an arbitrary fixed start for the test clock.
+pub const START_MS: i64 = 1_780_272_000_000;
+
+pub struct TestServer {
+    pub sandbox: Sandbox,
+    pub client: reqwest::Client,
+    pub clock: TestClock,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Config::in_memory()).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let clock = TestClock::at(START_MS);
+        let sandbox = Sandbox::start_with(
+            config,
+            Arc::new(clock.clone()),
+            Arc::new(powerauth::SystemRandom::new()),
+        )
+        .await
+        .expect("the sandbox starts on an in-memory database");
+        Self {
+            sandbox,
+            client: reqwest::Client::new(),
+            clock,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.url())
+    }
+
+    /// POSTs raw bytes as JSON; returns the status and the parsed body (`Null` if empty).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the sandbox answers");
+        read(response).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_raw(path, body.to_string()).await
+    }
+
+    /// A `/rest/v3` call: wraps `request` in `{"requestObject": …}`.
+    pub async fn rest(&self, path: &str, request: Value) -> (StatusCode, Value) {
+        self.post(path, &json!({ "requestObject": request })).await
+    }
+
+    /// A `/rest/v3` call that must succeed; returns its `responseObject`.
+    pub async fn rest_ok(&self, path: &str, request: Value) -> Value {
+        let (status, body) = self.rest(path, request).await;
+        assert_eq!(status, StatusCode::OK, "{path} failed: {body}");
+        assert_eq!(body["status"], "OK", "{path}: {body}");
+        body["responseObject"].clone()
+    }
+
+    /// A Cloud API request with Basic credentials.
+    pub fn cloud(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        credentials: Option<(&str, &str)>,
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .request(method, self.url(&format!("/powerauth-cloud{path}")));
+        match credentials {
+            Some((user, password)) => request.basic_auth(user, Some(password)),
+            None => request,
+        }
+    }
+
+    pub fn admin(&self) -> (&str, &str) {
+        let admin = self.sandbox.admin();
+        (&admin.username, &admin.password)
+    }
+
+    pub fn integration(&self) -> (&str, &str) {
+        let integration = self.sandbox.integration();
+        (&integration.username, &integration.password)
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = response.bytes().await.expect("a complete body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        })
+    };
+    (status, body)
+}
+
+/// Asserts the protocol error shape and returns `(code, message)`.
+#[track_caller]
+pub fn error_parts(body: &Value) -> (String, String) {
+    assert_eq!(body["status"], "ERROR", "not an error body: {body}");
+    let code = body["responseObject"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error without code: {body}"));
+    let message = body["responseObject"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error without message: {body}"));
+    (code.to_owned(), message.to_owned())
+}

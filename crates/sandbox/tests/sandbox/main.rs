@@ -1,0 +1,8 @@
+//! Integration tests: each starts a real sandbox on 127.0.0.1:0 with in-memory SQLite and
+//! a test clock, and talks to it over HTTP like any client.
+
+mod applications;
+mod cloud_admin;
+mod common;
+mod status;
+mod storage;
