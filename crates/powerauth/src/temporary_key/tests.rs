@@ -1,0 +1,1 @@
+//! Round trips and negative cases of the temporary key JWT exchange.
