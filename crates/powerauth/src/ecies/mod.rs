@@ -143,7 +143,8 @@ impl Scope<'_> {
 /// What client and server agree on for one endpoint before any byte is encrypted.
 ///
 /// Client side: [`Encryptor::encrypt_request`]. Server side: [`Encryptor::decrypt_request`].
-#[derive(Clone, Copy, Debug)]
+/// `Debug` leaves the application secret out.
+#[derive(Clone, Copy)]
 pub struct Encryptor<'a> {
     version: ProtocolVersion,
     shared_info1: SharedInfo1,
@@ -221,6 +222,17 @@ impl<'a> Encryptor<'a> {
             parts.push(temporary_key_id.map(str::as_bytes));
         }
         Some(crate::encoding::concat_with_sizes(&parts))
+    }
+}
+
+impl std::fmt::Debug for Encryptor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encryptor")
+            .field("version", &self.version)
+            .field("shared_info1", &self.shared_info1)
+            .field("application_key", &self.application_key)
+            .field("activation_id", &self.scope.activation_id())
+            .finish_non_exhaustive()
     }
 }
 

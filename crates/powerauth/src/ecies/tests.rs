@@ -346,4 +346,9 @@ fn contexts_do_not_print_keys() {
     let world = World::new(ProtocolVersion::V3_1, SharedInfo1::ActivationLayer2, 8);
     let (_, decryptor) = world.request(b"{}", 2);
     assert_eq!(format!("{decryptor:?}"), "ResponseDecryptor(<redacted>)");
+    let encryptor = format!("{:?}", world.encryptor());
+    assert!(
+        encryptor.contains(APP_KEY) && !encryptor.contains(APP_SECRET),
+        "{encryptor}"
+    );
 }
