@@ -1,1 +1,3 @@
+//! Protocol benchmarks (filled in once every module has landed).
+
 fn main() {}
