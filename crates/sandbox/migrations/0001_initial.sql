@@ -22,10 +22,12 @@ CREATE TABLE application_versions (
     PRIMARY KEY (application_id, version_id)
 );
 
--- Activations: one record per device binding. `counter` and `ctr_data` advance together
--- with a compare-and-swap on `counter`.
+-- Activations: one record per device binding. Every update is a compare-and-swap on
+-- `revision`, so two concurrent writers (say, two signature checks advancing `counter`
+-- and `ctr_data`) can never both win.
 CREATE TABLE activations (
     activation_id TEXT PRIMARY KEY,
+    revision BIGINT NOT NULL,
     application_id TEXT NOT NULL REFERENCES applications (application_id) ON DELETE CASCADE,
     user_id TEXT NOT NULL,
     external_id TEXT,

@@ -49,6 +49,15 @@ pub enum Error {
     /// The endpoint exists but not with this HTTP method.
     #[error("this endpoint does not accept this HTTP method")]
     MethodNotAllowed,
+    /// No application (or application version) with the given id or key.
+    #[error("unknown application")]
+    UnknownApplication,
+    /// No activation with the given id.
+    #[error("unknown activation")]
+    UnknownActivation,
+    /// The activation's state (or expiry) forbids the call. The text says which.
+    #[error("activation state forbids this: {0}")]
+    ActivationState(String),
     /// The sandbox's own fault (database, broken invariant). Logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -121,7 +130,10 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Error::Api { status, .. } => *status,
-            Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Error::InvalidRequest(_)
+            | Error::UnknownApplication
+            | Error::UnknownActivation
+            | Error::ActivationState(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
@@ -132,59 +144,81 @@ impl Error {
     }
 }
 
-/// Marks a response made from a shared error, so a family layer can restate it.
+/// What a shared error was, kept on its response so a family layer can restate it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedKind {
+    /// Malformed or invalid input, unknown path or method, oversized body.
+    InvalidRequest,
+    /// [`Error::UnknownApplication`].
+    UnknownApplication,
+    /// [`Error::UnknownActivation`].
+    UnknownActivation,
+    /// [`Error::ActivationState`].
+    ActivationState,
+    /// [`Error::Internal`].
+    Internal,
+}
+
+/// The marker itself: the kind and the human detail.
 #[derive(Debug, Clone)]
-struct SharedError {
-    internal: bool,
-    detail: String,
+pub struct SharedError {
+    /// Which shared error.
+    pub kind: SharedKind,
+    /// The detail (empty for internal faults).
+    pub detail: String,
+}
+
+impl Error {
+    fn shared_kind(&self) -> Option<SharedKind> {
+        match self {
+            Error::InvalidRequest(_)
+            | Error::TooLarge
+            | Error::NotFound
+            | Error::MethodNotAllowed => Some(SharedKind::InvalidRequest),
+            Error::UnknownApplication => Some(SharedKind::UnknownApplication),
+            Error::UnknownActivation => Some(SharedKind::UnknownActivation),
+            Error::ActivationState(_) => Some(SharedKind::ActivationState),
+            Error::Internal(_) => Some(SharedKind::Internal),
+            Error::Api { .. } | Error::Unauthenticated(_) | Error::Forbidden => None,
+        }
+    }
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let (code, message, detail): (&str, Cow<'static, str>, Option<String>) = match &self {
-            Error::Api {
-                code,
-                message,
-                detail,
-                ..
-            } => (code, message.clone(), detail.clone()),
+        let text = self.to_string();
+        let (code, message): (&str, Cow<'static, str>) = match &self {
+            Error::Api { code, message, .. } => (code, message.clone()),
             Error::InvalidRequest(_)
             | Error::TooLarge
             | Error::NotFound
-            | Error::MethodNotAllowed => ("INVALID_REQUEST", self.to_string().into(), None),
-            Error::Unauthenticated(_) => ("ERR_AUTHENTICATION", self.to_string().into(), None),
-            Error::Forbidden => ("ERR_AUTHORIZATION", self.to_string().into(), None),
+            | Error::MethodNotAllowed => ("INVALID_REQUEST", text.clone().into()),
+            Error::UnknownApplication => ("INVALID_APPLICATION", text.clone().into()),
+            Error::UnknownActivation => ("ACTIVATION_NOT_FOUND", text.clone().into()),
+            Error::ActivationState(_) => ("INVALID_ACTIVATION_STATE", text.clone().into()),
+            Error::Unauthenticated(_) => ("ERR_AUTHENTICATION", text.clone().into()),
+            Error::Forbidden => ("ERR_AUTHORIZATION", text.clone().into()),
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                ("ERROR_GENERIC", "Internal server error.".into(), None)
+                ("ERROR_GENERIC", "Internal server error.".into())
             }
+        };
+        let detail = match &self {
+            Error::Api { detail, .. } => detail.clone(),
+            _ => None,
         };
         let mut response =
             (status, Json(error_body(code, &message, detail.as_deref()))).into_response();
-        match &self {
-            Error::Unauthenticated(_) => {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"tokensim-sandbox\""),
-                );
-            }
-            Error::InvalidRequest(_)
-            | Error::TooLarge
-            | Error::NotFound
-            | Error::MethodNotAllowed => {
-                response.extensions_mut().insert(SharedError {
-                    internal: false,
-                    detail: self.to_string(),
-                });
-            }
-            Error::Internal(_) => {
-                response.extensions_mut().insert(SharedError {
-                    internal: true,
-                    detail: String::new(),
-                });
-            }
-            Error::Api { .. } | Error::Forbidden => {}
+        if let Error::Unauthenticated(_) = &self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tokensim-sandbox\""),
+            );
+        }
+        if let Some(kind) = self.shared_kind() {
+            let detail = if kind == SharedKind::Internal { String::new() } else { text };
+            response.extensions_mut().insert(SharedError { kind, detail });
         }
         response
     }
@@ -216,20 +250,44 @@ fn error_body<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>) -> E
     }
 }
 
-/// Restates shared errors in PowerAuth Server's codes: `ERR0024` for bad requests,
-/// `ERR0000` for internal faults. Used with `axum::middleware::map_response`.
+/// Restates shared errors in PowerAuth Server's codes (`ERR0024` bad request, `ERR0015`
+/// unknown application, `ERR0009` unknown activation, `ERR0008` wrong state, `ERR0000`
+/// internal). Used with `axum::middleware::map_response`.
 pub async fn rest_error_codes(response: Response) -> Response {
     let Some(shared) = response.extensions().get::<SharedError>().cloned() else {
         return response;
     };
     let status = response.status();
-    let body = if shared.internal {
-        error_body("ERR0000", "Unknown error occurred.", None)
-    } else {
-        let (code, message) = RestCode::InvalidRequest.parts();
-        error_body(code, message, Some(&shared.detail))
+    let code = match shared.kind {
+        SharedKind::InvalidRequest => RestCode::InvalidRequest,
+        SharedKind::UnknownApplication => RestCode::InvalidApplication,
+        SharedKind::UnknownActivation => RestCode::ActivationNotFound,
+        SharedKind::ActivationState => RestCode::IncorrectActivationState,
+        SharedKind::Internal => {
+            return (status, Json(error_body("ERR0000", "Unknown error occurred.", None)))
+                .into_response();
+        }
     };
-    (status, Json(body)).into_response()
+    let (code, message) = code.parts();
+    (status, Json(error_body(code, message, Some(&shared.detail)))).into_response()
+}
+
+/// Restates the shared activation errors of the RESTful API (`/pa/v3`) as its
+/// `ERR_ACTIVATION` / `POWER_AUTH_ACTIVATION_INVALID` (HTTP 400).
+pub async fn restful_error_codes(response: Response) -> Response {
+    let Some(shared) = response.extensions().get::<SharedError>().cloned() else {
+        return response;
+    };
+    match shared.kind {
+        SharedKind::UnknownApplication
+        | SharedKind::UnknownActivation
+        | SharedKind::ActivationState => (
+            StatusCode::BAD_REQUEST,
+            Json(error_body("ERR_ACTIVATION", "POWER_AUTH_ACTIVATION_INVALID", None)),
+        )
+            .into_response(),
+        SharedKind::InvalidRequest | SharedKind::Internal => response,
+    }
 }
 
 impl From<StoreError> for Error {

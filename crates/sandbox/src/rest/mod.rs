@@ -1,6 +1,7 @@
 //! PowerAuth Server's backend API, `/rest/v3/*` (digest §12): `{"requestObject": …}` in,
 //! `{"status":"OK","responseObject": …}` out, errors as HTTP 400 with `ERR00xx` codes.
 
+mod activation;
 mod application;
 mod status;
 
@@ -14,5 +15,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(status::router())
         .merge(application::router())
+        .merge(activation::router())
         .layer(map_response(rest_error_codes))
 }

@@ -1,12 +1,45 @@
 //! The Standard RESTful API a mobile SDK talks to, `/pa/v3/*` (digest §10). Every 3.x
 //! version shares the prefix; each request is answered in the version it declares.
+//!
+//! Errors follow the RESTful integration (digest §10, §16.3): 401 `ERR_AUTHENTICATION` for
+//! authentication and request-format failures, 400 `ERR_ACTIVATION`, `ERR_ENCRYPTION`,
+//! `ERR_TEMPORARY_KEY`… for the rest.
 
+mod activation;
+mod encryption;
+mod keystore;
 mod status;
 
+use crate::error::{Error, restful_error_codes};
 use crate::state::AppState;
 use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::map_response;
 
 /// Every `/pa/v3` route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(status::router())
+    Router::new()
+        .merge(status::router())
+        .merge(keystore::router())
+        .merge(activation::router())
+        .layer(map_response(restful_error_codes))
+}
+
+/// 401 `POWER_AUTH_REQUEST_INVALID`: a header or envelope that does not fit the declared
+/// version.
+fn request_invalid() -> Error {
+    Error::api(
+        StatusCode::UNAUTHORIZED,
+        "ERR_AUTHENTICATION",
+        "POWER_AUTH_REQUEST_INVALID",
+    )
+}
+
+/// 400 `ERR_ACTIVATION`: activation create, status or remove failed.
+fn activation_invalid() -> Error {
+    Error::api(
+        StatusCode::BAD_REQUEST,
+        "ERR_ACTIVATION",
+        "POWER_AUTH_ACTIVATION_INVALID",
+    )
 }

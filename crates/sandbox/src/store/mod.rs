@@ -9,10 +9,15 @@
 //! - Multi-row changes run in one transaction ([`Store::begin`]) so nothing is left
 //!   half-written.
 
+mod activations;
 mod applications;
+mod nonces;
+mod temporary_keys;
 mod users;
 
+pub use activations::{Activation, CommitPhase};
 pub use applications::{Application, ApplicationVersion};
+pub use temporary_keys::TemporaryKey;
 pub use users::{Role, User};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

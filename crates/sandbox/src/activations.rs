@@ -1,0 +1,164 @@
+//! The activation lifecycle shared by every API family: create a record with its
+//! activation code, read it (expiring stale ones on the way), and change it under
+//! compare-and-swap with retries.
+//!
+//! States: `CREATED` → (key exchange) → `PENDING_COMMIT` → (commit) → `ACTIVE` ⇄ `BLOCKED`
+//! → `REMOVED`. A `CREATED` or `PENDING_COMMIT` record past its expiry reads as `REMOVED`
+//! (and is saved so).
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::{Activation, CommitPhase};
+use powerauth::activation_code::ActivationCode;
+use powerauth::status::ActivationState;
+
+/// How many times a lost compare-and-swap is retried before giving up.
+const MAX_RETRIES: usize = 16;
+
+/// What `/rest/v3/activation/init` (or a Cloud registration) asks for.
+#[derive(Debug, Clone)]
+pub struct NewActivation {
+    /// The user.
+    pub user_id: String,
+    /// The application.
+    pub application_id: String,
+    /// Absolute expiry, Unix ms; `None` for now + `Config::activation_validity`.
+    pub timestamp_expires: Option<i64>,
+    /// Failed attempts that block; `None` for `Config::max_failed_attempts`.
+    pub max_failed_attempts: Option<i64>,
+    /// Additional activation OTP.
+    pub activation_otp: Option<String>,
+    /// When the OTP is checked.
+    pub commit_phase: CommitPhase,
+    /// Initial flags.
+    pub flags: Vec<String>,
+}
+
+/// Creates a `CREATED` record with a fresh id, a code unique among the application's live
+/// records, and the code's signature by the application's master key.
+pub async fn create(state: &AppState, request: NewActivation) -> Result<Activation, Error> {
+    let application = state
+        .store
+        .application(&request.application_id)
+        .await?
+        .ok_or(Error::UnknownApplication)?;
+    let now = state.now_ms();
+    let validity = i64::try_from(state.config.activation_validity.as_millis()).unwrap_or(i64::MAX);
+    for _ in 0..10 {
+        let code = ActivationCode::make(&*state.rng);
+        let signature = code.sign(&application.master.private, state.signing_rng());
+        let activation = Activation {
+            activation_id: state.make_uuid(),
+            revision: 0,
+            application_id: application.application_id.clone(),
+            user_id: request.user_id.clone(),
+            external_id: None,
+            state: ActivationState::Created,
+            activation_code: code.as_str().to_owned(),
+            activation_signature: signature.to_b64(),
+            activation_otp: request.activation_otp.clone(),
+            commit_phase: request.commit_phase,
+            activation_name: None,
+            device_public_key: None,
+            server_key_pair: None,
+            ctr_data: None,
+            counter: 0,
+            major_version: 3,
+            failed_attempts: 0,
+            max_failed_attempts: request
+                .max_failed_attempts
+                .unwrap_or(i64::from(state.config.max_failed_attempts)),
+            platform: None,
+            device_info: None,
+            extras: None,
+            flags: request.flags.clone(),
+            blocked_reason: None,
+            timestamp_created: now,
+            timestamp_expires: request
+                .timestamp_expires
+                .unwrap_or(now.saturating_add(validity)),
+            timestamp_last_used: now,
+            timestamp_last_change: now,
+        };
+        if state.store.insert_activation(&activation).await? {
+            return Ok(activation);
+        }
+    }
+    Err(Error::Internal(
+        "ten activation code collisions in a row".to_owned(),
+    ))
+}
+
+/// Reads a record; a `CREATED` or `PENDING_COMMIT` record past its expiry is saved as
+/// `REMOVED` first.
+pub async fn load(state: &AppState, activation_id: &str) -> Result<Option<Activation>, Error> {
+    let now = state.now_ms();
+    for _ in 0..MAX_RETRIES {
+        let Some(mut activation) = state.store.activation(activation_id).await? else {
+            return Ok(None);
+        };
+        if !expire_if_stale(&mut activation, now) {
+            return Ok(Some(activation));
+        }
+        if state.store.save_activation(&mut activation).await? {
+            return Ok(Some(activation));
+        }
+    }
+    Err(Error::Internal(format!(
+        "activation {activation_id} kept changing while being read"
+    )))
+}
+
+/// Marks a stale unfinished record `REMOVED`. Returns whether it changed.
+pub fn expire_if_stale(activation: &mut Activation, now_ms: i64) -> bool {
+    let unfinished = matches!(
+        activation.state,
+        ActivationState::Created | ActivationState::PendingCommit
+    );
+    if unfinished && now_ms > activation.timestamp_expires {
+        activation.state = ActivationState::Removed;
+        activation.timestamp_last_change = now_ms;
+        return true;
+    }
+    false
+}
+
+/// Applies `change` to the current record and saves it, retrying from a fresh read when
+/// another writer saved first. `change` sees an already-expired record as `REMOVED` and
+/// may refuse with an error, which is returned without writing anything.
+pub async fn update<T>(
+    state: &AppState,
+    activation_id: &str,
+    mut change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
+) -> Result<(Activation, T), Error> {
+    for _ in 0..MAX_RETRIES {
+        let now = state.now_ms();
+        let Some(mut activation) = state.store.activation(activation_id).await? else {
+            return Err(Error::UnknownActivation);
+        };
+        let expired = expire_if_stale(&mut activation, now);
+        let outcome = match change(&mut activation, now) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                if expired {
+                    // Persist the expiry even though the change was refused.
+                    let mut stale = state
+                        .store
+                        .activation(activation_id)
+                        .await?
+                        .ok_or(Error::UnknownActivation)?;
+                    if expire_if_stale(&mut stale, now) {
+                        state.store.save_activation(&mut stale).await?;
+                    }
+                }
+                return Err(error);
+            }
+        };
+        if state.store.save_activation(&mut activation).await? {
+            return Ok((activation, outcome));
+        }
+    }
+    Err(Error::Internal(format!(
+        "activation {activation_id} kept changing under concurrent updates"
+    )))
+}

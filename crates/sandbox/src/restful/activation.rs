@@ -1,0 +1,267 @@
+//! `/pa/v3/activation/create` (two-layer ECIES key exchange, digest §4) and
+//! `/pa/v3/activation/status` (the encrypted status blob, digest §6).
+
+use super::encryption::{Refused, decrypt_application_scope};
+use super::{activation_invalid, request_invalid};
+use crate::activations;
+use crate::error::Error;
+use crate::extract::{RawBody, RequestObject, ResponseObject, json_response};
+use crate::state::AppState;
+use crate::store::{Activation, CommitPhase};
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use powerauth::ecies::{
+    ENCRYPTION_HEADER_NAME, EncryptedRequest, EncryptionHeader, EncryptorScope, SharedInfo1,
+};
+use powerauth::encoding::{b64, b64_decode_array};
+use powerauth::status::{ActivationState, StatusRecord, encrypt_status, make_random_status};
+use powerauth::{ActivationKeys, CtrData, KeyPair, PublicKey};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/pa/v3/activation/create", post(create))
+        .route("/pa/v3/activation/status", post(status))
+}
+
+/// Layer 1 plaintext: who activates and the sealed layer 2.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Layer1Request {
+    /// `type` in the model, `activationType` in older docs (digest §14 #8).
+    #[serde(alias = "activationType")]
+    r#type: String,
+    #[serde(default)]
+    identity_attributes: HashMap<String, String>,
+    activation_data: Map<String, Value>,
+}
+
+/// Layer 2 plaintext: the device's half of the key exchange.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Layer2Request {
+    device_public_key: String,
+    activation_name: Option<String>,
+    activation_otp: Option<String>,
+    platform: Option<String>,
+    device_info: Option<String>,
+    extras: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Layer2Response<'a> {
+    activation_id: &'a str,
+    server_public_key: String,
+    ctr_data: String,
+}
+
+/// Logs why, answers 400 `ERR_ACTIVATION`.
+fn refuse(why: impl std::fmt::Display) -> Error {
+    tracing::debug!(%why, "activation create refused");
+    activation_invalid()
+}
+
+fn from_refused(refused: Refused) -> Error {
+    match refused {
+        Refused::Format(e) => {
+            tracing::debug!(%e, "activation create: envelope does not fit its version");
+            request_invalid()
+        }
+        Refused::Decrypt(why) => refuse(why),
+        Refused::Store(e) => e.into(),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Response, Error> {
+    let header = headers
+        .get(ENCRYPTION_HEADER_NAME)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(request_invalid)?;
+    let header = EncryptionHeader::parse(header, EncryptorScope::Application).map_err(|e| {
+        tracing::debug!(%e, "activation create: bad encryption header");
+        request_invalid()
+    })?;
+    let protocol = header.version();
+    let version = state
+        .store
+        .version_by_key(header.application_key())
+        .await?
+        .filter(|v| v.supported)
+        .ok_or_else(|| refuse("unknown or unsupported application key"))?;
+    let application = state
+        .store
+        .application(&version.application_id)
+        .await?
+        .ok_or_else(|| refuse("application vanished"))?;
+
+    let layer1 = EncryptedRequest::from_json(&body.0).map_err(refuse)?;
+    let (plaintext, layer1_responder) = decrypt_application_scope(
+        &state,
+        &application,
+        &version,
+        protocol,
+        SharedInfo1::ApplicationScopeGeneric,
+        &layer1,
+    )
+    .await
+    .map_err(from_refused)?;
+    let layer1: Layer1Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
+    if layer1.r#type != "CODE" {
+        return Err(refuse(format!("activation type {:?} is not supported", layer1.r#type)));
+    }
+    let code = layer1
+        .identity_attributes
+        .get("code")
+        .ok_or_else(|| refuse("identityAttributes lacks code"))?;
+
+    let layer2 = EncryptedRequest::try_from(layer1.activation_data).map_err(refuse)?;
+    let (plaintext, layer2_responder) = decrypt_application_scope(
+        &state,
+        &application,
+        &version,
+        protocol,
+        SharedInfo1::ActivationLayer2,
+        &layer2,
+    )
+    .await
+    .map_err(from_refused)?;
+    let layer2: Layer2Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
+    let device_public_key = PublicKey::from_b64(&layer2.device_public_key).map_err(refuse)?;
+
+    let record = state
+        .store
+        .created_activation_by_code(&application.application_id, code)
+        .await?
+        .ok_or_else(|| refuse("no CREATED activation has this code"))?;
+    let server_key_pair = KeyPair::make(&*state.rng);
+    let ctr_data = CtrData::from_bytes(state.random());
+    let (activation, otp_ok) = activations::update(&state, &record.activation_id, |a, now| {
+        if a.state != ActivationState::Created || a.activation_code != *code {
+            return Err(refuse(format!("the activation is {}", a.state)));
+        }
+        if a.commit_phase == CommitPhase::OnKeyExchange
+            && let Some(expected) = &a.activation_otp
+        {
+            let given = layer2.activation_otp.as_deref().unwrap_or_default();
+            if !powerauth::hazmat::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                a.failed_attempts += 1;
+                if a.failed_attempts >= a.max_failed_attempts {
+                    a.state = ActivationState::Removed;
+                }
+                a.timestamp_last_change = now;
+                return Ok(false);
+            }
+            a.failed_attempts = 0;
+        }
+        a.state = match a.commit_phase {
+            CommitPhase::OnKeyExchange => ActivationState::Active,
+            CommitPhase::OnCommit => ActivationState::PendingCommit,
+        };
+        a.device_public_key = Some(device_public_key.clone());
+        a.server_key_pair = Some(server_key_pair.clone());
+        a.ctr_data = Some(ctr_data.clone());
+        a.counter = 0;
+        a.activation_name.clone_from(&layer2.activation_name);
+        a.platform.clone_from(&layer2.platform);
+        a.device_info.clone_from(&layer2.device_info);
+        a.extras.clone_from(&layer2.extras);
+        a.timestamp_last_change = now;
+        Ok(true)
+    })
+    .await?;
+    if !otp_ok {
+        return Err(refuse("wrong activation OTP"));
+    }
+
+    let now = u64::try_from(state.now_ms()).unwrap_or_default();
+    let layer2_plain = serde_json::to_vec(&Layer2Response {
+        activation_id: &activation.activation_id,
+        server_public_key: b64(server_key_pair.public.to_uncompressed()),
+        ctr_data: b64(ctr_data.expose_bytes()),
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let layer2_response = layer2_responder.encrypt_response(&layer2_plain, &*state.rng, now);
+    let activation_data: Value = serde_json::from_str(&layer2_response.to_json())
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let layer1_plain = serde_json::to_vec(&serde_json::json!({
+        "activationData": activation_data,
+        "customAttributes": {},
+    }))
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let layer1_response = layer1_responder.encrypt_response(&layer1_plain, &*state.rng, now);
+    let body: Value = serde_json::from_str(&layer1_response.to_json())
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(json_response(&body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusRequest {
+    activation_id: String,
+    challenge: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusResponse {
+    activation_id: String,
+    encrypted_status_blob: String,
+    nonce: Option<String>,
+    custom_object: Option<Value>,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    request: Result<RequestObject<StatusRequest>, Error>,
+) -> Result<ResponseObject<StatusResponse>, Error> {
+    let RequestObject(request) = request.map_err(refuse)?;
+    let challenge = request
+        .challenge
+        .as_deref()
+        .map(b64_decode_array::<16>)
+        .transpose()
+        .map_err(|_| refuse("challenge is not Base64 of 16 bytes"))?;
+    let activation = activations::load(&state, &request.activation_id).await?;
+    let encrypted = match activation.as_ref().and_then(|a| status_keys(a, &state)) {
+        Some((record, transport)) => encrypt_status(&record, &transport, challenge, &*state.rng),
+        // Unknown ids and records without keys get random bytes (digest §14 #21).
+        None => make_random_status(challenge, &*state.rng),
+    };
+    Ok(ResponseObject(StatusResponse {
+        activation_id: request.activation_id,
+        encrypted_status_blob: b64(encrypted.encrypted_status_blob),
+        nonce: encrypted.nonce.map(b64),
+        custom_object: None,
+    }))
+}
+
+/// The blob's inputs and `KEY_TRANSPORT`, for a record past its key exchange.
+fn status_keys(
+    a: &Activation,
+    state: &AppState,
+) -> Option<(StatusRecord, powerauth::SymmetricKey)> {
+    let (device, server) = (a.device_public_key.as_ref()?, a.server_key_pair.as_ref()?);
+    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
+    let record = StatusRecord {
+        state: a.state,
+        current_version: u8::try_from(a.major_version).unwrap_or(3),
+        upgrade_version: StatusRecord::SERVER_UPGRADE_VERSION,
+        // The reference server sends the low byte of its counts.
+        failed_attempts: a.failed_attempts as u8,
+        max_failed_attempts: a.max_failed_attempts as u8,
+        ctr_look_ahead: u8::try_from(state.config.look_ahead).unwrap_or(u8::MAX),
+        counter: u64::try_from(a.counter).unwrap_or_default(),
+        ctr_data: a.ctr_data.clone(),
+    };
+    Some((record, keys.transport))
+}
