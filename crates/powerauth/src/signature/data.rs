@@ -143,7 +143,8 @@ fn form_encode(text: &str) -> String {
 
 /// `URLDecoder.decode(s, UTF_8)`: `+` is a space, each run of `%XX` escapes is decoded as
 /// UTF-8 (malformed sequences become U+FFFD), anything else is kept as is.
-/// `offset` only positions the error.
+/// `offset` only positions the error. (Java's `Integer.parseInt` also reads quirks such
+/// as `%+F` as 0x0F; no client sends those, and they are refused here.)
 fn form_decode(text: &str, offset: usize) -> Result<String, QueryError> {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
