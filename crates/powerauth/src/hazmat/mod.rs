@@ -37,7 +37,7 @@ pub fn aes_cbc_pkcs7_decrypt(
     iv: &[u8; 16],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, CbcError> {
-    if ciphertext.is_empty() || ciphertext.len() % AES_BLOCK_LEN != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(AES_BLOCK_LEN) {
         return Err(CbcError);
     }
     CbcDec::new(key.into(), iv.into())
@@ -51,7 +51,7 @@ pub fn aes_cbc_nopad_encrypt(
     iv: &[u8; 16],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CbcError> {
-    if plaintext.len() % AES_BLOCK_LEN != 0 {
+    if !plaintext.len().is_multiple_of(AES_BLOCK_LEN) {
         return Err(CbcError);
     }
     Ok(CbcEnc::new(key.into(), iv.into())
@@ -64,7 +64,7 @@ pub fn aes_cbc_nopad_decrypt(
     iv: &[u8; 16],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, CbcError> {
-    if ciphertext.len() % AES_BLOCK_LEN != 0 {
+    if !ciphertext.len().is_multiple_of(AES_BLOCK_LEN) {
         return Err(CbcError);
     }
     CbcDec::new(key.into(), iv.into())
