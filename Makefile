@@ -58,7 +58,6 @@ tools: ## Check the Rust tools (cargo, rustfmt, clippy; cargo-nextest is optiona
 	@command -v cargo >/dev/null || { echo "cargo is missing: install a stable Rust toolchain (rustup)" >&2; exit 1; }
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
-	@cargo nextest --version >/dev/null 2>&1 || echo "cargo-nextest not found: the tests run with cargo test"
 
 build: deps tools ## Build every crate and target (debug)
 	cargo build --workspace --all-targets
@@ -87,6 +86,7 @@ test-rust: deps tools ## Rust unit, integration and doc tests
 	  $(REPORT) run rust -- cargo nextest run --workspace --no-fail-fast || status=1; \
 	  $(REPORT) run rust-doc -- cargo test --workspace --doc --no-fail-fast || status=1; \
 	else \
+	  echo "cargo-nextest not found: running the tests with cargo test"; \
 	  $(REPORT) run rust -- cargo test --workspace --no-fail-fast || status=1; \
 	fi; \
 	exit $$status
