@@ -1,0 +1,116 @@
+# TokenSim: building, testing and running. `make help` lists the targets.
+#
+# Every target installs what it needs and is missing (Debian packages with apt-get, tools with
+# `cargo install` into a cache folder), so a fresh Debian machine needs only a Rust toolchain
+# and make. Nothing relies on what was installed by hand.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+MAKEFLAGS += --no-print-directory
+.DEFAULT_GOAL := help
+
+# Build outputs live outside the clone, so a fresh clone rebuilds only the workspace crates.
+CACHE_DIR ?= $(HOME)/.cache/tokensim
+export CARGO_TARGET_DIR ?= $(CACHE_DIR)/target
+# Tools installed with `cargo install --root` land here and are found before any other copy.
+TOOLS_DIR ?= $(CACHE_DIR)/tools
+export PATH := $(TOOLS_DIR)/bin:$(PATH)
+
+# Debian packages the build needs. A feature that needs more appends them here, one `+=` line.
+DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
+# `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
+APT_GET ?= apt-get
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The suites `make test` runs after the lints, each counted. A new suite is one `+=` line
+# naming its target (test-ui, test-e2e, test-keychain).
+TEST_SUITES := test-rust
+export TEST_RESULTS ?= $(CURDIR)/target/test-results
+REPORT := scripts/test-report
+
+# Packages with benchmarks (criterion) that `make bench` runs.
+BENCH_PACKAGES := powerauth
+
+FUZZ_DIR := crates/powerauth/fuzz
+FUZZ_SECONDS ?= 60
+# Empty: every target `cargo fuzz list` prints. Or name some: `make fuzz FUZZ_TARGETS=public_key`.
+FUZZ_TARGETS ?=
+
+.PHONY: help deps tools build lint fmt test test-rust run bench fuzz clean
+
+help: ## List the targets
+	@echo "TokenSim make targets:"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+deps: ## Install the missing Debian packages (apt-get only when one is missing)
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) $(APT_GET) update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends $$missing; \
+	fi
+
+tools: ## Check the Rust tools (cargo, rustfmt, clippy; cargo-nextest is optional)
+	@command -v cargo >/dev/null || { echo "cargo is missing: install a stable Rust toolchain (rustup)" >&2; exit 1; }
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+build: deps tools ## Build every crate and target (debug)
+	cargo build --workspace --all-targets
+
+fmt: tools ## Format the code
+	cargo fmt --all
+	cargo fmt --manifest-path $(FUZZ_DIR)/Cargo.toml
+
+# The fuzz crate is outside the workspace (it needs libFuzzer's flags to run), so it is
+# formatted and linted on its own: its targets must keep compiling as the parsers change.
+lint: deps tools ## rustfmt --check and clippy -D warnings, fuzz targets included
+	cargo fmt --all --check
+	cargo fmt --manifest-path $(FUZZ_DIR)/Cargo.toml --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --manifest-path $(FUZZ_DIR)/Cargo.toml --all-targets -- -D warnings
+
+test: deps tools ## Lints, then every test suite; closes on "N passed, N failed"
+	@rm -rf "$(TEST_RESULTS)"
+	@$(MAKE) lint
+	@status=0; $(MAKE) -k $(TEST_SUITES) || status=$$?; $(REPORT) total; exit $$status
+
+# nextest does not run doc tests, hence the second run.
+test-rust: deps tools ## Rust unit, integration and doc tests
+	@status=0; \
+	if cargo nextest --version >/dev/null 2>&1; then \
+	  $(REPORT) run rust -- cargo nextest run --workspace --no-fail-fast || status=1; \
+	  $(REPORT) run rust-doc -- cargo test --workspace --doc --no-fail-fast || status=1; \
+	else \
+	  echo "cargo-nextest not found: running the tests with cargo test"; \
+	  $(REPORT) run rust -- cargo test --workspace --no-fail-fast || status=1; \
+	fi; \
+	exit $$status
+
+# Until the desktop app exists, the protocol walkthrough is the best demo there is.
+run: deps tools ## Run TokenSim (for now: the protocol walkthrough example)
+	cargo run -p powerauth --example walkthrough
+
+bench: deps tools ## Run the criterion benchmarks
+	cargo bench $(addprefix -p ,$(BENCH_PACKAGES))
+
+# cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
+# the stable one accept them, as only the stable toolchain is installed.
+fuzz: deps tools ## Fuzz every target for FUZZ_SECONDS (60) s each; crashes land in the fuzz artifacts folder
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --root "$(TOOLS_DIR)"
+	@cd $(FUZZ_DIR); \
+	targets="$(FUZZ_TARGETS)"; [ -n "$$targets" ] || targets=$$(cargo fuzz list); \
+	crashed=""; \
+	for target in $$targets; do \
+	  echo "== $$target: $(FUZZ_SECONDS) s"; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run "$$target" -- -max_total_time=$(FUZZ_SECONDS) \
+	    || crashed="$$crashed $$target"; \
+	done; \
+	if [ -n "$$crashed" ]; then echo "Fuzz targets that failed:$$crashed (inputs in $(FUZZ_DIR)/artifacts)" >&2; exit 1; fi
+
+clean: ## Remove the build cache and test results (installed tools stay)
+	rm -rf "$(CARGO_TARGET_DIR)" "$(TEST_RESULTS)"

@@ -1,0 +1,1 @@
+//! The simulated token (in progress).

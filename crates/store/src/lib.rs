@@ -1,0 +1,1 @@
+//! Device storage (in progress).
