@@ -217,8 +217,14 @@ impl IntoResponse for Error {
             );
         }
         if let Some(kind) = self.shared_kind() {
-            let detail = if kind == SharedKind::Internal { String::new() } else { text };
-            response.extensions_mut().insert(SharedError { kind, detail });
+            let detail = if kind == SharedKind::Internal {
+                String::new()
+            } else {
+                text
+            };
+            response
+                .extensions_mut()
+                .insert(SharedError { kind, detail });
         }
         response
     }
@@ -264,12 +270,19 @@ pub async fn rest_error_codes(response: Response) -> Response {
         SharedKind::UnknownActivation => RestCode::ActivationNotFound,
         SharedKind::ActivationState => RestCode::IncorrectActivationState,
         SharedKind::Internal => {
-            return (status, Json(error_body("ERR0000", "Unknown error occurred.", None)))
+            return (
+                status,
+                Json(error_body("ERR0000", "Unknown error occurred.", None)),
+            )
                 .into_response();
         }
     };
     let (code, message) = code.parts();
-    (status, Json(error_body(code, message, Some(&shared.detail)))).into_response()
+    (
+        status,
+        Json(error_body(code, message, Some(&shared.detail))),
+    )
+        .into_response()
 }
 
 /// Restates the shared activation errors of the RESTful API (`/pa/v3`) as its
@@ -283,7 +296,11 @@ pub async fn restful_error_codes(response: Response) -> Response {
         | SharedKind::UnknownActivation
         | SharedKind::ActivationState => (
             StatusCode::BAD_REQUEST,
-            Json(error_body("ERR_ACTIVATION", "POWER_AUTH_ACTIVATION_INVALID", None)),
+            Json(error_body(
+                "ERR_ACTIVATION",
+                "POWER_AUTH_ACTIVATION_INVALID",
+                None,
+            )),
         )
             .into_response(),
         SharedKind::InvalidRequest | SharedKind::Internal => response,

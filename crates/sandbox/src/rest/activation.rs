@@ -53,7 +53,9 @@ async fn init(
     RequestObject(request): RequestObject<InitRequest>,
 ) -> Result<ResponseObject<InitResponse>, Error> {
     if request.user_id.trim().is_empty() || request.user_id.len() > 255 {
-        return Err(Error::InvalidRequest("userId must be 1 to 255 characters".to_owned()));
+        return Err(Error::InvalidRequest(
+            "userId must be 1 to 255 characters".to_owned(),
+        ));
     }
     // The deprecated `activationOtpValidation` maps onto the commit phase (digest §16.1).
     let legacy_phase = match request.activation_otp_validation.as_deref() {
@@ -76,10 +78,17 @@ async fn init(
         (None, None) => CommitPhase::OnCommit,
     };
     if request.activation_otp.as_deref().is_some_and(str::is_empty) {
-        return Err(Error::InvalidRequest("activationOtp must not be empty".to_owned()));
+        return Err(Error::InvalidRequest(
+            "activationOtp must not be empty".to_owned(),
+        ));
     }
-    if request.max_failure_count.is_some_and(|n| !(1..=1000).contains(&n)) {
-        return Err(Error::InvalidRequest("maxFailureCount must be 1 to 1000".to_owned()));
+    if request
+        .max_failure_count
+        .is_some_and(|n| !(1..=1000).contains(&n))
+    {
+        return Err(Error::InvalidRequest(
+            "maxFailureCount must be 1 to 1000".to_owned(),
+        ));
     }
     let activation = activations::create(
         &state,
@@ -275,8 +284,8 @@ async fn block(
     RequestObject(request): RequestObject<ActivationIdRequest>,
 ) -> Result<ResponseObject<BlockResponse>, Error> {
     let reason = request.reason.unwrap_or_else(|| "NOT_SPECIFIED".to_owned());
-    let (activation, ()) = activations::update(&state, &request.activation_id, |a, now| {
-        match a.state {
+    let (activation, ()) =
+        activations::update(&state, &request.activation_id, |a, now| match a.state {
             ActivationState::Active => {
                 a.state = ActivationState::Blocked;
                 a.blocked_reason = Some(reason.clone());
@@ -287,9 +296,8 @@ async fn block(
             other => Err(Error::ActivationState(format!(
                 "only an ACTIVE activation can be blocked, this one is {other}"
             ))),
-        }
-    })
-    .await?;
+        })
+        .await?;
     Ok(ResponseObject(BlockResponse {
         activation_id: activation.activation_id,
         activation_status: activation.state,
@@ -301,8 +309,8 @@ async fn unblock(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<ActivationIdRequest>,
 ) -> Result<ResponseObject<BlockResponse>, Error> {
-    let (activation, ()) = activations::update(&state, &request.activation_id, |a, now| {
-        match a.state {
+    let (activation, ()) =
+        activations::update(&state, &request.activation_id, |a, now| match a.state {
             ActivationState::Blocked => {
                 a.state = ActivationState::Active;
                 a.blocked_reason = None;
@@ -314,9 +322,8 @@ async fn unblock(
             other => Err(Error::ActivationState(format!(
                 "only a BLOCKED activation can be unblocked, this one is {other}"
             ))),
-        }
-    })
-    .await?;
+        })
+        .await?;
     Ok(ResponseObject(BlockResponse {
         activation_id: activation.activation_id,
         activation_status: activation.state,

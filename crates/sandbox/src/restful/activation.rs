@@ -117,7 +117,10 @@ async fn create(
     .map_err(from_refused)?;
     let layer1: Layer1Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
     if layer1.r#type != "CODE" {
-        return Err(refuse(format!("activation type {:?} is not supported", layer1.r#type)));
+        return Err(refuse(format!(
+            "activation type {:?} is not supported",
+            layer1.r#type
+        )));
     }
     let code = layer1
         .identity_attributes

@@ -5,7 +5,9 @@
 use crate::state::AppState;
 use crate::store::{Application, ApplicationVersion};
 use powerauth::ProtocolVersion;
-use powerauth::ecies::{EciesError, EncryptedRequest, Encryptor, ResponseEncryptor, Scope, SharedInfo1};
+use powerauth::ecies::{
+    EciesError, EncryptedRequest, Encryptor, ResponseEncryptor, Scope, SharedInfo1,
+};
 use powerauth::encoding::b64;
 
 /// How far in the future a request timestamp may lie (the reference server's window).
@@ -51,8 +53,12 @@ pub async fn decrypt_application_scope(
             .store
             .temporary_key(key_id, now)
             .await?
-            .filter(|key| key.application_key == version.application_key && key.activation_id.is_none())
-            .ok_or_else(|| Refused::Decrypt(format!("no application-scope temporary key {key_id}")))?;
+            .filter(|key| {
+                key.application_key == version.application_key && key.activation_id.is_none()
+            })
+            .ok_or_else(|| {
+                Refused::Decrypt(format!("no application-scope temporary key {key_id}"))
+            })?;
         &temporary.key_pair.private
     } else {
         &application.master.private

@@ -83,7 +83,8 @@ async fn create(
                         && matches!(a.state, ActivationState::Active | ActivationState::Blocked)
                 })
                 .ok_or_else(|| temporary_key_failure("activation not ACTIVE or BLOCKED"))?;
-            let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
+            let (Some(device), Some(server)) =
+                (&activation.device_public_key, &activation.server_key_pair)
             else {
                 return Err(temporary_key_failure("activation has no keys"));
             };

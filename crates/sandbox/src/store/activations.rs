@@ -309,7 +309,8 @@ fn activation_from_row(row: &AnyRow) -> Result<Activation, StoreError> {
         platform: row.try_get("platform")?,
         device_info: row.try_get("device_info")?,
         extras: row.try_get("extras")?,
-        flags: serde_json::from_str(&flags).map_err(|_| StoreError::Corrupt("activations.flags"))?,
+        flags: serde_json::from_str(&flags)
+            .map_err(|_| StoreError::Corrupt("activations.flags"))?,
         blocked_reason: row.try_get("blocked_reason")?,
         timestamp_created: row.try_get("timestamp_created")?,
         timestamp_expires: row.try_get("timestamp_expires")?,

@@ -40,7 +40,11 @@ impl Store {
     }
 
     /// A key by id, if it exists and has not expired at `now_ms`. Expired keys are swept.
-    pub async fn temporary_key(&self, key_id: &str, now_ms: i64) -> Result<Option<TemporaryKey>, StoreError> {
+    pub async fn temporary_key(
+        &self,
+        key_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<TemporaryKey>, StoreError> {
         sqlx::query("DELETE FROM temporary_keys WHERE timestamp_expires < $1")
             .bind(now_ms)
             .execute(self.pool())

@@ -35,6 +35,11 @@ impl TestServer {
         }
     }
 
+    pub fn clock_ms(&self) -> i64 {
+        use sandbox::Clock;
+        self.clock.now_ms()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.sandbox.url())
     }

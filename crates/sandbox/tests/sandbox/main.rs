@@ -1,8 +1,10 @@
 //! Integration tests: each starts a real sandbox on 127.0.0.1:0 with in-memory SQLite and
 //! a test clock, and talks to it over HTTP like any client.
 
+mod activation;
 mod applications;
 mod cloud_admin;
 mod common;
+mod device;
 mod status;
 mod storage;

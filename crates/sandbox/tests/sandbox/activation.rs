@@ -1,0 +1,578 @@
+//! Activation end to end with a device built from `crates/powerauth`: `/rest/v3`
+//! init/commit/status/block/unblock/remove, `/pa/v3/keystore/create`,
+//! `/pa/v3/activation/create` and `/pa/v3/activation/status` in every 3.x version.
+
+use crate::common::{TestServer, error_parts};
+use crate::device::{self, AppConfig, activate, activation_request, init};
+use powerauth::ProtocolVersion;
+use powerauth::ecies::ENCRYPTION_HEADER_NAME;
+use powerauth::keys::{fingerprint, index};
+use powerauth::status::ActivationState;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn rest_status(server: &TestServer, activation_id: &str) -> Value {
+    server
+        .rest_ok(
+            "/rest/v3/activation/status",
+            json!({"activationId": activation_id}),
+        )
+        .await
+}
+
+#[track_caller]
+fn assert_error(status: StatusCode, body: &Value, expected_status: StatusCode, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(error_parts(body).0, code, "{body}");
+}
+
+#[tokio::test]
+async fn activation_and_status_work_in_every_version() {
+    let server = TestServer::start().await;
+    for protocol in ProtocolVersion::ALL {
+        let device = activate(&server, protocol).await;
+        let blob = device.status(&server).await;
+        assert_eq!(blob.state, ActivationState::Active, "{protocol}");
+        assert_eq!(blob.current_version, 3);
+        assert_eq!(blob.max_failed_attempts, 5);
+        assert_eq!(blob.failed_attempts, 0);
+        if protocol != ProtocolVersion::V3_0 {
+            assert_eq!(blob.ctr_look_ahead, 20, "{protocol}");
+            assert_eq!(blob.ctr_byte, 0, "{protocol}");
+            let hash_key = device.keys.transport.derive(index::CTR_DATA_HASH);
+            assert_eq!(
+                blob.ctr_data_hash,
+                device.ctr_data.hash_with(hash_key.expose_bytes()),
+                "{protocol}: server and device share CTR_DATA"
+            );
+        }
+        let detail = rest_status(&server, &device.activation_id).await;
+        assert_eq!(detail["activationStatus"], "ACTIVE");
+        assert_eq!(detail["activationName"], "Test phone");
+        assert_eq!(detail["platform"], "android");
+        assert_eq!(
+            detail["activationCode"],
+            Value::Null,
+            "code hidden once used"
+        );
+        // The fingerprint the server shows is the one the device computes.
+        let server_detail = server
+            .sandbox
+            .state()
+            .store
+            .activation(&device.activation_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let device_public = server_detail.device_public_key.unwrap();
+        assert_eq!(
+            detail["devicePublicKeyFingerprint"],
+            fingerprint(
+                &device_public,
+                &device.activation_id,
+                &device.server_public_key
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_activation_signature_verifies_with_the_master_key() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (_, code, signature) = init(&server, "alice", json!({})).await;
+    let qr =
+        powerauth::activation_code::ActivationQr::parse(&format!("{code}#{signature}")).unwrap();
+    assert_eq!(
+        qr.verify(&app.master_public_key),
+        Ok(powerauth::activation_code::SignatureCheck::Verified),
+        "a genuine code signature"
+    );
+}
+
+#[tokio::test]
+async fn key_exchange_leaves_pending_commit_until_commit() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(&server, "bob", json!({})).await;
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "CREATED"
+    );
+    let request = activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
+    let (status, body) = request.send(&server).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let device = request.finish(ProtocolVersion::V3_3, &body);
+    assert_eq!(
+        device.status(&server).await.state,
+        ActivationState::PendingCommit
+    );
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "PENDING_COMMIT"
+    );
+    let committed = server
+        .rest_ok(
+            "/rest/v3/activation/commit",
+            json!({"activationId": activation_id}),
+        )
+        .await;
+    assert_eq!(
+        committed,
+        json!({"activationId": activation_id, "activated": true})
+    );
+    assert_eq!(device.status(&server).await.state, ActivationState::Active);
+}
+
+#[tokio::test]
+async fn block_unblock_and_remove_show_in_the_blob() {
+    let server = TestServer::start().await;
+    let device = activate(&server, ProtocolVersion::V3_2).await;
+    let id = device.activation_id.clone();
+    let blocked = server
+        .rest_ok(
+            "/rest/v3/activation/block",
+            json!({"activationId": id, "reason": "LOST"}),
+        )
+        .await;
+    assert_eq!(blocked["activationStatus"], "BLOCKED");
+    assert_eq!(blocked["blockedReason"], "LOST");
+    assert_eq!(device.status(&server).await.state, ActivationState::Blocked);
+    let unblocked = server
+        .rest_ok("/rest/v3/activation/unblock", json!({"activationId": id}))
+        .await;
+    assert_eq!(unblocked["activationStatus"], "ACTIVE");
+    assert_eq!(device.status(&server).await.state, ActivationState::Active);
+    let removed = server
+        .rest_ok("/rest/v3/activation/remove", json!({"activationId": id}))
+        .await;
+    assert_eq!(removed, json!({"activationId": id, "removed": true}));
+    assert_eq!(device.status(&server).await.state, ActivationState::Removed);
+    let (status, body) = server
+        .rest("/rest/v3/activation/unblock", json!({"activationId": id}))
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0008");
+}
+
+#[tokio::test]
+async fn an_expired_activation_cannot_be_completed() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(&server, "carol", json!({})).await;
+    server.clock.advance(120_001);
+    let request = activation_request(&server, &app, ProtocolVersion::V3_1, &code, None).await;
+    let (status, body) = request.send(&server).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_ACTIVATION");
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "REMOVED"
+    );
+}
+
+#[tokio::test]
+async fn a_pending_activation_expires_before_commit() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(&server, "carol", json!({})).await;
+    let request = activation_request(&server, &app, ProtocolVersion::V3_2, &code, None).await;
+    assert_eq!(request.send(&server).await.0, StatusCode::OK);
+    server.clock.advance(120_001);
+    let (status, body) = server
+        .rest(
+            "/rest/v3/activation/commit",
+            json!({"activationId": activation_id}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0008");
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "REMOVED"
+    );
+}
+
+#[tokio::test]
+async fn a_code_activates_one_device_only() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (_, code, _) = init(&server, "dave", json!({})).await;
+    let first = activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
+    let second = activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
+    assert_eq!(first.send(&server).await.0, StatusCode::OK);
+    let (status, body) = second.send(&server).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_ACTIVATION");
+}
+
+#[tokio::test]
+async fn otp_on_key_exchange_counts_failures_and_rejects_replays() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(
+        &server,
+        "erin",
+        json!({"activationOtp": "12345678", "commitPhase": "ON_KEY_EXCHANGE"}),
+    )
+    .await;
+    let wrong = activation_request(
+        &server,
+        &app,
+        ProtocolVersion::V3_3,
+        &code,
+        Some("00000000"),
+    )
+    .await;
+    let (status, body) = wrong.send(&server).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_ACTIVATION");
+    assert_eq!(
+        rest_status(&server, &activation_id).await["failedAttempts"],
+        1
+    );
+    // The same bytes again are a replay: refused before the OTP is even looked at.
+    let (status, _) = wrong.send(&server).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        rest_status(&server, &activation_id).await["failedAttempts"],
+        1,
+        "a replayed request must not reach the activation"
+    );
+    let right = activation_request(
+        &server,
+        &app,
+        ProtocolVersion::V3_3,
+        &code,
+        Some("12345678"),
+    )
+    .await;
+    let (status, body) = right.send(&server).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let device = right.finish(ProtocolVersion::V3_3, &body);
+    assert_eq!(
+        device.status(&server).await.state,
+        ActivationState::Active,
+        "no commit needed"
+    );
+    assert_eq!(
+        rest_status(&server, &activation_id).await["failedAttempts"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn wrong_otps_on_key_exchange_remove_the_activation_at_the_limit() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(
+        &server,
+        "erin",
+        json!({"activationOtp": "1", "commitPhase": "ON_KEY_EXCHANGE", "maxFailureCount": 2}),
+    )
+    .await;
+    for _ in 0..2 {
+        let wrong =
+            activation_request(&server, &app, ProtocolVersion::V3_2, &code, Some("2")).await;
+        assert_eq!(wrong.send(&server).await.0, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "REMOVED"
+    );
+}
+
+#[tokio::test]
+async fn otp_on_commit() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(&server, "frank", json!({"activationOtp": "4242"})).await;
+    let request = activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
+    assert_eq!(request.send(&server).await.0, StatusCode::OK);
+    let (status, body) = server
+        .rest(
+            "/rest/v3/activation/commit",
+            json!({"activationId": activation_id, "activationOtp": "1111"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0024");
+    let detail = rest_status(&server, &activation_id).await;
+    assert_eq!(detail["failedAttempts"], 1);
+    assert_eq!(detail["activationStatus"], "PENDING_COMMIT");
+    server
+        .rest_ok(
+            "/rest/v3/activation/commit",
+            json!({"activationId": activation_id, "activationOtp": "4242"}),
+        )
+        .await;
+    let detail = rest_status(&server, &activation_id).await;
+    assert_eq!(detail["activationStatus"], "ACTIVE");
+    assert_eq!(detail["failedAttempts"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_have_exactly_one_winner() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(&server, "gina", json!({})).await;
+    let request = activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
+    assert_eq!(request.send(&server).await.0, StatusCode::OK);
+    let mut commits = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = server
+            .client
+            .post(server.url("/rest/v3/activation/commit"))
+            .json(&json!({"requestObject": {"activationId": activation_id}}));
+        commits.spawn(async move { request.send().await.map(|r| r.status()) });
+    }
+    let statuses: Vec<StatusCode> = commits
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| r.expect("the sandbox answers"))
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn rest_activation_endpoints_refuse_bad_input() {
+    let server = TestServer::start().await;
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "/rest/v3/activation/init",
+            json!({"userId": "u", "applicationId": "nope"}),
+            "ERR0015",
+        ),
+        (
+            "/rest/v3/activation/init",
+            json!({"userId": "", "applicationId": "tokensim"}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/activation/init",
+            json!({"applicationId": "tokensim"}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/activation/init",
+            json!({"userId": "u", "applicationId": "tokensim", "commitPhase": "SOMETIMES"}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/activation/init",
+            json!({"userId": "u", "applicationId": "tokensim", "commitPhase": "ON_COMMIT",
+                   "activationOtpValidation": "ON_COMMIT"}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/activation/init",
+            json!({"userId": "u", "applicationId": "tokensim", "maxFailureCount": 0}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/activation/status",
+            json!({"activationId": unknown}),
+            "ERR0009",
+        ),
+        (
+            "/rest/v3/activation/commit",
+            json!({"activationId": unknown}),
+            "ERR0009",
+        ),
+        (
+            "/rest/v3/activation/remove",
+            json!({"activationId": unknown}),
+            "ERR0009",
+        ),
+        (
+            "/rest/v3/activation/block",
+            json!({"activationId": unknown}),
+            "ERR0009",
+        ),
+        (
+            "/rest/v3/activation/unblock",
+            json!({"activationId": unknown}),
+            "ERR0009",
+        ),
+        (
+            "/rest/v3/activation/commit",
+            json!({"activationId": 5}),
+            "ERR0024",
+        ),
+    ];
+    for (path, request, code) in cases {
+        let (status, body) = server.rest(path, request.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {request}: {body}");
+        assert_eq!(error_parts(&body).0, code, "{path} {request}: {body}");
+    }
+    let (activation_id, _, _) = init(&server, "u", json!({})).await;
+    for path in [
+        "/rest/v3/activation/commit",
+        "/rest/v3/activation/block",
+        "/rest/v3/activation/unblock",
+    ] {
+        let (status, body) = server
+            .rest(path, json!({"activationId": activation_id}))
+            .await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0008");
+    }
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "CREATED"
+    );
+}
+
+#[tokio::test]
+async fn activation_create_refuses_bad_input() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let (activation_id, code, _) = init(&server, "hank", json!({})).await;
+    let good = activation_request(&server, &app, ProtocolVersion::V3_2, &code, None).await;
+    let post = |header: Option<String>, body: String| {
+        let mut request = server
+            .client
+            .post(server.url("/pa/v3/activation/create"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(header) = header {
+            request = request.header(ENCRYPTION_HEADER_NAME, header);
+        }
+        async move { crate::common::read(request.send().await.unwrap()).await }
+    };
+    let unknown_key =
+        "PowerAuth application_key=\"AAAAAAAAAAAAAAAAAAAAAA==\", version=\"3.2\"".to_owned();
+    let header_30 = good.header.replace("3.2", "3.0");
+    let header_33 = good.header.replace("3.2", "3.3");
+    let mut tampered: Value = serde_json::from_str(&good.body).unwrap();
+    tampered["mac"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let cases: Vec<(Option<String>, String, StatusCode, &str)> = vec![
+        (
+            None,
+            good.body.clone(),
+            StatusCode::UNAUTHORIZED,
+            "ERR_AUTHENTICATION",
+        ),
+        (
+            Some("Basic abc".into()),
+            good.body.clone(),
+            StatusCode::UNAUTHORIZED,
+            "ERR_AUTHENTICATION",
+        ),
+        (
+            Some(good.header.replace("3.2", "9.9")),
+            good.body.clone(),
+            StatusCode::UNAUTHORIZED,
+            "ERR_AUTHENTICATION",
+        ),
+        (
+            Some(header_30),
+            good.body.clone(),
+            StatusCode::UNAUTHORIZED,
+            "ERR_AUTHENTICATION",
+        ),
+        (
+            Some(header_33),
+            good.body.clone(),
+            StatusCode::UNAUTHORIZED,
+            "ERR_AUTHENTICATION",
+        ),
+        (
+            Some(unknown_key),
+            good.body.clone(),
+            StatusCode::BAD_REQUEST,
+            "ERR_ACTIVATION",
+        ),
+        (
+            Some(good.header.clone()),
+            "{".into(),
+            StatusCode::BAD_REQUEST,
+            "ERR_ACTIVATION",
+        ),
+        (
+            Some(good.header.clone()),
+            "{}".into(),
+            StatusCode::BAD_REQUEST,
+            "ERR_ACTIVATION",
+        ),
+        (
+            Some(good.header.clone()),
+            tampered.to_string(),
+            StatusCode::BAD_REQUEST,
+            "ERR_ACTIVATION",
+        ),
+        (
+            Some(good.header.clone()),
+            "x".repeat(300 * 1024),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_REQUEST",
+        ),
+    ];
+    for (header, body, expected_status, code) in cases {
+        let shown = format!("{header:?} {}", &body[..body.len().min(60)]);
+        let (status, response) = post(header, body).await;
+        assert_eq!(status, expected_status, "{shown}: {response}");
+        assert_eq!(error_parts(&response).0, code, "{shown}: {response}");
+    }
+    assert_eq!(
+        rest_status(&server, &activation_id).await["activationStatus"],
+        "CREATED",
+        "nothing half-written"
+    );
+    // The untouched request still works afterwards.
+    assert_eq!(good.send(&server).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn status_refuses_bad_challenges_and_hides_unknown_ids() {
+    let server = TestServer::start().await;
+    for challenge in [json!("AAAA"), json!(7), json!("not base64!")] {
+        let (status, body) = server
+            .rest(
+                "/pa/v3/activation/status",
+                json!({"activationId": "00000000-0000-4000-8000-000000000000", "challenge": challenge}),
+            )
+            .await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_ACTIVATION");
+    }
+    let (status, body) = server.post_raw("/pa/v3/activation/status", "{").await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_ACTIVATION");
+    let (status, body) = server
+        .rest(
+            "/pa/v3/activation/status",
+            json!({"activationId": "00000000-0000-4000-8000-000000000000",
+                   "challenge": "AAAAAAAAAAAAAAAAAAAAAA=="}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "unknown ids answer random bytes: {body}"
+    );
+    assert_eq!(
+        body["responseObject"]["encryptedStatusBlob"]
+            .as_str()
+            .unwrap()
+            .len(),
+        44
+    );
+}
+
+#[tokio::test]
+async fn keystore_refuses_bad_jwts() {
+    let server = TestServer::start().await;
+    let mut other = AppConfig::default_of(&server).await;
+    other.application_secret = "AAAAAAAAAAAAAAAAAAAAAA==".to_owned();
+    let (status, body) = device::application_temporary_key(&server, &other)
+        .await
+        .err()
+        .unwrap();
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_TEMPORARY_KEY");
+    for request in [
+        json!({"requestObject": {"jwt": "a.b.c"}}),
+        json!({"requestObject": {}}),
+        json!([]),
+    ] {
+        let (status, body) = server.post("/pa/v3/keystore/create", &request).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_TEMPORARY_KEY");
+    }
+}

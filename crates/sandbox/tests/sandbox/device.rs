@@ -1,0 +1,259 @@
+//! A mobile device built from `crates/powerauth`, driving the sandbox the way the SDK
+//! does: temporary keys (3.3), the two-layer activation, status polling.
+
+use crate::common::TestServer;
+use powerauth::ecies::{
+    ENCRYPTION_HEADER_NAME, EncryptedResponse, EncryptionHeader, Encryptor, Recipient, Scope,
+    SharedInfo1,
+};
+use powerauth::encoding::{b64, b64_decode};
+use powerauth::status::{ActivationStatusBlob, StatusExchange, make_status_challenge};
+use powerauth::temporary_key::{TemporaryKeyRequest, TemporaryPublicKey};
+use powerauth::{ActivationKeys, CtrData, KeyPair, ProtocolVersion, PublicKey, SystemRandom};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// What a mobile app is built with.
+#[derive(Clone)]
+pub struct AppConfig {
+    pub application_key: String,
+    pub application_secret: String,
+    pub master_public_key: PublicKey,
+}
+
+impl AppConfig {
+    /// The default application's first version, read from `/rest/v3/application/detail`.
+    pub async fn default_of(server: &TestServer) -> Self {
+        let detail = server
+            .rest_ok(
+                "/rest/v3/application/detail",
+                json!({"applicationId": "tokensim"}),
+            )
+            .await;
+        let version = &detail["versions"][0];
+        Self {
+            application_key: version["applicationKey"].as_str().unwrap().to_owned(),
+            application_secret: version["applicationSecret"].as_str().unwrap().to_owned(),
+            master_public_key: PublicKey::from_b64(detail["masterPublicKey"].as_str().unwrap())
+                .unwrap(),
+        }
+    }
+}
+
+/// An activated device.
+pub struct Device {
+    pub protocol: ProtocolVersion,
+    pub activation_id: String,
+    pub keys: ActivationKeys,
+    pub ctr_data: CtrData,
+    pub server_public_key: PublicKey,
+}
+
+/// `/rest/v3/activation/init` for `user`; returns (activationId, activationCode, signature).
+pub async fn init(server: &TestServer, user: &str, extra: Value) -> (String, String, String) {
+    let mut request = json!({"userId": user, "applicationId": "tokensim"});
+    if let (Some(request), Some(extra)) = (request.as_object_mut(), extra.as_object()) {
+        request.extend(extra.clone());
+    }
+    let response = server.rest_ok("/rest/v3/activation/init", request).await;
+    (
+        response["activationId"].as_str().unwrap().to_owned(),
+        response["activationCode"].as_str().unwrap().to_owned(),
+        response["activationSignature"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `/pa/v3/keystore/create` in application scope, verified as the SDK verifies it.
+pub async fn application_temporary_key(
+    server: &TestServer,
+    app: &AppConfig,
+) -> Result<TemporaryPublicKey, (StatusCode, Value)> {
+    let rng = SystemRandom::new();
+    let request = TemporaryKeyRequest::new(
+        &app.application_key,
+        &app.application_secret,
+        Scope::Application,
+        &rng,
+    )
+    .unwrap();
+    let (status, body) = server
+        .post(
+            "/pa/v3/keystore/create",
+            &json!({"requestObject": {"jwt": request.jwt()}}),
+        )
+        .await;
+    if status != StatusCode::OK {
+        return Err((status, body));
+    }
+    let jwt = body["responseObject"]["jwt"].as_str().unwrap();
+    Ok(request
+        .verify_response(jwt, &app.master_public_key)
+        .expect("the sandbox's temporary key JWT verifies with the master key"))
+}
+
+/// The bodies and header of one `/pa/v3/activation/create`, kept so tests can tamper.
+pub struct ActivationRequest {
+    pub header: String,
+    pub body: String,
+    device: KeyPair,
+    layer1: powerauth::ecies::ResponseDecryptor,
+    layer2: powerauth::ecies::ResponseDecryptor,
+}
+
+/// Builds the two-layer request for `code` in `protocol`.
+pub async fn activation_request(
+    server: &TestServer,
+    app: &AppConfig,
+    protocol: ProtocolVersion,
+    code: &str,
+    otp: Option<&str>,
+) -> ActivationRequest {
+    let rng = SystemRandom::new();
+    let now = u64::try_from(server.clock_ms()).unwrap();
+    let temporary = if protocol.uses_temporary_keys() {
+        Some(
+            application_temporary_key(server, app)
+                .await
+                .expect("a temporary key"),
+        )
+    } else {
+        None
+    };
+    let recipient = match &temporary {
+        Some(key) => key.recipient(),
+        None => Recipient::Static(&app.master_public_key),
+    };
+    let device = KeyPair::make(&rng);
+    let mut layer2_plain = json!({
+        "devicePublicKey": b64(device.public.to_compressed()),
+        "activationName": "Test phone",
+        "platform": "android",
+        "deviceInfo": "Pixel 9",
+    });
+    if let Some(otp) = otp {
+        layer2_plain["activationOtp"] = json!(otp);
+    }
+    let layer2 = Encryptor::new(
+        protocol,
+        SharedInfo1::ActivationLayer2,
+        &app.application_key,
+        &app.application_secret,
+        Scope::Application,
+    )
+    .unwrap();
+    let (layer2_request, layer2_decryptor) = layer2
+        .encrypt_request(recipient, layer2_plain.to_string().as_bytes(), &rng, now)
+        .unwrap();
+    let layer1_plain = json!({
+        "type": "CODE",
+        "identityAttributes": {"code": code},
+        "activationData": serde_json::from_str::<Value>(&layer2_request.to_json()).unwrap(),
+    });
+    let layer1 = Encryptor::new(
+        protocol,
+        SharedInfo1::ApplicationScopeGeneric,
+        &app.application_key,
+        &app.application_secret,
+        Scope::Application,
+    )
+    .unwrap();
+    let (layer1_request, layer1_decryptor) = layer1
+        .encrypt_request(recipient, layer1_plain.to_string().as_bytes(), &rng, now)
+        .unwrap();
+    ActivationRequest {
+        header: EncryptionHeader::application(&app.application_key, protocol).to_string(),
+        body: layer1_request.to_json(),
+        device,
+        layer1: layer1_decryptor,
+        layer2: layer2_decryptor,
+    }
+}
+
+impl ActivationRequest {
+    /// Sends the request as built; returns the status and the raw JSON body.
+    pub async fn send(&self, server: &TestServer) -> (StatusCode, Value) {
+        let response = server
+            .client
+            .post(server.url("/pa/v3/activation/create"))
+            .header(ENCRYPTION_HEADER_NAME, &self.header)
+            .header("content-type", "application/json")
+            .body(self.body.clone())
+            .send()
+            .await
+            .unwrap();
+        crate::common::read(response).await
+    }
+
+    /// Decrypts a successful answer into an activated device.
+    pub fn finish(self, protocol: ProtocolVersion, body: &Value) -> Device {
+        let layer1 = EncryptedResponse::from_json(body.to_string().as_bytes()).unwrap();
+        let plain = self
+            .layer1
+            .decrypt_response(&layer1)
+            .expect("layer 1 decrypts");
+        let plain: Value = serde_json::from_slice(&plain).unwrap();
+        let layer2 =
+            EncryptedResponse::try_from(plain["activationData"].as_object().unwrap().clone())
+                .unwrap();
+        let plain = self
+            .layer2
+            .decrypt_response(&layer2)
+            .expect("layer 2 decrypts");
+        let plain: Value = serde_json::from_slice(&plain).unwrap();
+        let server_public_key =
+            PublicKey::from_b64(plain["serverPublicKey"].as_str().unwrap()).unwrap();
+        let ctr_data =
+            CtrData::from_slice(&b64_decode(plain["ctrData"].as_str().unwrap()).unwrap()).unwrap();
+        Device {
+            protocol,
+            activation_id: plain["activationId"].as_str().unwrap().to_owned(),
+            keys: ActivationKeys::derive_from_ecdh(&self.device.private, &server_public_key),
+            ctr_data,
+            server_public_key,
+        }
+    }
+}
+
+/// init + create + (optionally) commit: a device in `protocol` whose record is ACTIVE.
+pub async fn activate(server: &TestServer, protocol: ProtocolVersion) -> Device {
+    let app = AppConfig::default_of(server).await;
+    let (activation_id, code, _) = init(server, "alice", json!({})).await;
+    let request = activation_request(server, &app, protocol, &code, None).await;
+    let (status, body) = request.send(server).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "activation/create in {protocol}: {body}"
+    );
+    let device = request.finish(protocol, &body);
+    assert_eq!(device.activation_id, activation_id);
+    server
+        .rest_ok(
+            "/rest/v3/activation/commit",
+            json!({"activationId": activation_id}),
+        )
+        .await;
+    device
+}
+
+impl Device {
+    /// `/pa/v3/activation/status`, decrypted and parsed.
+    pub async fn status(&self, server: &TestServer) -> ActivationStatusBlob {
+        let rng = SystemRandom::new();
+        let challenge =
+            (self.protocol != ProtocolVersion::V3_0).then(|| make_status_challenge(&rng));
+        let mut request = json!({"activationId": self.activation_id});
+        if let Some(challenge) = challenge {
+            request["challenge"] = json!(b64(challenge));
+        }
+        let (status, body) = server.rest("/pa/v3/activation/status", request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let response = &body["responseObject"];
+        assert_eq!(response["activationId"], self.activation_id.as_str());
+        let nonce = response["nonce"].as_str().map(|n| b64_decode(n).unwrap());
+        let exchange = StatusExchange::from_response(challenge, nonce.as_deref()).unwrap();
+        let blob = b64_decode(response["encryptedStatusBlob"].as_str().unwrap()).unwrap();
+        ActivationStatusBlob::decrypt(&blob, &self.keys.transport, &exchange)
+            .expect("the status blob decrypts with KEY_TRANSPORT")
+    }
+}
