@@ -14,6 +14,31 @@ pub fn b64(bytes: impl AsRef<[u8]>) -> String {
     STANDARD.encode(bytes)
 }
 
+/// `ValueTypeValidator.isValidUuid`: the RFC 4122 layout, version 1–5, variant 8–b, hex digits
+/// in either case. Activation, token and operation ids must pass it.
+pub fn is_uuid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            14 => (b'1'..=b'5').contains(&b),
+            19 => matches!(b.to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b'),
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Base64url without padding (RFC 4648 §5), as JWT parts use.
+pub fn b64url(bytes: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes Base64url without padding.
+pub fn b64url_decode(text: &str) -> Result<Vec<u8>, Base64Error> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| Base64Error)
+}
+
 /// Decodes standard, padded Base64.
 pub fn b64_decode(text: &str) -> Result<Vec<u8>, Base64Error> {
     STANDARD.decode(text).map_err(|_| Base64Error)

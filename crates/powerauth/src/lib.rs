@@ -30,6 +30,7 @@ pub mod counter;
 pub mod ecies;
 pub mod encoding;
 pub mod hazmat;
+pub mod header_fields;
 pub mod keys;
 pub mod offline;
 pub mod random;

@@ -10,11 +10,12 @@
 //! digest = HMAC-SHA256(token_secret, data)
 //! ```
 
+use crate::encoding::is_uuid;
 use crate::encoding::{b64, b64_decode_array};
 use crate::hazmat::{constant_time_eq, hmac_sha256};
 use crate::keys::SymmetricKey;
 use crate::random::RandomSource;
-use crate::signature::{HeaderFields, build_header_fields, is_valid_uuid};
+use crate::signature::{HeaderFields, build_header_fields};
 use crate::version::ProtocolVersion;
 use std::fmt;
 
@@ -187,7 +188,7 @@ impl TokenHeader {
         let fields = HeaderFields::parse(header_value).ok_or(E::NotPowerAuth)?;
 
         let token_id = fields.get("token_id").ok_or(E::MissingTokenId)?;
-        if !is_valid_uuid(token_id) {
+        if !is_uuid(token_id) {
             return Err(E::InvalidTokenId);
         }
         let digest = fields.get("token_digest").ok_or(E::MissingDigest)?;

@@ -3,11 +3,11 @@
 
 use super::EncryptorScope;
 use crate::ProtocolVersion;
+use crate::encoding::is_uuid;
+use crate::header_fields::{HeaderFields, PREFIX};
 
 /// The header's name.
 pub const ENCRYPTION_HEADER_NAME: &str = "X-PowerAuth-Encryption";
-
-const PREFIX: &str = "PowerAuth ";
 
 /// A parsed or to-be-sent `X-PowerAuth-Encryption` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,10 +25,6 @@ pub enum HeaderError {
     /// The value does not start with `PowerAuth `: another scheme, or no header at all.
     #[error("the encryption header does not start with \"PowerAuth \"")]
     MissingPrefix,
-    /// Not a list of `key="value"` pairs: a quote is not closed, a key has no `=`, or a value
-    /// is empty.
-    #[error("the encryption header is not a list of key=\"value\" pairs")]
-    Malformed,
     /// A key appears twice; which one a server would read is ambiguous.
     #[error("the encryption header repeats the field `{0}`")]
     DuplicateField(String),
@@ -78,13 +74,9 @@ impl EncryptionHeader {
     /// Parses a header value for an endpoint of the given scope. Fields may come in any
     /// order; unknown fields are ignored.
     pub fn parse(value: &str, scope: EncryptorScope) -> Result<Self, HeaderError> {
-        let fields = value
-            .trim()
-            .strip_prefix(PREFIX)
-            .ok_or(HeaderError::MissingPrefix)?;
+        let fields = HeaderFields::parse(value).ok_or(HeaderError::MissingPrefix)?;
         let (mut application_key, mut activation_id, mut version) = (None, None, None);
-        for pair in Pairs(fields) {
-            let (key, field_value) = pair?;
+        for (key, field_value) in fields.iter() {
             let slot = match key {
                 "application_key" => &mut application_key,
                 "activation_id" => &mut activation_id,
@@ -154,67 +146,6 @@ impl std::fmt::Display for EncryptionHeader {
     }
 }
 
-/// `key="value"` pairs separated by commas and ASCII whitespace. A value may also be
-/// unquoted (up to the next comma or space), as Wultra's lenient parser allows. Positions
-/// only ever split at ASCII bytes, so slicing the `&str` stays on char boundaries.
-struct Pairs<'a>(&'a str);
-
-impl<'a> Iterator for Pairs<'a> {
-    type Item = Result<(&'a str, &'a str), HeaderError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let text = self.0;
-        let bytes = text.as_bytes();
-        let start = bytes
-            .iter()
-            .position(|b| !(b.is_ascii_whitespace() || *b == b','))?;
-        let key_len = bytes[start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        let key_end = start + key_len;
-        let span = (key_len > 0 && bytes.get(key_end) == Some(&b'='))
-            .then(|| value_span(bytes, key_end + 1))
-            .flatten();
-        let Some((value_start, value_end, resume)) = span else {
-            // Report the error once, then stop.
-            self.0 = "";
-            return Some(Err(HeaderError::Malformed));
-        };
-        self.0 = &text[resume..];
-        Some(Ok((&text[start..key_end], &text[value_start..value_end])))
-    }
-}
-
-/// The value after `=`: `(start, end, resume)`, or `None` if unterminated or empty.
-fn value_span(bytes: &[u8], at: usize) -> Option<(usize, usize, usize)> {
-    let (start, end, resume) = if bytes.get(at) == Some(&b'"') {
-        let len = bytes.get(at + 1..)?.iter().position(|b| *b == b'"')?;
-        (at + 1, at + 1 + len, at + 2 + len)
-    } else {
-        let rest = bytes.get(at..)?;
-        let len = rest
-            .iter()
-            .position(|b| b.is_ascii_whitespace() || *b == b',')
-            .unwrap_or(rest.len());
-        (at, at + len, at + len)
-    };
-    (end > start).then_some((start, end, resume))
-}
-
-/// `^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$` after
-/// lower-casing, as Wultra's `ValueTypeValidator.isValidUuid`.
-fn is_uuid(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() == 36
-        && bytes.iter().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            14 => (b'1'..=b'5').contains(b),
-            19 => matches!(b.to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b'),
-            _ => b.is_ascii_hexdigit(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,12 +182,20 @@ mod tests {
     }
 
     #[test]
+    fn unclosed_quote_reads_like_java() {
+        // Java's regex falls back to the unquoted alternative and reads `3.3`.
+        let value = r#"PowerAuth application_key="hF2rMg8p/tEJB8+/apTzyg==", version="3.3"#;
+        let header = EncryptionHeader::parse(value, EncryptorScope::Application).unwrap();
+        assert_eq!(header.version(), ProtocolVersion::V3_3);
+    }
+
+    #[test]
     fn enforces_scope_and_values() {
         use EncryptorScope::{Activation, Application};
         let app = EncryptionHeader::application(APP_KEY, ProtocolVersion::V3_3).to_string();
         let act =
             EncryptionHeader::activation(APP_KEY, ACTIVATION_ID, ProtocolVersion::V3_3).to_string();
-        let cases: [(&str, EncryptorScope, HeaderError); 10] = [
+        let cases: [(&str, EncryptorScope, HeaderError); 9] = [
             (&app, Activation, HeaderError::MissingActivationId),
             (&act, Application, HeaderError::UnexpectedActivationId),
             ("Bearer x", Application, HeaderError::MissingPrefix),
@@ -276,11 +215,6 @@ mod tests {
                 HeaderError::UnsupportedVersion,
             ),
             (
-                r#"PowerAuth application_key="hF2rMg8p/tEJB8+/apTzyg==", version="3.3"#,
-                Application,
-                HeaderError::Malformed,
-            ),
-            (
                 r#"PowerAuth version="3.3", version="3.2""#,
                 Application,
                 HeaderError::DuplicateField("version".into()),
@@ -288,7 +222,7 @@ mod tests {
             (
                 r#"PowerAuth application_key="hF2rMg8p/tEJB8+/apTzyg==", version="3.3", activation_id="""#,
                 Activation,
-                HeaderError::Malformed,
+                HeaderError::InvalidActivationId,
             ),
             (
                 r#"PowerAuth application_key="hF2rMg8p/tEJB8+/apTzyg==", activation_id="c564e700-7e86-6a87-b6c8-a5a0cc89683f", version="3.3""#,

@@ -2,8 +2,9 @@
 //! Wultra's field order, parsed leniently, validated strictly.
 
 use super::factors::SignatureType;
-use super::fields::{HeaderFields, build};
+use crate::encoding::is_uuid;
 use crate::encoding::{b64, b64_decode, b64_decode_array};
+use crate::header_fields::{HeaderFields, build};
 use crate::version::ProtocolVersion;
 use std::fmt;
 
@@ -95,7 +96,7 @@ impl AuthorizationHeader {
         let activation_id = fields
             .get("pa_activation_id")
             .ok_or(E::MissingActivationId)?;
-        if !is_valid_uuid(activation_id) {
+        if !is_uuid(activation_id) {
             return Err(E::InvalidActivationId);
         }
         let nonce = fields.get("pa_nonce").ok_or(E::MissingNonce)?;
@@ -135,19 +136,6 @@ impl fmt::Display for AuthorizationHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_header_value())
     }
-}
-
-/// `ValueTypeValidator.isValidUuid`: RFC 4122 layout, version 1-5, variant 8-b,
-/// hex digits in either case.
-pub(crate) fn is_valid_uuid(candidate: &str) -> bool {
-    let bytes = candidate.as_bytes();
-    bytes.len() == 36
-        && bytes.iter().enumerate().all(|(i, &b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            14 => (b'1'..=b'5').contains(&b),
-            19 => matches!(b.to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b'),
-            _ => b.is_ascii_hexdigit(),
-        })
 }
 
 /// `ValueTypeValidator.isValidSignatureValue`: `^[0-9]{8}(-[0-9]{8}){0,2}$` for 8, 17 or

@@ -30,10 +30,10 @@ mod attempts;
 mod compute;
 mod data;
 mod factors;
-mod fields;
 mod header;
 mod verify;
 
+pub use crate::header_fields::HeaderFields;
 pub use attempts::{AfterInvalid, DEFAULT_MAX_FAILED_ATTEMPTS, FailedAttempts, counts_as_attempt};
 pub use compute::{ComponentLength, SignatureFormat, compute_signature};
 pub use data::{
@@ -41,12 +41,10 @@ pub use data::{
     canonicalize_query,
 };
 pub use factors::{Factor, FactorKeys, SignatureType, UnknownSignatureType};
-pub use fields::HeaderFields;
 pub use header::{AuthorizationHeader, AuthorizationHeaderError};
 pub use verify::{DEFAULT_LOOKAHEAD, OfflineOptions, Verified, Verifier};
 
-pub(crate) use fields::build as build_header_fields;
-pub(crate) use header::is_valid_uuid;
+pub(crate) use crate::header_fields::build as build_header_fields;
 
 use crate::counter::CtrData;
 use crate::random::RandomSource;

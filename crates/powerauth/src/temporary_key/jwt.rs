@@ -1,8 +1,7 @@
 //! Compact JWS framing: base64url parts, JSON objects, typed claims.
 
 use super::TemporaryKeyError;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::encoding::{b64url, b64url_decode};
 use serde_json::{Map, Value};
 
 /// A compact JWS split into its parts; nothing verified yet.
@@ -54,13 +53,11 @@ pub(super) fn signing_input(header_json: &str, payload_json: &str) -> String {
 
 /// base64url without padding.
 pub(super) fn encode(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    b64url(bytes)
 }
 
 fn decode(text: &str, why: &'static str) -> Result<Vec<u8>, TemporaryKeyError> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| TemporaryKeyError::Malformed(why))
+    b64url_decode(text).map_err(|_| TemporaryKeyError::Malformed(why))
 }
 
 fn object(bytes: &[u8], why: &'static str) -> Result<Map<String, Value>, TemporaryKeyError> {
