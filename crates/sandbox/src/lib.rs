@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod rest;
 pub mod restful;
+pub mod signatures;
 pub mod state;
 pub mod store;
 

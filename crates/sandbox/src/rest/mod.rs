@@ -3,6 +3,7 @@
 
 mod activation;
 mod application;
+mod signature;
 mod status;
 
 use crate::error::rest_error_codes;
@@ -16,5 +17,6 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(application::router())
         .merge(activation::router())
+        .merge(signature::router())
         .layer(map_response(rest_error_codes))
 }

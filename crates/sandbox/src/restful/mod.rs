@@ -6,8 +6,10 @@
 //! `ERR_TEMPORARY_KEY`… for the rest.
 
 mod activation;
+pub mod auth;
 mod encryption;
 mod keystore;
+mod signature;
 mod status;
 
 use crate::error::{Error, restful_error_codes};
@@ -22,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(keystore::router())
         .merge(activation::router())
+        .merge(signature::router())
         .layer(map_response(restful_error_codes))
 }
 

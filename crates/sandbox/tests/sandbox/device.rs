@@ -7,9 +7,12 @@ use powerauth::ecies::{
     SharedInfo1,
 };
 use powerauth::encoding::{b64, b64_decode};
+use powerauth::signature::{Authorization, FactorKeys, RequestToSign, SignatureType};
 use powerauth::status::{ActivationStatusBlob, StatusExchange, make_status_challenge};
 use powerauth::temporary_key::{TemporaryKeyRequest, TemporaryPublicKey};
-use powerauth::{ActivationKeys, CtrData, KeyPair, ProtocolVersion, PublicKey, SystemRandom};
+use powerauth::{
+    ActivationKeys, CtrData, KeyPair, ProtocolVersion, PublicKey, SymmetricKey, SystemRandom,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -43,6 +46,7 @@ impl AppConfig {
 /// An activated device.
 pub struct Device {
     pub protocol: ProtocolVersion,
+    pub app: AppConfig,
     pub activation_id: String,
     pub keys: ActivationKeys,
     pub ctr_data: CtrData,
@@ -185,7 +189,7 @@ impl ActivationRequest {
     }
 
     /// Decrypts a successful answer into an activated device.
-    pub fn finish(self, protocol: ProtocolVersion, body: &Value) -> Device {
+    pub fn finish(self, app: &AppConfig, protocol: ProtocolVersion, body: &Value) -> Device {
         let layer1 = EncryptedResponse::from_json(body.to_string().as_bytes()).unwrap();
         let plain = self
             .layer1
@@ -206,6 +210,7 @@ impl ActivationRequest {
             CtrData::from_slice(&b64_decode(plain["ctrData"].as_str().unwrap()).unwrap()).unwrap();
         Device {
             protocol,
+            app: app.clone(),
             activation_id: plain["activationId"].as_str().unwrap().to_owned(),
             keys: ActivationKeys::derive_from_ecdh(&self.device.private, &server_public_key),
             ctr_data,
@@ -225,7 +230,7 @@ pub async fn activate(server: &TestServer, protocol: ProtocolVersion) -> Device 
         StatusCode::OK,
         "activation/create in {protocol}: {body}"
     );
-    let device = request.finish(protocol, &body);
+    let device = request.finish(&app, protocol, &body);
     assert_eq!(device.activation_id, activation_id);
     server
         .rest_ok(
@@ -256,4 +261,105 @@ impl Device {
         ActivationStatusBlob::decrypt(&blob, &self.keys.transport, &exchange)
             .expect("the status blob decrypts with KEY_TRANSPORT")
     }
+}
+
+impl Device {
+    /// Signs a request as the SDK does, advancing `ctr_data`; returns the header value.
+    pub fn sign(
+        &mut self,
+        method: &str,
+        uri_id: &str,
+        body: &[u8],
+        signature_type: SignatureType,
+    ) -> String {
+        sign(
+            &self.app,
+            &self.activation_id,
+            self.protocol,
+            &FactorKeys::from(&self.keys),
+            &mut self.ctr_data,
+            &RequestToSign {
+                method,
+                uri_id,
+                body,
+            },
+            signature_type,
+        )
+    }
+
+    /// Signs `possession_knowledge` with a wrong knowledge key: what a wrong PIN produces.
+    pub fn sign_wrong_pin(&mut self, uri_id: &str, body: &[u8]) -> String {
+        let wrong = SymmetricKey::from_bytes([0x55; 16]);
+        let keys = FactorKeys {
+            possession: Some(&self.keys.possession),
+            knowledge: Some(&wrong),
+            biometry: None,
+        };
+        sign(
+            &self.app,
+            &self.activation_id,
+            self.protocol,
+            &keys,
+            &mut self.ctr_data,
+            &RequestToSign {
+                method: "POST",
+                uri_id,
+                body,
+            },
+            SignatureType::PossessionKnowledge,
+        )
+    }
+
+    /// POSTs `body` to `path` with a signature over it (`uri_id`).
+    pub async fn post_signed(
+        &mut self,
+        server: &TestServer,
+        path: &str,
+        uri_id: &str,
+        body: &str,
+        signature_type: SignatureType,
+    ) -> (StatusCode, Value) {
+        let header = self.sign("POST", uri_id, body.as_bytes(), signature_type);
+        post_with_authorization(server, path, &header, body).await
+    }
+}
+
+/// POSTs `body` with an `X-PowerAuth-Authorization` header.
+pub async fn post_with_authorization(
+    server: &TestServer,
+    path: &str,
+    header: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    let response = server
+        .client
+        .post(server.url(path))
+        .header("X-PowerAuth-Authorization", header)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    crate::common::read(response).await
+}
+
+fn sign(
+    app: &AppConfig,
+    activation_id: &str,
+    version: ProtocolVersion,
+    keys: &FactorKeys<'_>,
+    ctr_data: &mut CtrData,
+    request: &RequestToSign<'_>,
+    signature_type: SignatureType,
+) -> String {
+    Authorization {
+        activation_id,
+        application_key: &app.application_key,
+        application_secret: &app.application_secret,
+        version,
+        signature_type,
+    }
+    .sign(keys, ctr_data, request, &SystemRandom::new())
+    .unwrap()
+    .to_header_value()
 }

@@ -6,5 +6,6 @@ mod applications;
 mod cloud_admin;
 mod common;
 mod device;
+mod signature;
 mod status;
 mod storage;
