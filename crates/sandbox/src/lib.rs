@@ -14,6 +14,7 @@ pub mod restful;
 pub mod signatures;
 pub mod state;
 pub mod store;
+pub mod tokens;
 
 pub use bootstrap::{BuiltInUsers, Credentials};
 pub use clock::{Clock, SystemClock, TestClock};

@@ -5,6 +5,7 @@ mod activation;
 mod application;
 mod signature;
 mod status;
+mod token;
 
 use crate::error::rest_error_codes;
 use crate::state::AppState;
@@ -18,5 +19,6 @@ pub fn router() -> Router<AppState> {
         .merge(application::router())
         .merge(activation::router())
         .merge(signature::router())
+        .merge(token::router())
         .layer(map_response(rest_error_codes))
 }

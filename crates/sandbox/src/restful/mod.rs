@@ -11,6 +11,7 @@ mod encryption;
 mod keystore;
 mod signature;
 mod status;
+mod token;
 
 use crate::error::{Error, restful_error_codes};
 use crate::state::AppState;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(keystore::router())
         .merge(activation::router())
         .merge(signature::router())
+        .merge(token::router())
         .layer(map_response(restful_error_codes))
 }
 

@@ -13,11 +13,13 @@ mod activations;
 mod applications;
 mod nonces;
 mod temporary_keys;
+mod tokens;
 mod users;
 
 pub use activations::{Activation, CommitPhase};
 pub use applications::{Application, ApplicationVersion};
 pub use temporary_keys::TemporaryKey;
+pub use tokens::Token;
 pub use users::{Role, User};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

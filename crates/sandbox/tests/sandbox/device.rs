@@ -363,3 +363,82 @@ fn sign(
     .unwrap()
     .to_header_value()
 }
+
+impl Device {
+    /// The activation scope with this device's `KEY_TRANSPORT`.
+    pub fn activation_scope(&self) -> Scope<'_> {
+        Scope::Activation {
+            activation_id: &self.activation_id,
+            transport_key: &self.keys.transport,
+        }
+    }
+
+    /// `/pa/v3/keystore/create` in activation scope (3.3).
+    pub async fn activation_temporary_key(&self, server: &TestServer) -> TemporaryPublicKey {
+        let request = TemporaryKeyRequest::new(
+            &self.app.application_key,
+            &self.app.application_secret,
+            self.activation_scope(),
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        let (status, body) = server
+            .post(
+                "/pa/v3/keystore/create",
+                &json!({"requestObject": {"jwt": request.jwt()}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        request
+            .verify_response(
+                body["responseObject"]["jwt"].as_str().unwrap(),
+                &self.server_public_key,
+            )
+            .expect("signed by KEY_SERVER_PRIVATE")
+    }
+
+    /// `/pa/v3/token/create`: encrypt `{}`, sign the encrypted body, decrypt the answer.
+    pub async fn create_token(
+        &mut self,
+        server: &TestServer,
+        signature_type: SignatureType,
+    ) -> Result<(String, SymmetricKey), (StatusCode, Value)> {
+        let rng = SystemRandom::new();
+        let temporary = if self.protocol.uses_temporary_keys() {
+            Some(self.activation_temporary_key(server).await)
+        } else {
+            None
+        };
+        let recipient = match &temporary {
+            Some(key) => key.recipient(),
+            None => Recipient::Static(&self.server_public_key),
+        };
+        let encryptor = Encryptor::new(
+            self.protocol,
+            SharedInfo1::CreateToken,
+            &self.app.application_key,
+            &self.app.application_secret,
+            self.activation_scope(),
+        )
+        .unwrap();
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        let (request, decryptor) = encryptor
+            .encrypt_request(recipient, b"{}", &rng, now)
+            .unwrap();
+        let body = request.to_json();
+        let header = self.sign("POST", "/pa/token/create", body.as_bytes(), signature_type);
+        let (status, response) =
+            post_with_authorization(server, "/pa/v3/token/create", &header, &body).await;
+        if status != StatusCode::OK {
+            return Err((status, response));
+        }
+        let response = EncryptedResponse::from_json(response.to_string().as_bytes()).unwrap();
+        let plain: Value =
+            serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap();
+        let secret = b64_decode(plain["tokenSecret"].as_str().unwrap()).unwrap();
+        Ok((
+            plain["tokenId"].as_str().unwrap().to_owned(),
+            SymmetricKey::from_slice(&secret).unwrap(),
+        ))
+    }
+}

@@ -9,3 +9,4 @@ mod device;
 mod signature;
 mod status;
 mod storage;
+mod token;
