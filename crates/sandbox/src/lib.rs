@@ -9,6 +9,9 @@ pub mod config;
 pub mod embedded;
 pub mod error;
 pub mod extract;
+pub mod mobile;
+pub mod operations;
+pub mod push;
 pub mod rest;
 pub mod restful;
 pub mod signatures;
@@ -35,6 +38,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(restful::router())
         .merge(rest::router())
+        .merge(mobile::router())
         .nest("/powerauth-cloud", cloud::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -3,6 +3,7 @@
 
 mod activation;
 mod application;
+mod operation;
 mod signature;
 mod status;
 mod token;
@@ -20,5 +21,6 @@ pub fn router() -> Router<AppState> {
         .merge(activation::router())
         .merge(signature::router())
         .merge(token::router())
+        .merge(operation::router())
         .layer(map_response(rest_error_codes))
 }

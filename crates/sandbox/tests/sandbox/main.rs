@@ -6,6 +6,7 @@ mod applications;
 mod cloud_admin;
 mod common;
 mod device;
+mod operations;
 mod signature;
 mod status;
 mod storage;
