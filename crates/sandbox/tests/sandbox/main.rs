@@ -4,6 +4,7 @@
 mod activation;
 mod applications;
 mod cloud_admin;
+mod cloud_v2;
 mod common;
 mod device;
 mod operations;
