@@ -137,3 +137,52 @@ pub async fn decrypt_application_scope(
     };
     decrypt(state, &channel, request).await
 }
+
+/// Decrypts the activation-scope body of a request whose signature already verified:
+/// the signature header's version drives the encryption (digest §7.5), its application
+/// key picks the secret, the activation's keys the scope.
+pub async fn open_signed(
+    state: &AppState,
+    authenticated: &super::auth::Authenticated,
+    shared_info1: SharedInfo1,
+    body: &[u8],
+) -> Result<(Vec<u8>, ResponseEncryptor), Refused> {
+    let activation = &authenticated.activation;
+    let header = &authenticated.header;
+    let version = state
+        .store
+        .version_by_key(&header.application_key)
+        .await?
+        .ok_or_else(|| Refused::Decrypt("application key vanished".to_owned()))?;
+    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
+    else {
+        return Err(Refused::Decrypt("activation has no keys".to_owned()));
+    };
+    let keys = powerauth::ActivationKeys::derive_from_ecdh(&server.private, device);
+    let channel = Channel {
+        application_key: &version.application_key,
+        application_secret: &version.application_secret,
+        protocol: header.version,
+        shared_info1,
+        scope: Scope::Activation {
+            activation_id: &activation.activation_id,
+            transport_key: &keys.transport,
+        },
+        static_private: &server.private,
+    };
+    let request = EncryptedRequest::from_json(body).map_err(|e| Refused::Decrypt(e.to_string()))?;
+    decrypt(state, &channel, &request).await
+}
+
+/// Encrypts `plaintext` as the answer and wraps it in a 200 JSON response.
+pub fn seal(
+    state: &AppState,
+    responder: ResponseEncryptor,
+    plaintext: &[u8],
+) -> Result<axum::response::Response, crate::error::Error> {
+    let now = u64::try_from(state.now_ms()).unwrap_or_default();
+    let response = responder.encrypt_response(plaintext, &*state.rng, now);
+    let body: serde_json::Value = serde_json::from_str(&response.to_json())
+        .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+    Ok(crate::extract::json_response(&body))
+}

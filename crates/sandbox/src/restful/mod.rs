@@ -12,6 +12,7 @@ mod keystore;
 mod signature;
 mod status;
 mod token;
+mod vault;
 
 use crate::error::{Error, restful_error_codes};
 use crate::state::AppState;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(activation::router())
         .merge(signature::router())
         .merge(token::router())
+        .merge(vault::router())
         .layer(map_response(restful_error_codes))
 }
 

@@ -1,9 +1,9 @@
 //! `/pa/v3/token/create` (signed, activation-scope ECIES) and `/pa/v3/token/remove`.
 
 use super::auth::{authenticate, signature_invalid};
-use super::encryption::{Channel, Refused, decrypt};
+use super::encryption::{Refused, open_signed, seal};
 use crate::error::Error;
-use crate::extract::{RawBody, ResponseObject, json_response, request_object};
+use crate::extract::{RawBody, ResponseObject, request_object};
 use crate::state::AppState;
 use crate::store::Token;
 use axum::Router;
@@ -11,10 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
-use powerauth::ecies::{EncryptedRequest, Scope, SharedInfo1};
+use powerauth::SymmetricKey;
+use powerauth::ecies::SharedInfo1;
 use powerauth::encoding::b64;
 use powerauth::signature::SignatureType;
-use powerauth::{ActivationKeys, SymmetricKey};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
@@ -58,42 +58,18 @@ async fn create(
         Error::Internal(_) => e,
         _ => token_error("signature"),
     })?;
-    let activation = &authenticated.activation;
-    let header = &authenticated.header;
-    let version = state
-        .store
-        .version_by_key(&header.application_key)
-        .await?
-        .ok_or_else(|| token_error("application key vanished"))?;
-    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
-    else {
-        return Err(token_error("activation has no keys"));
-    };
-    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
-    let channel = Channel {
-        application_key: &version.application_key,
-        application_secret: &version.application_secret,
-        // With a signature header, its version drives the encryption (digest §7.5).
-        protocol: header.version,
-        shared_info1: SharedInfo1::CreateToken,
-        scope: Scope::Activation {
-            activation_id: &activation.activation_id,
-            transport_key: &keys.transport,
-        },
-        static_private: &server.private,
-    };
-    let request = EncryptedRequest::from_json(&body.0).map_err(token_error)?;
-    let (_, responder) = decrypt(&state, &channel, &request)
+    let (_, responder) = open_signed(&state, &authenticated, SharedInfo1::CreateToken, &body.0)
         .await
         .map_err(|e| match e {
             Refused::Store(e) => e.into(),
             other => token_error(other),
         })?;
+    let activation = &authenticated.activation;
     let token = Token {
         token_id: state.make_uuid(),
         activation_id: activation.activation_id.clone(),
         token_secret: SymmetricKey::make(&*state.rng),
-        signature_type: header.signature_type,
+        signature_type: authenticated.header.signature_type,
     };
     state.store.insert_token(&token, state.now_ms()).await?;
     let plain = serde_json::to_vec(&CreatedToken {
@@ -101,11 +77,7 @@ async fn create(
         token_secret: b64(token.token_secret.expose_bytes()),
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
-    let now = u64::try_from(state.now_ms()).unwrap_or_default();
-    let response = responder.encrypt_response(&plain, &*state.rng, now);
-    let body: serde_json::Value =
-        serde_json::from_str(&response.to_json()).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(json_response(&body))
+    seal(&state, responder, &plain)
 }
 
 #[derive(Deserialize)]

@@ -397,12 +397,17 @@ impl Device {
             .expect("signed by KEY_SERVER_PRIVATE")
     }
 
-    /// `/pa/v3/token/create`: encrypt `{}`, sign the encrypted body, decrypt the answer.
-    pub async fn create_token(
+    /// A signed, activation-scope encrypted POST (token create, vault unlock): encrypt
+    /// `plaintext`, sign the encrypted body, decrypt the answer.
+    pub async fn signed_encrypted(
         &mut self,
         server: &TestServer,
+        path: &str,
+        uri_id: &str,
+        shared_info1: SharedInfo1,
+        plaintext: &[u8],
         signature_type: SignatureType,
-    ) -> Result<(String, SymmetricKey), (StatusCode, Value)> {
+    ) -> Result<Value, (StatusCode, Value)> {
         let rng = SystemRandom::new();
         let temporary = if self.protocol.uses_temporary_keys() {
             Some(self.activation_temporary_key(server).await)
@@ -415,7 +420,7 @@ impl Device {
         };
         let encryptor = Encryptor::new(
             self.protocol,
-            SharedInfo1::CreateToken,
+            shared_info1,
             &self.app.application_key,
             &self.app.application_secret,
             self.activation_scope(),
@@ -423,18 +428,34 @@ impl Device {
         .unwrap();
         let now = u64::try_from(server.clock_ms()).unwrap();
         let (request, decryptor) = encryptor
-            .encrypt_request(recipient, b"{}", &rng, now)
+            .encrypt_request(recipient, plaintext, &rng, now)
             .unwrap();
         let body = request.to_json();
-        let header = self.sign("POST", "/pa/token/create", body.as_bytes(), signature_type);
-        let (status, response) =
-            post_with_authorization(server, "/pa/v3/token/create", &header, &body).await;
+        let header = self.sign("POST", uri_id, body.as_bytes(), signature_type);
+        let (status, response) = post_with_authorization(server, path, &header, &body).await;
         if status != StatusCode::OK {
             return Err((status, response));
         }
         let response = EncryptedResponse::from_json(response.to_string().as_bytes()).unwrap();
-        let plain: Value =
-            serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap();
+        Ok(serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap())
+    }
+
+    /// `/pa/v3/token/create`: encrypt `{}`, sign the encrypted body, decrypt the answer.
+    pub async fn create_token(
+        &mut self,
+        server: &TestServer,
+        signature_type: SignatureType,
+    ) -> Result<(String, SymmetricKey), (StatusCode, Value)> {
+        let plain = self
+            .signed_encrypted(
+                server,
+                "/pa/v3/token/create",
+                "/pa/token/create",
+                SharedInfo1::CreateToken,
+                b"{}",
+                signature_type,
+            )
+            .await?;
         let secret = b64_decode(plain["tokenSecret"].as_str().unwrap()).unwrap();
         Ok((
             plain["tokenId"].as_str().unwrap().to_owned(),

@@ -12,3 +12,4 @@ mod signature;
 mod status;
 mod storage;
 mod token;
+mod vault;
