@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod auth;
+mod inbox;
 mod operations;
 mod push;
 mod registrations;
@@ -19,4 +20,5 @@ pub fn router() -> Router<AppState> {
         .merge(registrations::router())
         .merge(operations::router())
         .merge(push::router())
+        .merge(inbox::router())
 }

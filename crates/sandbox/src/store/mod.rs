@@ -11,6 +11,7 @@
 
 mod activations;
 mod applications;
+mod inbox;
 mod nonces;
 mod operations;
 mod push;
@@ -20,6 +21,7 @@ mod users;
 
 pub use activations::{Activation, CommitPhase};
 pub use applications::{Application, ApplicationVersion};
+pub use inbox::InboxMessage;
 pub use operations::{Operation, OperationStatus, Template};
 pub use push::PushMessage;
 pub use temporary_keys::TemporaryKey;

@@ -7,6 +7,7 @@ mod cloud_admin;
 mod cloud_v2;
 mod common;
 mod device;
+mod inbox;
 mod operations;
 mod signature;
 mod status;

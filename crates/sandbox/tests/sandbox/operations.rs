@@ -11,15 +11,15 @@ use serde_json::{Value, json};
 
 const IBAN: &str = "CZ6508000000192000145399";
 
-/// A device with a token, as the mtoken SDK holds one.
-struct Phone {
+/// A device with a token, as the mtoken SDK holds one (shared with other areas).
+pub struct Phone {
     device: Device,
     token_id: String,
     token_secret: SymmetricKey,
 }
 
 impl Phone {
-    async fn new(server: &TestServer) -> Self {
+    pub async fn new(server: &TestServer) -> Self {
         let mut device = activate(server, ProtocolVersion::V3_3).await;
         let (token_id, token_secret) = device
             .create_token(server, SignatureType::Possession)
@@ -33,7 +33,7 @@ impl Phone {
     }
 
     /// A token-authenticated POST.
-    async fn token_post(
+    pub async fn token_post(
         &self,
         server: &TestServer,
         path: &str,
