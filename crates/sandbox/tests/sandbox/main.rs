@@ -6,6 +6,7 @@ mod applications;
 mod cloud_admin;
 mod cloud_v2;
 mod common;
+mod console_and_docs;
 mod device;
 mod inbox;
 mod operations;
