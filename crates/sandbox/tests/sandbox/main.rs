@@ -9,6 +9,7 @@ mod common;
 mod console_and_docs;
 mod device;
 mod inbox;
+mod offline;
 mod operations;
 mod signature;
 mod status;
