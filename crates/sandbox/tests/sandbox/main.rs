@@ -11,6 +11,7 @@ mod device;
 mod inbox;
 mod offline;
 mod operations;
+mod robustness;
 mod signature;
 mod status;
 mod storage;
