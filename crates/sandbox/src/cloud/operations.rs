@@ -37,6 +37,8 @@ struct CreateRequest {
     #[serde(default)]
     parameters: Map<String, Value>,
     external_id: Option<String>,
+    #[serde(default)]
+    proximity_check_enabled: bool,
 }
 
 fn default_app() -> String {
@@ -104,6 +106,7 @@ async fn create(
             template_name: request.template,
             parameters: request.parameters,
             external_id: request.external_id,
+            proximity_check: request.proximity_check_enabled,
             ..NewOperation::default()
         },
     )
