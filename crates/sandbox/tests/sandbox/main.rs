@@ -3,6 +3,7 @@
 
 mod activation;
 mod applications;
+mod binary;
 mod cloud_admin;
 mod cloud_v2;
 mod common;
