@@ -209,7 +209,7 @@ pub async fn update<T>(
     for _ in 0..MAX_RETRIES {
         let now = state.now_ms();
         let Some(mut operation) = state.store.operation(operation_id).await? else {
-            return Err(operation_not_found());
+            return Err(Error::UnknownOperation);
         };
         let expired = expire_if_stale(&mut operation, now);
         let outcome = match change(&mut operation, now) {
@@ -228,11 +228,6 @@ pub async fn update<T>(
     Err(Error::Internal(format!(
         "operation {operation_id} kept changing"
     )))
-}
-
-/// The shared "no such operation" error.
-pub fn operation_not_found() -> Error {
-    Error::InvalidRequest("operation not found".to_owned())
 }
 
 /// Refuses a change to an operation that is no longer `PENDING`, naming its state.

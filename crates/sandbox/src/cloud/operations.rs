@@ -148,7 +148,7 @@ async fn cancel(
     })
     .await
     .map_err(|e| match e {
-        Error::InvalidRequest(text) if text == "operation not found" => not_found(),
+        Error::UnknownOperation => not_found(),
         other => other,
     })?;
     Ok(json_response(&OperationView::from(operation)))

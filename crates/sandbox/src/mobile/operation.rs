@@ -236,7 +236,7 @@ async fn claim(
 
 fn not_found_is_invalid(error: Error) -> Error {
     match error {
-        Error::InvalidRequest(text) if text == "operation not found" => invalid_operation(),
+        Error::UnknownOperation => invalid_operation(),
         other => other,
     }
 }

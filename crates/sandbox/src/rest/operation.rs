@@ -3,7 +3,7 @@
 //! cancels them.
 
 use crate::clock::iso8601;
-use crate::error::{Error, RestCode};
+use crate::error::Error;
 use crate::extract::{RequestObject, ResponseObject};
 use crate::operations::{self, ApproveResult, NewOperation, fail_once, require_pending};
 use crate::state::AppState;
@@ -84,21 +84,6 @@ impl OperationDetail {
     }
 }
 
-fn not_found(operation_id: &str) -> Error {
-    Error::rest(
-        RestCode::OperationNotFound,
-        format!("no operation {operation_id:?}"),
-    )
-}
-
-/// Restates the shared "not found" of the operations module in this family's code.
-fn restate(operation_id: &str) -> impl FnOnce(Error) -> Error + '_ {
-    move |error| match error {
-        Error::InvalidRequest(text) if text == "operation not found" => not_found(operation_id),
-        other => other,
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateRequest {
@@ -171,7 +156,7 @@ async fn detail(
     }
     let operation = operations::load(&state, &request.operation_id)
         .await?
-        .ok_or_else(|| not_found(&request.operation_id))?;
+        .ok_or(Error::UnknownOperation)?;
     Ok(ResponseObject(OperationDetail::at(
         operation,
         state.now_ms(),
@@ -196,8 +181,7 @@ async fn claim(
                 "the operation belongs to another user".to_owned(),
             )),
         })
-        .await
-        .map_err(restate(&request.operation_id))?;
+        .await?;
     Ok(ResponseObject(OperationDetail::at(
         operation,
         state.now_ms(),
@@ -278,8 +262,7 @@ async fn approve(
     let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
         operations::approve(o, &approval, now)
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(Outcome {
         result,
         operation: OperationDetail::at(operation, state.now_ms()),
@@ -294,8 +277,7 @@ async fn approve_fail(
         require_pending(o)?;
         Ok(fail_once(o, now))
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(Outcome {
         result,
         operation: OperationDetail::at(operation, state.now_ms()),
@@ -325,8 +307,7 @@ async fn reject(
         o.timestamp_finalized = Some(now);
         Ok(RejectResult::Rejected)
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(Outcome {
         result,
         operation: OperationDetail::at(operation, state.now_ms()),
@@ -344,8 +325,7 @@ async fn cancel(
         o.timestamp_finalized = Some(now);
         Ok(())
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(OperationDetail::at(
         operation,
         state.now_ms(),
