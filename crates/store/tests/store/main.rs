@@ -1,0 +1,13 @@
+//! Integration tests of `tokensim-store`: every backend through the public API, concurrent
+//! writers (threads and processes), kills in the middle of writes, bundles, and the real OS
+//! keychain (`keychain::`, ignored unless run by `make test-keychain`).
+
+mod basics;
+mod bundles;
+mod children;
+mod common;
+mod concurrency;
+mod crash;
+mod detect;
+mod keychain;
+mod properties;
