@@ -53,15 +53,16 @@ pub struct Store<T> {
     record: PhantomData<fn() -> T>,
 }
 
-impl<T> Store<T> {
-    /// The default store folder: `tokensim` in the user's data folder
-    /// (`~/.local/share/tokensim` on Linux).
-    pub fn default_folder() -> Result<PathBuf, Error> {
-        dirs::data_dir()
-            .map(|data| data.join("tokensim"))
-            .ok_or(Error::NoDataDir)
-    }
+/// The default store folder: `tokensim` in the user's data folder (`~/.local/share/tokensim`
+/// on Linux, `~/Library/Application Support/tokensim` on macOS, `%APPDATA%\tokensim` on
+/// Windows). The CLI's `--store` and tests pass another folder to [`Store::open`].
+pub fn default_folder() -> Result<PathBuf, Error> {
+    dirs::data_dir()
+        .map(|data| data.join("tokensim"))
+        .ok_or(Error::NoDataDir)
+}
 
+impl<T> Store<T> {
     /// The store's folder.
     pub fn folder(&self) -> &Path {
         &self.folder
@@ -292,7 +293,11 @@ impl<T: Serialize + DeserializeOwned> Store<T> {
                 record,
             },
         );
-        index.write(&self.index_path)?;
+        if let Err(error) = index.write(&self.index_path) {
+            // The index still points at the old secret; the new one is not needed.
+            let _ = self.backend.delete(&slot);
+            return Err(error);
+        }
         if let Some(generation) = previous {
             // The new secret is in place and indexed. Should this delete fail, the old
             // generation is an orphan that the next `open` removes.

@@ -8,6 +8,9 @@ mod children;
 mod common;
 mod concurrency;
 mod crash;
+// The keychain tests drive D-Bus, gnome-keyring and secret-tool: Linux only.
+#[cfg(target_os = "linux")]
 mod detect;
+#[cfg(target_os = "linux")]
 mod keychain;
 mod properties;
