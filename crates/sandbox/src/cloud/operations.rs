@@ -11,7 +11,7 @@ use crate::signatures::{self, SignedRequest};
 use crate::state::AppState;
 use crate::store::{Operation, OperationStatus};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v2/operations", post(create))
+        .route("/v2/operations", post(create).get(list))
         .route("/v2/operations/{operation_id}", get(detail).delete(cancel))
         .route("/v2/signature/verify", post(verify_signature))
 }
@@ -121,6 +121,31 @@ async fn create(
     })?;
     crate::push::operation_created(&state, &operation).await?;
     Ok(json_response(&OperationView::from(operation)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    user_id: String,
+    #[serde(default)]
+    pending_only: bool,
+}
+
+async fn list(
+    _: Authenticated,
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(query) = query.map_err(|e| Error::InvalidRequest(e.body_text()))?;
+    let operations: Vec<OperationView> =
+        operations::of_user(&state, &query.user_id, query.pending_only)
+            .await?
+            .into_iter()
+            .map(OperationView::from)
+            .collect();
+    Ok(json_response(
+        &serde_json::json!({ "operations": operations }),
+    ))
 }
 
 async fn detail(

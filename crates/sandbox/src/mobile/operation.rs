@@ -318,6 +318,14 @@ async fn authorize(
         }
     };
     let activation = authenticated.activation;
+    // An activation under identity verification may not approve (digest §16.4).
+    if activation
+        .flags
+        .iter()
+        .any(|f| f == "VERIFICATION_PENDING" || f == "VERIFICATION_IN_PROGRESS")
+    {
+        return Err(authentication_failed());
+    }
     let signature_type = authenticated.header.signature_type.server_name();
     let (_, result) = operations::update(&state, &request.id, |o, now| {
         if !visible_to(o, &activation) {
@@ -325,6 +333,15 @@ async fn authorize(
         }
         if o.status != OperationStatus::Pending {
             return Err(finished(o));
+        }
+        if let Some(flag) = &o.activation_flag
+            && !activation.flags.contains(flag)
+        {
+            return Err(Error::api(
+                StatusCode::BAD_REQUEST,
+                "OPERATION_REQUIRES_ACTIVATION_FLAG",
+                format!("the operation needs the activation flag {flag:?}"),
+            ));
         }
         let approval = operations::Approval {
             user_id: &activation.user_id,

@@ -233,6 +233,16 @@ async fn operations_signature_verification_and_push() {
 
     let (_, detail) = call(&server, Method::GET, &format!("/v2/operations/{id}"), None).await;
     assert_eq!(detail["status"], "PENDING");
+    let (_, listed) = call(
+        &server,
+        Method::GET,
+        "/v2/operations?userId=alice&pendingOnly=true",
+        None,
+    )
+    .await;
+    assert_eq!(listed["operations"][0]["operationId"], id.as_str());
+    let (status, _) = call(&server, Method::GET, "/v2/operations", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "userId is required");
     let (_, canceled) = call(
         &server,
         Method::DELETE,

@@ -608,3 +608,63 @@ async fn a_proximity_check_needs_the_current_otp() {
     assert_eq!(status, StatusCode::OK, "one step back is accepted: {body}");
     assert_eq!(rest_detail(&server, &id).await["status"], "APPROVED");
 }
+
+#[tokio::test]
+async fn activation_flags_gate_approval() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let created = server
+        .rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login", "userId": "alice",
+                   "activationFlag": "LOGIN_ENABLED"}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, body) = phone
+        .authorize(&server, &id, "A2", SignatureType::PossessionKnowledge)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "OPERATION_REQUIRES_ACTIVATION_FLAG");
+    assert_eq!(rest_detail(&server, &id).await["status"], "PENDING");
+}
+
+#[tokio::test]
+async fn an_activation_under_verification_cannot_approve() {
+    let server = TestServer::start().await;
+    let app = crate::device::AppConfig::default_of(&server).await;
+    let (activation_id, code, _) =
+        crate::device::init(&server, "alice", json!({"flags": ["VERIFICATION_PENDING"]})).await;
+    let request =
+        crate::device::activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
+    let (status, body) = request.send(&server).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut device = request.finish(&app, ProtocolVersion::V3_3, &body);
+    server
+        .rest_ok(
+            "/rest/v3/activation/commit",
+            json!({"activationId": activation_id}),
+        )
+        .await;
+    let detail = server
+        .rest_ok(
+            "/rest/v3/activation/status",
+            json!({"activationId": activation_id}),
+        )
+        .await;
+    assert_eq!(detail["activationFlags"], json!(["VERIFICATION_PENDING"]));
+    let created = create_payment(&server, Some("alice")).await;
+    let id = created["id"].as_str().unwrap();
+    let body = json!({"requestObject": {"id": id, "data": created["data"]}}).to_string();
+    let (status, _) = device
+        .post_signed(
+            &server,
+            "/api/auth/token/app/operation/authorize",
+            "/operation/authorize",
+            &body,
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(rest_detail(&server, id).await["status"], "PENDING");
+}
