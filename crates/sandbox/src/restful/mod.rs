@@ -13,6 +13,7 @@ mod keystore;
 mod signature;
 mod status;
 mod token;
+mod user_info;
 mod vault;
 
 use crate::error::{Error, restful_error_codes};
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(signature::router())
         .merge(token::router())
         .merge(vault::router())
+        .merge(user_info::router())
         .layer(map_response(restful_error_codes))
 }
 

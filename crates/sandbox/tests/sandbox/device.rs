@@ -482,3 +482,57 @@ impl Device {
         ))
     }
 }
+
+impl Device {
+    /// An activation-scope encrypted POST without a signature (`X-PowerAuth-Encryption`
+    /// names the activation), e.g. `/pa/v3/user/info`.
+    pub async fn encrypted(
+        &self,
+        server: &TestServer,
+        path: &str,
+        plaintext: &[u8],
+    ) -> Result<Value, (StatusCode, Value)> {
+        let rng = SystemRandom::new();
+        let temporary = if self.protocol.uses_temporary_keys() {
+            Some(self.activation_temporary_key(server).await)
+        } else {
+            None
+        };
+        let recipient = match &temporary {
+            Some(key) => key.recipient(),
+            None => Recipient::Static(&self.server_public_key),
+        };
+        let encryptor = Encryptor::new(
+            self.protocol,
+            SharedInfo1::ActivationScopeGeneric,
+            &self.app.application_key,
+            &self.app.application_secret,
+            self.activation_scope(),
+        )
+        .unwrap();
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        let (request, decryptor) = encryptor
+            .encrypt_request(recipient, plaintext, &rng, now)
+            .unwrap();
+        let header = EncryptionHeader::activation(
+            &self.app.application_key,
+            &self.activation_id,
+            self.protocol,
+        );
+        let response = server
+            .client
+            .post(server.url(path))
+            .header(ENCRYPTION_HEADER_NAME, header.to_string())
+            .header("content-type", "application/json")
+            .body(request.to_json())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = crate::common::read(response).await;
+        if status != StatusCode::OK {
+            return Err((status, body));
+        }
+        let response = EncryptedResponse::from_json(body.to_string().as_bytes()).unwrap();
+        Ok(serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap())
+    }
+}

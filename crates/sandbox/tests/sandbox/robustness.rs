@@ -14,6 +14,7 @@ const ENDPOINTS: &[&str] = &[
     "/pa/v3/token/create",
     "/pa/v3/token/remove",
     "/pa/v3/vault/unlock",
+    "/pa/v3/user/info",
     "/rest/v3/status",
     "/rest/v3/application/create",
     "/rest/v3/application/list",

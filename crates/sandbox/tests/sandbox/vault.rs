@@ -1,4 +1,4 @@
-//! `/pa/v3/vault/unlock` with a device built from `crates/powerauth`.
+//! `/pa/v3/vault/unlock` and `/pa/v3/user/info` with a device built from `crates/powerauth`.
 
 use crate::common::TestServer;
 use crate::common::error_parts;
@@ -73,4 +73,30 @@ async fn a_wrong_encryption_scope_is_refused() {
         .expect_err("sharedInfo1 separates endpoints");
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_parts(&body).0, "ERR_SECURE_VAULT");
+}
+
+#[tokio::test]
+async fn user_info_in_every_version() {
+    let server = TestServer::start().await;
+    for protocol in ProtocolVersion::ALL {
+        let device = activate(&server, protocol).await;
+        let claims = device
+            .encrypted(&server, "/pa/v3/user/info", b"{}")
+            .await
+            .unwrap_or_else(|e| panic!("{protocol}: {e:?}"));
+        assert_eq!(claims["sub"], "alice", "{protocol}");
+    }
+    let device = activate(&server, ProtocolVersion::V3_3).await;
+    server
+        .rest_ok(
+            "/rest/v3/activation/block",
+            serde_json::json!({"activationId": device.activation_id}),
+        )
+        .await;
+    let (status, body) = device
+        .encrypted(&server, "/pa/v3/user/info", b"{}")
+        .await
+        .expect_err("a blocked activation has no user info");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "ERR_USER_INFO");
 }
