@@ -99,26 +99,62 @@ async fn create(
     .await
     .map_err(from_refused)?;
     let layer1: Layer1Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
-    if layer1.r#type != "CODE" {
-        return Err(refuse(format!(
-            "activation type {:?} is not supported",
-            layer1.r#type
-        )));
-    }
-    let code = layer1
-        .identity_attributes
-        .get("code")
-        .ok_or_else(|| refuse("identityAttributes lacks code"))?;
+    let code = match layer1.r#type.as_str() {
+        "CODE" => layer1
+            .identity_attributes
+            .get("code")
+            .cloned()
+            .ok_or_else(|| refuse("identityAttributes lacks code"))?,
+        // Custom credentials: the sandbox trusts any identity that names a user, and the
+        // activation is active at once, as the RESTful layer commits for such providers.
+        "CUSTOM" => {
+            let user_id = ["userId", "username"]
+                .iter()
+                .find_map(|k| layer1.identity_attributes.get(*k))
+                .filter(|u| !u.trim().is_empty() && u.len() <= 255)
+                .ok_or_else(|| {
+                    refuse("CUSTOM identityAttributes must name a userId or username")
+                })?;
+            activations::create(
+                &state,
+                activations::NewActivation {
+                    user_id: user_id.clone(),
+                    application_id: application.application_id.clone(),
+                    timestamp_expires: None,
+                    max_failed_attempts: None,
+                    activation_otp: None,
+                    commit_phase: crate::store::CommitPhase::OnKeyExchange,
+                    flags: Vec::new(),
+                },
+            )
+            .await?
+            .activation_code
+        }
+        other => {
+            return Err(refuse(format!(
+                "activation type {other:?} is not supported"
+            )));
+        }
+    };
 
-    let layer2 = EncryptedRequest::try_from(layer1.activation_data).map_err(refuse)?;
-    let (_, layer2_response) =
-        exchange_keys(&state, &application, &version, protocol, code, &layer2)
-            .await
-            .map_err(|e| match e {
+    let exchanged = match EncryptedRequest::try_from(layer1.activation_data) {
+        Ok(layer2) => exchange_keys(&state, &application, &version, protocol, &code, &layer2).await,
+        Err(e) => Err(KeyExchangeError::Refused(e.to_string())),
+    };
+    let layer2_response = match exchanged {
+        Ok((_, response)) => response,
+        Err(error) => {
+            if layer1.r#type == "CUSTOM" {
+                // Leave nothing half-made behind: the record made for this request goes.
+                discard_unused(&state, &application.application_id, &code).await?;
+            }
+            return Err(match error {
                 KeyExchangeError::Format(e) => from_refused(Refused::Format(e)),
                 KeyExchangeError::Refused(why) => refuse(why),
                 KeyExchangeError::Fault(e) => e,
-            })?;
+            });
+        }
+    };
     let now = u64::try_from(state.now_ms()).unwrap_or_default();
     let activation_data: Value = serde_json::from_str(&layer2_response.to_json())
         .map_err(|e| Error::Internal(e.to_string()))?;
@@ -131,6 +167,25 @@ async fn create(
     let body: Value = serde_json::from_str(&layer1_response.to_json())
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(json_response(&body))
+}
+
+/// Marks the still-`CREATED` record of `code` removed.
+async fn discard_unused(state: &AppState, application_id: &str, code: &str) -> Result<(), Error> {
+    if let Some(record) = state
+        .store
+        .created_activation_by_code(application_id, code)
+        .await?
+    {
+        activations::update(state, &record.activation_id, |a, now| {
+            if a.state == ActivationState::Created {
+                a.state = ActivationState::Removed;
+                a.timestamp_last_change = now;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -621,3 +621,100 @@ async fn an_intermediate_server_can_prepare_and_list() {
         .await;
     assert!(none["activations"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn custom_credentials_activate_at_once_and_leave_nothing_on_failure() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let request = device::activation_request_as(
+        &server,
+        &app,
+        ProtocolVersion::V3_3,
+        "CUSTOM",
+        json!({"username": "judy", "password": "anything"}),
+        None,
+    )
+    .await;
+    let (status, body) = request.send(&server).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let device = request.finish(&app, ProtocolVersion::V3_3, &body);
+    assert_eq!(device.status(&server).await.state, ActivationState::Active);
+    assert_eq!(
+        rest_status(&server, &device.activation_id).await["userId"],
+        "judy"
+    );
+
+    let nameless = device::activation_request_as(
+        &server,
+        &app,
+        ProtocolVersion::V3_3,
+        "CUSTOM",
+        json!({"password": "x"}),
+        None,
+    )
+    .await;
+    assert_eq!(nameless.send(&server).await.0, StatusCode::BAD_REQUEST);
+    let list = server
+        .rest_ok("/rest/v3/activation/list", json!({"userId": "judy"}))
+        .await;
+    assert_eq!(list["activations"].as_array().unwrap().len(), 1);
+
+    // Layer 1 opens but its layer 2 is empty: the record made for it must not stay live.
+    let layer1 = powerauth::ecies::Encryptor::new(
+        ProtocolVersion::V3_2,
+        powerauth::ecies::SharedInfo1::ApplicationScopeGeneric,
+        &app.application_key,
+        &app.application_secret,
+        powerauth::ecies::Scope::Application,
+    )
+    .unwrap();
+    let plain =
+        json!({"type": "CUSTOM", "identityAttributes": {"userId": "kim"}, "activationData": {}});
+    let now = u64::try_from(server.clock_ms()).unwrap();
+    let (sealed, _) = layer1
+        .encrypt_request(
+            powerauth::ecies::Recipient::Static(&app.master_public_key),
+            plain.to_string().as_bytes(),
+            &powerauth::SystemRandom::new(),
+            now,
+        )
+        .unwrap();
+    let header = powerauth::ecies::EncryptionHeader::application(
+        &app.application_key,
+        ProtocolVersion::V3_2,
+    );
+    let response = server
+        .client
+        .post(server.url("/pa/v3/activation/create"))
+        .header(ENCRYPTION_HEADER_NAME, header.to_string())
+        .body(sealed.to_json())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let list = server
+        .rest_ok("/rest/v3/activation/list", json!({"userId": "kim"}))
+        .await;
+    let states: Vec<_> = list["activations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["activationStatus"].clone())
+        .collect();
+    assert_eq!(states, [json!("REMOVED")], "no live half-made activation");
+
+    let broken = device::activation_request_as(
+        &server,
+        &app,
+        ProtocolVersion::V3_1,
+        "RECOVERY",
+        json!({"recoveryCode": "x", "puk": "y"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        broken.send(&server).await.0,
+        StatusCode::BAD_REQUEST,
+        "RECOVERY is not offered"
+    );
+}

@@ -150,6 +150,18 @@ pub async fn activation_request(
     code: &str,
     otp: Option<&str>,
 ) -> ActivationRequest {
+    activation_request_as(server, app, protocol, "CODE", json!({"code": code}), otp).await
+}
+
+/// Builds the two-layer request with a layer-1 `type` and `identityAttributes`.
+pub async fn activation_request_as(
+    server: &TestServer,
+    app: &AppConfig,
+    protocol: ProtocolVersion,
+    activation_type: &str,
+    identity_attributes: Value,
+    otp: Option<&str>,
+) -> ActivationRequest {
     let rng = SystemRandom::new();
     let now = u64::try_from(server.clock_ms()).unwrap();
     let temporary = if protocol.uses_temporary_keys() {
@@ -168,8 +180,8 @@ pub async fn activation_request(
     let (device, layer2_request, layer2_decryptor) =
         layer2_request(app, protocol, recipient, otp, now);
     let layer1_plain = json!({
-        "type": "CODE",
-        "identityAttributes": {"code": code},
+        "type": activation_type,
+        "identityAttributes": identity_attributes,
         "activationData": serde_json::from_str::<Value>(&layer2_request.to_json()).unwrap(),
     });
     let layer1 = Encryptor::new(
