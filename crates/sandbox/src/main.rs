@@ -17,7 +17,7 @@ struct Args {
     /// Database URL (`sqlite://…`, `postgres://…`); overrides --db-file and DATABASE_URL.
     #[arg(long)]
     database_url: Option<String>,
-    /// SQLite file to use (default: <user data dir>/tokensim/sandbox.db).
+    /// SQLite file to use (default: tokensim/sandbox.db in the user data directory).
     #[arg(long, conflicts_with = "database_url")]
     db_file: Option<PathBuf>,
     /// Keep everything in memory; nothing survives a restart.
