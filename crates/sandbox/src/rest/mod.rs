@@ -2,6 +2,7 @@
 //! `{"status":"OK","responseObject": …}` out, errors as HTTP 400 with `ERR00xx` codes.
 
 mod activation;
+mod activation_flags;
 mod application;
 mod offline;
 mod operation;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(application::router())
         .merge(activation::router())
+        .merge(activation_flags::router())
         .merge(signature::router())
         .merge(token::router())
         .merge(operation::router())

@@ -718,3 +718,61 @@ async fn custom_credentials_activate_at_once_and_leave_nothing_on_failure() {
         "RECOVERY is not offered"
     );
 }
+
+#[tokio::test]
+async fn flags_and_otp_are_managed_by_the_backend() {
+    let server = TestServer::start().await;
+    let (id, _, _) = init(&server, "lena", json!({"flags": ["A"]})).await;
+    let path = |p: &str| format!("/rest/v3/activation/{p}");
+    let flags = |v: Value| v["activationFlags"].clone();
+    let added = server
+        .rest_ok(
+            &path("flags/create"),
+            json!({"activationId": id, "activationFlags": ["B", "A"]}),
+        )
+        .await;
+    assert_eq!(flags(added), json!(["A", "B"]));
+    let removed = server
+        .rest_ok(
+            &path("flags/remove"),
+            json!({"activationId": id, "activationFlags": ["A"]}),
+        )
+        .await;
+    assert_eq!(flags(removed), json!(["B"]));
+    let replaced = server
+        .rest_ok(
+            &path("flags/update"),
+            json!({"activationId": id, "activationFlags": ["C"]}),
+        )
+        .await;
+    assert_eq!(flags(replaced), json!(["C"]));
+    let listed = server
+        .rest_ok(&path("flags/list"), json!({"activationId": id}))
+        .await;
+    assert_eq!(flags(listed), json!(["C"]));
+    let (status, body) = server
+        .rest(
+            &path("flags/create"),
+            json!({"activationId": id, "activationFlags": [""]}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0024");
+
+    let updated = server
+        .rest_ok(
+            &path("otp/update"),
+            json!({"activationId": id, "activationOtp": "777"}),
+        )
+        .await;
+    assert_eq!(updated["updated"], true);
+    server
+        .rest_ok(&path("remove"), json!({"activationId": id}))
+        .await;
+    let (status, body) = server
+        .rest(
+            &path("otp/update"),
+            json!({"activationId": id, "activationOtp": "1"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0008");
+}
