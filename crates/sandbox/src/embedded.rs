@@ -119,6 +119,30 @@ impl Sandbox {
         &self.users.integration
     }
 
+    /// The `mobileSdkConfig` of the default application's first supported version: what a
+    /// simulated token needs to talk to this sandbox. `None` when that application was
+    /// removed or has no supported version.
+    pub async fn default_mobile_sdk_config(&self) -> Result<Option<String>, Error> {
+        let Some(application) = self
+            .state
+            .store
+            .application(crate::apps::DEFAULT_APPLICATION)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let versions = self
+            .state
+            .store
+            .versions(&application.application_id)
+            .await?;
+        versions
+            .iter()
+            .find(|v| v.supported)
+            .map(|v| crate::apps::mobile_sdk_config(&application, v))
+            .transpose()
+    }
+
     /// The running instance's state: its store, clock and configuration.
     pub fn state(&self) -> &AppState {
         &self.state

@@ -121,6 +121,9 @@ async fn run(args: Args) -> Result<(), Fail> {
         sandbox.integration().username,
         sandbox.integration().password
     );
+    if let Ok(Some(config)) = sandbox.default_mobile_sdk_config().await {
+        println!("  mobileSdkConfig (application tokensim): {config}");
+    }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await

@@ -20,7 +20,7 @@ async fn the_binary_prints_a_working_url_and_credentials() {
     let stdout = child.stdout.take().unwrap();
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
-        .take(6)
+        .take(7)
         .map(|line| line.unwrap())
         .collect();
     let url = lines[0]

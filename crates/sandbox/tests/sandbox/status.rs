@@ -62,3 +62,25 @@ async fn shutdown_stops_serving() {
         "a stopped sandbox still answered: {result:?}"
     );
 }
+
+#[tokio::test]
+async fn the_handle_gives_the_default_mobile_sdk_config() {
+    let server = TestServer::start().await;
+    let config = server
+        .sandbox
+        .default_mobile_sdk_config()
+        .await
+        .unwrap()
+        .unwrap();
+    let parsed = powerauth::config::ApplicationConfig::from_mobile_sdk_config(&config).unwrap();
+    let detail = server
+        .rest_ok(
+            "/rest/v3/application/detail",
+            json!({"applicationId": "tokensim"}),
+        )
+        .await;
+    assert_eq!(
+        parsed.application_key.to_b64(),
+        detail["versions"][0]["applicationKey"]
+    );
+}
