@@ -20,6 +20,8 @@ pub struct Config {
     pub look_ahead: u32,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Whether activations via code or custom credentials get a recovery code and PUK.
+    pub recovery_codes: bool,
     /// Password of the built-in `admin` Cloud API user; random when `None`.
     pub admin_password: Option<String>,
     /// Password of the built-in `integration` Cloud API user; random when `None`.
@@ -37,6 +39,7 @@ impl Config {
             max_failed_attempts: 5,
             look_ahead: 20,
             body_limit: 256 * 1024,
+            recovery_codes: true,
             admin_password: None,
             integration_password: None,
         }
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("max_failed_attempts", &self.max_failed_attempts)
             .field("look_ahead", &self.look_ahead)
             .field("body_limit", &self.body_limit)
+            .field("recovery_codes", &self.recovery_codes)
             .finish_non_exhaustive()
     }
 }

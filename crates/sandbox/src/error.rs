@@ -61,6 +61,13 @@ pub enum Error {
     /// The activation's state (or expiry) forbids the call. The text says which.
     #[error("activation state forbids this: {0}")]
     ActivationState(String),
+    /// A recovery code that does not exist, is blocked or used up, or a wrong PUK. The
+    /// answer names the PUK index the user should type next.
+    #[error("invalid recovery code or PUK")]
+    Recovery {
+        /// `currentRecoveryPukIndex`.
+        current_puk_index: i64,
+    },
     /// The sandbox's own fault (database, broken invariant). Logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -140,7 +147,8 @@ impl Error {
             | Error::UnknownApplication
             | Error::UnknownActivation
             | Error::UnknownOperation
-            | Error::ActivationState(_) => StatusCode::BAD_REQUEST,
+            | Error::ActivationState(_)
+            | Error::Recovery { .. } => StatusCode::BAD_REQUEST,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
@@ -189,7 +197,10 @@ impl Error {
             Error::UnknownOperation => Some(SharedKind::UnknownOperation),
             Error::ActivationState(_) => Some(SharedKind::ActivationState),
             Error::Internal(_) => Some(SharedKind::Internal),
-            Error::Api { .. } | Error::Unauthenticated(_) | Error::Forbidden => None,
+            Error::Api { .. }
+            | Error::Unauthenticated(_)
+            | Error::Forbidden
+            | Error::Recovery { .. } => None,
         }
     }
 }
@@ -209,6 +220,10 @@ impl IntoResponse for Error {
             Error::UnknownOperation => ("INVALID_REQUEST", text.clone().into()),
             Error::ActivationState(_) => ("INVALID_ACTIVATION_STATE", text.clone().into()),
             Error::Unauthenticated(_) => ("ERR_AUTHENTICATION", text.clone().into()),
+            Error::Recovery { .. } => (
+                "INVALID_RECOVERY_CODE",
+                "POWER_AUTH_RECOVERY_INVALID".into(),
+            ),
             Error::Forbidden => ("ERR_AUTHORIZATION", text.clone().into()),
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
@@ -219,8 +234,11 @@ impl IntoResponse for Error {
             Error::Api { detail, .. } => detail.clone(),
             _ => None,
         };
-        let mut response =
-            (status, Json(error_body(code, &message, detail.as_deref()))).into_response();
+        let mut body = error_body(code, &message, detail.as_deref());
+        if let Error::Recovery { current_puk_index } = &self {
+            body.response_object.current_recovery_puk_index = Some(*current_puk_index);
+        }
+        let mut response = (status, Json(body)).into_response();
         if let Error::Unauthenticated(_) = &self {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -254,6 +272,11 @@ struct ErrorObject<'a> {
     message: &'a str,
     #[serde(rename = "localizedMessage", skip_serializing_if = "Option::is_none")]
     localized_message: Option<&'a str>,
+    #[serde(
+        rename = "currentRecoveryPukIndex",
+        skip_serializing_if = "Option::is_none"
+    )]
+    current_recovery_puk_index: Option<i64>,
 }
 
 fn error_body<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>) -> ErrorBody<'a> {
@@ -263,6 +286,7 @@ fn error_body<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>) -> E
             code,
             message,
             localized_message: detail,
+            current_recovery_puk_index: None,
         },
     }
 }

@@ -35,6 +35,9 @@ struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     body_limit: usize,
+    /// Issue no recovery codes with new activations.
+    #[arg(long)]
+    no_recovery_codes: bool,
     /// Password for the built-in `admin` user (random when absent).
     #[arg(long, env = "TOKENSIM_SANDBOX_ADMIN_PASSWORD", hide_env_values = true)]
     admin_password: Option<String>,
@@ -78,6 +81,7 @@ impl Args {
             max_failed_attempts: self.max_failed_attempts,
             look_ahead: self.look_ahead,
             body_limit: self.body_limit,
+            recovery_codes: !self.no_recovery_codes,
             admin_password: self.admin_password,
             integration_password: self.integration_password,
         })

@@ -339,6 +339,8 @@ struct PrepareRequest {
     activation_code: String,
     application_key: String,
     protocol_version: String,
+    #[serde(default)]
+    generate_recovery_codes: bool,
     #[serde(flatten)]
     envelope: serde_json::Map<String, serde_json::Value>,
 }
@@ -385,6 +387,7 @@ async fn prepare(
         protocol,
         &request.activation_code,
         &layer2,
+        request.generate_recovery_codes,
     )
     .await
     .map_err(|e| match e {

@@ -130,6 +130,45 @@ async fn create(
             .await?
             .activation_code
         }
+        "RECOVERY" => {
+            let attribute = |name: &str| {
+                layer1
+                    .identity_attributes
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| refuse(format!("RECOVERY identityAttributes lack {name}")))
+            };
+            let (recovery_code, puk) = (attribute("recoveryCode")?, attribute("puk")?);
+            let recovery_code = recovery_code.strip_prefix("R:").unwrap_or(&recovery_code);
+            let record =
+                crate::recovery::redeem(&state, &application.application_id, recovery_code, &puk)
+                    .await?;
+            // The lost device's activation goes; a new one takes its place.
+            if let Some(old) = &record.activation_id
+                && state.store.activation(old).await?.is_some()
+            {
+                activations::update(&state, old, |a, now| {
+                    a.state = ActivationState::Removed;
+                    a.timestamp_last_change = now;
+                    Ok(())
+                })
+                .await?;
+            }
+            activations::create(
+                &state,
+                activations::NewActivation {
+                    user_id: record.user_id,
+                    application_id: application.application_id.clone(),
+                    timestamp_expires: None,
+                    max_failed_attempts: None,
+                    activation_otp: None,
+                    commit_phase: crate::store::CommitPhase::OnKeyExchange,
+                    flags: Vec::new(),
+                },
+            )
+            .await?
+            .activation_code
+        }
         other => {
             return Err(refuse(format!(
                 "activation type {other:?} is not supported"
@@ -138,13 +177,24 @@ async fn create(
     };
 
     let exchanged = match EncryptedRequest::try_from(layer1.activation_data) {
-        Ok(layer2) => exchange_keys(&state, &application, &version, protocol, &code, &layer2).await,
+        Ok(layer2) => {
+            exchange_keys(
+                &state,
+                &application,
+                &version,
+                protocol,
+                &code,
+                &layer2,
+                true,
+            )
+            .await
+        }
         Err(e) => Err(KeyExchangeError::Refused(e.to_string())),
     };
     let layer2_response = match exchanged {
         Ok((_, response)) => response,
         Err(error) => {
-            if layer1.r#type == "CUSTOM" {
+            if layer1.r#type != "CODE" {
                 // Leave nothing half-made behind: the record made for this request goes.
                 discard_unused(&state, &application.application_id, &code).await?;
             }

@@ -55,13 +55,24 @@ struct Layer2Response<'a> {
     activation_id: &'a str,
     server_public_key: String,
     ctr_data: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activation_recovery: Option<ActivationRecovery>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivationRecovery {
+    recovery_code: String,
+    puk: String,
 }
 
 fn refused(why: impl std::fmt::Display) -> KeyExchangeError {
     KeyExchangeError::Refused(why.to_string())
 }
 
-/// Runs the exchange for the `CREATED` record with `code` in `application`.
+/// Runs the exchange for the `CREATED` record with `code` in `application`; with
+/// `issue_recovery` (and recovery codes on in the configuration) the answer carries a new
+/// recovery code and PUK.
 pub async fn exchange_keys(
     state: &AppState,
     application: &Application,
@@ -69,6 +80,7 @@ pub async fn exchange_keys(
     protocol: ProtocolVersion,
     code: &str,
     layer2: &EncryptedRequest,
+    issue_recovery: bool,
 ) -> Result<(Activation, EncryptedResponse), KeyExchangeError> {
     let (plaintext, responder) = decrypt_application_scope(
         state,
@@ -137,10 +149,17 @@ pub async fn exchange_keys(
     if !otp_ok {
         return Err(refused("wrong activation OTP"));
     }
+    let activation_recovery = if issue_recovery && state.config.recovery_codes {
+        let (recovery_code, puk) = crate::recovery::issue(state, &activation).await?;
+        Some(ActivationRecovery { recovery_code, puk })
+    } else {
+        None
+    };
     let plain = serde_json::to_vec(&Layer2Response {
         activation_id: &activation.activation_id,
         server_public_key: b64(server_key_pair.public.to_uncompressed()),
         ctr_data: b64(ctr_data.expose_bytes()),
+        activation_recovery,
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
     let now = u64::try_from(state.now_ms()).unwrap_or_default();

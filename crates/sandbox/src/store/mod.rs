@@ -15,6 +15,7 @@ mod inbox;
 mod nonces;
 mod operations;
 mod push;
+mod recovery;
 mod temporary_keys;
 mod tokens;
 mod users;
@@ -24,6 +25,7 @@ pub use applications::{Application, ApplicationVersion};
 pub use inbox::InboxMessage;
 pub use operations::{Operation, OperationStatus, Template};
 pub use push::PushMessage;
+pub use recovery::RecoveryRecord;
 pub use temporary_keys::TemporaryKey;
 pub use tokens::Token;
 pub use users::{Role, User};
@@ -151,6 +153,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "operation templates",
         include_str!("../../migrations/0002_operation_templates.sql"),
+    ),
+    (
+        3,
+        "recovery codes",
+        include_str!("../../migrations/0003_recovery_codes.sql"),
     ),
 ];
 

@@ -715,7 +715,7 @@ async fn custom_credentials_activate_at_once_and_leave_nothing_on_failure() {
     assert_eq!(
         broken.send(&server).await.0,
         StatusCode::BAD_REQUEST,
-        "RECOVERY is not offered"
+        "an unknown recovery code is refused"
     );
 }
 

@@ -47,6 +47,8 @@ impl AppConfig {
 pub struct Device {
     pub protocol: ProtocolVersion,
     pub app: AppConfig,
+    /// `(recoveryCode, puk)` when the server issued them.
+    pub recovery: Option<(String, String)>,
     pub activation_id: String,
     pub keys: ActivationKeys,
     pub ctr_data: CtrData,
@@ -239,9 +241,16 @@ impl ActivationRequest {
             PublicKey::from_b64(plain["serverPublicKey"].as_str().unwrap()).unwrap();
         let ctr_data =
             CtrData::from_slice(&b64_decode(plain["ctrData"].as_str().unwrap()).unwrap()).unwrap();
+        let recovery = plain["activationRecovery"].as_object().map(|r| {
+            (
+                r["recoveryCode"].as_str().unwrap().to_owned(),
+                r["puk"].as_str().unwrap().to_owned(),
+            )
+        });
         Device {
             protocol,
             app: app.clone(),
+            recovery,
             activation_id: plain["activationId"].as_str().unwrap().to_owned(),
             keys: ActivationKeys::derive_from_ecdh(&self.device.private, &server_public_key),
             ctr_data,

@@ -12,6 +12,7 @@ mod device;
 mod inbox;
 mod offline;
 mod operations;
+mod recovery;
 mod robustness;
 mod signature;
 mod status;
