@@ -10,6 +10,7 @@ pub mod auth;
 pub(crate) mod encryption;
 pub(crate) mod key_exchange;
 mod keystore;
+mod recovery;
 mod signature;
 mod status;
 mod token;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(token::router())
         .merge(vault::router())
         .merge(user_info::router())
+        .merge(recovery::router())
         .layer(map_response(restful_error_codes))
 }
 

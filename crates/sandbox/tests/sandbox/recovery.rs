@@ -119,3 +119,37 @@ async fn recovery_codes_can_be_switched_off() {
     let device = activate(&server, ProtocolVersion::V3_3).await;
     assert!(device.recovery.is_none());
 }
+
+#[tokio::test]
+async fn the_device_confirms_its_recovery_code() {
+    let server = TestServer::start().await;
+    let mut device = activate(&server, ProtocolVersion::V3_3).await;
+    let (code, _) = device.recovery.clone().unwrap();
+    let body = json!({"recoveryCode": code}).to_string();
+    let confirmed = device
+        .signed_encrypted(
+            &server,
+            "/pa/v3/recovery/confirm",
+            "/pa/recovery/confirm",
+            powerauth::ecies::SharedInfo1::ConfirmRecoveryCode,
+            body.as_bytes(),
+            powerauth::signature::SignatureType::PossessionKnowledge,
+        )
+        .await
+        .unwrap();
+    assert_eq!(confirmed, json!({"alreadyConfirmed": true}));
+    let foreign = json!({"recoveryCode": "AAAAA-AAAAA-AAAAA-AAAAA"}).to_string();
+    let (status, body) = device
+        .signed_encrypted(
+            &server,
+            "/pa/v3/recovery/confirm",
+            "/pa/recovery/confirm",
+            powerauth::ecies::SharedInfo1::ConfirmRecoveryCode,
+            foreign.as_bytes(),
+            powerauth::signature::SignatureType::PossessionKnowledge,
+        )
+        .await
+        .expect_err("not this user's code");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_parts(&body).1, "POWER_AUTH_RECOVERY_CONFIRM_ERROR");
+}

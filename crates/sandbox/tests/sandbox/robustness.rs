@@ -15,6 +15,7 @@ const ENDPOINTS: &[&str] = &[
     "/pa/v3/token/remove",
     "/pa/v3/vault/unlock",
     "/pa/v3/user/info",
+    "/pa/v3/recovery/confirm",
     "/rest/v3/status",
     "/rest/v3/application/create",
     "/rest/v3/application/list",

@@ -1,0 +1,87 @@
+//! `/pa/v3/recovery/confirm`: the device confirms it holds a recovery code. Codes issued
+//! with an activation are confirmed from the start, so the answer is
+//! `{"alreadyConfirmed": true}` for a live code of the device's user.
+
+use super::auth::authenticate;
+use super::encryption::{open_signed, seal};
+use crate::error::Error;
+use crate::extract::RawBody;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use powerauth::ecies::SharedInfo1;
+use powerauth::signature::SignatureType;
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/pa/v3/recovery/confirm", post(confirm))
+}
+
+/// 401 `POWER_AUTH_RECOVERY_CONFIRM_ERROR`: any failure (digest §16.3).
+fn confirm_error(why: impl std::fmt::Display) -> Error {
+    tracing::debug!(%why, "recovery confirm refused");
+    Error::api(
+        StatusCode::UNAUTHORIZED,
+        "ERR_AUTHENTICATION",
+        "POWER_AUTH_RECOVERY_CONFIRM_ERROR",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfirmRequest {
+    recovery_code: String,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Response, Error> {
+    let authenticated = authenticate(
+        &state,
+        &headers,
+        "POST",
+        "/pa/recovery/confirm",
+        &body.0,
+        &[SignatureType::PossessionKnowledge],
+    )
+    .await
+    .map_err(|e| match e {
+        Error::Internal(_) => e,
+        other => confirm_error(other),
+    })?;
+    let (plaintext, responder) = open_signed(
+        &state,
+        &authenticated,
+        SharedInfo1::ConfirmRecoveryCode,
+        &body.0,
+    )
+    .await
+    .map_err(|e| match e {
+        super::encryption::Refused::Store(e) => e.into(),
+        other => confirm_error(other),
+    })?;
+    let request: ConfirmRequest = serde_json::from_slice(&plaintext).map_err(confirm_error)?;
+    let code = request
+        .recovery_code
+        .strip_prefix("R:")
+        .unwrap_or(&request.recovery_code);
+    let activation = &authenticated.activation;
+    let record = state
+        .store
+        .recovery_by_code(&activation.application_id, code)
+        .await?
+        .filter(|r| r.user_id == activation.user_id && r.status == "ACTIVE")
+        .ok_or_else(|| confirm_error("no live recovery code of this user"))?;
+    tracing::debug!(recovery_code_id = %record.recovery_code_id, "recovery code confirmed");
+    seal(
+        &state,
+        responder,
+        json!({"alreadyConfirmed": true}).to_string().as_bytes(),
+    )
+}
