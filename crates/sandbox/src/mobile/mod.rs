@@ -9,6 +9,7 @@ mod inbox;
 mod operation;
 mod push;
 
+pub use auth::token_activation;
 pub use inbox::inbox_view;
 
 use crate::state::AppState;

@@ -186,3 +186,72 @@ pub fn seal(
         .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
     Ok(crate::extract::json_response(&body))
 }
+
+/// Why [`open_with_header`] refused.
+#[derive(Debug)]
+pub enum HeaderRefusal {
+    /// Missing or malformed `X-PowerAuth-Encryption`, or an envelope that does not fit
+    /// its version: 401 `POWER_AUTH_REQUEST_INVALID`.
+    Request,
+    /// No ACTIVE activation, a foreign application key, or undecryptable.
+    Refused(String),
+    /// A server fault.
+    Fault(crate::error::Error),
+}
+
+/// Decrypts an activation-scope generic request (`/pa/generic/activation`) named by its
+/// `X-PowerAuth-Encryption` header: returns the ACTIVE activation, the plaintext and the
+/// responder.
+pub async fn open_with_header(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<(crate::store::Activation, Vec<u8>, ResponseEncryptor), HeaderRefusal> {
+    use powerauth::ecies::{ENCRYPTION_HEADER_NAME, EncryptionHeader, EncryptorScope};
+    let fault = |e: crate::store::StoreError| HeaderRefusal::Fault(e.into());
+    let header = headers
+        .get(ENCRYPTION_HEADER_NAME)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(HeaderRefusal::Request)?;
+    let header = EncryptionHeader::parse(header, EncryptorScope::Activation)
+        .map_err(|_| HeaderRefusal::Request)?;
+    let activation_id = header.activation_id().unwrap_or_default();
+    let activation = crate::activations::load(state, activation_id)
+        .await
+        .map_err(HeaderRefusal::Fault)?
+        .filter(|a| a.state == powerauth::status::ActivationState::Active)
+        .ok_or_else(|| HeaderRefusal::Refused("no ACTIVE activation".to_owned()))?;
+    let version = state
+        .store
+        .version_by_key(header.application_key())
+        .await
+        .map_err(fault)?
+        .filter(|v| v.supported && v.application_id == activation.application_id)
+        .ok_or_else(|| HeaderRefusal::Refused("application key".to_owned()))?;
+    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
+    else {
+        return Err(HeaderRefusal::Refused("activation has no keys".to_owned()));
+    };
+    let keys = powerauth::ActivationKeys::derive_from_ecdh(&server.private, device);
+    let channel = Channel {
+        application_key: &version.application_key,
+        application_secret: &version.application_secret,
+        protocol: header.version(),
+        shared_info1: SharedInfo1::ActivationScopeGeneric,
+        scope: Scope::Activation {
+            activation_id: &activation.activation_id,
+            transport_key: &keys.transport,
+        },
+        static_private: &server.private,
+    };
+    let request =
+        EncryptedRequest::from_json(body).map_err(|e| HeaderRefusal::Refused(e.to_string()))?;
+    let (plaintext, responder) = decrypt(state, &channel, &request)
+        .await
+        .map_err(|e| match e {
+            Refused::Format(_) => HeaderRefusal::Request,
+            Refused::Decrypt(why) => HeaderRefusal::Refused(why),
+            Refused::Store(e) => fault(e),
+        })?;
+    Ok((activation, plaintext, responder))
+}

@@ -6,6 +6,7 @@
 //! `ERR_TEMPORARY_KEY`… for the rest.
 
 mod activation;
+mod activation_detail;
 pub mod auth;
 pub(crate) mod encryption;
 pub(crate) mod key_exchange;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(keystore::router())
         .merge(activation::router())
+        .merge(activation_detail::router())
         .merge(signature::router())
         .merge(token::router())
         .merge(vault::router())

@@ -513,6 +513,18 @@ impl Device {
         path: &str,
         plaintext: &[u8],
     ) -> Result<Value, (StatusCode, Value)> {
+        self.encrypted_with_header(server, path, plaintext, None)
+            .await
+    }
+
+    /// [`Self::encrypted`] with one more header (a token, for activation detail).
+    pub async fn encrypted_with_header(
+        &self,
+        server: &TestServer,
+        path: &str,
+        plaintext: &[u8],
+        extra: Option<(&str, String)>,
+    ) -> Result<Value, (StatusCode, Value)> {
         let rng = SystemRandom::new();
         let temporary = if self.protocol.uses_temporary_keys() {
             Some(self.activation_temporary_key(server).await)
@@ -540,15 +552,16 @@ impl Device {
             &self.activation_id,
             self.protocol,
         );
-        let response = server
+        let mut builder = server
             .client
             .post(server.url(path))
             .header(ENCRYPTION_HEADER_NAME, header.to_string())
             .header("content-type", "application/json")
-            .body(request.to_json())
-            .send()
-            .await
-            .unwrap();
+            .body(request.to_json());
+        if let Some((name, value)) = extra {
+            builder = builder.header(name, value);
+        }
+        let response = builder.send().await.unwrap();
         let (status, body) = crate::common::read(response).await;
         if status != StatusCode::OK {
             return Err((status, body));

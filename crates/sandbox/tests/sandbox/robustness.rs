@@ -9,6 +9,8 @@ const ENDPOINTS: &[&str] = &[
     "/pa/v3/activation/create",
     "/pa/v3/activation/status",
     "/pa/v3/activation/remove",
+    "/pa/v3/activation/detail",
+    "/pa/v3/activation/rename",
     "/pa/v3/keystore/create",
     "/pa/v3/signature/validate",
     "/pa/v3/token/create",

@@ -100,3 +100,59 @@ async fn user_info_in_every_version() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_parts(&body).0, "ERR_USER_INFO");
 }
+
+#[tokio::test]
+async fn activation_detail_and_rename() {
+    let server = TestServer::start().await;
+    for protocol in [ProtocolVersion::V3_1, ProtocolVersion::V3_3] {
+        let mut device = activate(&server, protocol).await;
+        let (token_id, token_secret) = device
+            .create_token(&server, SignatureType::PossessionKnowledge)
+            .await
+            .unwrap();
+        let token = powerauth::token::TokenHeader::make(
+            &token_id,
+            &token_secret,
+            protocol,
+            u64::try_from(server.clock_ms()).unwrap(),
+            &powerauth::SystemRandom::new(),
+        );
+        let detail = device
+            .encrypted_with_header(
+                &server,
+                "/pa/v3/activation/detail",
+                b"{}",
+                Some(("X-PowerAuth-Token", token.to_header_value())),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{protocol}: {e:?}"));
+        assert_eq!(detail["status"], "OK");
+        assert_eq!(detail["responseObject"]["activationName"], "Test phone");
+
+        let renamed = device
+            .signed_encrypted(
+                &server,
+                "/pa/v3/activation/rename",
+                "/pa/activation/rename",
+                SharedInfo1::ActivationScopeGeneric,
+                br#"{"activationName":"Work phone"}"#,
+                SignatureType::PossessionKnowledge,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{protocol}: {e:?}"));
+        assert_eq!(renamed["responseObject"]["activationName"], "Work phone");
+        let status = server
+            .rest_ok(
+                "/rest/v3/activation/status",
+                serde_json::json!({"activationId": device.activation_id}),
+            )
+            .await;
+        assert_eq!(status["activationName"], "Work phone");
+    }
+    let device = activate(&server, ProtocolVersion::V3_3).await;
+    let (status, _) = device
+        .encrypted(&server, "/pa/v3/activation/detail", b"{}")
+        .await
+        .expect_err("detail needs a token");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
