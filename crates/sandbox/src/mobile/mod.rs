@@ -8,6 +8,7 @@ mod auth;
 mod inbox;
 mod operation;
 mod push;
+mod view;
 
 pub use auth::token_activation;
 pub use inbox::inbox_view;

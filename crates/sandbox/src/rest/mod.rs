@@ -3,6 +3,7 @@
 
 mod activation;
 mod activation_flags;
+mod activation_prepare;
 mod application;
 mod offline;
 mod operation;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(application::router())
         .merge(activation::router())
         .merge(activation_flags::router())
+        .merge(activation_prepare::router())
         .merge(signature::router())
         .merge(token::router())
         .merge(operation::router())
