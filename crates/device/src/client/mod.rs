@@ -1,0 +1,449 @@
+//! [`Client`]: HTTP over `reqwest` (rustls), with timeouts, the inspector and faults.
+//!
+//! Requests are built as data ([`Request`]) and answers read as data ([`Reply`]), so
+//! every flow's request building and response handling is testable without a socket.
+//! Nothing is retried: a signed request consumes a counter value, and a retry of a
+//! non-idempotent call is the caller's decision.
+
+pub(crate) mod envelope;
+
+pub use envelope::{error_parts, response_object};
+
+use crate::Error;
+use crate::events::{Events, Exchange, Warning, redact_header, redact_json};
+use crate::fault::Fault;
+use powerauth::RandomSource;
+use powerauth::ecies::{EciesError, EncryptedResponse, ResponseDecryptor};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The device's clock, in Unix milliseconds. No hidden `SystemTime::now()` in the flows.
+pub trait Clock: Send + Sync {
+    /// Now, in Unix ms.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// How the client talks HTTP.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Whole-request timeout (connect, send, receive).
+    pub timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Show secrets in inspector events (signatures, digests, keys).
+    pub reveal_secrets: bool,
+    /// `Accept-Language` for the mobile-token API's localised texts.
+    pub accept_language: Option<String>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(5),
+            reveal_secrets: false,
+            accept_language: None,
+        }
+    }
+}
+
+/// The HTTP client of the simulated token. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: ClientConfig,
+    events: Arc<dyn Events>,
+    pub(crate) rng: Arc<dyn RandomSource>,
+    clock: Arc<dyn Clock>,
+    pub(crate) fault: Option<Fault>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("fault", &self.fault)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP request, as data.
+#[derive(Debug)]
+pub struct Request {
+    /// What the engine is doing, e.g. `token/create`.
+    pub label: &'static str,
+    /// `POST`, `GET`, …
+    pub method: reqwest::Method,
+    /// Path under the server URL, e.g. `/pa/v3/token/create`.
+    pub path: String,
+    /// Headers besides `Content-Type`.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes (what a signature covers).
+    pub body: Vec<u8>,
+    /// The plaintext before ECIES encryption, for the inspector.
+    pub plaintext: Option<String>,
+    /// The decryptor for an ECIES response.
+    pub decryptor: Option<ResponseDecryptor>,
+}
+
+impl Request {
+    /// A JSON `POST` to `path`.
+    pub fn post(label: &'static str, path: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            label,
+            method: reqwest::Method::POST,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: body.into(),
+            plaintext: None,
+            decryptor: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The value of a header, if set.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An answer: status, body and, for ECIES responses, the decrypted plaintext.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Raw body.
+    pub body: Vec<u8>,
+    /// Decrypted body of a 200 ECIES response.
+    pub plaintext: Option<Result<Vec<u8>, String>>,
+}
+
+impl Reply {
+    /// Reads an answer; a 200 body is decrypted with `decryptor` when one is given.
+    pub fn read(status: u16, body: Vec<u8>, decryptor: Option<ResponseDecryptor>) -> Self {
+        let plaintext = match decryptor {
+            Some(decryptor) if status == 200 => Some(
+                EncryptedResponse::from_json(&body)
+                    .map_err(|e| format!("not an ECIES response: {e}"))
+                    .and_then(|response| {
+                        decryptor
+                            .decrypt_response(&response)
+                            .map_err(|e: EciesError| e.to_string())
+                    }),
+            ),
+            _ => None,
+        };
+        Self {
+            status,
+            body,
+            plaintext,
+        }
+    }
+
+    /// The decrypted plaintext of a successful ECIES call, or the server's error.
+    pub fn decrypted(&self, what: &'static str) -> Result<&[u8], Error> {
+        envelope::check_status(self)?;
+        match &self.plaintext {
+            Some(Ok(plain)) => Ok(plain),
+            Some(Err(detail)) => Err(Error::Decryption {
+                what,
+                detail: detail.clone(),
+            }),
+            None => Err(Error::invalid(what, "no encrypted body")),
+        }
+    }
+}
+
+impl Client {
+    /// A client with the system clock and randomness.
+    pub fn new(config: ClientConfig, events: Arc<dyn Events>) -> Result<Self, Error> {
+        Self::with(
+            config,
+            events,
+            Arc::new(powerauth::SystemRandom::new()),
+            Arc::new(SystemClock),
+        )
+    }
+
+    /// A client with an explicit random source and clock.
+    pub fn with(
+        config: ClientConfig,
+        events: Arc<dyn Events>,
+        rng: Arc<dyn RandomSource>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()
+            .map_err(|e| Error::Network {
+                url: String::new(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            config,
+            events,
+            rng,
+            clock,
+            fault: None,
+        })
+    }
+
+    /// The same client with one fault armed for the calls made through it.
+    pub fn with_fault(&self, fault: Fault) -> Self {
+        Self {
+            fault: Some(fault),
+            ..self.clone()
+        }
+    }
+
+    /// The same client reporting to other events.
+    pub fn with_events(&self, events: Arc<dyn Events>) -> Self {
+        Self {
+            events,
+            ..self.clone()
+        }
+    }
+
+    /// The events sink.
+    pub fn events(&self) -> Arc<dyn Events> {
+        self.events.clone()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The random source.
+    pub fn rng(&self) -> &dyn RandomSource {
+        self.rng.as_ref()
+    }
+
+    /// The device clock, shifted by a `ClockSkew` fault.
+    pub fn now_ms(&self) -> u64 {
+        let now = self.clock.now_ms();
+        match self.fault {
+            Some(Fault::ClockSkew(ms)) => now.saturating_add_signed(ms),
+            _ => now,
+        }
+    }
+
+    /// Reports a warning.
+    pub fn warn(&self, code: &'static str, message: String) {
+        tracing::warn!(code, "{message}");
+        self.events.warning(&Warning { code, message });
+    }
+
+    /// Sends `request` to `base_url` and reads the answer. Applies `SlowNetwork`,
+    /// `DropResponse` and `ReplaySignature` faults.
+    pub async fn execute(&self, base_url: &str, mut request: Request) -> Result<Reply, Error> {
+        let decryptor = request.decryptor.take();
+        let url = format!("{base_url}{}", request.path);
+        let started = Instant::now();
+        let outcome = self.round_trip(&url, &request).await;
+        let elapsed = started.elapsed();
+        let fault = self.fault.map(|f| f.to_string());
+        let (reply, error) = match outcome {
+            Ok((status, body)) => (Some(Reply::read(status, body, decryptor)), None),
+            Err(error) => (None, Some(error)),
+        };
+        self.emit(
+            &url,
+            request.label,
+            &request.method,
+            &request.headers,
+            &request.body,
+            request.plaintext.as_deref(),
+            reply.as_ref(),
+            error.as_ref(),
+            elapsed,
+            fault.clone(),
+        );
+        if let Some(error) = error {
+            return Err(error);
+        }
+        let reply = reply.expect("either a reply or an error");
+        if self.fault == Some(Fault::ReplaySignature)
+            && request.header_value(AUTHORIZATION).is_some()
+        {
+            // The same bytes and header again: the server must reject the second one.
+            let started = Instant::now();
+            let replay = self.round_trip(&url, &request).await;
+            let (replayed, error) = match replay {
+                Ok((status, body)) => (Some(Reply::read(status, body, None)), None),
+                Err(error) => (None, Some(error)),
+            };
+            self.emit(
+                &url,
+                "replay",
+                &request.method,
+                &request.headers,
+                &request.body,
+                None,
+                replayed.as_ref(),
+                error.as_ref(),
+                started.elapsed(),
+                fault,
+            );
+        }
+        if self.fault == Some(Fault::DropResponse) {
+            return Err(Error::ResponseDropped { url });
+        }
+        Ok(reply)
+    }
+
+    async fn round_trip(&self, url: &str, request: &Request) -> Result<(u16, Vec<u8>), Error> {
+        if let Some(Fault::SlowNetwork(ms)) = self.fault {
+            let delay = Duration::from_millis(ms);
+            if delay >= self.config.timeout {
+                tokio::time::sleep(self.config.timeout).await;
+                return Err(Error::Timeout {
+                    url: url.to_owned(),
+                    after: self.config.timeout,
+                });
+            }
+            tokio::time::sleep(delay).await;
+        }
+        let mut builder = self
+            .http
+            .request(request.method.clone(), url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+        if let Some(language) = &self.config.accept_language {
+            builder = builder.header("Accept-Language", language);
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let network = |e: reqwest::Error| {
+            if e.is_timeout() {
+                Error::Timeout {
+                    url: url.to_owned(),
+                    after: self.config.timeout,
+                }
+            } else {
+                Error::Network {
+                    url: url.to_owned(),
+                    detail: error_chain(&e),
+                }
+            }
+        };
+        let response = builder
+            .body(request.body.clone())
+            .send()
+            .await
+            .map_err(network)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(network)?;
+        Ok((status, body.to_vec()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        url: &str,
+        label: &'static str,
+        method: &reqwest::Method,
+        headers: &[(String, String)],
+        body: &[u8],
+        plaintext: Option<&str>,
+        reply: Option<&Reply>,
+        error: Option<&Error>,
+        elapsed: Duration,
+        fault: Option<String>,
+    ) {
+        let reveal = self.config.reveal_secrets;
+        let show = |text: &str| {
+            if reveal {
+                text.to_owned()
+            } else {
+                redact_json(text)
+            }
+        };
+        let text = |bytes: &[u8]| show(&String::from_utf8_lossy(bytes));
+        let exchange = Exchange {
+            label,
+            method: method.to_string(),
+            url: url.to_owned(),
+            request_headers: headers
+                .iter()
+                .map(|(n, v)| {
+                    let v = if reveal {
+                        v.clone()
+                    } else {
+                        redact_header(n, v)
+                    };
+                    (n.clone(), v)
+                })
+                .collect(),
+            request_body: text(body),
+            request_plaintext: plaintext.map(show),
+            status: reply.map(|r| r.status),
+            response_headers: Vec::new(),
+            response_body: reply.map(|r| text(&r.body)).unwrap_or_default(),
+            response_plaintext: reply
+                .and_then(|r| r.plaintext.as_ref())
+                .and_then(|p| p.as_ref().ok())
+                .map(|p| text(p)),
+            elapsed,
+            error: error.map(|e| e.to_string()),
+            fault,
+        };
+        tracing::debug!(label, url, status = ?exchange.status, ?elapsed, "http exchange");
+        self.events.exchange(&exchange);
+    }
+}
+
+/// `X-PowerAuth-Authorization`.
+pub const AUTHORIZATION: &str = "X-PowerAuth-Authorization";
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Encrypts a request body, applying the `CorruptMac` fault. Returns the JSON body and
+/// the decryptor of the answer.
+pub(crate) fn encrypt(
+    client: &Client,
+    encryptor: &powerauth::ecies::Encryptor<'_>,
+    recipient: powerauth::ecies::Recipient<'_>,
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, ResponseDecryptor), Error> {
+    let (mut request, decryptor) = encryptor
+        .encrypt_request(recipient, plaintext, client.rng(), client.now_ms())
+        .map_err(|e| Error::Protocol(e.to_string()))?;
+    if client.fault == Some(Fault::CorruptMac) {
+        request.mac[0] ^= 0x01;
+    }
+    Ok((request.to_json().into_bytes(), decryptor))
+}

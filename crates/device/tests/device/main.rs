@@ -1,0 +1,1 @@
+//! Device integration tests.
