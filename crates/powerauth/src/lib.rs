@@ -43,7 +43,13 @@ pub mod totp;
 pub mod vault;
 mod version;
 
+pub use activation_code::{ActivationCode, ActivationQr};
+pub use config::ApplicationConfig;
 pub use counter::CtrData;
+pub use ecies::{EncryptedRequest, EncryptedResponse, Encryptor, SharedInfo1};
 pub use keys::{ActivationKeys, KeyError, KeyPair, PrivateKey, PublicKey, SymmetricKey};
 pub use random::{RandomSource, SeededRandom, SystemRandom};
+pub use signature::{AuthorizationHeader, SignatureType};
+pub use status::{ActivationState, ActivationStatusBlob};
+pub use token::TokenHeader;
 pub use version::{ProtocolVersion, UnsupportedVersion};

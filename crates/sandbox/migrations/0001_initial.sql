@@ -108,9 +108,10 @@ CREATE TABLE operation_templates (
     ui TEXT
 );
 
--- Operations to approve or reject on a device.
+-- Operations to approve or reject on a device; updates compare-and-swap on `revision`.
 CREATE TABLE operations (
     operation_id TEXT PRIMARY KEY,
+    revision BIGINT NOT NULL,
     user_id TEXT,
     application_id TEXT NOT NULL REFERENCES applications (application_id) ON DELETE CASCADE,
     activation_id TEXT,

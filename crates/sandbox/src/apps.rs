@@ -6,7 +6,7 @@ use crate::error::{Error, RestCode};
 use crate::state::AppState;
 use crate::store::{Application, ApplicationVersion};
 use powerauth::KeyPair;
-use powerauth::encoding::b64;
+use powerauth::config::{ApplicationConfig, ApplicationKey, ApplicationSecret};
 
 /// The version every new application starts with, as in PowerAuth Server.
 pub const DEFAULT_VERSION: &str = "default";
@@ -63,8 +63,10 @@ fn make_version(state: &AppState, application_id: &str, version_id: &str) -> App
     ApplicationVersion {
         application_id: application_id.to_owned(),
         version_id: version_id.to_owned(),
-        application_key: b64(state.random::<16>()),
-        application_secret: b64(state.random::<16>()),
+        application_key: ApplicationKey::make(&*state.rng).to_b64(),
+        application_secret: ApplicationSecret::make(&*state.rng)
+            .expose_b64()
+            .to_string(),
         supported: true,
     }
 }
@@ -76,4 +78,20 @@ fn check_name(field: &str, name: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The `mobileSdkConfig` string of one version (digest §13): APP_KEY, APP_SECRET and the
+/// master public key in one Base64 blob, as PowerAuth Server shows it.
+pub fn mobile_sdk_config(
+    application: &Application,
+    version: &ApplicationVersion,
+) -> Result<String, Error> {
+    let config = ApplicationConfig {
+        application_key: ApplicationKey::from_b64(&version.application_key)
+            .map_err(|e| Error::Internal(format!("stored applicationKey: {e}")))?,
+        application_secret: ApplicationSecret::from_b64(&version.application_secret)
+            .map_err(|e| Error::Internal(format!("stored applicationSecret: {e}")))?,
+        master_server_public_key: application.master.public.clone(),
+    };
+    Ok(config.to_mobile_sdk_config())
 }

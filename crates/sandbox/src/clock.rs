@@ -69,6 +69,14 @@ pub fn iso8601(ms: i64) -> String {
     )
 }
 
+/// Formats Unix milliseconds the way the enrollment server's mobile API shows dates:
+/// `2018-07-02T14:43:13+0000`.
+pub fn iso8601_mobile(ms: i64) -> String {
+    let full = iso8601(ms);
+    // "YYYY-MM-DDTHH:MM:SS.mmm+00:00" -> "YYYY-MM-DDTHH:MM:SS+0000"
+    format!("{}+0000", full.get(..19).unwrap_or(&full))
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -94,6 +102,10 @@ mod tests {
         assert_eq!(iso8601(1_530_542_593_123), "2018-07-02T14:43:13.123+00:00");
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000+00:00");
         assert_eq!(iso8601(-1), "1969-12-31T23:59:59.999+00:00");
+        assert_eq!(
+            iso8601_mobile(1_530_542_593_123),
+            "2018-07-02T14:43:13+0000"
+        );
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum StartError {
     },
 }
 
+/// How long [`Sandbox::shutdown`] waits for open connections before cutting them.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A sandbox serving on a local port. Stops when dropped or on [`Sandbox::shutdown`].
 #[derive(Debug)]
 pub struct Sandbox {
@@ -121,15 +124,18 @@ impl Sandbox {
         &self.state
     }
 
-    /// Stops accepting connections, lets requests in flight finish, closes the database.
+    /// Stops accepting connections, lets requests in flight finish (long-lived ones such
+    /// as an SSE stream get [`SHUTDOWN_GRACE`]), closes the database.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take()
-            && let Ok(Err(error)) = task.await
-        {
-            tracing::warn!(%error, "sandbox server ended with an error");
+        if let Some(mut task) = self.task.take() {
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+                Ok(Ok(Err(error))) => tracing::warn!(%error, "sandbox server ended with an error"),
+                Ok(_) => {}
+                Err(_) => task.abort(),
+            }
         }
         self.state.store.close().await;
     }

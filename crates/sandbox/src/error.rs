@@ -81,6 +81,8 @@ pub enum RestCode {
     InvalidApplication,
     /// ERR0024: a request the server cannot act on.
     InvalidRequest,
+    /// ERR0034: no operation with that id.
+    OperationNotFound,
 }
 
 impl RestCode {
@@ -97,6 +99,7 @@ impl RestCode {
             RestCode::InvalidInputFormat => ("ERR0011", "Invalid input parameter format."),
             RestCode::InvalidApplication => ("ERR0015", "Invalid application."),
             RestCode::InvalidRequest => ("ERR0024", "Invalid request."),
+            RestCode::OperationNotFound => ("ERR0034", "Operation was not found."),
         }
     }
 }

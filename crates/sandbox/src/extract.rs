@@ -39,8 +39,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RequestObject<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
         let bytes = RawBody::from_request(request, state).await?.0;
-        parse::<Envelope<T>>(&bytes).map(|e| RequestObject(e.request_object))
+        request_object(&bytes).map(RequestObject)
     }
+}
+
+/// Parses `{"requestObject": …}` from bytes already read (a signed body).
+pub fn request_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    parse::<Envelope<T>>(bytes).map(|e| e.request_object)
 }
 
 /// The body's exact bytes (signatures are computed over them), within the size limit.

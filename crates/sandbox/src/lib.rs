@@ -9,10 +9,15 @@ pub mod config;
 pub mod embedded;
 pub mod error;
 pub mod extract;
+pub mod mobile;
+pub mod operations;
+pub mod push;
 pub mod rest;
 pub mod restful;
+pub mod signatures;
 pub mod state;
 pub mod store;
+pub mod tokens;
 
 pub use bootstrap::{BuiltInUsers, Credentials};
 pub use clock::{Clock, SystemClock, TestClock};
@@ -33,6 +38,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(restful::router())
         .merge(rest::router())
+        .merge(mobile::router())
         .nest("/powerauth-cloud", cloud::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

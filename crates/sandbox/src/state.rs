@@ -17,6 +17,8 @@ pub struct AppState {
     pub rng: Arc<dyn RandomSource>,
     /// The instance's settings.
     pub config: Arc<Config>,
+    /// New push-outbox messages, for live listeners (SSE).
+    pub push_events: tokio::sync::broadcast::Sender<crate::store::PushMessage>,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
     signing_rng: Arc<SystemRandom>,
 }
@@ -40,6 +42,7 @@ impl AppState {
             clock,
             rng,
             config: Arc::new(config),
+            push_events: tokio::sync::broadcast::channel(256).0,
             signing_rng: Arc::new(SystemRandom::new()),
         })
     }

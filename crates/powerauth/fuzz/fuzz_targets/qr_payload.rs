@@ -4,16 +4,21 @@
 //! equal, and checking its signature against a fixed master key never panics either.
 
 use libfuzzer_sys::fuzz_target;
+use powerauth::PrivateKey;
 use powerauth::activation_code::{ActivationQr, QrPayload};
 use powerauth::config::ApplicationConfig;
 use powerauth::encoding::b64;
-use powerauth::PrivateKey;
 
 fuzz_target!(|data: &[u8]| {
-    let master = PrivateKey::from_bytes(&[1]).expect("1 is a valid scalar").public_key();
+    let master = PrivateKey::from_bytes(&[1])
+        .expect("1 is a valid scalar")
+        .public_key();
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(payload) = QrPayload::parse(text) {
-            assert_eq!(QrPayload::parse(&payload.to_string()).as_ref(), Ok(&payload));
+            assert_eq!(
+                QrPayload::parse(&payload.to_string()).as_ref(),
+                Ok(&payload)
+            );
             if let QrPayload::Activation(qr) = &payload {
                 let _ = qr.verify(&master);
             }

@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use powerauth::status::{
-    ActivationState, ActivationStatusBlob, CounterSync, StatusError, StatusExchange, synchronize_counter,
+    ActivationState, ActivationStatusBlob, CounterSync, StatusError, StatusExchange,
+    synchronize_counter,
 };
 use powerauth::{CtrData, SymmetricKey};
 
@@ -18,9 +19,14 @@ fn check(blob: &ActivationStatusBlob, plain: &[u8; 32], exchange: &StatusExchang
     assert_eq!(blob.legacy, !exchange.carries_counter());
     let transport_key = SymmetricKey::from_bytes(TRANSPORT_KEY);
     let ctr_data = CtrData::from_bytes(blob.ctr_data_hash);
-    for ctr_byte in [None, Some(blob.ctr_byte), Some(blob.ctr_byte.wrapping_add(40))] {
+    for ctr_byte in [
+        None,
+        Some(blob.ctr_byte),
+        Some(blob.ctr_byte.wrapping_add(40)),
+    ] {
         match synchronize_counter(&ctr_data, ctr_byte, blob, &transport_key) {
-            CounterSync::Ok { client_ahead } | CounterSync::CalculateSignatureSoon { client_ahead, .. } => {
+            CounterSync::Ok { client_ahead }
+            | CounterSync::CalculateSignatureSoon { client_ahead, .. } => {
                 assert!(client_ahead <= u32::from(blob.ctr_look_ahead));
             }
             CounterSync::Updated { server_ahead, .. } => {

@@ -156,33 +156,36 @@ struct VersionView {
     version: String,
     app_key: String,
     app_secret: String,
+    mobile_sdk_config: String,
     supported: bool,
 }
 
 fn application_view(
     application: Application,
     versions: Vec<ApplicationVersion>,
-) -> ApplicationView {
-    ApplicationView {
+) -> Result<ApplicationView, Error> {
+    let mut views = Vec::new();
+    for v in versions {
+        views.push(VersionView {
+            mobile_sdk_config: apps::mobile_sdk_config(&application, &v)?,
+            version: v.version_id,
+            app_key: v.application_key,
+            app_secret: v.application_secret,
+            supported: v.supported,
+        });
+    }
+    Ok(ApplicationView {
         master_server_public_key: b64(application.master.public.to_uncompressed()),
         name: application.application_id,
-        versions: versions
-            .into_iter()
-            .map(|v| VersionView {
-                version: v.version_id,
-                app_key: v.application_key,
-                app_secret: v.application_secret,
-                supported: v.supported,
-            })
-            .collect(),
-    }
+        versions: views,
+    })
 }
 
 async fn list_applications(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
     let mut views = Vec::new();
     for application in state.store.applications().await? {
         let versions = state.store.versions(&application.application_id).await?;
-        views.push(application_view(application, versions));
+        views.push(application_view(application, versions)?);
     }
     Ok(json_response(&views))
 }
@@ -206,7 +209,10 @@ async fn create_application(
             format!("an application {:?} already exists", request.name),
         ));
     };
-    Ok(json_response(&application_view(application, vec![version])))
+    Ok(json_response(&application_view(
+        application,
+        vec![version],
+    )?))
 }
 
 async fn application_detail(
@@ -222,5 +228,5 @@ async fn application_detail(
         )
     })?;
     let versions = state.store.versions(&name).await?;
-    Ok(json_response(&application_view(application, versions)))
+    Ok(json_response(&application_view(application, versions)?))
 }

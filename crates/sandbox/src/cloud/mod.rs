@@ -5,11 +5,20 @@
 
 mod admin;
 pub mod auth;
+mod inbox;
+mod operations;
+mod push;
+mod registrations;
 
 use crate::state::AppState;
 use axum::Router;
 
 /// Every Cloud API route, relative to `/powerauth-cloud`.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(admin::router())
+    Router::new()
+        .merge(admin::router())
+        .merge(registrations::router())
+        .merge(operations::router())
+        .merge(push::router())
+        .merge(inbox::router())
 }

@@ -4,7 +4,6 @@ use crate::apps;
 use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
 use crate::state::AppState;
-use crate::store::ApplicationVersion;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
@@ -86,18 +85,8 @@ struct VersionDetail {
     application_version_id: String,
     application_key: String,
     application_secret: String,
+    mobile_sdk_config: String,
     supported: bool,
-}
-
-impl From<ApplicationVersion> for VersionDetail {
-    fn from(version: ApplicationVersion) -> Self {
-        Self {
-            application_version_id: version.version_id,
-            application_key: version.application_key,
-            application_secret: version.application_secret,
-            supported: version.supported,
-        }
-    }
 }
 
 async fn detail(
@@ -109,12 +98,21 @@ async fn detail(
         .application(&request.application_id)
         .await?
         .ok_or_else(|| unknown_application(&request.application_id))?;
-    let versions = state.store.versions(&application.application_id).await?;
+    let mut versions = Vec::new();
+    for version in state.store.versions(&application.application_id).await? {
+        versions.push(VersionDetail {
+            mobile_sdk_config: apps::mobile_sdk_config(&application, &version)?,
+            application_version_id: version.version_id,
+            application_key: version.application_key,
+            application_secret: version.application_secret,
+            supported: version.supported,
+        });
+    }
     Ok(ResponseObject(ApplicationDetail {
         master_public_key: b64(application.master.public.to_uncompressed()),
         application_id: application.application_id,
         application_roles: Vec::new(),
-        versions: versions.into_iter().map(VersionDetail::from).collect(),
+        versions,
     }))
 }
 

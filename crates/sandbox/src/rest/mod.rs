@@ -3,7 +3,10 @@
 
 mod activation;
 mod application;
+mod operation;
+mod signature;
 mod status;
+mod token;
 
 use crate::error::rest_error_codes;
 use crate::state::AppState;
@@ -16,5 +19,8 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(application::router())
         .merge(activation::router())
+        .merge(signature::router())
+        .merge(token::router())
+        .merge(operation::router())
         .layer(map_response(rest_error_codes))
 }

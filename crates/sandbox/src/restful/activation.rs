@@ -17,6 +17,7 @@ use powerauth::ecies::{
     ENCRYPTION_HEADER_NAME, EncryptedRequest, EncryptionHeader, EncryptorScope, SharedInfo1,
 };
 use powerauth::encoding::{b64, b64_decode_array};
+use powerauth::signature::SignatureType;
 use powerauth::status::{ActivationState, StatusRecord, encrypt_status, make_random_status};
 use powerauth::{ActivationKeys, CtrData, KeyPair, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pa/v3/activation/create", post(create))
         .route("/pa/v3/activation/status", post(status))
+        .route("/pa/v3/activation/remove", post(remove))
 }
 
 /// Layer 1 plaintext: who activates and the sealed layer 2.
@@ -267,4 +269,41 @@ fn status_keys(
         ctr_data: a.ctr_data.clone(),
     };
     Some((record, keys.transport))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Removed {
+    activation_id: String,
+}
+
+/// `/pa/v3/activation/remove`: the device removes itself, proving a second factor.
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<ResponseObject<Removed>, Error> {
+    let authenticated = super::auth::authenticate(
+        &state,
+        &headers,
+        "POST",
+        "/pa/activation/remove",
+        &body.0,
+        &[
+            SignatureType::PossessionKnowledge,
+            SignatureType::PossessionBiometry,
+            SignatureType::PossessionKnowledgeBiometry,
+        ],
+    )
+    .await?;
+    let (activation, ()) =
+        activations::update(&state, &authenticated.activation.activation_id, |a, now| {
+            a.state = ActivationState::Removed;
+            a.timestamp_last_change = now;
+            Ok(())
+        })
+        .await?;
+    Ok(ResponseObject(Removed {
+        activation_id: activation.activation_id,
+    }))
 }

@@ -4,11 +4,11 @@
 
 use crate::state::AppState;
 use crate::store::{Application, ApplicationVersion};
-use powerauth::ProtocolVersion;
 use powerauth::ecies::{
     EciesError, EncryptedRequest, Encryptor, ResponseEncryptor, Scope, SharedInfo1,
 };
 use powerauth::encoding::b64;
+use powerauth::{PrivateKey, ProtocolVersion};
 
 /// How far in the future a request timestamp may lie (the reference server's window).
 const FUTURE_WINDOW_MS: i64 = 60_000;
@@ -31,16 +31,36 @@ pub enum Refused {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Decrypts an application-scope request of `application`/`version` speaking `protocol`.
-pub async fn decrypt_application_scope(
+/// Everything the server side of one ECIES exchange needs besides the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Channel<'a> {
+    /// `APP_KEY` of the version the request declares.
+    pub application_key: &'a str,
+    /// `APP_SECRET` of that version.
+    pub application_secret: &'a str,
+    /// The declared protocol version.
+    pub protocol: ProtocolVersion,
+    /// The endpoint's sharedInfo1.
+    pub shared_info1: SharedInfo1,
+    /// Application scope, or the activation with its `KEY_TRANSPORT`.
+    pub scope: Scope<'a>,
+    /// The static recipient before 3.3: `KEY_SERVER_MASTER_PRIVATE` (application scope)
+    /// or `KEY_SERVER_PRIVATE` (activation scope).
+    pub static_private: &'a PrivateKey,
+}
+
+/// Decrypts a request sent over `channel`.
+pub async fn decrypt(
     state: &AppState,
-    application: &Application,
-    version: &ApplicationVersion,
-    protocol: ProtocolVersion,
-    shared_info1: SharedInfo1,
+    channel: &Channel<'_>,
     request: &EncryptedRequest,
 ) -> Result<(Vec<u8>, ResponseEncryptor), Refused> {
     let now = state.now_ms();
+    let protocol = channel.protocol;
+    let activation_id = match channel.scope {
+        Scope::Application => None,
+        Scope::Activation { activation_id, .. } => Some(activation_id),
+    };
     let temporary;
     let recipient = if protocol.uses_temporary_keys() {
         let Some(key_id) = request.temporary_key_id.as_deref() else {
@@ -54,14 +74,13 @@ pub async fn decrypt_application_scope(
             .temporary_key(key_id, now)
             .await?
             .filter(|key| {
-                key.application_key == version.application_key && key.activation_id.is_none()
+                key.application_key == channel.application_key
+                    && key.activation_id.as_deref() == activation_id
             })
-            .ok_or_else(|| {
-                Refused::Decrypt(format!("no application-scope temporary key {key_id}"))
-            })?;
+            .ok_or_else(|| Refused::Decrypt(format!("no temporary key {key_id} for this scope")))?;
         &temporary.key_pair.private
     } else {
-        &application.master.private
+        channel.static_private
     };
     if let Some(timestamp) = request.timestamp
         && i64::try_from(timestamp).unwrap_or(i64::MAX) > now.saturating_add(FUTURE_WINDOW_MS)
@@ -70,10 +89,10 @@ pub async fn decrypt_application_scope(
     }
     let encryptor = Encryptor::new(
         protocol,
-        shared_info1,
-        &version.application_key,
-        &version.application_secret,
-        Scope::Application,
+        channel.shared_info1,
+        channel.application_key,
+        channel.application_secret,
+        channel.scope,
     )
     .map_err(|e| Refused::Decrypt(e.to_string()))?;
     let opened = encryptor
@@ -87,7 +106,8 @@ pub async fn decrypt_application_scope(
     // Only a request that decrypted may burn its nonce: garbage must not fill the store.
     let mut replay_key = request.ephemeral_public_key.encoded().to_vec();
     replay_key.extend_from_slice(&request.nonce.unwrap_or_default());
-    replay_key.extend_from_slice(shared_info1.constant().as_bytes());
+    replay_key.extend_from_slice(channel.shared_info1.constant().as_bytes());
+    replay_key.extend_from_slice(activation_id.unwrap_or_default().as_bytes());
     if !state
         .store
         .use_nonce(&b64(replay_key), now, now.saturating_add(REPLAY_MEMORY_MS))
@@ -96,4 +116,73 @@ pub async fn decrypt_application_scope(
         return Err(Refused::Decrypt("replayed request".to_owned()));
     }
     Ok(opened)
+}
+
+/// Decrypts an application-scope request of `application`/`version` speaking `protocol`.
+pub async fn decrypt_application_scope(
+    state: &AppState,
+    application: &Application,
+    version: &ApplicationVersion,
+    protocol: ProtocolVersion,
+    shared_info1: SharedInfo1,
+    request: &EncryptedRequest,
+) -> Result<(Vec<u8>, ResponseEncryptor), Refused> {
+    let channel = Channel {
+        application_key: &version.application_key,
+        application_secret: &version.application_secret,
+        protocol,
+        shared_info1,
+        scope: Scope::Application,
+        static_private: &application.master.private,
+    };
+    decrypt(state, &channel, request).await
+}
+
+/// Decrypts the activation-scope body of a request whose signature already verified:
+/// the signature header's version drives the encryption (digest §7.5), its application
+/// key picks the secret, the activation's keys the scope.
+pub async fn open_signed(
+    state: &AppState,
+    authenticated: &super::auth::Authenticated,
+    shared_info1: SharedInfo1,
+    body: &[u8],
+) -> Result<(Vec<u8>, ResponseEncryptor), Refused> {
+    let activation = &authenticated.activation;
+    let header = &authenticated.header;
+    let version = state
+        .store
+        .version_by_key(&header.application_key)
+        .await?
+        .ok_or_else(|| Refused::Decrypt("application key vanished".to_owned()))?;
+    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
+    else {
+        return Err(Refused::Decrypt("activation has no keys".to_owned()));
+    };
+    let keys = powerauth::ActivationKeys::derive_from_ecdh(&server.private, device);
+    let channel = Channel {
+        application_key: &version.application_key,
+        application_secret: &version.application_secret,
+        protocol: header.version,
+        shared_info1,
+        scope: Scope::Activation {
+            activation_id: &activation.activation_id,
+            transport_key: &keys.transport,
+        },
+        static_private: &server.private,
+    };
+    let request = EncryptedRequest::from_json(body).map_err(|e| Refused::Decrypt(e.to_string()))?;
+    decrypt(state, &channel, &request).await
+}
+
+/// Encrypts `plaintext` as the answer and wraps it in a 200 JSON response.
+pub fn seal(
+    state: &AppState,
+    responder: ResponseEncryptor,
+    plaintext: &[u8],
+) -> Result<axum::response::Response, crate::error::Error> {
+    let now = u64::try_from(state.now_ms()).unwrap_or_default();
+    let response = responder.encrypt_response(plaintext, &*state.rng, now);
+    let body: serde_json::Value = serde_json::from_str(&response.to_json())
+        .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+    Ok(crate::extract::json_response(&body))
 }

@@ -6,9 +6,13 @@
 //! `ERR_TEMPORARY_KEY`… for the rest.
 
 mod activation;
+pub mod auth;
 mod encryption;
 mod keystore;
+mod signature;
 mod status;
+mod token;
+mod vault;
 
 use crate::error::{Error, restful_error_codes};
 use crate::state::AppState;
@@ -22,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(keystore::router())
         .merge(activation::router())
+        .merge(signature::router())
+        .merge(token::router())
+        .merge(vault::router())
         .layer(map_response(restful_error_codes))
 }
 

@@ -11,13 +11,21 @@
 
 mod activations;
 mod applications;
+mod inbox;
 mod nonces;
+mod operations;
+mod push;
 mod temporary_keys;
+mod tokens;
 mod users;
 
 pub use activations::{Activation, CommitPhase};
 pub use applications::{Application, ApplicationVersion};
+pub use inbox::InboxMessage;
+pub use operations::{Operation, OperationStatus, Template};
+pub use push::PushMessage;
 pub use temporary_keys::TemporaryKey;
+pub use tokens::Token;
 pub use users::{Role, User};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -127,11 +135,18 @@ impl Store {
 #[derive(Debug)]
 struct EmbeddedMigrations;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "operation templates",
+        include_str!("../../migrations/0002_operation_templates.sql"),
+    ),
+];
 
 impl MigrationSource<'static> for EmbeddedMigrations {
     fn resolve(

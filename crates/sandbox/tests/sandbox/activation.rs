@@ -102,7 +102,7 @@ async fn key_exchange_leaves_pending_commit_until_commit() {
     let request = activation_request(&server, &app, ProtocolVersion::V3_3, &code, None).await;
     let (status, body) = request.send(&server).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let device = request.finish(ProtocolVersion::V3_3, &body);
+    let device = request.finish(&app, ProtocolVersion::V3_3, &body);
     assert_eq!(
         device.status(&server).await.state,
         ActivationState::PendingCommit
@@ -244,7 +244,7 @@ async fn otp_on_key_exchange_counts_failures_and_rejects_replays() {
     .await;
     let (status, body) = right.send(&server).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let device = right.finish(ProtocolVersion::V3_3, &body);
+    let device = right.finish(&app, ProtocolVersion::V3_3, &body);
     assert_eq!(
         device.status(&server).await.state,
         ActivationState::Active,

@@ -3,6 +3,7 @@
 
 use crate::common::{TestServer, error_parts};
 use powerauth::PublicKey;
+use powerauth::config::ApplicationConfig;
 use powerauth::encoding::b64_decode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -47,6 +48,18 @@ async fn a_fresh_sandbox_has_a_usable_default_application() {
         let bytes = b64_decode(version[field].as_str().unwrap()).unwrap();
         assert_eq!(bytes.len(), 16, "{field} is 16 random bytes");
     }
+    let config =
+        ApplicationConfig::from_mobile_sdk_config(version["mobileSdkConfig"].as_str().unwrap())
+            .expect("mobileSdkConfig parses as the mobile SDK parses it");
+    assert_eq!(config.application_key.to_b64(), version["applicationKey"]);
+    assert_eq!(
+        *config.application_secret.expose_b64(),
+        version["applicationSecret"]
+    );
+    assert_eq!(
+        config.master_server_public_key.to_uncompressed(),
+        key.to_uncompressed()
+    );
 }
 
 #[tokio::test]

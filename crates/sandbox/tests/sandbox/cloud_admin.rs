@@ -194,6 +194,14 @@ async fn admin_manages_applications() {
     assert_eq!(created["name"], "bank");
     PublicKey::from_b64(created["masterServerPublicKey"].as_str().unwrap()).unwrap();
     assert_eq!(created["versions"][0]["version"], "default");
+    let config = powerauth::config::ApplicationConfig::from_mobile_sdk_config(
+        created["versions"][0]["mobileSdkConfig"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.application_key.to_b64(),
+        created["versions"][0]["appKey"]
+    );
 
     let response = server
         .cloud(

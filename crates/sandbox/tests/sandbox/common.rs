@@ -19,7 +19,12 @@ impl TestServer {
         Self::start_with(Config::in_memory()).await
     }
 
-    pub async fn start_with(config: Config) -> Self {
+    pub async fn start_with(mut config: Config) -> Self {
+        if config.database_url == "sqlite::memory:"
+            && let Ok(url) = std::env::var("TOKENSIM_TEST_POSTGRES_URL")
+        {
+            config.database_url = fresh_postgres_schema(&url).await;
+        }
         let clock = TestClock::at(START_MS);
         let sandbox = Sandbox::start_with(
             config,
@@ -132,4 +137,26 @@ pub fn error_parts(body: &Value) -> (String, String) {
         .as_str()
         .unwrap_or_else(|| panic!("error without message: {body}"));
     (code.to_owned(), message.to_owned())
+}
+
+/// With `TOKENSIM_TEST_POSTGRES_URL` set, every test gets its own PostgreSQL schema, so
+/// the whole suite runs on PostgreSQL with the same migrations.
+async fn fresh_postgres_schema(url: &str) -> String {
+    use sqlx::Connection;
+    let schema = format!("t_{}", uuid_simple());
+    let mut connection = sqlx::postgres::PgConnection::connect(url)
+        .await
+        .expect("TOKENSIM_TEST_POSTGRES_URL is reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
+fn uuid_simple() -> String {
+    use powerauth::RandomSource;
+    let bytes: [u8; 12] = powerauth::SystemRandom::new().array();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,9 +7,12 @@ use powerauth::ecies::{
     SharedInfo1,
 };
 use powerauth::encoding::{b64, b64_decode};
+use powerauth::signature::{Authorization, FactorKeys, RequestToSign, SignatureType};
 use powerauth::status::{ActivationStatusBlob, StatusExchange, make_status_challenge};
 use powerauth::temporary_key::{TemporaryKeyRequest, TemporaryPublicKey};
-use powerauth::{ActivationKeys, CtrData, KeyPair, ProtocolVersion, PublicKey, SystemRandom};
+use powerauth::{
+    ActivationKeys, CtrData, KeyPair, ProtocolVersion, PublicKey, SymmetricKey, SystemRandom,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -43,6 +46,7 @@ impl AppConfig {
 /// An activated device.
 pub struct Device {
     pub protocol: ProtocolVersion,
+    pub app: AppConfig,
     pub activation_id: String,
     pub keys: ActivationKeys,
     pub ctr_data: CtrData,
@@ -185,7 +189,7 @@ impl ActivationRequest {
     }
 
     /// Decrypts a successful answer into an activated device.
-    pub fn finish(self, protocol: ProtocolVersion, body: &Value) -> Device {
+    pub fn finish(self, app: &AppConfig, protocol: ProtocolVersion, body: &Value) -> Device {
         let layer1 = EncryptedResponse::from_json(body.to_string().as_bytes()).unwrap();
         let plain = self
             .layer1
@@ -206,6 +210,7 @@ impl ActivationRequest {
             CtrData::from_slice(&b64_decode(plain["ctrData"].as_str().unwrap()).unwrap()).unwrap();
         Device {
             protocol,
+            app: app.clone(),
             activation_id: plain["activationId"].as_str().unwrap().to_owned(),
             keys: ActivationKeys::derive_from_ecdh(&self.device.private, &server_public_key),
             ctr_data,
@@ -225,7 +230,7 @@ pub async fn activate(server: &TestServer, protocol: ProtocolVersion) -> Device 
         StatusCode::OK,
         "activation/create in {protocol}: {body}"
     );
-    let device = request.finish(protocol, &body);
+    let device = request.finish(&app, protocol, &body);
     assert_eq!(device.activation_id, activation_id);
     server
         .rest_ok(
@@ -255,5 +260,206 @@ impl Device {
         let blob = b64_decode(response["encryptedStatusBlob"].as_str().unwrap()).unwrap();
         ActivationStatusBlob::decrypt(&blob, &self.keys.transport, &exchange)
             .expect("the status blob decrypts with KEY_TRANSPORT")
+    }
+}
+
+impl Device {
+    /// Signs a request as the SDK does, advancing `ctr_data`; returns the header value.
+    pub fn sign(
+        &mut self,
+        method: &str,
+        uri_id: &str,
+        body: &[u8],
+        signature_type: SignatureType,
+    ) -> String {
+        sign(
+            &self.app,
+            &self.activation_id,
+            self.protocol,
+            &FactorKeys::from(&self.keys),
+            &mut self.ctr_data,
+            &RequestToSign {
+                method,
+                uri_id,
+                body,
+            },
+            signature_type,
+        )
+    }
+
+    /// Signs `possession_knowledge` with a wrong knowledge key: what a wrong PIN produces.
+    pub fn sign_wrong_pin(&mut self, uri_id: &str, body: &[u8]) -> String {
+        let wrong = SymmetricKey::from_bytes([0x55; 16]);
+        let keys = FactorKeys {
+            possession: Some(&self.keys.possession),
+            knowledge: Some(&wrong),
+            biometry: None,
+        };
+        sign(
+            &self.app,
+            &self.activation_id,
+            self.protocol,
+            &keys,
+            &mut self.ctr_data,
+            &RequestToSign {
+                method: "POST",
+                uri_id,
+                body,
+            },
+            SignatureType::PossessionKnowledge,
+        )
+    }
+
+    /// POSTs `body` to `path` with a signature over it (`uri_id`).
+    pub async fn post_signed(
+        &mut self,
+        server: &TestServer,
+        path: &str,
+        uri_id: &str,
+        body: &str,
+        signature_type: SignatureType,
+    ) -> (StatusCode, Value) {
+        let header = self.sign("POST", uri_id, body.as_bytes(), signature_type);
+        post_with_authorization(server, path, &header, body).await
+    }
+}
+
+/// POSTs `body` with an `X-PowerAuth-Authorization` header.
+pub async fn post_with_authorization(
+    server: &TestServer,
+    path: &str,
+    header: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    let response = server
+        .client
+        .post(server.url(path))
+        .header("X-PowerAuth-Authorization", header)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    crate::common::read(response).await
+}
+
+fn sign(
+    app: &AppConfig,
+    activation_id: &str,
+    version: ProtocolVersion,
+    keys: &FactorKeys<'_>,
+    ctr_data: &mut CtrData,
+    request: &RequestToSign<'_>,
+    signature_type: SignatureType,
+) -> String {
+    Authorization {
+        activation_id,
+        application_key: &app.application_key,
+        application_secret: &app.application_secret,
+        version,
+        signature_type,
+    }
+    .sign(keys, ctr_data, request, &SystemRandom::new())
+    .unwrap()
+    .to_header_value()
+}
+
+impl Device {
+    /// The activation scope with this device's `KEY_TRANSPORT`.
+    pub fn activation_scope(&self) -> Scope<'_> {
+        Scope::Activation {
+            activation_id: &self.activation_id,
+            transport_key: &self.keys.transport,
+        }
+    }
+
+    /// `/pa/v3/keystore/create` in activation scope (3.3).
+    pub async fn activation_temporary_key(&self, server: &TestServer) -> TemporaryPublicKey {
+        let request = TemporaryKeyRequest::new(
+            &self.app.application_key,
+            &self.app.application_secret,
+            self.activation_scope(),
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        let (status, body) = server
+            .post(
+                "/pa/v3/keystore/create",
+                &json!({"requestObject": {"jwt": request.jwt()}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        request
+            .verify_response(
+                body["responseObject"]["jwt"].as_str().unwrap(),
+                &self.server_public_key,
+            )
+            .expect("signed by KEY_SERVER_PRIVATE")
+    }
+
+    /// A signed, activation-scope encrypted POST (token create, vault unlock): encrypt
+    /// `plaintext`, sign the encrypted body, decrypt the answer.
+    pub async fn signed_encrypted(
+        &mut self,
+        server: &TestServer,
+        path: &str,
+        uri_id: &str,
+        shared_info1: SharedInfo1,
+        plaintext: &[u8],
+        signature_type: SignatureType,
+    ) -> Result<Value, (StatusCode, Value)> {
+        let rng = SystemRandom::new();
+        let temporary = if self.protocol.uses_temporary_keys() {
+            Some(self.activation_temporary_key(server).await)
+        } else {
+            None
+        };
+        let recipient = match &temporary {
+            Some(key) => key.recipient(),
+            None => Recipient::Static(&self.server_public_key),
+        };
+        let encryptor = Encryptor::new(
+            self.protocol,
+            shared_info1,
+            &self.app.application_key,
+            &self.app.application_secret,
+            self.activation_scope(),
+        )
+        .unwrap();
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        let (request, decryptor) = encryptor
+            .encrypt_request(recipient, plaintext, &rng, now)
+            .unwrap();
+        let body = request.to_json();
+        let header = self.sign("POST", uri_id, body.as_bytes(), signature_type);
+        let (status, response) = post_with_authorization(server, path, &header, &body).await;
+        if status != StatusCode::OK {
+            return Err((status, response));
+        }
+        let response = EncryptedResponse::from_json(response.to_string().as_bytes()).unwrap();
+        Ok(serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap())
+    }
+
+    /// `/pa/v3/token/create`: encrypt `{}`, sign the encrypted body, decrypt the answer.
+    pub async fn create_token(
+        &mut self,
+        server: &TestServer,
+        signature_type: SignatureType,
+    ) -> Result<(String, SymmetricKey), (StatusCode, Value)> {
+        let plain = self
+            .signed_encrypted(
+                server,
+                "/pa/v3/token/create",
+                "/pa/token/create",
+                SharedInfo1::CreateToken,
+                b"{}",
+                signature_type,
+            )
+            .await?;
+        let secret = b64_decode(plain["tokenSecret"].as_str().unwrap()).unwrap();
+        Ok((
+            plain["tokenId"].as_str().unwrap().to_owned(),
+            SymmetricKey::from_slice(&secret).unwrap(),
+        ))
     }
 }

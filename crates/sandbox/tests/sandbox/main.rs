@@ -4,7 +4,13 @@
 mod activation;
 mod applications;
 mod cloud_admin;
+mod cloud_v2;
 mod common;
 mod device;
+mod inbox;
+mod operations;
+mod signature;
 mod status;
 mod storage;
+mod token;
+mod vault;

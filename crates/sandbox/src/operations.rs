@@ -1,0 +1,266 @@
+//! Operations: created from a template by a backend, shown to the user's device,
+//! approved with a signature over the exact `data`, rejected, canceled, or left to
+//! expire. States: `PENDING` → `APPROVED | REJECTED | CANCELED | EXPIRED | FAILED`.
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::{Operation, OperationStatus, Template};
+use serde_json::{Map, Value};
+
+const MAX_RETRIES: usize = 16;
+
+/// What a backend asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewOperation {
+    /// The user, or `None` for an operation a device claims later.
+    pub user_id: Option<String>,
+    /// The application.
+    pub application_id: String,
+    /// `login`, `payment`, …
+    pub template_name: String,
+    /// Values for the template's `${…}` placeholders.
+    pub parameters: Map<String, Value>,
+    /// Backend's own id.
+    pub external_id: Option<String>,
+    /// Required activation flag.
+    pub activation_flag: Option<String>,
+    /// Only this activation may approve.
+    pub activation_id: Option<String>,
+    /// Absolute expiry (Unix ms), or the template's lifetime from now.
+    pub timestamp_expires: Option<i64>,
+    /// Backend data kept with the operation.
+    pub additional_data: Map<String, Value>,
+}
+
+/// Outcome of an approval, as `/rest/v3/operation/approve` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApproveResult {
+    /// Approved.
+    Approved,
+    /// Wrong data or factor; the operation stays pending with one more failure.
+    ApprovalFailed,
+    /// That failure was the last one allowed: the operation is `FAILED`.
+    OperationFailed,
+}
+
+/// Fills `${name}` placeholders from `parameters`. Unknown placeholders are an error.
+pub fn render(template: &str, parameters: &Map<String, Value>) -> Result<String, Error> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| {
+            Error::Internal(format!("unclosed placeholder in template {template:?}"))
+        })?;
+        let name = &after[..end];
+        let value = match parameters.get(name) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Bool(b)) => b.to_string(),
+            _ => {
+                return Err(Error::InvalidRequest(format!(
+                    "the template needs the parameter {name:?}"
+                )));
+            }
+        };
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Creates a `PENDING` operation.
+pub async fn create(
+    state: &AppState,
+    request: NewOperation,
+) -> Result<(Operation, Template), Error> {
+    let template = state
+        .store
+        .template(&request.template_name)
+        .await?
+        .ok_or_else(|| Error::InvalidRequest(format!("no template {:?}", request.template_name)))?;
+    if state
+        .store
+        .application(&request.application_id)
+        .await?
+        .is_none()
+    {
+        return Err(Error::UnknownApplication);
+    }
+    // Operation data strings forbid control characters (digest §11.4).
+    for (name, value) in &request.parameters {
+        if value
+            .as_str()
+            .is_some_and(|s| s.chars().any(char::is_control))
+        {
+            return Err(Error::InvalidRequest(format!(
+                "parameter {name:?} contains control characters"
+            )));
+        }
+    }
+    let data = render(&template.data_template, &request.parameters)?;
+    let now = state.now_ms();
+    let operation = Operation {
+        operation_id: state.make_uuid(),
+        revision: 0,
+        user_id: request.user_id,
+        application_id: request.application_id,
+        activation_id: request.activation_id,
+        external_id: request.external_id,
+        activation_flag: request.activation_flag,
+        template_name: template.template_name.clone(),
+        operation_type: template.operation_type.clone(),
+        data,
+        parameters: request.parameters,
+        additional_data: request.additional_data,
+        status: OperationStatus::Pending,
+        status_reason: None,
+        signature_types: template.signature_types.clone(),
+        failure_count: 0,
+        max_failure_count: template.max_failure_count,
+        risk_flags: template.risk_flags.clone(),
+        totp_seed: None,
+        timestamp_created: now,
+        timestamp_expires: request.timestamp_expires.unwrap_or_else(|| {
+            now.saturating_add(template.expiration_seconds.saturating_mul(1000))
+        }),
+        timestamp_finalized: None,
+    };
+    state.store.insert_operation(&operation).await?;
+    Ok((operation, template))
+}
+
+fn expire_if_stale(operation: &mut Operation, now: i64) -> bool {
+    if operation.status == OperationStatus::Pending && now > operation.timestamp_expires {
+        operation.status = OperationStatus::Expired;
+        operation.timestamp_finalized = Some(now);
+        return true;
+    }
+    false
+}
+
+/// Reads an operation, saving it as `EXPIRED` first when its time is up.
+pub async fn load(state: &AppState, operation_id: &str) -> Result<Option<Operation>, Error> {
+    for _ in 0..MAX_RETRIES {
+        let Some(mut operation) = state.store.operation(operation_id).await? else {
+            return Ok(None);
+        };
+        if !expire_if_stale(&mut operation, state.now_ms())
+            || state.store.save_operation(&mut operation).await?
+        {
+            return Ok(Some(operation));
+        }
+    }
+    Err(Error::Internal(format!(
+        "operation {operation_id} kept changing"
+    )))
+}
+
+/// A user's operations with expiry applied, newest first.
+pub async fn of_user(
+    state: &AppState,
+    user_id: &str,
+    pending_only: bool,
+) -> Result<Vec<Operation>, Error> {
+    let mut out = Vec::new();
+    for operation in state
+        .store
+        .operations_of_user(user_id, pending_only)
+        .await?
+    {
+        if let Some(operation) = load(state, &operation.operation_id).await?
+            && (!pending_only || operation.status == OperationStatus::Pending)
+        {
+            out.push(operation);
+        }
+    }
+    Ok(out)
+}
+
+/// Applies `change` to the current operation (expired ones read as `EXPIRED`) and saves
+/// it under compare-and-swap, retrying on a lost race.
+pub async fn update<T>(
+    state: &AppState,
+    operation_id: &str,
+    mut change: impl FnMut(&mut Operation, i64) -> Result<T, Error>,
+) -> Result<(Operation, T), Error> {
+    for _ in 0..MAX_RETRIES {
+        let now = state.now_ms();
+        let Some(mut operation) = state.store.operation(operation_id).await? else {
+            return Err(operation_not_found());
+        };
+        let expired = expire_if_stale(&mut operation, now);
+        let outcome = match change(&mut operation, now) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                if expired {
+                    load(state, operation_id).await?;
+                }
+                return Err(error);
+            }
+        };
+        if state.store.save_operation(&mut operation).await? {
+            return Ok((operation, outcome));
+        }
+    }
+    Err(Error::Internal(format!(
+        "operation {operation_id} kept changing"
+    )))
+}
+
+/// The shared "no such operation" error.
+pub fn operation_not_found() -> Error {
+    Error::InvalidRequest("operation not found".to_owned())
+}
+
+/// Refuses a change to an operation that is no longer `PENDING`, naming its state.
+pub fn require_pending(operation: &Operation) -> Result<(), Error> {
+    if operation.status == OperationStatus::Pending {
+        return Ok(());
+    }
+    Err(Error::InvalidRequest(format!(
+        "the operation is {}",
+        operation.status.as_str()
+    )))
+}
+
+/// Records one failed approval; at the limit the operation becomes `FAILED`.
+pub fn fail_once(operation: &mut Operation, now: i64) -> ApproveResult {
+    operation.failure_count += 1;
+    if operation.failure_count >= operation.max_failure_count {
+        operation.status = OperationStatus::Failed;
+        operation.timestamp_finalized = Some(now);
+        return ApproveResult::OperationFailed;
+    }
+    ApproveResult::ApprovalFailed
+}
+
+/// PowerAuth Server's approval rule: same user and application, `data` identical, and the
+/// factor one the template allows; anything else counts as a failed approval.
+pub fn approve(
+    operation: &mut Operation,
+    user_id: &str,
+    application_id: &str,
+    data: &str,
+    signature_type: &str,
+    now: i64,
+) -> Result<ApproveResult, Error> {
+    require_pending(operation)?;
+    let factor_allowed = operation
+        .signature_types
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(signature_type));
+    let matches = operation.user_id.as_deref() == Some(user_id)
+        && operation.application_id == application_id
+        && operation.data == data
+        && factor_allowed;
+    if !matches {
+        return Ok(fail_once(operation, now));
+    }
+    operation.status = OperationStatus::Approved;
+    operation.timestamp_finalized = Some(now);
+    Ok(ApproveResult::Approved)
+}

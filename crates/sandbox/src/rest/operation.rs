@@ -1,0 +1,323 @@
+//! `/rest/v3/operation/*`: a backend creates operations from templates, reads them, and
+//! (as an intermediate server would after checking a signature) approves, rejects or
+//! cancels them.
+
+use crate::clock::iso8601;
+use crate::error::{Error, RestCode};
+use crate::extract::{RequestObject, ResponseObject};
+use crate::operations::{self, ApproveResult, NewOperation, fail_once, require_pending};
+use crate::state::AppState;
+use crate::store::{Operation, OperationStatus};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rest/v3/operation/create", post(create))
+        .route("/rest/v3/operation/detail", post(detail))
+        .route("/rest/v3/operation/claim", post(claim))
+        .route("/rest/v3/operation/list", post(list))
+        .route("/rest/v3/operation/list/pending", post(list_pending))
+        .route("/rest/v3/operation/approve", post(approve))
+        .route("/rest/v3/operation/approve/fail", post(approve_fail))
+        .route("/rest/v3/operation/reject", post(reject))
+        .route("/rest/v3/operation/cancel", post(cancel))
+}
+
+/// `OperationDetail` of PowerAuth Server.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationDetail {
+    id: String,
+    user_id: Option<String>,
+    applications: Vec<String>,
+    external_id: Option<String>,
+    activation_flag: Option<String>,
+    operation_type: String,
+    template_name: String,
+    data: String,
+    parameters: Map<String, Value>,
+    additional_data: Map<String, Value>,
+    status: OperationStatus,
+    status_reason: Option<String>,
+    signature_type: Vec<String>,
+    failure_count: i64,
+    max_failure_count: i64,
+    timestamp_created: String,
+    timestamp_expires: String,
+    timestamp_finalized: Option<String>,
+    risk_flags: Option<String>,
+    proximity_otp: Option<String>,
+    activation_id: Option<String>,
+}
+
+impl From<Operation> for OperationDetail {
+    fn from(o: Operation) -> Self {
+        Self {
+            id: o.operation_id,
+            user_id: o.user_id,
+            applications: vec![o.application_id],
+            external_id: o.external_id,
+            activation_flag: o.activation_flag,
+            operation_type: o.operation_type,
+            template_name: o.template_name,
+            data: o.data,
+            parameters: o.parameters,
+            additional_data: o.additional_data,
+            status: o.status,
+            status_reason: o.status_reason,
+            signature_type: o.signature_types,
+            failure_count: o.failure_count,
+            max_failure_count: o.max_failure_count,
+            timestamp_created: iso8601(o.timestamp_created),
+            timestamp_expires: iso8601(o.timestamp_expires),
+            timestamp_finalized: o.timestamp_finalized.map(iso8601),
+            risk_flags: o.risk_flags,
+            proximity_otp: None,
+            activation_id: o.activation_id,
+        }
+    }
+}
+
+fn not_found(operation_id: &str) -> Error {
+    Error::rest(
+        RestCode::OperationNotFound,
+        format!("no operation {operation_id:?}"),
+    )
+}
+
+/// Restates the shared "not found" of the operations module in this family's code.
+fn restate(operation_id: &str) -> impl FnOnce(Error) -> Error + '_ {
+    move |error| match error {
+        Error::InvalidRequest(text) if text == "operation not found" => not_found(operation_id),
+        other => other,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateRequest {
+    user_id: Option<String>,
+    applications: Vec<String>,
+    template_name: String,
+    external_id: Option<String>,
+    activation_flag: Option<String>,
+    timestamp_expires: Option<i64>,
+    #[serde(default)]
+    parameters: Map<String, Value>,
+    #[serde(default)]
+    additional_data: Map<String, Value>,
+    activation_id: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<CreateRequest>,
+) -> Result<ResponseObject<OperationDetail>, Error> {
+    let [application_id] = request.applications.as_slice() else {
+        return Err(Error::InvalidRequest(
+            "applications must name exactly one application".to_owned(),
+        ));
+    };
+    let (operation, _) = operations::create(
+        &state,
+        NewOperation {
+            user_id: request.user_id,
+            application_id: application_id.clone(),
+            template_name: request.template_name,
+            parameters: request.parameters,
+            external_id: request.external_id,
+            activation_flag: request.activation_flag,
+            activation_id: request.activation_id,
+            timestamp_expires: request.timestamp_expires,
+            additional_data: request.additional_data,
+        },
+    )
+    .await?;
+    crate::push::operation_created(&state, &operation).await?;
+    Ok(ResponseObject(operation.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OperationRequest {
+    operation_id: String,
+    user_id: Option<String>,
+    application_id: Option<String>,
+    data: Option<String>,
+    signature_type: Option<String>,
+    status_reason: Option<String>,
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<OperationRequest>,
+) -> Result<ResponseObject<OperationDetail>, Error> {
+    // Server 1.9 claims through detail when a userId is given (digest §16.5).
+    if request.user_id.is_some() {
+        return claim(State(state), RequestObject(request)).await;
+    }
+    let operation = operations::load(&state, &request.operation_id)
+        .await?
+        .ok_or_else(|| not_found(&request.operation_id))?;
+    Ok(ResponseObject(operation.into()))
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<OperationRequest>,
+) -> Result<ResponseObject<OperationDetail>, Error> {
+    let user_id = request
+        .user_id
+        .ok_or_else(|| Error::InvalidRequest("userId is required".to_owned()))?;
+    let (operation, ()) =
+        operations::update(&state, &request.operation_id, |o, _| match &o.user_id {
+            None => {
+                o.user_id = Some(user_id.clone());
+                Ok(())
+            }
+            Some(owner) if *owner == user_id => Ok(()),
+            Some(_) => Err(Error::InvalidRequest(
+                "the operation belongs to another user".to_owned(),
+            )),
+        })
+        .await
+        .map_err(restate(&request.operation_id))?;
+    Ok(ResponseObject(operation.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListRequest {
+    user_id: String,
+    applications: Option<Vec<String>>,
+}
+
+async fn list_of(
+    state: &AppState,
+    request: ListRequest,
+    pending_only: bool,
+) -> Result<Vec<OperationDetail>, Error> {
+    Ok(operations::of_user(state, &request.user_id, pending_only)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            request
+                .applications
+                .as_ref()
+                .is_none_or(|apps| apps.is_empty() || apps.contains(&o.application_id))
+        })
+        .map(OperationDetail::from)
+        .collect())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<ListRequest>,
+) -> Result<ResponseObject<Vec<OperationDetail>>, Error> {
+    Ok(ResponseObject(list_of(&state, request, false).await?))
+}
+
+async fn list_pending(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<ListRequest>,
+) -> Result<ResponseObject<Vec<OperationDetail>>, Error> {
+    Ok(ResponseObject(list_of(&state, request, true).await?))
+}
+
+#[derive(Serialize)]
+struct Outcome<R: Serialize> {
+    result: R,
+    operation: OperationDetail,
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<OperationRequest>,
+) -> Result<ResponseObject<Outcome<ApproveResult>>, Error> {
+    let (Some(user_id), Some(application_id), Some(data), Some(signature_type)) = (
+        request.user_id.as_deref(),
+        request.application_id.as_deref(),
+        request.data.as_deref(),
+        request.signature_type.as_deref(),
+    ) else {
+        return Err(Error::InvalidRequest(
+            "approve needs userId, applicationId, data and signatureType".to_owned(),
+        ));
+    };
+    let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
+        operations::approve(o, user_id, application_id, data, signature_type, now)
+    })
+    .await
+    .map_err(restate(&request.operation_id))?;
+    Ok(ResponseObject(Outcome {
+        result,
+        operation: operation.into(),
+    }))
+}
+
+async fn approve_fail(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<OperationRequest>,
+) -> Result<ResponseObject<Outcome<ApproveResult>>, Error> {
+    let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
+        require_pending(o)?;
+        Ok(fail_once(o, now))
+    })
+    .await
+    .map_err(restate(&request.operation_id))?;
+    Ok(ResponseObject(Outcome {
+        result,
+        operation: operation.into(),
+    }))
+}
+
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RejectResult {
+    Rejected,
+    RejectFailed,
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<OperationRequest>,
+) -> Result<ResponseObject<Outcome<RejectResult>>, Error> {
+    let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
+        require_pending(o)?;
+        let owner_matches = o.user_id.is_some() && o.user_id == request.user_id;
+        let app_matches = request.application_id.as_deref() == Some(o.application_id.as_str());
+        if !(owner_matches && app_matches) {
+            return Ok(RejectResult::RejectFailed);
+        }
+        o.status = OperationStatus::Rejected;
+        o.status_reason.clone_from(&request.status_reason);
+        o.timestamp_finalized = Some(now);
+        Ok(RejectResult::Rejected)
+    })
+    .await
+    .map_err(restate(&request.operation_id))?;
+    Ok(ResponseObject(Outcome {
+        result,
+        operation: operation.into(),
+    }))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<OperationRequest>,
+) -> Result<ResponseObject<OperationDetail>, Error> {
+    let (operation, ()) = operations::update(&state, &request.operation_id, |o, now| {
+        require_pending(o)?;
+        o.status = OperationStatus::Canceled;
+        o.status_reason.clone_from(&request.status_reason);
+        o.timestamp_finalized = Some(now);
+        Ok(())
+    })
+    .await
+    .map_err(restate(&request.operation_id))?;
+    Ok(ResponseObject(operation.into()))
+}

@@ -1,0 +1,91 @@
+//! `/pa/v3/vault/unlock`: with a second factor, the device gets `KEY_ENCRYPTION_VAULT`
+//! wrapped with `KEY_TRANSPORT` (digest §9.1, §14 #10), e.g. to add biometry or to
+//! decrypt its private key.
+
+use super::auth::authenticate;
+use super::encryption::{Refused, open_signed, seal};
+use crate::error::Error;
+use crate::extract::RawBody;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use powerauth::ActivationKeys;
+use powerauth::ecies::SharedInfo1;
+use powerauth::encoding::b64;
+use powerauth::signature::SignatureType;
+use powerauth::vault::encrypt_vault_key;
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/pa/v3/vault/unlock", post(unlock))
+}
+
+/// 400 `ERR_SECURE_VAULT`: any vault failure, a wrong factor included (digest §16.3).
+fn vault_error(why: impl std::fmt::Display) -> Error {
+    tracing::debug!(%why, "vault unlock refused");
+    Error::api(
+        StatusCode::BAD_REQUEST,
+        "ERR_SECURE_VAULT",
+        "POWER_AUTH_SECURE_VAULT_INVALID",
+    )
+}
+
+#[derive(Deserialize)]
+struct UnlockRequest {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UnlockResponse {
+    encrypted_vault_encryption_key: String,
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Response, Error> {
+    let authenticated = authenticate(
+        &state,
+        &headers,
+        "POST",
+        "/pa/vault/unlock",
+        &body.0,
+        &[
+            SignatureType::PossessionKnowledge,
+            SignatureType::PossessionBiometry,
+            SignatureType::PossessionKnowledgeBiometry,
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        Error::Internal(_) => e,
+        other => vault_error(other),
+    })?;
+    let (plaintext, responder) =
+        open_signed(&state, &authenticated, SharedInfo1::VaultUnlock, &body.0)
+            .await
+            .map_err(|e| match e {
+                Refused::Store(e) => e.into(),
+                other => vault_error(other),
+            })?;
+    let request: UnlockRequest = serde_json::from_slice(&plaintext).map_err(vault_error)?;
+    tracing::debug!(reason = ?request.reason, "vault unlocked");
+    let activation = &authenticated.activation;
+    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
+    else {
+        return Err(vault_error("activation has no keys"));
+    };
+    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
+    let wrapped = encrypt_vault_key(&keys.transport, &keys.vault);
+    let plain = serde_json::to_vec(&UnlockResponse {
+        encrypted_vault_encryption_key: b64(wrapped),
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    seal(&state, responder, &plain)
+}

@@ -1,0 +1,133 @@
+//! Online signature verification with PowerAuth Server's rules (digest §5.6, §16.12):
+//! look-ahead over the hash chain, counter advance, failed attempts and blocking. The
+//! cryptography is `powerauth::signature`; this module decides what is stored.
+//!
+//! The whole check runs inside one compare-and-swap on the activation: two requests
+//! signed with consecutive counters can arrive together and both succeed, but the same
+//! signature can never be accepted twice, and no failed attempt is lost.
+
+use crate::activations;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::Activation;
+use powerauth::signature::{FactorKeys, FailedAttempts, RequestData, SignatureType, Verifier};
+use powerauth::status::ActivationState;
+use powerauth::{ActivationKeys, ProtocolVersion};
+
+/// Why blocked, when too many attempts failed.
+pub const MAX_FAILED_ATTEMPTS_REASON: &str = "MAX_FAILED_ATTEMPTS";
+
+/// A signature to check, as `/rest/v3/signature/verify` receives it.
+#[derive(Debug, Clone)]
+pub struct SignedRequest<'a> {
+    /// `pa_activation_id`.
+    pub activation_id: &'a str,
+    /// `pa_application_key`.
+    pub application_key: &'a str,
+    /// Normalized request data, without the application secret.
+    pub data: &'a RequestData,
+    /// `pa_signature`.
+    pub signature: &'a str,
+    /// `pa_signature_type`.
+    pub signature_type: SignatureType,
+    /// `pa_version`: the signature format (3.0 decimal, 3.1+ Base64).
+    pub version: ProtocolVersion,
+}
+
+/// The verdict, with the record as saved afterwards (`None` for an unknown activation).
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// Whether the signature matched.
+    pub valid: bool,
+    /// The record after the check.
+    pub activation: Option<Activation>,
+    /// Attempts left, when the server reports them.
+    pub remaining_attempts: Option<u32>,
+}
+
+/// Checks `request` and saves the consequences.
+pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Verdict, Error> {
+    let Some(current) = activations::load(state, request.activation_id).await? else {
+        return Ok(Verdict {
+            valid: false,
+            activation: None,
+            remaining_attempts: None,
+        });
+    };
+    let version = state
+        .store
+        .version_by_key(request.application_key)
+        .await?
+        .filter(|v| v.supported && v.application_id == current.application_id);
+    let look_ahead = state.config.look_ahead;
+    let result = activations::update(state, request.activation_id, |a, now| {
+        if a.state != ActivationState::Active {
+            return Ok((false, None));
+        }
+        let attempts = FailedAttempts {
+            failed: u32::try_from(a.failed_attempts).unwrap_or(u32::MAX),
+            max: u32::try_from(a.max_failed_attempts).unwrap_or(u32::MAX),
+        };
+        if attempts.is_exhausted() {
+            block(a, now);
+            return Ok((false, Some(0)));
+        }
+        let matched = match (
+            &version,
+            &a.device_public_key,
+            &a.server_key_pair,
+            &a.ctr_data,
+        ) {
+            (Some(version), Some(device), Some(server), Some(ctr_data)) => {
+                let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
+                let base = request
+                    .data
+                    .with_application_secret(&version.application_secret);
+                Verifier::new(FactorKeys::from(&keys))
+                    .with_lookahead(look_ahead)
+                    .verify_online(
+                        ctr_data,
+                        request.signature_type,
+                        request.signature,
+                        &base,
+                        request.version,
+                    )
+            }
+            _ => None,
+        };
+        match matched {
+            Some(verified) => {
+                a.ctr_data = Some(verified.next_ctr_data.clone());
+                a.counter = a.counter.saturating_add(
+                    i64::try_from(verified.counter_increment()).unwrap_or(i64::MAX),
+                );
+                a.failed_attempts = i64::from(attempts.after_valid(verified.signature_type).failed);
+                a.timestamp_last_used = now;
+                Ok((true, Some(attempts.max)))
+            }
+            None => {
+                let after = attempts.after_invalid(request.signature_type);
+                a.failed_attempts = i64::from(after.attempts.failed);
+                if after.block {
+                    block(a, now);
+                }
+                // A bad application key earns no remainingAttempts (digest §16.12).
+                let remaining = version.as_ref().map(|_| after.attempts.remaining());
+                Ok((false, remaining))
+            }
+        }
+    })
+    .await;
+    let (activation, (valid, remaining_attempts)) = result?;
+    Ok(Verdict {
+        valid,
+        activation: Some(activation),
+        remaining_attempts,
+    })
+}
+
+fn block(a: &mut Activation, now: i64) {
+    a.state = ActivationState::Blocked;
+    a.blocked_reason = Some(MAX_FAILED_ATTEMPTS_REASON.to_owned());
+    a.timestamp_last_change = now;
+}

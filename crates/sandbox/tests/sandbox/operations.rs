@@ -1,0 +1,544 @@
+//! Operations end to end: `/rest/v3/operation/*` on the backend side, the mobile API
+//! (`/api/auth/token/app/operation/*`, `/api/push/*`) on the device side.
+
+use crate::common::{TestServer, error_parts, read};
+use crate::device::{Device, activate};
+use powerauth::signature::SignatureType;
+use powerauth::token::TokenHeader;
+use powerauth::{ProtocolVersion, SymmetricKey, SystemRandom};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const IBAN: &str = "CZ6508000000192000145399";
+
+/// A device with a token, as the mtoken SDK holds one (shared with other areas).
+pub struct Phone {
+    device: Device,
+    token_id: String,
+    token_secret: SymmetricKey,
+}
+
+impl Phone {
+    pub async fn new(server: &TestServer) -> Self {
+        let mut device = activate(server, ProtocolVersion::V3_3).await;
+        let (token_id, token_secret) = device
+            .create_token(server, SignatureType::Possession)
+            .await
+            .unwrap();
+        Self {
+            device,
+            token_id,
+            token_secret,
+        }
+    }
+
+    /// A token-authenticated POST.
+    pub async fn token_post(
+        &self,
+        server: &TestServer,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        let header = TokenHeader::make(
+            &self.token_id,
+            &self.token_secret,
+            ProtocolVersion::V3_3,
+            now,
+            &SystemRandom::new(),
+        );
+        let response = server
+            .client
+            .post(server.url(path))
+            .header(TokenHeader::NAME, header.to_header_value())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    /// A signed POST of `body` with resource id `uri_id`.
+    async fn signed_post(
+        &mut self,
+        server: &TestServer,
+        path: &str,
+        uri_id: &str,
+        body: Value,
+        signature_type: SignatureType,
+    ) -> (StatusCode, Value) {
+        self.device
+            .post_signed(server, path, uri_id, &body.to_string(), signature_type)
+            .await
+    }
+
+    async fn list(&self, server: &TestServer) -> Vec<Value> {
+        let (status, body) = self
+            .token_post(server, "/api/auth/token/app/operation/list", json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["currentTimestamp"].is_string());
+        body["responseObject"].as_array().unwrap().clone()
+    }
+
+    async fn authorize(
+        &mut self,
+        server: &TestServer,
+        id: &str,
+        data: &str,
+        signature_type: SignatureType,
+    ) -> (StatusCode, Value) {
+        self.signed_post(
+            server,
+            "/api/auth/token/app/operation/authorize",
+            "/operation/authorize",
+            json!({"requestObject": {"id": id, "data": data}}),
+            signature_type,
+        )
+        .await
+    }
+}
+
+async fn create_payment(server: &TestServer, user: Option<&str>) -> Value {
+    let mut request = json!({
+        "applications": ["tokensim"],
+        "templateName": "payment",
+        "parameters": {"amount": "100.50", "currency": "CZK", "iban": IBAN},
+    });
+    if let Some(user) = user {
+        request["userId"] = json!(user);
+    }
+    server.rest_ok("/rest/v3/operation/create", request).await
+}
+
+async fn rest_detail(server: &TestServer, id: &str) -> Value {
+    server
+        .rest_ok("/rest/v3/operation/detail", json!({"operationId": id}))
+        .await
+}
+
+#[tokio::test]
+async fn a_payment_is_listed_rendered_and_approved() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let created = create_payment(&server, Some("alice")).await;
+    assert_eq!(created["data"], format!("A1*A100.50CZK*I{IBAN}"));
+    assert_eq!(created["status"], "PENDING");
+    assert_eq!(created["operationType"], "authorize_payment");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let list = phone.list(&server).await;
+    assert_eq!(list.len(), 1);
+    let operation = &list[0];
+    assert_eq!(operation["id"], id.as_str());
+    assert_eq!(operation["name"], "authorize_payment");
+    assert_eq!(
+        operation["allowedSignatureType"],
+        json!({"type": "2FA", "variants": ["possession_knowledge", "possession_biometry"]})
+    );
+    assert_eq!(operation["formData"]["title"], "Confirm payment");
+    assert_eq!(
+        operation["formData"]["message"],
+        format!("Please confirm the payment of 100.50 CZK to {IBAN}.")
+    );
+    let amount = &operation["formData"]["attributes"][0];
+    assert_eq!(amount["type"], "AMOUNT");
+    assert_eq!(amount["amount"], 100.5);
+    assert_eq!(amount["currency"], "CZK");
+    assert!(operation.get("statusReason").is_none(), "nulls are omitted");
+
+    let data = operation["data"].as_str().unwrap().to_owned();
+    let (status, body) = phone
+        .authorize(&server, &id, &data, SignatureType::PossessionKnowledge)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"status": "OK"}));
+    assert_eq!(rest_detail(&server, &id).await["status"], "APPROVED");
+    assert!(phone.list(&server).await.is_empty());
+    let (status, body) = phone
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail",
+            json!({"requestObject": {"id": id}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "OPERATION_ALREADY_FINISHED");
+}
+
+#[tokio::test]
+async fn wrong_data_or_factor_fails_the_approval_until_the_operation_fails() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let created = create_payment(&server, Some("alice")).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let data = created["data"].as_str().unwrap().to_owned();
+
+    let (status, _) = phone
+        .authorize(
+            &server,
+            &id,
+            "A1*A999.00CZK*Iother",
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "changed data");
+    let (status, _) = phone
+        .authorize(&server, &id, &data, SignatureType::Possession)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "1FA on a 2FA operation");
+    let header = phone.device.sign_wrong_pin("/operation/authorize", b"{}");
+    let body = json!({"requestObject": {"id": id, "data": data}}).to_string();
+    let (status, _) = crate::device::post_with_authorization(
+        &server,
+        "/api/auth/token/app/operation/authorize",
+        &header,
+        &body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "bad signature");
+    assert_eq!(rest_detail(&server, &id).await["failureCount"], 3);
+    for _ in 0..2 {
+        phone
+            .authorize(&server, &id, "wrong", SignatureType::PossessionKnowledge)
+            .await;
+    }
+    let detail = rest_detail(&server, &id).await;
+    assert_eq!(detail["status"], "FAILED");
+    let (status, body) = phone
+        .authorize(&server, &id, &data, SignatureType::PossessionKnowledge)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "OPERATION_ALREADY_FAILED");
+}
+
+#[tokio::test]
+async fn the_user_rejects_with_a_reason() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let id = create_payment(&server, Some("alice")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = phone
+        .signed_post(
+            &server,
+            "/api/auth/token/app/operation/cancel",
+            "/operation/cancel",
+            json!({"requestObject": {"id": id, "reason": "UNEXPECTED_OPERATION"}}),
+            SignatureType::Possession,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let detail = rest_detail(&server, &id).await;
+    assert_eq!(detail["status"], "REJECTED");
+    assert_eq!(detail["statusReason"], "UNEXPECTED_OPERATION");
+}
+
+#[tokio::test]
+async fn operations_expire() {
+    let server = TestServer::start().await;
+    let phone = Phone::new(&server).await;
+    let id = create_payment(&server, Some("alice")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.clock.advance(300_001);
+    assert!(phone.list(&server).await.is_empty());
+    let (status, body) = phone
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail",
+            json!({"requestObject": {"id": id}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "OPERATION_EXPIRED");
+    assert_eq!(rest_detail(&server, &id).await["status"], "EXPIRED");
+}
+
+#[tokio::test]
+async fn a_user_less_login_is_claimed_then_approved() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let created = server
+        .rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login"}),
+        )
+        .await;
+    assert_eq!(created["data"], "A2");
+    assert_eq!(created["userId"], Value::Null);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(phone.list(&server).await.is_empty(), "not the user's yet");
+    let (status, body) = phone
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail/claim",
+            json!({"requestObject": {"id": id}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["responseObject"]["formData"]["title"], "Log in");
+    assert_eq!(rest_detail(&server, &id).await["userId"], "alice");
+    let (status, _) = phone
+        .authorize(&server, &id, "A2", SignatureType::PossessionBiometry)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn history_needs_two_factors_and_shows_every_state() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let first = create_payment(&server, Some("alice")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.clock.advance(1_000);
+    create_payment(&server, Some("alice")).await;
+    server
+        .rest_ok(
+            "/rest/v3/operation/cancel",
+            json!({"operationId": first, "statusReason": "BACKEND"}),
+        )
+        .await;
+    let uri = "/operation/history";
+    let path = "/api/auth/token/app/operation/history";
+    let (status, _) = phone
+        .signed_post(&server, path, uri, json!({}), SignatureType::Possession)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = phone
+        .signed_post(
+            &server,
+            path,
+            uri,
+            json!({}),
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let statuses: Vec<_> = body["responseObject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("PENDING"), json!("CANCELED")]);
+}
+
+#[tokio::test]
+async fn push_registration_feeds_the_outbox() {
+    let server = TestServer::start().await;
+    let phone = Phone::new(&server).await;
+    let (status, body) = phone
+        .token_post(
+            &server,
+            "/api/push/device/register/token",
+            json!({"requestObject": {"platform": "fcm", "token": "push-token-1"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = phone
+        .token_post(
+            &server,
+            "/api/push/device/register",
+            json!({"requestObject": {"platform": "telegraph", "token": "x"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let id = create_payment(&server, Some("alice")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outbox = server
+        .sandbox
+        .state()
+        .store
+        .push_messages(Some("alice"))
+        .await
+        .unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(
+        outbox[0].activation_id.as_deref(),
+        Some(phone.device.activation_id.as_str())
+    );
+    assert_eq!(outbox[0].body["operationId"], id.as_str());
+}
+
+#[tokio::test]
+async fn mobile_api_refuses_bad_input() {
+    let server = TestServer::start().await;
+    let phone = Phone::new(&server).await;
+    let response = server
+        .client
+        .post(server.url("/api/auth/token/app/operation/list"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_parts(&body).0, "ERR_AUTHENTICATION");
+    let response = server
+        .client
+        .post(server.url("/api/auth/token/app/operation/list"))
+        .header(TokenHeader::NAME, "PowerAuth token_id=\"nope\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    for body in [
+        json!({}),
+        json!({"requestObject": {}}),
+        json!({"requestObject": {"id": 5}}),
+    ] {
+        let (status, response) = phone
+            .token_post(
+                &server,
+                "/api/auth/token/app/operation/detail",
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {response}");
+    }
+    let (status, body) = phone
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail",
+            json!({"requestObject": {"id": "00000000-0000-4000-8000-000000000000"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn rest_operation_endpoints_refuse_bad_input() {
+    let server = TestServer::start().await;
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let cases = [
+        (
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "nope"}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/operation/create",
+            json!({"applications": ["nope"], "templateName": "login"}),
+            "ERR0015",
+        ),
+        (
+            "/rest/v3/operation/create",
+            json!({"applications": [], "templateName": "login"}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "payment", "parameters": {"amount": "1"}}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "payment",
+                   "parameters": {"amount": "1", "currency": "EUR", "iban": "a\nb"}}),
+            "ERR0024",
+        ),
+        (
+            "/rest/v3/operation/detail",
+            json!({"operationId": unknown}),
+            "ERR0034",
+        ),
+        (
+            "/rest/v3/operation/cancel",
+            json!({"operationId": unknown}),
+            "ERR0034",
+        ),
+        (
+            "/rest/v3/operation/approve/fail",
+            json!({"operationId": unknown}),
+            "ERR0034",
+        ),
+        (
+            "/rest/v3/operation/approve",
+            json!({"operationId": unknown}),
+            "ERR0024",
+        ),
+        ("/rest/v3/operation/list", json!({}), "ERR0024"),
+    ];
+    for (path, request, code) in cases {
+        let (status, body) = server.rest(path, request.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {request}: {body}");
+        assert_eq!(error_parts(&body).0, code, "{path} {request}: {body}");
+    }
+    let id = create_payment(&server, Some("alice")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server
+        .rest_ok("/rest/v3/operation/cancel", json!({"operationId": id}))
+        .await;
+    let (status, body) = server
+        .rest("/rest/v3/operation/cancel", json!({"operationId": id}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a canceled operation stays canceled: {body}"
+    );
+}
+
+#[tokio::test]
+async fn rest_approve_and_reject_follow_powerauth_server() {
+    let server = TestServer::start().await;
+    let created = create_payment(&server, Some("alice")).await;
+    let id = created["id"].as_str().unwrap();
+    let data = created["data"].as_str().unwrap();
+    let approve = |data: &str, user: &str| {
+        json!({"operationId": id, "userId": user, "applicationId": "tokensim", "data": data,
+               "signatureType": "POSSESSION_KNOWLEDGE"})
+    };
+    let outcome = server
+        .rest_ok("/rest/v3/operation/approve", approve("A2", "alice"))
+        .await;
+    assert_eq!(outcome["result"], "APPROVAL_FAILED");
+    assert_eq!(outcome["operation"]["failureCount"], 1);
+    let outcome = server
+        .rest_ok("/rest/v3/operation/approve", approve(data, "mallory"))
+        .await;
+    assert_eq!(outcome["result"], "APPROVAL_FAILED");
+    let outcome = server
+        .rest_ok("/rest/v3/operation/approve", approve(data, "alice"))
+        .await;
+    assert_eq!(outcome["result"], "APPROVED");
+    assert_eq!(outcome["operation"]["status"], "APPROVED");
+
+    let other = create_payment(&server, Some("alice")).await;
+    let other = other["id"].as_str().unwrap();
+    let outcome = server
+        .rest_ok(
+            "/rest/v3/operation/reject",
+            json!({"operationId": other, "userId": "mallory", "applicationId": "tokensim"}),
+        )
+        .await;
+    assert_eq!(outcome["result"], "REJECT_FAILED");
+    let outcome = server
+        .rest_ok(
+            "/rest/v3/operation/reject",
+            json!({"operationId": other, "userId": "alice", "applicationId": "tokensim"}),
+        )
+        .await;
+    assert_eq!(outcome["result"], "REJECTED");
+    let list = server
+        .rest_ok("/rest/v3/operation/list", json!({"userId": "alice"}))
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let pending = server
+        .rest_ok(
+            "/rest/v3/operation/list/pending",
+            json!({"userId": "alice"}),
+        )
+        .await;
+    assert!(pending.as_array().unwrap().is_empty());
+}
