@@ -137,7 +137,11 @@ impl FaultRun {
             .iter()
             .find(|e| e.label != "replay" && !e.label.starts_with("keystore"));
         let status_of = |e: Option<&Exchange>| e.and_then(|e| e.status);
-        let look_ahead = self.before.as_ref().map_or(20, |s| s.ctr_look_ahead);
+        let look_ahead = self
+            .before
+            .as_ref()
+            .filter(|s| !s.legacy)
+            .map_or(20, |s| s.ctr_look_ahead);
         let rejected =
             |code: u16| matches!(result, Err(Error::Server { status, .. }) if *status == code);
         let (required, matched) = match self.fault {
@@ -161,10 +165,16 @@ impl FaultRun {
                 };
                 (rule, if accept { result.is_ok() } else { rejected(401) })
             }
-            Fault::CorruptMac => (
-                "HTTP 400 (ERR_ENCRYPTION; ERR_ACTIVATION on activation/create): the server must verify the MAC before decrypting".to_owned(),
-                rejected(400) && first.is_some_and(|e| e.request_plaintext.is_some()),
-            ),
+            Fault::CorruptMac => {
+                let encrypted = first.is_some_and(|e| e.request_plaintext.is_some());
+                // The RESTful layer maps every token/create failure to 401 (digest §16.3).
+                let (code, rule) = match first.map(|e| e.label) {
+                    Some("token/create") => (401, "HTTP 401 POWER_AUTH_TOKEN_ERROR: token/create maps every failure to 401"),
+                    Some("activation/create") => (400, "HTTP 400 ERR_ACTIVATION: the layer does not decrypt"),
+                    _ => (400, "HTTP 400 (ERR_ENCRYPTION or the endpoint's own code): the server verifies the MAC before decrypting"),
+                };
+                (rule.to_owned(), encrypted && rejected(code))
+            }
             Fault::DropResponse => (
                 "the request reaches the server; the device stays usable with its counter already advanced, and the next status shows the counters in sync".to_owned(),
                 matches!(result, Err(Error::ResponseDropped { .. })),
