@@ -145,9 +145,14 @@ impl FaultRun {
         let rejected =
             |code: u16| matches!(result, Err(Error::Server { status, .. }) if *status == code);
         let (required, matched) = match self.fault {
-            Fault::WrongPin => {
-                ("HTTP 401 and the server's failed attempts +1".to_owned(), rejected(401))
-            }
+            Fault::WrongPin => match first.map(|e| e.label) {
+                // A wrong factor on vault unlock is 400 ERR_SECURE_VAULT (digest §16.3).
+                Some("vault/unlock") => (
+                    "HTTP 400 ERR_SECURE_VAULT and the server's failed attempts +1".to_owned(),
+                    rejected(400),
+                ),
+                _ => ("HTTP 401 and the server's failed attempts +1".to_owned(), rejected(401)),
+            },
             Fault::ReplaySignature => {
                 let replay = exchanges.iter().find(|e| e.label == "replay");
                 (

@@ -117,3 +117,128 @@ impl Session<'_> {
         envelope::response_object(&reply, what)
     }
 }
+
+/// A push message as the sandbox's outbox stream carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushMessage {
+    /// Message id.
+    pub message_id: String,
+    /// The user.
+    pub user_id: String,
+    /// The device it is for.
+    pub activation_id: Option<String>,
+    /// The payload.
+    pub body: Value,
+    /// Unix ms.
+    pub timestamp_created: i64,
+}
+
+/// Cloud API credentials for the sandbox's push stream (`/powerauth-cloud/v2/push/stream`).
+#[derive(Clone)]
+pub struct CloudCredentials {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for CloudCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudCredentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Pushes for one device as they arrive: a long-lived Server-Sent Events connection to
+/// the sandbox, filtered by activation id.
+pub struct PushStream {
+    response: reqwest::Response,
+    buffer: String,
+    activation_id: String,
+}
+
+impl PushStream {
+    /// Connects to `server_url`'s push stream for `activation_id`. The connection has no
+    /// overall timeout (it is meant to stay open); connecting has the client's.
+    pub async fn open(
+        client: &crate::Client,
+        server_url: &str,
+        activation_id: &str,
+        credentials: &CloudCredentials,
+    ) -> Result<Self> {
+        let url = format!("{server_url}/powerauth-cloud/v2/push/stream");
+        let http = reqwest::Client::builder()
+            .connect_timeout(client.config().connect_timeout)
+            .build()
+            .map_err(|e| Error::Network {
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
+        let response = http
+            .get(&url)
+            .basic_auth(&credentials.username, Some(credentials.password.as_str()))
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| Error::Network {
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let body = response.bytes().await.unwrap_or_default();
+            let (code, message) = envelope::error_parts(&body).unwrap_or_default();
+            return Err(Error::Server {
+                status,
+                code,
+                message,
+            });
+        }
+        Ok(Self {
+            response,
+            buffer: String::new(),
+            activation_id: activation_id.to_owned(),
+        })
+    }
+
+    /// The next push for this device; `None` when the server closed the stream.
+    pub async fn next(&mut self) -> Option<Result<PushMessage>> {
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                let data: String = event
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if data.is_empty() {
+                    continue; // keep-alive comment or an event without data
+                }
+                match serde_json::from_str::<PushMessage>(&data) {
+                    Ok(message)
+                        if message.activation_id.as_deref() == Some(&self.activation_id) =>
+                    {
+                        return Some(Ok(message));
+                    }
+                    Ok(_) => continue,
+                    Err(e) => return Some(Err(Error::invalid("push/stream", e.to_string()))),
+                }
+            }
+            match self.response.chunk().await {
+                Ok(Some(chunk)) => self
+                    .buffer
+                    .push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
+                Ok(None) => return None,
+                Err(e) => {
+                    return Some(Err(Error::Network {
+                        url: "push/stream".to_owned(),
+                        detail: e.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+}

@@ -155,3 +155,26 @@ async fn a_network_slower_than_the_timeout_is_a_timeout() {
     );
     usable(&server.client, &mut device, &mut persist).await;
 }
+
+#[tokio::test]
+async fn a_wrong_pin_on_the_vault_is_400_and_counts_an_attempt() {
+    let server = Server::start().await;
+    for version in ProtocolVersion::ALL {
+        let mut device = server.device("alice", version).await;
+        let mut persist = |_: &ActiveDevice| Ok(());
+        let run = FaultRun::start(&server.client, &mut device, &mut persist, Fault::WrongPin)
+            .await
+            .unwrap();
+        let result = Session::new(run.client(), &mut device, &mut persist)
+            .enroll_biometry(PIN)
+            .await;
+        let report = run.finish(&mut device, &mut persist, &result).await;
+        assert!(
+            report.matched,
+            "{version}: required {}; answered {}",
+            report.required, report.answered
+        );
+        assert!(device.biometry.is_none());
+        usable(&server.client, &mut device, &mut persist).await;
+    }
+}

@@ -152,3 +152,67 @@ async fn push_registration_and_inbox() {
         session.inbox_read_all().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn pushes_arrive_on_the_stream_for_this_device_only() {
+    use tokensim_device::push::{CloudCredentials, PushStream};
+    let server = Server::start().await;
+    let mut device = server.device("carol", ProtocolVersion::V3_3).await;
+    let mut other = server.device("dave", ProtocolVersion::V3_3).await;
+    let mut persist = |_: &tokensim_device::ActiveDevice| Ok(());
+    for d in [&mut device, &mut other] {
+        Session::new(&server.client, d, &mut persist)
+            .register_push("fcm", "token")
+            .await
+            .unwrap();
+    }
+    let integration = server.sandbox.integration();
+    let credentials = CloudCredentials {
+        username: integration.username.clone(),
+        password: integration.password.clone().into(),
+    };
+    let mut stream = PushStream::open(
+        &server.client,
+        server.sandbox.url(),
+        &device.activation_id,
+        &credentials,
+    )
+    .await
+    .unwrap();
+    for user in ["dave", "carol"] {
+        let response = server
+            .cloud(reqwest::Method::POST, "/v2/push/messages")
+            .json(&json!({"userId": user, "message": {"title": format!("for {user}")}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let message = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .expect("a push within 5 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        message.body["title"], "for carol",
+        "dave's push was filtered out"
+    );
+    assert_eq!(
+        message.activation_id.as_deref(),
+        Some(device.activation_id.as_str())
+    );
+    let bad = CloudCredentials {
+        username: "nobody".to_owned(),
+        password: String::from("x").into(),
+    };
+    let error = PushStream::open(
+        &server.client,
+        server.sandbox.url(),
+        &device.activation_id,
+        &bad,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(error.http_status(), Some(401), "{error}");
+}

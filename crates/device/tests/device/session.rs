@@ -335,3 +335,64 @@ async fn inspector_events_redact_secrets_unless_asked() {
         assert!(text.contains("tokenId"), "non-secret fields stay");
     }
 }
+
+#[tokio::test]
+async fn any_method_is_signed_and_data_signatures_verify_on_the_server() {
+    use tokensim_device::signing::SignedRequest;
+    let server = Server::start().await;
+    for version in ProtocolVersion::ALL {
+        let mut device = server.device("alice", version).await;
+        let mut persist = |_: &tokensim_device::ActiveDevice| Ok(());
+        let mut session = Session::new(&server.client, &mut device, &mut persist);
+        for (method, path, body) in [
+            (
+                reqwest::Method::GET,
+                "/pa/v3/signature/validate?b=2&a=1&a=0",
+                Vec::new(),
+            ),
+            (
+                reqwest::Method::PUT,
+                "/pa/v3/signature/validate",
+                b"{\"x\":1}".to_vec(),
+            ),
+            (
+                reqwest::Method::DELETE,
+                "/pa/v3/signature/validate",
+                b"raw bytes".to_vec(),
+            ),
+        ] {
+            let request = SignedRequest {
+                method: method.clone(),
+                path: path.to_owned(),
+                uri_id: "/pa/signature/validate".to_owned(),
+                body,
+            };
+            let reply = session
+                .send_signed(&request, &Factors::pin(PIN))
+                .await
+                .unwrap();
+            assert_eq!(
+                reply.status,
+                200,
+                "{version} {method}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+        }
+        let signature = session
+            .sign_data(&Factors::pin(PIN), "/data/sign", b"contract text")
+            .unwrap();
+        assert!(
+            session.verify_data_signature(&signature).await.unwrap(),
+            "{version}: a data signature verifies"
+        );
+        let mut tampered = session
+            .sign_data(&Factors::possession(), "/data/sign", b"contract text")
+            .unwrap();
+        tampered.request_data = tampered.request_data.replace("POST", "PUT");
+        assert!(
+            !session.verify_data_signature(&tampered).await.unwrap(),
+            "{version}: altered data does not verify"
+        );
+        assert!(session.status().await.unwrap().in_sync());
+    }
+}
