@@ -96,11 +96,22 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Sends a request to the device's server.
-    pub(crate) async fn execute(&self, request: Request) -> Result<Reply> {
-        self.client
+    /// Sends a request to the device's server. When an authenticated request is refused
+    /// with 401, fetches the status: if the activation is not `ACTIVE` (blocked after too
+    /// many wrong PINs, removed) that is the error the tester needs to see.
+    pub(crate) async fn execute(&mut self, request: Request) -> Result<Reply> {
+        let authenticated = request.header_value(AUTHORIZATION).is_some()
+            || request
+                .header_value(powerauth::token::TokenHeader::NAME)
+                .is_some();
+        let reply = self
+            .client
             .execute(&self.device.profile.server_url, request)
-            .await
+            .await?;
+        if authenticated && reply.status == 401 && self.fetch_status().await.is_ok() {
+            self.require_active()?;
+        }
+        Ok(reply)
     }
 
     /// Signs `body` for `uri_id`: computes the `X-PowerAuth-Authorization` value, advances

@@ -69,6 +69,23 @@ impl Session<'_> {
     /// Fetches the status. Saves the new status and any adopted counter; warns about
     /// drift; resynchronises when the device is more than half the window ahead.
     pub async fn status(&mut self) -> Result<StatusReport> {
+        let mut report = self.fetch_status().await?;
+        if matches!(report.sync, CounterSync::CalculateSignatureSoon { .. })
+            && report.snapshot.state == "ACTIVE"
+        {
+            match self.synchronize_counter().await {
+                Ok(()) => report.resynchronized = true,
+                Err(e) => self.client.warn(
+                    "RESYNC_FAILED",
+                    format!("resynchronising the counter failed: {e}"),
+                ),
+            }
+        }
+        Ok(report)
+    }
+
+    /// [`Self::status`] without the resynchronisation.
+    pub(crate) async fn fetch_status(&mut self) -> Result<StatusReport> {
         const WHAT: &str = "activation/status";
         let challenge = self
             .device
@@ -81,7 +98,11 @@ impl Session<'_> {
             object["challenge"] = json!(b64(challenge));
         }
         let request = Request::post(WHAT, STATUS_PATH, envelope::request_body(&object));
-        let reply = self.execute(request).await?;
+        // Straight to the client: `Session::execute` calls this method to explain a 401.
+        let reply = self
+            .client
+            .execute(&self.device.profile.server_url, request)
+            .await?;
         let response = envelope::response_object(&reply, WHAT)?;
         let blob_b64 = envelope::string_field(&response, "encryptedStatusBlob", WHAT)?;
         let blob_bytes = powerauth::encoding::b64_decode(&blob_b64)
@@ -122,23 +143,23 @@ impl Session<'_> {
         self.device.last_status = Some(snapshot.clone());
         self.persist.persist(self.device).map_err(Error::Persist)?;
 
-        let mut resynchronized = false;
         match &sync {
-            CounterSync::Ok { client_ahead } if *client_ahead > 0 => self.client.warn("COUNTER_DRIFT", format!(
-                "the device counter is {client_ahead} steps ahead of the server's (requests that never arrived); the server's window of {} still covers it",
-                blob.ctr_look_ahead
-            )),
-            CounterSync::CalculateSignatureSoon { client_ahead, look_ahead } => {
-                self.client.warn("COUNTER_DRIFT", format!(
-                    "the device counter is {client_ahead} steps ahead, more than half the server's window of {look_ahead}: sending a possession signature to resynchronise"
-                ));
-                if blob.state == powerauth::status::ActivationState::Active {
-                    match self.synchronize_counter().await {
-                        Ok(()) => resynchronized = true,
-                        Err(e) => self.client.warn("RESYNC_FAILED", format!("resynchronising the counter failed: {e}")),
-                    }
-                }
-            }
+            CounterSync::Ok { client_ahead } if *client_ahead > 0 => self.client.warn(
+                "COUNTER_DRIFT",
+                format!(
+                    "the device counter is {client_ahead} steps ahead of the server's (requests that never arrived); the server's window of {} still covers it",
+                    blob.ctr_look_ahead
+                ),
+            ),
+            CounterSync::CalculateSignatureSoon {
+                client_ahead,
+                look_ahead,
+            } => self.client.warn(
+                "COUNTER_DRIFT",
+                format!(
+                    "the device counter is {client_ahead} steps ahead, more than half the server's window of {look_ahead}: a possession signature resynchronises it"
+                ),
+            ),
             CounterSync::Invalid(deadlock) => self.client.warn("COUNTER_DEADLOCK", format!(
                 "{deadlock}: every signature will be rejected; remove the activation and activate again"
             )),
@@ -147,7 +168,7 @@ impl Session<'_> {
         Ok(StatusReport {
             snapshot,
             sync,
-            resynchronized,
+            resynchronized: false,
             custom_object: response.get("customObject").cloned(),
         })
     }
