@@ -119,19 +119,30 @@ impl FaultRun {
         })
     }
 
+    /// Arms `fault` for a call without an activated device (activation itself): the
+    /// report is made by [`Self::judge`], with no status before or after.
+    pub fn detached(client: &Client, fault: Fault) -> Self {
+        let recorder = Arc::new(Recorder::default());
+        let events: Arc<dyn Events> = Arc::new(Forward(client.events(), recorder.clone()));
+        Self {
+            base: client.clone(),
+            faulted: client.with_fault(fault).with_events(events),
+            recorder,
+            fault,
+            before: None,
+            ctr_before: CtrData::from_bytes([0; 16]),
+            ctr_byte_before: None,
+        }
+    }
+
     /// The client to make the faulted call with.
     pub fn client(&self) -> &Client {
         &self.faulted
     }
 
-    /// Judges the call's `result`, repairs what the fault alone broke (a counter the
-    /// server never saw), and fetches the status again to show the device is usable.
-    pub async fn finish<T>(
-        self,
-        device: &mut ActiveDevice,
-        persist: &mut dyn Persist,
-        result: &Result<T>,
-    ) -> FaultReport {
+    /// Judges the call's `result` from what was sent and answered, without touching the
+    /// device.
+    pub fn judge<T>(&self, result: &Result<T>) -> FaultReport {
         let exchanges = self.recorder.exchanges();
         let first = exchanges
             .iter()
@@ -195,18 +206,39 @@ impl FaultRun {
                 }
             }
         };
+        FaultReport {
+            fault: self.fault,
+            sent: exchanges
+                .iter()
+                .map(|e| format!("{} {}", e.method, e.url))
+                .collect(),
+            answered: match result {
+                Ok(_) => "success".to_owned(),
+                Err(e) => e.to_string(),
+            },
+            required,
+            matched,
+            exchanges,
+        }
+    }
+
+    /// [`Self::judge`], then repairs what the fault alone broke (a counter the server
+    /// never saw), and fetches the status again to show the device is usable.
+    pub async fn finish<T>(
+        self,
+        device: &mut ActiveDevice,
+        persist: &mut dyn Persist,
+        result: &Result<T>,
+    ) -> FaultReport {
+        let mut report = self.judge(result);
         // A stale counter the server refused never moved the server: take it back.
         if matches!(self.fault, Fault::StaleCounter(_)) && result.is_err() {
             device.ctr_data = self.ctr_before.next();
             device.ctr_byte = self.ctr_byte_before.map(|b| b.wrapping_add(1));
             let _ = persist.persist(device);
         }
-        let mut answered = match result {
-            Ok(_) => "success".to_owned(),
-            Err(e) => e.to_string(),
-        };
         let after = Session::new(&self.base, device, persist).status().await;
-        let mut matched = matched;
+        let (answered, matched) = (&mut report.answered, &mut report.matched);
         match (&after, &self.before) {
             (Ok(after), Some(before)) => {
                 answered.push_str(&format!(
@@ -218,30 +250,20 @@ impl FaultRun {
                 ));
                 if self.fault == Fault::WrongPin {
                     let blocked = after.snapshot.state == "BLOCKED";
-                    matched &=
+                    *matched &=
                         blocked || after.snapshot.failed_attempts == before.failed_attempts + 1;
                 }
                 if self.fault == Fault::DropResponse {
-                    matched &= after.in_sync();
+                    *matched &= after.in_sync();
                 }
             }
             (Err(e), _) => {
                 answered.push_str(&format!("; then the status failed: {e}"));
-                matched = false;
+                *matched = false;
             }
             _ => {}
         }
-        FaultReport {
-            fault: self.fault,
-            sent: exchanges
-                .iter()
-                .map(|e| format!("{} {}", e.method, e.url))
-                .collect(),
-            answered,
-            required,
-            matched,
-            exchanges,
-        }
+        report
     }
 }
 

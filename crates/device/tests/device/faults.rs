@@ -178,3 +178,72 @@ async fn a_wrong_pin_on_the_vault_is_400_and_counts_an_attempt() {
         usable(&server.client, &mut device, &mut persist).await;
     }
 }
+
+#[tokio::test]
+async fn ecies_timestamps_too_far_in_the_future_are_refused() {
+    let server = Server::start().await;
+    for version in [ProtocolVersion::V3_2, ProtocolVersion::V3_3] {
+        let mut device = server.device("alice", version).await;
+        let mut persist = |_: &ActiveDevice| Ok(());
+        for skew in [-600_000, 30_000, 600_000] {
+            let run = FaultRun::start(
+                &server.client,
+                &mut device,
+                &mut persist,
+                Fault::ClockSkew(skew),
+            )
+            .await
+            .unwrap();
+            let result = Session::new(run.client(), &mut device, &mut persist)
+                .create_token("t", &Factors::possession())
+                .await;
+            let report = run.finish(&mut device, &mut persist, &result).await;
+            assert!(
+                report.matched,
+                "{version} skew {skew}: required {}; answered {}",
+                report.required, report.answered
+            );
+            usable(&server.client, &mut device, &mut persist).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn activation_faults_are_judged_without_a_device() {
+    use serde_json::json;
+    use tokensim_device::activation::{ActivationInput, activate};
+    let server = Server::start().await;
+    for version in ProtocolVersion::ALL {
+        for fault in [
+            Fault::CorruptMac,
+            Fault::ClockSkew(600_000),
+            Fault::SlowNetwork(100),
+            Fault::DropResponse,
+        ] {
+            let (_, qr) = server.init("alice", json!({})).await;
+            let run = FaultRun::detached(&server.client, fault);
+            let result = activate(
+                run.client(),
+                server.pending(version),
+                &ActivationInput::new(qr.clone(), PIN),
+            )
+            .await;
+            let report = run.judge(&result);
+            assert!(
+                report.matched,
+                "{version} {fault}: required {}; answered {}",
+                report.required, report.answered
+            );
+            if result.is_err() && fault != Fault::DropResponse {
+                // Refused before the key exchange: the same code still activates.
+                activate(
+                    &server.client,
+                    server.pending(version),
+                    &ActivationInput::new(qr, PIN),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{version} {fault}: the code is still usable: {e}"));
+            }
+        }
+    }
+}
