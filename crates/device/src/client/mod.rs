@@ -6,6 +6,10 @@
 //! non-idempotent call is the caller's decision.
 
 pub(crate) mod envelope;
+mod message;
+
+use message::Answer;
+pub use message::{Reply, Request};
 
 pub use envelope::{error_parts, response_object};
 
@@ -13,7 +17,7 @@ use crate::Error;
 use crate::events::{Events, Exchange, Warning, redact_header, redact_json};
 use crate::fault::Fault;
 use powerauth::RandomSource;
-use powerauth::ecies::{EciesError, EncryptedResponse, ResponseDecryptor};
+use powerauth::ecies::ResponseDecryptor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,101 +81,6 @@ impl std::fmt::Debug for Client {
             .field("config", &self.config)
             .field("fault", &self.fault)
             .finish_non_exhaustive()
-    }
-}
-
-/// One HTTP request, as data.
-#[derive(Debug)]
-pub struct Request {
-    /// What the engine is doing, e.g. `token/create`.
-    pub label: &'static str,
-    /// `POST`, `GET`, …
-    pub method: reqwest::Method,
-    /// Path under the server URL, e.g. `/pa/v3/token/create`.
-    pub path: String,
-    /// Headers besides `Content-Type`.
-    pub headers: Vec<(String, String)>,
-    /// The exact body bytes (what a signature covers).
-    pub body: Vec<u8>,
-    /// The plaintext before ECIES encryption, for the inspector.
-    pub plaintext: Option<String>,
-    /// The decryptor for an ECIES response.
-    pub decryptor: Option<ResponseDecryptor>,
-}
-
-impl Request {
-    /// A JSON `POST` to `path`.
-    pub fn post(label: &'static str, path: &str, body: impl Into<Vec<u8>>) -> Self {
-        Self {
-            label,
-            method: reqwest::Method::POST,
-            path: path.to_owned(),
-            headers: Vec::new(),
-            body: body.into(),
-            plaintext: None,
-            decryptor: None,
-        }
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
-        self
-    }
-
-    /// The value of a header, if set.
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// An answer: status, body and, for ECIES responses, the decrypted plaintext.
-#[derive(Debug)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// Raw body.
-    pub body: Vec<u8>,
-    /// Decrypted body of a 200 ECIES response.
-    pub plaintext: Option<Result<Vec<u8>, String>>,
-}
-
-impl Reply {
-    /// Reads an answer; a 200 body is decrypted with `decryptor` when one is given.
-    pub fn read(status: u16, body: Vec<u8>, decryptor: Option<ResponseDecryptor>) -> Self {
-        let plaintext = match decryptor {
-            Some(decryptor) if status == 200 => Some(
-                EncryptedResponse::from_json(&body)
-                    .map_err(|e| format!("not an ECIES response: {e}"))
-                    .and_then(|response| {
-                        decryptor
-                            .decrypt_response(&response)
-                            .map_err(|e: EciesError| e.to_string())
-                    }),
-            ),
-            _ => None,
-        };
-        Self {
-            status,
-            body,
-            plaintext,
-        }
-    }
-
-    /// The decrypted plaintext of a successful ECIES call, or the server's error.
-    pub fn decrypted(&self, what: &'static str) -> Result<&[u8], Error> {
-        envelope::check_status(self)?;
-        match &self.plaintext {
-            Some(Ok(plain)) => Ok(plain),
-            Some(Err(detail)) => Err(Error::Decryption {
-                what,
-                detail: detail.clone(),
-            }),
-            None => Err(Error::invalid(what, "no encrypted body")),
-        }
     }
 }
 
@@ -267,7 +176,7 @@ impl Client {
         let elapsed = started.elapsed();
         let fault = self.fault.map(|f| f.to_string());
         let (reply, error) = match outcome {
-            Ok((status, body)) => (Some(Reply::read(status, body, decryptor)), None),
+            Ok(answer) => (Some(answer.into_reply(decryptor)), None),
             Err(error) => (None, Some(error)),
         };
         self.emit(
@@ -293,7 +202,7 @@ impl Client {
             let started = Instant::now();
             let replay = self.round_trip(&url, &request).await;
             let (replayed, error) = match replay {
-                Ok((status, body)) => (Some(Reply::read(status, body, None)), None),
+                Ok(answer) => (Some(answer.into_reply(None)), None),
                 Err(error) => (None, Some(error)),
             };
             self.emit(
@@ -315,7 +224,7 @@ impl Client {
         Ok(reply)
     }
 
-    async fn round_trip(&self, url: &str, request: &Request) -> Result<(u16, Vec<u8>), Error> {
+    async fn round_trip(&self, url: &str, request: &Request) -> Result<Answer, Error> {
         if let Some(Fault::SlowNetwork(ms)) = self.fault {
             let delay = Duration::from_millis(ms);
             if delay >= self.config.timeout {
@@ -357,8 +266,22 @@ impl Client {
             .await
             .map_err(network)?;
         let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let body = response.bytes().await.map_err(network)?;
-        Ok((status, body.to_vec()))
+        Ok(Answer {
+            status,
+            headers,
+            body: body.to_vec(),
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -402,7 +325,7 @@ impl Client {
             request_body: text(body),
             request_plaintext: plaintext.map(show),
             status: reply.map(|r| r.status),
-            response_headers: Vec::new(),
+            response_headers: reply.map(|r| r.headers.clone()).unwrap_or_default(),
             response_body: reply.map(|r| text(&r.body)).unwrap_or_default(),
             response_plaintext: reply
                 .and_then(|r| r.plaintext.as_ref())
