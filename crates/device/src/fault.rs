@@ -23,7 +23,8 @@ use std::sync::Arc;
 pub enum Fault {
     /// Sign the knowledge factor with a key unlocked from a wrong PIN.
     WrongPin,
-    /// Send a signed request, then the identical bytes and header again.
+    /// Send a signed (or token-authenticated) request, then the identical bytes and
+    /// header again.
     ReplaySignature,
     /// Shift the device clock by this many ms (timestamps of tokens and ECIES).
     ClockSkew(i64),

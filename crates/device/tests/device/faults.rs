@@ -247,3 +247,33 @@ async fn activation_faults_are_judged_without_a_device() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_replayed_token_header_is_refused() {
+    let server = Server::start().await;
+    for version in ProtocolVersion::ALL {
+        let mut device = server.device("alice", version).await;
+        let mut persist = |_: &ActiveDevice| Ok(());
+        Session::new(&server.client, &mut device, &mut persist)
+            .create_token(POSSESSION_UNIVERSAL, &Factors::possession())
+            .await
+            .unwrap();
+        let run = FaultRun::start(
+            &server.client,
+            &mut device,
+            &mut persist,
+            Fault::ReplaySignature,
+        )
+        .await
+        .unwrap();
+        let result = Session::new(run.client(), &mut device, &mut persist)
+            .inbox_count()
+            .await;
+        let report = run.finish(&mut device, &mut persist, &result).await;
+        assert!(
+            report.matched,
+            "{version}: required {}; answered {}",
+            report.required, report.answered
+        );
+    }
+}

@@ -403,3 +403,31 @@ async fn any_method_is_signed_and_data_signatures_verify_on_the_server() {
         assert!(session.status().await.unwrap().in_sync());
     }
 }
+
+#[tokio::test]
+async fn after_removal_tokens_and_signatures_are_refused_with_words_that_say_so() {
+    let server = Server::start().await;
+    let mut device = server.device("alice", ProtocolVersion::V3_3).await;
+    let mut persist = |_: &tokensim_device::ActiveDevice| Ok(());
+    let mut session = Session::new(&server.client, &mut device, &mut persist);
+    session
+        .create_token(POSSESSION_UNIVERSAL, &Factors::possession())
+        .await
+        .unwrap();
+    let id = session.device.activation_id.clone();
+    server
+        .rest(
+            "/rest/v3/activation/remove",
+            serde_json::json!({"activationId": id}),
+        )
+        .await;
+    for error in [
+        session.inbox_count().await.unwrap_err(),
+        session
+            .validate_signature(&Factors::pin(PIN), "TEST")
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(error.to_string().contains("REMOVED"), "{error}");
+    }
+}
