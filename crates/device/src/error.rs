@@ -212,3 +212,36 @@ fn state_words(state: &str, failed: u8, max: u8) -> String {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_what_to_do() {
+        let typo = Error::from(QrPayloadError::InvalidCode(
+            ActivationCodeError::ChecksumMismatch,
+        ));
+        assert!(
+            typo.to_string()
+                .contains("checksum doesn't match: a character was mistyped"),
+            "{typo}"
+        );
+        let blocked = Error::NotActive {
+            state: "BLOCKED",
+            failed_attempts: 5,
+            max_failed_attempts: 5,
+        };
+        assert_eq!(
+            blocked.to_string(),
+            "the server says the activation is BLOCKED after 5 failed PIN attempts: unblock it on the server"
+        );
+        let server = Error::Server {
+            status: 401,
+            code: "ERR_AUTHENTICATION".into(),
+            message: "POWER_AUTH_SIGNATURE_INVALID".into(),
+        };
+        assert!(server.is_authentication_failure());
+        assert!(server.to_string().contains("wrong PIN"), "{server}");
+    }
+}

@@ -229,3 +229,15 @@ impl<'a> Session<'a> {
         crate::client::encrypt(self.client, &encryptor, recipient, plaintext)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factors_never_print_the_pin() {
+        let debug = format!("{:?}", Factors::pin("987654"));
+        assert!(!debug.contains("987654"), "{debug}");
+        assert!(debug.contains("PossessionKnowledge"), "{debug}");
+    }
+}

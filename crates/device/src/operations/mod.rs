@@ -204,3 +204,71 @@ impl Session<'_> {
         envelope::response_object(&reply, WHAT).map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operation(kind: &str, variants: &[&str]) -> Operation {
+        serde_json::from_value(json!({
+            "id": "op-1",
+            "name": "authorize_payment",
+            "data": "A1*A100CZK*Q238400856/0300**D20190629*NUtility Bill",
+            "status": "PENDING",
+            "operationCreated": "2018-07-02T14:43:13+0000",
+            "allowedSignatureType": {"type": kind, "variants": variants},
+            "formData": {"title": "Confirm Payment", "message": "Hello", "attributes": [
+                {"type": "AMOUNT", "id": "a", "label": "Amount", "amount": 100, "currency": "CZK", "amountFormatted": "100.00", "currencyFormatted": "Kč"},
+                {"type": "HEADING", "id": "h", "label": "Details"},
+                {"type": "FUTURE_THING", "id": "f", "label": "Later"}
+            ]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_authorize_body_is_exact_and_carries_the_proximity_check() {
+        let op = operation("2FA", &["possession_knowledge"]);
+        assert_eq!(
+            String::from_utf8(authorize_body(&op, None)).unwrap(),
+            r#"{"requestObject":{"data":"A1*A100CZK*Q238400856/0300**D20190629*NUtility Bill","id":"op-1"}}"#
+        );
+        let proximity = ProximityCheck {
+            otp: "12345678".to_owned(),
+            kind: "QR_CODE".to_owned(),
+            timestamp_received: "2026-01-01T00:00:00Z".to_owned(),
+            timestamp_sent: "2026-01-01T00:00:05Z".to_owned(),
+        };
+        let body: Value = serde_json::from_slice(&authorize_body(&op, Some(&proximity))).unwrap();
+        assert_eq!(body["requestObject"]["proximityCheck"]["otp"], "12345678");
+        assert_eq!(body["requestObject"]["proximityCheck"]["type"], "QR_CODE");
+        assert_eq!(
+            body["requestObject"]["proximityCheck"]["timestampReceived"],
+            "2026-01-01T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn allowed_factors_follow_the_operation() {
+        let two = operation("2FA", &["possession_knowledge", "possession_biometry"]);
+        assert!(two.allows(SignatureType::PossessionKnowledge));
+        assert!(two.allows(SignatureType::PossessionBiometry));
+        assert!(!two.allows(SignatureType::Possession));
+        let one = operation("1FA", &[]);
+        assert!(one.allows(SignatureType::Possession));
+        assert!(!one.allows(SignatureType::PossessionKnowledge));
+        assert_eq!(
+            one.extra["operationCreated"], "2018-07-02T14:43:13+0000",
+            "unknown fields are kept"
+        );
+    }
+
+    #[test]
+    fn the_screen_shows_amounts_headings_and_tolerates_unknown_attributes() {
+        let screen = render_operation(&operation("2FA", &["possession_knowledge"]));
+        assert!(screen.starts_with("Confirm Payment\nHello\n"), "{screen}");
+        assert!(screen.contains("Amount: 100.00 Kč"), "{screen}");
+        assert!(screen.contains("== Details =="), "{screen}");
+        assert!(screen.contains("Later: (FUTURE_THING)"), "{screen}");
+    }
+}
