@@ -241,3 +241,37 @@ mod tests {
         assert!(debug.contains("PossessionKnowledge"), "{debug}");
     }
 }
+
+#[cfg(test)]
+// Compile-time checks: these functions only need to type-check.
+mod send_tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Tauri runs commands on a multi-threaded runtime: every flow's future must be Send.
+    #[allow(dead_code)]
+    fn flows_are_send(client: &Client, device: &mut ActiveDevice, persist: &mut dyn Persist) {
+        let future = async move {
+            let mut session = Session::new(client, device, persist);
+            let _ = session.status().await;
+            let _ = session.create_token("t", &Factors::possession()).await;
+            let _ = session.enroll_biometry("1").await;
+            let _ = session.list_operations().await;
+            let _ = session.inbox_count().await;
+        };
+        assert_send(&future);
+    }
+
+    #[test]
+    fn activation_is_send() {
+        fn check(
+            client: &Client,
+            pending: crate::PendingActivation,
+            input: &crate::activation::ActivationInput,
+        ) {
+            assert_send(&crate::activation::activate(client, pending, input));
+        }
+        let _ = check;
+    }
+}

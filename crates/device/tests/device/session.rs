@@ -431,3 +431,40 @@ async fn after_removal_tokens_and_signatures_are_refused_with_words_that_say_so(
         assert!(error.to_string().contains("REMOVED"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn temporary_keys_are_cached_per_scope_in_3_3() {
+    let server = Server::start().await;
+    let mut device = server.device("alice", ProtocolVersion::V3_3).await;
+    let mut persist = |_: &tokensim_device::ActiveDevice| Ok(());
+    let mut session = Session::new(&server.client, &mut device, &mut persist);
+    server.recorder.clear();
+    session
+        .create_token("a", &Factors::possession())
+        .await
+        .unwrap();
+    session
+        .create_token("b", &Factors::possession())
+        .await
+        .unwrap();
+    session.enroll_biometry(PIN).await.unwrap();
+    let labels: Vec<_> = server
+        .recorder
+        .exchanges()
+        .iter()
+        .map(|e| e.label)
+        .collect();
+    let fetched = labels
+        .iter()
+        .filter(|l| **l == "keystore/create (activation)")
+        .count();
+    assert_eq!(
+        fetched, 1,
+        "one activation-scope key for three encrypted calls: {labels:?}"
+    );
+    assert!(session.device.temporary_keys.activation.is_some());
+    assert!(
+        session.device.temporary_keys.application.is_some(),
+        "the activation's key is kept"
+    );
+}
