@@ -18,6 +18,8 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 
 # Debian packages the build needs. A feature that needs more appends them here, one `+=` line.
 DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
+# test-keychain: a session bus (dbus-run-session), a Secret Service (gnome-keyring), secret-tool.
+DEBIAN_PACKAGES += dbus gnome-keyring libsecret-tools
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -25,6 +27,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # The suites `make test` runs after the lints, each counted. A new suite is one `+=` line
 # naming its target (test-ui, test-e2e, test-keychain).
 TEST_SUITES := test-rust
+TEST_SUITES += test-keychain
 export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
@@ -90,6 +93,18 @@ test-rust: deps tools ## Rust unit, integration and doc tests
 	  $(REPORT) run rust -- cargo test --workspace --no-fail-fast || status=1; \
 	fi; \
 	exit $$status
+
+# The store's keychain tests (ignored in a plain `cargo test`) against a real gnome-keyring,
+# unlocked in a private D-Bus session with throwaway runtime and data folders. They fail,
+# never skip, when the keychain cannot be reached (TOKENSIM_KEYCHAIN_TESTS=1 tells them so).
+.PHONY: test-keychain
+test-keychain: deps tools ## OS keychain tests against a real gnome-keyring (private D-Bus session)
+	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	mkdir -m 700 "$$scratch/runtime" "$$scratch/data"; \
+	XDG_RUNTIME_DIR="$$scratch/runtime" XDG_DATA_HOME="$$scratch/data" TOKENSIM_KEYCHAIN_TESTS=1 \
+	  $(REPORT) run keychain -- dbus-run-session -- bash -c \
+	  'echo -n tokensim-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain::'
 
 # Until the desktop app exists, the protocol walkthrough is the best demo there is.
 run: deps tools ## Run TokenSim (for now: the protocol walkthrough example)

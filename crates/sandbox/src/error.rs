@@ -55,6 +55,9 @@ pub enum Error {
     /// No activation with the given id.
     #[error("unknown activation")]
     UnknownActivation,
+    /// No operation with the given id.
+    #[error("unknown operation")]
+    UnknownOperation,
     /// The activation's state (or expiry) forbids the call. The text says which.
     #[error("activation state forbids this: {0}")]
     ActivationState(String),
@@ -136,6 +139,7 @@ impl Error {
             Error::InvalidRequest(_)
             | Error::UnknownApplication
             | Error::UnknownActivation
+            | Error::UnknownOperation
             | Error::ActivationState(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -156,6 +160,8 @@ pub enum SharedKind {
     UnknownApplication,
     /// [`Error::UnknownActivation`].
     UnknownActivation,
+    /// [`Error::UnknownOperation`].
+    UnknownOperation,
     /// [`Error::ActivationState`].
     ActivationState,
     /// [`Error::Internal`].
@@ -180,6 +186,7 @@ impl Error {
             | Error::MethodNotAllowed => Some(SharedKind::InvalidRequest),
             Error::UnknownApplication => Some(SharedKind::UnknownApplication),
             Error::UnknownActivation => Some(SharedKind::UnknownActivation),
+            Error::UnknownOperation => Some(SharedKind::UnknownOperation),
             Error::ActivationState(_) => Some(SharedKind::ActivationState),
             Error::Internal(_) => Some(SharedKind::Internal),
             Error::Api { .. } | Error::Unauthenticated(_) | Error::Forbidden => None,
@@ -199,6 +206,7 @@ impl IntoResponse for Error {
             | Error::MethodNotAllowed => ("INVALID_REQUEST", text.clone().into()),
             Error::UnknownApplication => ("INVALID_APPLICATION", text.clone().into()),
             Error::UnknownActivation => ("ACTIVATION_NOT_FOUND", text.clone().into()),
+            Error::UnknownOperation => ("INVALID_REQUEST", text.clone().into()),
             Error::ActivationState(_) => ("INVALID_ACTIVATION_STATE", text.clone().into()),
             Error::Unauthenticated(_) => ("ERR_AUTHENTICATION", text.clone().into()),
             Error::Forbidden => ("ERR_AUTHORIZATION", text.clone().into()),
@@ -260,8 +268,8 @@ fn error_body<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>) -> E
 }
 
 /// Restates shared errors in PowerAuth Server's codes (`ERR0024` bad request, `ERR0015`
-/// unknown application, `ERR0009` unknown activation, `ERR0008` wrong state, `ERR0000`
-/// internal). Used with `axum::middleware::map_response`.
+/// unknown application, `ERR0009` unknown activation, `ERR0034` unknown operation,
+/// `ERR0008` wrong state, `ERR0000` internal). Used with `axum::middleware::map_response`.
 pub async fn rest_error_codes(response: Response) -> Response {
     let Some(shared) = response.extensions().get::<SharedError>().cloned() else {
         return response;
@@ -271,6 +279,7 @@ pub async fn rest_error_codes(response: Response) -> Response {
         SharedKind::InvalidRequest => RestCode::InvalidRequest,
         SharedKind::UnknownApplication => RestCode::InvalidApplication,
         SharedKind::UnknownActivation => RestCode::ActivationNotFound,
+        SharedKind::UnknownOperation => RestCode::OperationNotFound,
         SharedKind::ActivationState => RestCode::IncorrectActivationState,
         SharedKind::Internal => {
             return (
@@ -306,7 +315,9 @@ pub async fn restful_error_codes(response: Response) -> Response {
             )),
         )
             .into_response(),
-        SharedKind::InvalidRequest | SharedKind::Internal => response,
+        SharedKind::InvalidRequest | SharedKind::UnknownOperation | SharedKind::Internal => {
+            response
+        }
     }
 }
 

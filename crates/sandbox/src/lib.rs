@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod clock;
 pub mod cloud;
 pub mod config;
+pub mod console;
 pub mod embedded;
 pub mod error;
 pub mod extract;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .merge(restful::router())
         .merge(rest::router())
         .merge(mobile::router())
+        .merge(console::router())
         .nest("/powerauth-cloud", cloud::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

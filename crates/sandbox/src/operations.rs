@@ -5,6 +5,7 @@
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{Operation, OperationStatus, Template};
+use powerauth::totp::{PROXIMITY_CHECK_BACKWARD_STEPS, Totp};
 use serde_json::{Map, Value};
 
 const MAX_RETRIES: usize = 16;
@@ -30,6 +31,23 @@ pub struct NewOperation {
     pub timestamp_expires: Option<i64>,
     /// Backend data kept with the operation.
     pub additional_data: Map<String, Value>,
+    /// Require a proximity TOTP at approval (also when the template asks for it).
+    pub proximity_check: bool,
+}
+
+/// What an approval presents.
+#[derive(Debug, Clone, Copy)]
+pub struct Approval<'a> {
+    /// The approving user.
+    pub user_id: &'a str,
+    /// The application of the approving activation.
+    pub application_id: &'a str,
+    /// The `data` the device signed.
+    pub data: &'a str,
+    /// The signature type used (server name, `POSSESSION_KNOWLEDGE`).
+    pub signature_type: &'a str,
+    /// The proximity OTP the device read, if any.
+    pub proximity_otp: Option<&'a str>,
 }
 
 /// Outcome of an approval, as `/rest/v3/operation/approve` names it.
@@ -122,7 +140,8 @@ pub async fn create(
         failure_count: 0,
         max_failure_count: template.max_failure_count,
         risk_flags: template.risk_flags.clone(),
-        totp_seed: None,
+        totp_seed: (request.proximity_check || template.proximity_check_enabled)
+            .then(|| powerauth::encoding::b64(state.random::<16>())),
         timestamp_created: now,
         timestamp_expires: request.timestamp_expires.unwrap_or_else(|| {
             now.saturating_add(template.expiration_seconds.saturating_mul(1000))
@@ -190,7 +209,7 @@ pub async fn update<T>(
     for _ in 0..MAX_RETRIES {
         let now = state.now_ms();
         let Some(mut operation) = state.store.operation(operation_id).await? else {
-            return Err(operation_not_found());
+            return Err(Error::UnknownOperation);
         };
         let expired = expire_if_stale(&mut operation, now);
         let outcome = match change(&mut operation, now) {
@@ -209,11 +228,6 @@ pub async fn update<T>(
     Err(Error::Internal(format!(
         "operation {operation_id} kept changing"
     )))
-}
-
-/// The shared "no such operation" error.
-pub fn operation_not_found() -> Error {
-    Error::InvalidRequest("operation not found".to_owned())
 }
 
 /// Refuses a change to an operation that is no longer `PENDING`, naming its state.
@@ -238,16 +252,40 @@ pub fn fail_once(operation: &mut Operation, now: i64) -> ApproveResult {
     ApproveResult::ApprovalFailed
 }
 
-/// PowerAuth Server's approval rule: same user and application, `data` identical, and the
-/// factor one the template allows; anything else counts as a failed approval.
+/// The proximity OTP an operation shows at `now_ms`, when it has a proximity check.
+pub fn proximity_otp(operation: &Operation, now_ms: i64) -> Option<String> {
+    let seed = powerauth::encoding::b64_decode(operation.totp_seed.as_deref()?).ok()?;
+    let now_s = u64::try_from(now_ms / 1000).unwrap_or_default();
+    Some(Totp::PROXIMITY_CHECK.generate(&seed, now_s))
+}
+
+/// Whether `otp` passes the operation's proximity check (always, without one).
+fn proximity_ok(operation: &Operation, otp: Option<&str>, now_ms: i64) -> bool {
+    let Some(seed) = operation.totp_seed.as_deref() else {
+        return true;
+    };
+    let (Ok(seed), Some(otp)) = (powerauth::encoding::b64_decode(seed), otp) else {
+        return false;
+    };
+    let now_s = u64::try_from(now_ms / 1000).unwrap_or_default();
+    Totp::PROXIMITY_CHECK.validate(otp, &seed, now_s, PROXIMITY_CHECK_BACKWARD_STEPS)
+}
+
+/// PowerAuth Server's approval rule: same user and application, `data` identical, the
+/// factor one the template allows, and the proximity OTP when the operation has one;
+/// anything else counts as a failed approval.
 pub fn approve(
     operation: &mut Operation,
-    user_id: &str,
-    application_id: &str,
-    data: &str,
-    signature_type: &str,
+    approval: &Approval<'_>,
     now: i64,
 ) -> Result<ApproveResult, Error> {
+    let Approval {
+        user_id,
+        application_id,
+        data,
+        signature_type,
+        proximity_otp,
+    } = *approval;
     require_pending(operation)?;
     let factor_allowed = operation
         .signature_types
@@ -256,7 +294,8 @@ pub fn approve(
     let matches = operation.user_id.as_deref() == Some(user_id)
         && operation.application_id == application_id
         && operation.data == data
-        && factor_allowed;
+        && factor_allowed
+        && proximity_ok(operation, proximity_otp, now);
     if !matches {
         return Ok(fail_once(operation, now));
     }

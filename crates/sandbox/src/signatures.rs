@@ -10,7 +10,10 @@ use crate::activations;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::Activation;
-use powerauth::signature::{FactorKeys, FailedAttempts, RequestData, SignatureType, Verifier};
+use powerauth::offline::verify_offline_signature;
+use powerauth::signature::{
+    FactorKeys, FailedAttempts, OfflineOptions, RequestData, SignatureType, Verifier,
+};
 use powerauth::status::ActivationState;
 use powerauth::{ActivationKeys, ProtocolVersion};
 
@@ -45,80 +48,123 @@ pub struct Verdict {
     pub remaining_attempts: Option<u32>,
 }
 
-/// Checks `request` and saves the consequences.
+/// Checks an online `request` and saves the consequences.
 pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Verdict, Error> {
-    let Some(current) = activations::load(state, request.activation_id).await? else {
+    let current = activations::load(state, request.activation_id).await?;
+    let version = match &current {
+        Some(current) => state
+            .store
+            .version_by_key(request.application_key)
+            .await?
+            .filter(|v| v.supported && v.application_id == current.application_id),
+        None => None,
+    };
+    let secret = version.as_ref().map(|v| v.application_secret.clone());
+    check(
+        state,
+        request.activation_id,
+        request.signature_type,
+        secret.is_some(),
+        |verifier, ctr_data| {
+            let base = request.data.with_application_secret(secret.as_deref()?);
+            verifier.verify_online(
+                ctr_data,
+                request.signature_type,
+                request.signature,
+                &base,
+                request.version,
+            )
+        },
+    )
+    .await
+}
+
+/// Checks an offline (decimal) signature over `data` (digest §5.7, §16.13) and saves the
+/// consequences. The attempt counts as `possession_knowledge`.
+pub async fn verify_offline(
+    state: &AppState,
+    activation_id: &str,
+    data: &RequestData,
+    signature: &str,
+    options: OfflineOptions,
+) -> Result<Verdict, Error> {
+    check(
+        state,
+        activation_id,
+        SignatureType::PossessionKnowledge,
+        true,
+        |verifier, ctr_data| {
+            verify_offline_signature(verifier, ctr_data, signature, data, options, &[])
+                .ok()
+                .flatten()
+        },
+    )
+    .await
+}
+
+/// The shared rule: state and exhaustion checks, the match (`matcher`, with the
+/// activation's verifier and `CTR_DATA`), then counter advance or failed attempt, all in
+/// one compare-and-swap. `key_valid` is false for a wrong or foreign application key.
+async fn check(
+    state: &AppState,
+    activation_id: &str,
+    attempted: SignatureType,
+    key_valid: bool,
+    matcher: impl Fn(&Verifier<'_>, &powerauth::CtrData) -> Option<powerauth::signature::Verified>,
+) -> Result<Verdict, Error> {
+    if state.store.activation(activation_id).await?.is_none() {
         return Ok(Verdict {
             valid: false,
             activation: None,
             remaining_attempts: None,
         });
-    };
-    let version = state
-        .store
-        .version_by_key(request.application_key)
-        .await?
-        .filter(|v| v.supported && v.application_id == current.application_id);
+    }
     let look_ahead = state.config.look_ahead;
-    let result = activations::update(state, request.activation_id, |a, now| {
-        if a.state != ActivationState::Active {
-            return Ok((false, None));
-        }
-        let attempts = FailedAttempts {
-            failed: u32::try_from(a.failed_attempts).unwrap_or(u32::MAX),
-            max: u32::try_from(a.max_failed_attempts).unwrap_or(u32::MAX),
-        };
-        if attempts.is_exhausted() {
-            block(a, now);
-            return Ok((false, Some(0)));
-        }
-        let matched = match (
-            &version,
-            &a.device_public_key,
-            &a.server_key_pair,
-            &a.ctr_data,
-        ) {
-            (Some(version), Some(device), Some(server), Some(ctr_data)) => {
-                let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
-                let base = request
-                    .data
-                    .with_application_secret(&version.application_secret);
-                Verifier::new(FactorKeys::from(&keys))
-                    .with_lookahead(look_ahead)
-                    .verify_online(
-                        ctr_data,
-                        request.signature_type,
-                        request.signature,
-                        &base,
-                        request.version,
-                    )
+    let (activation, (valid, remaining_attempts)) =
+        activations::update(state, activation_id, |a, now| {
+            if a.state != ActivationState::Active {
+                return Ok((false, None));
             }
-            _ => None,
-        };
-        match matched {
-            Some(verified) => {
-                a.ctr_data = Some(verified.next_ctr_data.clone());
-                a.counter = a.counter.saturating_add(
-                    i64::try_from(verified.counter_increment()).unwrap_or(i64::MAX),
-                );
-                a.failed_attempts = i64::from(attempts.after_valid(verified.signature_type).failed);
-                a.timestamp_last_used = now;
-                Ok((true, Some(attempts.max)))
+            let attempts = FailedAttempts {
+                failed: u32::try_from(a.failed_attempts).unwrap_or(u32::MAX),
+                max: u32::try_from(a.max_failed_attempts).unwrap_or(u32::MAX),
+            };
+            if attempts.is_exhausted() {
+                block(a, now);
+                return Ok((false, Some(0)));
             }
-            None => {
-                let after = attempts.after_invalid(request.signature_type);
-                a.failed_attempts = i64::from(after.attempts.failed);
-                if after.block {
-                    block(a, now);
+            let matched = match (&a.device_public_key, &a.server_key_pair, &a.ctr_data) {
+                (Some(device), Some(server), Some(ctr_data)) if key_valid => {
+                    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
+                    let verifier =
+                        Verifier::new(FactorKeys::from(&keys)).with_lookahead(look_ahead);
+                    matcher(&verifier, ctr_data)
                 }
-                // A bad application key earns no remainingAttempts (digest §16.12).
-                let remaining = version.as_ref().map(|_| after.attempts.remaining());
-                Ok((false, remaining))
+                _ => None,
+            };
+            match matched {
+                Some(verified) => {
+                    a.ctr_data = Some(verified.next_ctr_data.clone());
+                    a.counter = a.counter.saturating_add(
+                        i64::try_from(verified.counter_increment()).unwrap_or(i64::MAX),
+                    );
+                    a.failed_attempts =
+                        i64::from(attempts.after_valid(verified.signature_type).failed);
+                    a.timestamp_last_used = now;
+                    Ok((true, Some(attempts.max)))
+                }
+                None => {
+                    let after = attempts.after_invalid(attempted);
+                    a.failed_attempts = i64::from(after.attempts.failed);
+                    if after.block {
+                        block(a, now);
+                    }
+                    // A bad application key earns no remainingAttempts (digest §16.12).
+                    Ok((false, key_valid.then_some(after.attempts.remaining())))
+                }
             }
-        }
-    })
-    .await;
-    let (activation, (valid, remaining_attempts)) = result?;
+        })
+        .await?;
     Ok(Verdict {
         valid,
         activation: Some(activation),

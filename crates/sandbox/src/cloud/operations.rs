@@ -37,6 +37,8 @@ struct CreateRequest {
     #[serde(default)]
     parameters: Map<String, Value>,
     external_id: Option<String>,
+    #[serde(default)]
+    proximity_check_enabled: bool,
 }
 
 fn default_app() -> String {
@@ -104,6 +106,7 @@ async fn create(
             template_name: request.template,
             parameters: request.parameters,
             external_id: request.external_id,
+            proximity_check: request.proximity_check_enabled,
             ..NewOperation::default()
         },
     )
@@ -145,7 +148,7 @@ async fn cancel(
     })
     .await
     .map_err(|e| match e {
-        Error::InvalidRequest(text) if text == "operation not found" => not_found(),
+        Error::UnknownOperation => not_found(),
         other => other,
     })?;
     Ok(json_response(&OperationView::from(operation)))

@@ -40,10 +40,17 @@ const TOKEN_TYPES: [SignatureType; 4] = [
 const LIST_LIMIT: usize = 100;
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct IdRequest {
     id: String,
     data: Option<String>,
     reason: Option<String>,
+    proximity_check: Option<ProximityCheck>,
+}
+
+#[derive(Deserialize)]
+struct ProximityCheck {
+    otp: String,
 }
 
 /// 400 with the code that names why a finished operation cannot be used.
@@ -113,7 +120,16 @@ async fn view(state: &AppState, operation: &Operation) -> Result<Option<Value>, 
     if let Some(reason) = &operation.status_reason {
         object["statusReason"] = json!(reason);
     }
-    if let Some(ui) = template.ui {
+    let mut ui = template.ui.unwrap_or_else(|| json!({}));
+    // The app learns of a proximity check from the QR_SCAN pre-approval screen (§11.5).
+    if operation.totp_seed.is_some() {
+        ui["preApprovalScreen"] = json!({
+            "type": "QR_SCAN",
+            "heading": "Scan the QR code",
+            "message": "Scan the code shown on the other screen to continue.",
+        });
+    }
+    if ui.as_object().is_some_and(|o| !o.is_empty()) {
         object["ui"] = ui;
     }
     Ok(Some(object))
@@ -220,7 +236,7 @@ async fn claim(
 
 fn not_found_is_invalid(error: Error) -> Error {
     match error {
-        Error::InvalidRequest(text) if text == "operation not found" => invalid_operation(),
+        Error::UnknownOperation => invalid_operation(),
         other => other,
     }
 }
@@ -310,14 +326,14 @@ async fn authorize(
         if o.status != OperationStatus::Pending {
             return Err(finished(o));
         }
-        operations::approve(
-            o,
-            &activation.user_id,
-            &activation.application_id,
-            &data,
+        let approval = operations::Approval {
+            user_id: &activation.user_id,
+            application_id: &activation.application_id,
+            data: &data,
             signature_type,
-            now,
-        )
+            proximity_otp: request.proximity_check.as_ref().map(|p| p.otp.as_str()),
+        };
+        operations::approve(o, &approval, now)
     })
     .await
     .map_err(not_found_is_invalid)?;

@@ -3,6 +3,7 @@
 
 mod activation;
 mod application;
+mod offline;
 mod operation;
 mod signature;
 mod status;
@@ -22,5 +23,6 @@ pub fn router() -> Router<AppState> {
         .merge(signature::router())
         .merge(token::router())
         .merge(operation::router())
+        .merge(offline::router())
         .layer(map_response(rest_error_codes))
 }

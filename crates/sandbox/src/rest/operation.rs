@@ -3,7 +3,7 @@
 //! cancels them.
 
 use crate::clock::iso8601;
-use crate::error::{Error, RestCode};
+use crate::error::Error;
 use crate::extract::{RequestObject, ResponseObject};
 use crate::operations::{self, ApproveResult, NewOperation, fail_once, require_pending};
 use crate::state::AppState;
@@ -54,8 +54,10 @@ pub struct OperationDetail {
     activation_id: Option<String>,
 }
 
-impl From<Operation> for OperationDetail {
-    fn from(o: Operation) -> Self {
+impl OperationDetail {
+    /// The detail at `now_ms` (which fixes the current proximity OTP).
+    pub fn at(o: Operation, now_ms: i64) -> Self {
+        let proximity_otp = operations::proximity_otp(&o, now_ms);
         Self {
             id: o.operation_id,
             user_id: o.user_id,
@@ -76,24 +78,9 @@ impl From<Operation> for OperationDetail {
             timestamp_expires: iso8601(o.timestamp_expires),
             timestamp_finalized: o.timestamp_finalized.map(iso8601),
             risk_flags: o.risk_flags,
-            proximity_otp: None,
+            proximity_otp,
             activation_id: o.activation_id,
         }
-    }
-}
-
-fn not_found(operation_id: &str) -> Error {
-    Error::rest(
-        RestCode::OperationNotFound,
-        format!("no operation {operation_id:?}"),
-    )
-}
-
-/// Restates the shared "not found" of the operations module in this family's code.
-fn restate(operation_id: &str) -> impl FnOnce(Error) -> Error + '_ {
-    move |error| match error {
-        Error::InvalidRequest(text) if text == "operation not found" => not_found(operation_id),
-        other => other,
     }
 }
 
@@ -111,6 +98,8 @@ struct CreateRequest {
     #[serde(default)]
     additional_data: Map<String, Value>,
     activation_id: Option<String>,
+    #[serde(default)]
+    proximity_check_enabled: bool,
 }
 
 async fn create(
@@ -134,11 +123,15 @@ async fn create(
             activation_id: request.activation_id,
             timestamp_expires: request.timestamp_expires,
             additional_data: request.additional_data,
+            proximity_check: request.proximity_check_enabled,
         },
     )
     .await?;
     crate::push::operation_created(&state, &operation).await?;
-    Ok(ResponseObject(operation.into()))
+    Ok(ResponseObject(OperationDetail::at(
+        operation,
+        state.now_ms(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -150,6 +143,7 @@ struct OperationRequest {
     data: Option<String>,
     signature_type: Option<String>,
     status_reason: Option<String>,
+    additional_data: Option<Map<String, Value>>,
 }
 
 async fn detail(
@@ -162,8 +156,11 @@ async fn detail(
     }
     let operation = operations::load(&state, &request.operation_id)
         .await?
-        .ok_or_else(|| not_found(&request.operation_id))?;
-    Ok(ResponseObject(operation.into()))
+        .ok_or(Error::UnknownOperation)?;
+    Ok(ResponseObject(OperationDetail::at(
+        operation,
+        state.now_ms(),
+    )))
 }
 
 async fn claim(
@@ -184,9 +181,11 @@ async fn claim(
                 "the operation belongs to another user".to_owned(),
             )),
         })
-        .await
-        .map_err(restate(&request.operation_id))?;
-    Ok(ResponseObject(operation.into()))
+        .await?;
+    Ok(ResponseObject(OperationDetail::at(
+        operation,
+        state.now_ms(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -210,7 +209,7 @@ async fn list_of(
                 .as_ref()
                 .is_none_or(|apps| apps.is_empty() || apps.contains(&o.application_id))
         })
-        .map(OperationDetail::from)
+        .map(|o| OperationDetail::at(o, state.now_ms()))
         .collect())
 }
 
@@ -248,14 +247,25 @@ async fn approve(
             "approve needs userId, applicationId, data and signatureType".to_owned(),
         ));
     };
+    let proximity_otp = request
+        .additional_data
+        .as_ref()
+        .and_then(|d| d.get("proximity_otp"))
+        .and_then(Value::as_str);
+    let approval = operations::Approval {
+        user_id,
+        application_id,
+        data,
+        signature_type,
+        proximity_otp,
+    };
     let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
-        operations::approve(o, user_id, application_id, data, signature_type, now)
+        operations::approve(o, &approval, now)
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(Outcome {
         result,
-        operation: operation.into(),
+        operation: OperationDetail::at(operation, state.now_ms()),
     }))
 }
 
@@ -267,11 +277,10 @@ async fn approve_fail(
         require_pending(o)?;
         Ok(fail_once(o, now))
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(Outcome {
         result,
-        operation: operation.into(),
+        operation: OperationDetail::at(operation, state.now_ms()),
     }))
 }
 
@@ -298,11 +307,10 @@ async fn reject(
         o.timestamp_finalized = Some(now);
         Ok(RejectResult::Rejected)
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
+    .await?;
     Ok(ResponseObject(Outcome {
         result,
-        operation: operation.into(),
+        operation: OperationDetail::at(operation, state.now_ms()),
     }))
 }
 
@@ -317,7 +325,9 @@ async fn cancel(
         o.timestamp_finalized = Some(now);
         Ok(())
     })
-    .await
-    .map_err(restate(&request.operation_id))?;
-    Ok(ResponseObject(operation.into()))
+    .await?;
+    Ok(ResponseObject(OperationDetail::at(
+        operation,
+        state.now_ms(),
+    )))
 }

@@ -2,24 +2,25 @@
 //! `/pa/v3/activation/status` (the encrypted status blob, digest §6).
 
 use super::encryption::{Refused, decrypt_application_scope};
+use super::key_exchange::{KeyExchangeError, exchange_keys};
 use super::{activation_invalid, request_invalid};
 use crate::activations;
 use crate::error::Error;
 use crate::extract::{RawBody, RequestObject, ResponseObject, json_response};
 use crate::state::AppState;
-use crate::store::{Activation, CommitPhase};
+use crate::store::Activation;
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
+use powerauth::ActivationKeys;
 use powerauth::ecies::{
     ENCRYPTION_HEADER_NAME, EncryptedRequest, EncryptionHeader, EncryptorScope, SharedInfo1,
 };
 use powerauth::encoding::{b64, b64_decode_array};
 use powerauth::signature::SignatureType;
 use powerauth::status::{ActivationState, StatusRecord, encrypt_status, make_random_status};
-use powerauth::{ActivationKeys, CtrData, KeyPair, PublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -41,26 +42,6 @@ struct Layer1Request {
     #[serde(default)]
     identity_attributes: HashMap<String, String>,
     activation_data: Map<String, Value>,
-}
-
-/// Layer 2 plaintext: the device's half of the key exchange.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Layer2Request {
-    device_public_key: String,
-    activation_name: Option<String>,
-    activation_otp: Option<String>,
-    platform: Option<String>,
-    device_info: Option<String>,
-    extras: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Layer2Response<'a> {
-    activation_id: &'a str,
-    server_public_key: String,
-    ctr_data: String,
 }
 
 /// Logs why, answers 400 `ERR_ACTIVATION`.
@@ -130,72 +111,15 @@ async fn create(
         .ok_or_else(|| refuse("identityAttributes lacks code"))?;
 
     let layer2 = EncryptedRequest::try_from(layer1.activation_data).map_err(refuse)?;
-    let (plaintext, layer2_responder) = decrypt_application_scope(
-        &state,
-        &application,
-        &version,
-        protocol,
-        SharedInfo1::ActivationLayer2,
-        &layer2,
-    )
-    .await
-    .map_err(from_refused)?;
-    let layer2: Layer2Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
-    let device_public_key = PublicKey::from_b64(&layer2.device_public_key).map_err(refuse)?;
-
-    let record = state
-        .store
-        .created_activation_by_code(&application.application_id, code)
-        .await?
-        .ok_or_else(|| refuse("no CREATED activation has this code"))?;
-    let server_key_pair = KeyPair::make(&*state.rng);
-    let ctr_data = CtrData::from_bytes(state.random());
-    let (activation, otp_ok) = activations::update(&state, &record.activation_id, |a, now| {
-        if a.state != ActivationState::Created || a.activation_code != *code {
-            return Err(refuse(format!("the activation is {}", a.state)));
-        }
-        if a.commit_phase == CommitPhase::OnKeyExchange
-            && let Some(expected) = &a.activation_otp
-        {
-            let given = layer2.activation_otp.as_deref().unwrap_or_default();
-            if !powerauth::hazmat::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-                a.failed_attempts += 1;
-                if a.failed_attempts >= a.max_failed_attempts {
-                    a.state = ActivationState::Removed;
-                }
-                a.timestamp_last_change = now;
-                return Ok(false);
-            }
-            a.failed_attempts = 0;
-        }
-        a.state = match a.commit_phase {
-            CommitPhase::OnKeyExchange => ActivationState::Active,
-            CommitPhase::OnCommit => ActivationState::PendingCommit,
-        };
-        a.device_public_key = Some(device_public_key.clone());
-        a.server_key_pair = Some(server_key_pair.clone());
-        a.ctr_data = Some(ctr_data.clone());
-        a.counter = 0;
-        a.activation_name.clone_from(&layer2.activation_name);
-        a.platform.clone_from(&layer2.platform);
-        a.device_info.clone_from(&layer2.device_info);
-        a.extras.clone_from(&layer2.extras);
-        a.timestamp_last_change = now;
-        Ok(true)
-    })
-    .await?;
-    if !otp_ok {
-        return Err(refuse("wrong activation OTP"));
-    }
-
+    let (_, layer2_response) =
+        exchange_keys(&state, &application, &version, protocol, code, &layer2)
+            .await
+            .map_err(|e| match e {
+                KeyExchangeError::Format(e) => from_refused(Refused::Format(e)),
+                KeyExchangeError::Refused(why) => refuse(why),
+                KeyExchangeError::Fault(e) => e,
+            })?;
     let now = u64::try_from(state.now_ms()).unwrap_or_default();
-    let layer2_plain = serde_json::to_vec(&Layer2Response {
-        activation_id: &activation.activation_id,
-        server_public_key: b64(server_key_pair.public.to_uncompressed()),
-        ctr_data: b64(ctr_data.expose_bytes()),
-    })
-    .map_err(|e| Error::Internal(e.to_string()))?;
-    let layer2_response = layer2_responder.encrypt_response(&layer2_plain, &*state.rng, now);
     let activation_data: Value = serde_json::from_str(&layer2_response.to_json())
         .map_err(|e| Error::Internal(e.to_string()))?;
     let layer1_plain = serde_json::to_vec(&serde_json::json!({

@@ -7,7 +7,8 @@
 
 mod activation;
 pub mod auth;
-mod encryption;
+pub(crate) mod encryption;
+pub(crate) mod key_exchange;
 mod keystore;
 mod signature;
 mod status;

@@ -82,6 +82,12 @@ impl Store {
             Backend::Sqlite
         };
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            // One direct connection first: an unreachable server or a bad path fails at
+            // once with its real cause, instead of after the pool's acquire timeout.
+            use sqlx::Connection as _;
+            sqlx::AnyConnection::connect(url).await?.close().await?;
+        }
         let options = if in_memory {
             // Every SQLite in-memory connection is its own database: keep exactly one,
             // forever.

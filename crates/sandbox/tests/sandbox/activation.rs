@@ -576,3 +576,48 @@ async fn keystore_refuses_bad_jwts() {
         assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR_TEMPORARY_KEY");
     }
 }
+
+#[tokio::test]
+async fn an_intermediate_server_can_prepare_and_list() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    for protocol in [ProtocolVersion::V3_1, ProtocolVersion::V3_2] {
+        let (activation_id, code, _) = init(&server, "ivan", json!({})).await;
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        let recipient = powerauth::ecies::Recipient::Static(&app.master_public_key);
+        let (device, layer2, decryptor) =
+            device::layer2_request(&app, protocol, recipient, None, now);
+        let mut request: Value = serde_json::from_str(&layer2.to_json()).unwrap();
+        request["activationCode"] = json!(code);
+        request["applicationKey"] = json!(app.application_key);
+        request["protocolVersion"] = json!(protocol.as_str());
+        request["generateRecoveryCodes"] = json!(false);
+        let prepared = server
+            .rest_ok("/rest/v3/activation/prepare", request.clone())
+            .await;
+        assert_eq!(prepared["activationId"], activation_id.as_str());
+        assert_eq!(prepared["activationStatus"], "PENDING_COMMIT");
+        assert_eq!(prepared["userId"], "ivan");
+        let response =
+            powerauth::ecies::EncryptedResponse::from_json(prepared.to_string().as_bytes())
+                .unwrap();
+        let plain: Value =
+            serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap();
+        assert_eq!(plain["activationId"], activation_id.as_str());
+        assert!(powerauth::PublicKey::from_b64(plain["serverPublicKey"].as_str().unwrap()).is_ok());
+        drop(device);
+        let (status, body) = server.rest("/rest/v3/activation/prepare", request).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0024");
+    }
+    let list = server
+        .rest_ok("/rest/v3/activation/list", json!({"userId": "ivan"}))
+        .await;
+    assert_eq!(list["activations"].as_array().unwrap().len(), 2);
+    let none = server
+        .rest_ok(
+            "/rest/v3/activation/list",
+            json!({"userId": "ivan", "applicationId": "other"}),
+        )
+        .await;
+    assert!(none["activations"].as_array().unwrap().is_empty());
+}

@@ -3,8 +3,8 @@
 
 use crate::common::TestServer;
 use powerauth::ecies::{
-    ENCRYPTION_HEADER_NAME, EncryptedResponse, EncryptionHeader, Encryptor, Recipient, Scope,
-    SharedInfo1,
+    ENCRYPTION_HEADER_NAME, EncryptedRequest, EncryptedResponse, EncryptionHeader, Encryptor,
+    Recipient, Scope, SharedInfo1,
 };
 use powerauth::encoding::{b64, b64_decode};
 use powerauth::signature::{Authorization, FactorKeys, RequestToSign, SignatureType};
@@ -104,6 +104,44 @@ pub struct ActivationRequest {
     layer2: powerauth::ecies::ResponseDecryptor,
 }
 
+/// Layer 2 alone (what `/rest/v3/activation/prepare` receives): a fresh device key pair,
+/// the sealed request and its decryptor.
+pub fn layer2_request(
+    app: &AppConfig,
+    protocol: ProtocolVersion,
+    recipient: Recipient<'_>,
+    otp: Option<&str>,
+    now: u64,
+) -> (
+    KeyPair,
+    EncryptedRequest,
+    powerauth::ecies::ResponseDecryptor,
+) {
+    let rng = SystemRandom::new();
+    let device = KeyPair::make(&rng);
+    let mut plain = json!({
+        "devicePublicKey": b64(device.public.to_compressed()),
+        "activationName": "Test phone",
+        "platform": "android",
+        "deviceInfo": "Pixel 9",
+    });
+    if let Some(otp) = otp {
+        plain["activationOtp"] = json!(otp);
+    }
+    let encryptor = Encryptor::new(
+        protocol,
+        SharedInfo1::ActivationLayer2,
+        &app.application_key,
+        &app.application_secret,
+        Scope::Application,
+    )
+    .unwrap();
+    let (request, decryptor) = encryptor
+        .encrypt_request(recipient, plain.to_string().as_bytes(), &rng, now)
+        .unwrap();
+    (device, request, decryptor)
+}
+
 /// Builds the two-layer request for `code` in `protocol`.
 pub async fn activation_request(
     server: &TestServer,
@@ -127,27 +165,8 @@ pub async fn activation_request(
         Some(key) => key.recipient(),
         None => Recipient::Static(&app.master_public_key),
     };
-    let device = KeyPair::make(&rng);
-    let mut layer2_plain = json!({
-        "devicePublicKey": b64(device.public.to_compressed()),
-        "activationName": "Test phone",
-        "platform": "android",
-        "deviceInfo": "Pixel 9",
-    });
-    if let Some(otp) = otp {
-        layer2_plain["activationOtp"] = json!(otp);
-    }
-    let layer2 = Encryptor::new(
-        protocol,
-        SharedInfo1::ActivationLayer2,
-        &app.application_key,
-        &app.application_secret,
-        Scope::Application,
-    )
-    .unwrap();
-    let (layer2_request, layer2_decryptor) = layer2
-        .encrypt_request(recipient, layer2_plain.to_string().as_bytes(), &rng, now)
-        .unwrap();
+    let (device, layer2_request, layer2_decryptor) =
+        layer2_request(app, protocol, recipient, otp, now);
     let layer1_plain = json!({
         "type": "CODE",
         "identityAttributes": {"code": code},

@@ -3,12 +3,16 @@
 
 mod activation;
 mod applications;
+mod binary;
 mod cloud_admin;
 mod cloud_v2;
 mod common;
+mod console_and_docs;
 mod device;
 mod inbox;
+mod offline;
 mod operations;
+mod robustness;
 mod signature;
 mod status;
 mod storage;

@@ -542,3 +542,69 @@ async fn rest_approve_and_reject_follow_powerauth_server() {
         .await;
     assert!(pending.as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_proximity_check_needs_the_current_otp() {
+    let server = TestServer::start().await;
+    let mut phone = Phone::new(&server).await;
+    let created = server
+        .rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login", "userId": "alice",
+                   "proximityCheckEnabled": true}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let otp = created["proximityOtp"].as_str().unwrap().to_owned();
+    assert_eq!(otp.len(), 8);
+    let listed = phone.list(&server).await;
+    assert_eq!(listed[0]["ui"]["preApprovalScreen"]["type"], "QR_SCAN");
+
+    let authorize = |otp: Option<&str>| {
+        let mut request = json!({"id": id, "data": "A2"});
+        if let Some(otp) = otp {
+            request["proximityCheck"] = json!({"otp": otp, "type": "QR_CODE"});
+        }
+        json!({"requestObject": request})
+    };
+    let uri = "/operation/authorize";
+    let path = "/api/auth/token/app/operation/authorize";
+    let (status, _) = phone
+        .signed_post(
+            &server,
+            path,
+            uri,
+            authorize(None),
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no OTP");
+    // Two steps later the OTP read earlier is stale.
+    server.clock.advance(61_000);
+    let (status, _) = phone
+        .signed_post(
+            &server,
+            path,
+            uri,
+            authorize(Some(&otp)),
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "stale OTP");
+    let fresh = rest_detail(&server, &id).await["proximityOtp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.clock.advance(30_000);
+    let (status, body) = phone
+        .signed_post(
+            &server,
+            path,
+            uri,
+            authorize(Some(&fresh)),
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "one step back is accepted: {body}");
+    assert_eq!(rest_detail(&server, &id).await["status"], "APPROVED");
+}
