@@ -107,6 +107,17 @@ pub enum Error {
         "the biometric enrollment changed, so the biometry key was invalidated: enroll biometry again"
     )]
     BiometryInvalidated,
+    /// The operation (online or offline) does not accept this factor combination;
+    /// nothing was signed or sent.
+    #[error("{what} cannot be approved with {used}: it accepts {allowed}")]
+    FactorNotAllowed {
+        /// What was being approved.
+        what: String,
+        /// The signature type tried.
+        used: String,
+        /// What it accepts.
+        allowed: String,
+    },
     /// No token of that name is stored on the device.
     #[error("no token named {0:?} on this device: create it first")]
     UnknownToken(String),

@@ -40,14 +40,15 @@ impl Session<'_> {
         let allowed = signature_type == SignatureType::PossessionKnowledge
             || (signature_type == SignatureType::PossessionBiometry && qr.flags().biometry_allowed);
         if !allowed {
-            return Err(Error::Protocol(format!(
-                "an offline operation is signed with possession_knowledge{}, not {signature_type}",
-                if qr.flags().biometry_allowed {
-                    " or possession_biometry"
+            return Err(Error::FactorNotAllowed {
+                what: format!("offline operation {}", qr.operation_id()),
+                used: signature_type.to_string(),
+                allowed: if qr.flags().biometry_allowed {
+                    "possession_knowledge or possession_biometry".to_owned()
                 } else {
-                    ""
-                }
-            )));
+                    "possession_knowledge".to_owned()
+                },
+            });
         }
         let knowledge = if signature_type.factors().contains(&Factor::Knowledge) {
             let pin = factors_pin(factors, self.client.fault);

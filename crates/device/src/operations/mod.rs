@@ -168,13 +168,12 @@ impl Session<'_> {
     ) -> Result<()> {
         const WHAT: &str = "operation/authorize";
         if !operation.allows(factors.signature_type) {
-            return Err(Error::Protocol(format!(
-                "operation {} does not allow {} (allowed: {} {:?})",
-                operation.id,
-                factors.signature_type,
-                operation.allowed_signature_type.kind,
-                operation.allowed_signature_type.variants
-            )));
+            let allowed = &operation.allowed_signature_type;
+            return Err(Error::FactorNotAllowed {
+                what: format!("operation {}", operation.id),
+                used: factors.signature_type.to_string(),
+                allowed: format!("{} {}", allowed.kind, allowed.variants.join(" or ")),
+            });
         }
         let body = authorize_body(operation, proximity);
         let request = self.signed_post(

@@ -57,11 +57,13 @@ async fn operations_are_listed_rendered_approved_rejected_claimed_in_every_versi
         );
 
         // possession alone is not allowed for a 2FA payment: refused locally.
+        let error = session
+            .approve_operation(&operation, &Factors::possession(), None)
+            .await
+            .unwrap_err();
         assert!(
-            session
-                .approve_operation(&operation, &Factors::possession(), None)
-                .await
-                .is_err()
+            matches!(error, tokensim_device::Error::FactorNotAllowed { .. }),
+            "{error:?}"
         );
         // A wrong PIN: the server refuses.
         let error = session

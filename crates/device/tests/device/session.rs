@@ -468,3 +468,36 @@ async fn temporary_keys_are_cached_per_scope_in_3_3() {
         "the activation's key is kept"
     );
 }
+
+#[tokio::test]
+async fn endpoints_refuse_factors_they_do_not_allow() {
+    let server = Server::start().await;
+    for version in ProtocolVersion::ALL {
+        let mut device = server.device("alice", version).await;
+        let mut persist = |_: &tokensim_device::ActiveDevice| Ok(());
+        let mut session = Session::new(&server.client, &mut device, &mut persist);
+        let error = session
+            .remove_activation(&Factors::possession())
+            .await
+            .unwrap_err();
+        assert!(
+            error.is_authentication_failure(),
+            "{version}: removal needs 2FA: {error}"
+        );
+        let error = session
+            .unlock_vault(&Factors::possession(), "FETCH_ENCRYPTION_KEY")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error.http_status(), Some(400 | 401)),
+            "{version}: the vault needs the PIN: {error}"
+        );
+        let status = session.status().await.unwrap();
+        assert_eq!(status.snapshot.state, "ACTIVE", "{version}");
+        assert_eq!(
+            status.snapshot.failed_attempts, 0,
+            "{version}: possession failures are not counted"
+        );
+        session.remove_activation(&Factors::pin(PIN)).await.unwrap();
+    }
+}
