@@ -10,6 +10,7 @@ mod common;
 mod console_and_docs;
 mod device;
 mod inbox;
+mod load;
 mod offline;
 mod operations;
 mod recovery;
