@@ -32,7 +32,7 @@ export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
 # Packages with benchmarks (criterion) that `make bench` runs.
-BENCH_PACKAGES := powerauth
+BENCH_PACKAGES := powerauth tokensim-device
 
 FUZZ_DIR := crates/powerauth/fuzz
 FUZZ_SECONDS ?= 60
