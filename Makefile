@@ -18,6 +18,8 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 
 # Debian packages the build needs. A feature that needs more appends them here, one `+=` line.
 DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
+# zbarimg: the QR benchmark (`make bench`) runs it beside our decoder on the same frames.
+DEBIAN_PACKAGES += zbar-tools
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -29,7 +31,7 @@ export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
 # Packages with benchmarks (criterion) that `make bench` runs.
-BENCH_PACKAGES := powerauth
+BENCH_PACKAGES := powerauth tokensim-qr
 
 FUZZ_DIR := crates/powerauth/fuzz
 FUZZ_SECONDS ?= 60
