@@ -22,6 +22,8 @@ use tokensim_qr::corpus::{self, Sample, Spec};
 use tokensim_qr::{Decoder, Stage};
 
 const SEED: u64 = 0x70C3_5111;
+/// Where the rxing stage sits in `Stage::ALL`.
+const ZXING: usize = 1;
 
 /// What happened to one frame.
 struct Outcome {
@@ -59,6 +61,7 @@ fn main() {
     );
 
     let full = Decoder::new();
+    assert_eq!(Stage::ALL[ZXING], Stage::Zxing);
     let singles: Vec<Decoder> = Stage::ALL
         .iter()
         .map(|s| Decoder::with_stages(&[*s]))
@@ -190,10 +193,12 @@ fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
     let ours_file = outcomes.iter().filter(|o| o.ours_file).count();
     let zbar = outcomes.iter().filter(|o| o.zbar).count();
     let rqrr = outcomes.iter().filter(|o| o.stages[0].0).count();
+    let zxing = outcomes.iter().filter(|o| o.stages[ZXING].0).count();
     let total = |f: fn(&Outcome) -> Duration| outcomes.iter().map(f).sum::<Duration>();
     let mem_mean = ms(total(|o| o.ours_time)) / n as f64;
     let file_mean = ms(total(|o| o.ours_file_time)) / n as f64;
     let rqrr_mean = ms(total(|o| o.stages[0].1)) / n as f64;
+    let zxing_mean = ms(total(|o| o.stages[ZXING].1)) / n as f64;
     let zbar_mean = zbar_time.map(|t| ms(t) / n as f64);
 
     println!("\n== Overall ({n} frames)");
@@ -213,6 +218,14 @@ fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
         rqrr,
         rqrr_mean,
         Some(ms(median(outcomes.iter().map(|o| o.stages[0].1).collect()))),
+    );
+    row(
+        "rxing alone (ZXing stage)",
+        zxing,
+        zxing_mean,
+        Some(ms(median(
+            outcomes.iter().map(|o| o.stages[ZXING].1).collect(),
+        ))),
     );
     row(
         "ours, frame in memory",
@@ -265,8 +278,9 @@ fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
             let m = members.len();
             let count = |f: &dyn Fn(&Outcome) -> bool| members.iter().filter(|o| f(o)).count();
             println!(
-                "{group:<20} {m:>5} {:>7.1}% {:>7.1}% {:>7.1}% {:>10.1}",
+                "{group:<20} {m:>5} {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>10.1}",
                 percent(count(&|o| o.stages[0].0), m),
+                percent(count(&|o| o.stages[ZXING].0), m),
                 percent(count(&|o| o.ours.is_some()), m),
                 percent(count(&|o| o.zbar), m),
                 ms(median(members.iter().map(|o| o.ours_time).collect()))

@@ -318,16 +318,26 @@ mod tests {
     }
 
     #[test]
-    fn adaptive_follows_a_gradient() {
-        // A dark square on a background brightening from left to right.
-        let image = GrayImage::from_fn(64, 64, |x, y| {
-            let background = 80 + x * 2;
-            let inside = (20..28).contains(&x) && (20..28).contains(&y);
-            image::Luma([if inside { background - 40 } else { background } as u8])
+    fn block_thresholds_follow_a_gradient() {
+        // A checkerboard of 4-pixel cells, 40 levels deep, under light brightening from
+        // left to right by 120 levels: no global threshold separates it.
+        let cell_dark = |x: u32, y: u32| (x / 4 + y / 4).is_multiple_of(2);
+        let inside = |x: u32, y: u32| (16..112).contains(&x) && (16..80).contains(&y);
+        let image = GrayImage::from_fn(128, 96, |x, y| {
+            let background = 70 + x;
+            let dark = inside(x, y) && cell_dark(x, y);
+            image::Luma([if dark { background - 40 } else { background } as u8])
         });
         let bitmap = binarize_blocks(&image);
-        assert!(bitmap.is_dark(24, 24));
-        assert!(!bitmap.is_dark(60, 5) && !bitmap.is_dark(2, 60));
+        // Away from the pattern's edge, where flat blocks pull the threshold (as in ZXing).
+        for (x, y) in [(33, 41), (37, 45), (62, 46), (66, 50), (90, 42), (94, 54)] {
+            assert_eq!(
+                bitmap.is_dark(x as usize, y as usize),
+                cell_dark(x, y),
+                "({x}, {y})"
+            );
+        }
+        assert!(!bitmap.is_dark(120, 4) && !bitmap.is_dark(4, 90));
     }
 
     #[test]

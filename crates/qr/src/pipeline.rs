@@ -16,6 +16,8 @@ pub enum Stage {
     /// ZXing's QR reader (the `rxing` port) on the gray frame, trying harder and trying the
     /// inverted frame too.
     Zxing,
+    /// ZXing's reader on the frame Gaussian-smoothed (σ 1 px): noisy, dim screens.
+    ZxingDenoised,
     /// Gray levels reversed, for dark-mode codes (light modules on a dark screen).
     Inverted,
     /// The 1st..99th percentile of gray levels stretched to 0..255 (dim or washed-out screens).
@@ -43,19 +45,20 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in the order [`Decoder::new`] tries them.
-    pub const ALL: [Stage; 12] = [
+    pub const ALL: [Stage; 13] = [
         Stage::AsIs,
         Stage::Zxing,
+        Stage::OtsuThreshold,
         Stage::Inverted,
-        Stage::ContrastStretched,
         Stage::Sharpened,
         Stage::AdaptiveThreshold,
-        Stage::OtsuThreshold,
-        Stage::Denoised,
-        Stage::DenoisedAdaptive,
         Stage::InvertedAdaptive,
+        Stage::ZxingDenoised,
+        Stage::ContrastStretched,
         Stage::Downscaled,
         Stage::Upscaled,
+        Stage::Denoised,
+        Stage::DenoisedAdaptive,
     ];
 
     /// This stage's variant of `gray`, or `None` when the stage does not apply to its size.
@@ -86,7 +89,9 @@ impl Stage {
                 scale: 2.0,
             },
             // rxing reads the gray frame itself.
-            Stage::Zxing | Stage::Downscaled | Stage::Upscaled => return None,
+            Stage::Zxing | Stage::ZxingDenoised | Stage::Downscaled | Stage::Upscaled => {
+                return None;
+            }
         };
         Some(variant)
     }
@@ -97,6 +102,7 @@ impl fmt::Display for Stage {
         f.write_str(match self {
             Stage::AsIs => "as-is",
             Stage::Zxing => "ZXing (rxing)",
+            Stage::ZxingDenoised => "ZXing denoised",
             Stage::Inverted => "inverted",
             Stage::ContrastStretched => "contrast-stretched",
             Stage::Sharpened => "sharpened",
@@ -234,6 +240,8 @@ impl Decoder {
         for &stage in &self.stages {
             let outcome = if stage == Stage::Zxing {
                 zxing::attempt(gray)
+            } else if stage == Stage::ZxingDenoised {
+                zxing::attempt(&filters::gaussian_blur(gray, 1.0))
             } else {
                 let Some(variant) = stage.prepare(gray) else {
                     continue;

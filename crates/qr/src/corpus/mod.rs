@@ -6,12 +6,12 @@
 //!
 //! The payload is encoded at error correction level M (the `qrcode` crate's default): an
 //! activation code of about 120 characters gives a version 7 code (45 modules), an offline
-//! operation of about 250 characters version 10 or 11 (57–61 modules). The code's side,
+//! operation of about 255 characters version 12 or 13 (65–69 modules). The code's side,
 //! without its 4-module quiet zone, is 0.35, 0.5 or 0.65 of the frame height
 //! ([`CodeSize`]), shrunk when a rotated or tilted code would not fit in the frame with its
 //! quiet zone (the user moves the phone back until the preview shows the whole code). At
 //! 640×480 the smallest activation code has about 3.7 pixels per module, the smallest
-//! offline code about 2.9.
+//! offline code about 2.5: the hardest frames of the corpus.
 //!
 //! **Screenshots** ([`Scenario::Screenshot`]): a white page (level 240–255) with a dark
 //! header and text lines, the code in black (0–30) at an integer number of pixels per module,

@@ -68,7 +68,7 @@ pub enum Payload {
     /// 120 characters (a version 7 code at error correction M).
     Activation,
     /// An offline operation: seven lines (operation id, title, message, operation data,
-    /// empty line, nonce, key flag and signature), about 250 characters (version 10 or 11).
+    /// empty line, nonce, key flag and signature), about 255 characters (version 12 or 13).
     OfflineOperation,
 }
 
