@@ -11,7 +11,8 @@
 //!
 //! `cargo bench -p tokensim-qr`. Environment: `TOKENSIM_QR_REPLICAS` (default 3: 324
 //! frames), `TOKENSIM_QR_QUICK=1` (the 48-frame test subset instead), `TOKENSIM_QR_KEEP=1`
-//! (keep the PNG folder).
+//! (keep the PNG folder), `TOKENSIM_QR_MATRIX=<file>` (each stage's result per frame, to
+//! work out other stage lists).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -89,6 +90,21 @@ fn main() {
             .is_some_and(|found| found.iter().any(|t| t == text));
     }
     report(&outcomes, zbar_time);
+    if let Some(path) = std::env::var_os("TOKENSIM_QR_MATRIX") {
+        // One line per frame: label, then per stage alone "1"/"0" and milliseconds.
+        let lines: Vec<String> = outcomes
+            .iter()
+            .map(|o| {
+                let stages: Vec<String> = o
+                    .stages
+                    .iter()
+                    .map(|(ok, time)| format!("{}:{:.2}", u8::from(*ok), ms(*time)))
+                    .collect();
+                format!("{}\t{}\t{}", o.label, u8::from(o.zbar), stages.join(" "))
+            })
+            .collect();
+        std::fs::write(path, lines.join("\n")).expect("write the matrix");
+    }
     if std::env::var_os("TOKENSIM_QR_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&folder);
     }

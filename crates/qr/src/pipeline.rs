@@ -48,17 +48,17 @@ impl Stage {
     pub const ALL: [Stage; 13] = [
         Stage::AsIs,
         Stage::Zxing,
-        Stage::OtsuThreshold,
-        Stage::Inverted,
-        Stage::Sharpened,
         Stage::AdaptiveThreshold,
+        Stage::DenoisedAdaptive,
+        Stage::OtsuThreshold,
+        Stage::Sharpened,
+        Stage::Inverted,
         Stage::InvertedAdaptive,
         Stage::ZxingDenoised,
         Stage::ContrastStretched,
+        Stage::Denoised,
         Stage::Downscaled,
         Stage::Upscaled,
-        Stage::Denoised,
-        Stage::DenoisedAdaptive,
     ];
 
     /// This stage's variant of `gray`, or `None` when the stage does not apply to its size.
