@@ -280,8 +280,8 @@ fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
     ] {
         println!("\n== Per {title}");
         println!(
-            "{:<20} {:>5} {:>8} {:>8} {:>8} {:>10}",
-            title, "n", "rqrr", "ours", "zbar", "ours ms"
+            "{:<20} {:>5} {:>8} {:>8} {:>8} {:>8} {:>10}",
+            title, "n", "rqrr", "rxing", "ours", "zbar", "ours ms"
         );
         let mut groups: Vec<String> = outcomes.iter().map(key).collect();
         groups.dedup();
@@ -305,7 +305,7 @@ fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
         }
     }
 
-    println!("\n== Stages (in pipeline order)");
+    println!("\n== Stages (the default pipeline's first, in its order)");
     println!(
         "{:<20} {:>10} {:>12} {:>14} {:>12}",
         "stage", "alone", "alone ms", "decided here", "only here"

@@ -157,7 +157,7 @@ pub(crate) fn binarize_blocks(image: &GrayImage) -> Bitmap {
             }
         }
         // No contrasty block nearby: nothing is dark here.
-        *value = if count == 0 { 0 } else { sum / count };
+        *value = sum.checked_div(count).unwrap_or(0);
     }
     let dark = pixels
         .iter()

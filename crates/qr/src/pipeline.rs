@@ -7,7 +7,7 @@ use image::{DynamicImage, GrayImage};
 use std::borrow::Cow;
 use std::fmt;
 
-/// One variant of the frame that the pipeline hands to rqrr.
+/// One variant of the frame that the pipeline hands to rqrr, or a run of rxing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Stage {
@@ -44,17 +44,29 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// Every stage, in the order [`Decoder::new`] tries them.
+    /// The stages [`Decoder::new`] tries, in order: chosen on the benchmark corpus, where
+    /// the stages left out decoded no frame that these miss.
+    pub const DEFAULT: [Stage; 7] = [
+        Stage::AsIs,
+        Stage::Zxing,
+        Stage::AdaptiveThreshold,
+        Stage::DenoisedAdaptive,
+        Stage::Sharpened,
+        Stage::Inverted,
+        Stage::ZxingDenoised,
+    ];
+
+    /// Every stage, for measurement: the default ones first, in their order.
     pub const ALL: [Stage; 13] = [
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
         Stage::DenoisedAdaptive,
-        Stage::OtsuThreshold,
         Stage::Sharpened,
         Stage::Inverted,
-        Stage::InvertedAdaptive,
         Stage::ZxingDenoised,
+        Stage::OtsuThreshold,
+        Stage::InvertedAdaptive,
         Stage::ContrastStretched,
         Stage::Denoised,
         Stage::Downscaled,
@@ -203,9 +215,9 @@ impl Default for Decoder {
 }
 
 impl Decoder {
-    /// A decoder trying every stage in the order of [`Stage::ALL`].
+    /// A decoder trying the stages of [`Stage::DEFAULT`], in that order.
     pub fn new() -> Self {
-        Self::with_stages(&Stage::ALL)
+        Self::with_stages(&Stage::DEFAULT)
     }
 
     /// A decoder trying exactly `stages`, in that order.

@@ -4,10 +4,9 @@
 use tokensim_qr::Decoder;
 use tokensim_qr::corpus::{self, Scenario};
 
-/// The floor for the quick set. Measured: 44 of 48 (91.7 %); the four misses are dim,
-/// noisy low-contrast screens that zbar misses too. Losing one more frame fails the test;
-/// rqrr alone reads 16 of 48 (33 %).
-const QUICK_FLOOR_PERCENT: usize = 90;
+/// The floor for the quick set: 46 of 48. Measured: 47 of 48 (the miss is a dim, noisy
+/// screen that zbar misses too); rqrr alone reads 16 of 48 (33 %), zbar 32 (67 %).
+const QUICK_FLOOR_PERCENT: usize = 95;
 
 #[test]
 fn the_quick_corpus_decodes_above_the_floor_and_every_screenshot_decodes() {
