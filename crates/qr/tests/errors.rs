@@ -212,3 +212,27 @@ proptest! {
         let _ = tokensim_qr::decode_gray(width, height, &pixels);
     }
 }
+
+#[test]
+fn corners_from_the_rxing_stage_frame_the_code() {
+    let spec = corpus::quick(1)
+        .into_iter()
+        .find(|s| s.scenario == Scenario::Inverted && s.code_size == corpus::CodeSize::Large)
+        .expect("the quick set has a large inverted code");
+    let sample = spec.render();
+    let decoded = tokensim_qr::Decoder::with_stages(&[Stage::Zxing])
+        .decode_luma(&sample.image)
+        .unwrap();
+    assert_eq!(decoded.text, sample.text);
+    let (width, height) = sample.image.dimensions();
+    for corner in decoded.corners {
+        assert!(
+            (0.0..width as f32).contains(&corner.x) && (0.0..height as f32).contains(&corner.y),
+            "{corner:?}"
+        );
+    }
+    // A large code spans about 0.65 of the frame height: its diagonal is longer than half of it.
+    let [a, _, c, _] = decoded.corners;
+    let diagonal = ((a.x - c.x).powi(2) + (a.y - c.y).powi(2)).sqrt();
+    assert!(diagonal > 0.5 * height as f32, "{:?}", decoded.corners);
+}
