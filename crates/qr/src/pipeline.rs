@@ -35,6 +35,9 @@ pub enum Stage {
     DenoisedAdaptive,
     /// Binarised against local block thresholds, then light and dark swapped (dark mode).
     InvertedAdaptive,
+    /// Halved by 2×2 averaging, Gaussian-smoothed (σ 1 px), then binarised against local
+    /// block thresholds: noisy dim screens seen large.
+    DownscaledAdaptive,
     /// Halved in both directions by 2×2 averaging (large noisy frames); frames whose shorter
     /// side is at least 480 pixels only.
     Downscaled,
@@ -46,7 +49,7 @@ pub enum Stage {
 impl Stage {
     /// The stages [`Decoder::new`] tries, in order: chosen on the benchmark corpus, where
     /// the stages left out decoded no frame that these miss.
-    pub const DEFAULT: [Stage; 7] = [
+    pub const DEFAULT: [Stage; 8] = [
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
@@ -54,10 +57,11 @@ impl Stage {
         Stage::Sharpened,
         Stage::Inverted,
         Stage::ZxingDenoised,
+        Stage::DownscaledAdaptive,
     ];
 
     /// Every stage, for measurement: the default ones first, in their order.
-    pub const ALL: [Stage; 13] = [
+    pub const ALL: [Stage; 14] = [
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
@@ -65,6 +69,7 @@ impl Stage {
         Stage::Sharpened,
         Stage::Inverted,
         Stage::ZxingDenoised,
+        Stage::DownscaledAdaptive,
         Stage::OtsuThreshold,
         Stage::InvertedAdaptive,
         Stage::ContrastStretched,
@@ -92,6 +97,13 @@ impl Stage {
                 bitmap.dark.iter_mut().for_each(|d| *d = !*d);
                 Variant::bitmap(bitmap)
             }
+            Stage::DownscaledAdaptive if width.min(height) >= 480 => {
+                let smoothed = filters::gaussian_blur(&filters::downscale_half(gray), 1.0);
+                Variant {
+                    image: Image::Bitmap(filters::binarize_blocks(&smoothed)),
+                    scale: 0.5,
+                }
+            }
             Stage::Downscaled if width.min(height) >= 480 => Variant {
                 image: Image::Gray(filters::downscale_half(gray)),
                 scale: 0.5,
@@ -100,8 +112,12 @@ impl Stage {
                 image: Image::Gray(filters::upscale_double(gray)),
                 scale: 2.0,
             },
-            // rxing reads the gray frame itself.
-            Stage::Zxing | Stage::ZxingDenoised | Stage::Downscaled | Stage::Upscaled => {
+            // rxing reads the gray frame itself; the rest are for larger frames only.
+            Stage::Zxing
+            | Stage::ZxingDenoised
+            | Stage::Downscaled
+            | Stage::Upscaled
+            | Stage::DownscaledAdaptive => {
                 return None;
             }
         };
@@ -123,6 +139,7 @@ impl fmt::Display for Stage {
             Stage::Denoised => "denoised",
             Stage::DenoisedAdaptive => "denoised adaptive",
             Stage::InvertedAdaptive => "inverted adaptive",
+            Stage::DownscaledAdaptive => "downscaled adaptive",
             Stage::Downscaled => "downscaled",
             Stage::Upscaled => "upscaled",
         })
