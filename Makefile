@@ -20,6 +20,8 @@ export PATH := $(TOOLS_DIR)/bin:$(PATH)
 DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
 # test-keychain: a session bus (dbus-run-session), a Secret Service (gnome-keyring), secret-tool.
 DEBIAN_PACKAGES += dbus gnome-keyring libsecret-tools
+# zbarimg: the QR benchmark (`make bench`) runs it beside our decoder on the same frames.
+DEBIAN_PACKAGES += zbar-tools
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -32,7 +34,7 @@ export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
 # Packages with benchmarks (criterion) that `make bench` runs.
-BENCH_PACKAGES := powerauth tokensim-device
+BENCH_PACKAGES := powerauth tokensim-device tokensim-qr
 
 FUZZ_DIR := crates/powerauth/fuzz
 FUZZ_SECONDS ?= 60
