@@ -7,6 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use powerauth::signature::SignatureType;
 use powerauth::token::TokenHeader;
 
+/// Token types the enrollment server accepts for reads: operations and inbox (digest §16.6).
+pub(super) const TOKEN_TYPES: [SignatureType; 4] = [
+    SignatureType::Possession,
+    SignatureType::PossessionBiometry,
+    SignatureType::PossessionKnowledge,
+    SignatureType::PossessionKnowledgeBiometry,
+];
+
 /// 401 `ERR_AUTHENTICATION`: a missing, malformed, unknown, stale or replayed token, or a
 /// bad signature (the RESTful layer reports them all alike, digest §16.3).
 pub fn authentication_failed() -> Error {

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
-use powerauth::signature::SignatureType;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -23,13 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/inbox/message/read", post(read))
         .route("/api/inbox/message/read-all", post(read_all))
 }
-
-const TOKEN_TYPES: [SignatureType; 4] = [
-    SignatureType::Possession,
-    SignatureType::PossessionBiometry,
-    SignatureType::PossessionKnowledge,
-    SignatureType::PossessionKnowledgeBiometry,
-];
 
 /// A message as the inbox API shows it; the body only in detail.
 pub fn inbox_view(m: &InboxMessage, with_body: bool) -> Value {
@@ -52,7 +44,7 @@ fn ok(response: Value) -> Response {
 }
 
 async fn count(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let unread = state.store.count_unread(&activation.user_id).await?;
     Ok(ok(json!({"countUnread": unread})))
 }
@@ -77,7 +69,7 @@ async fn list(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let request: ListRequest = request_object(&body.0)?;
     if request.page < 0 || !(1..=1000).contains(&request.size) {
         return Err(Error::InvalidRequest(
@@ -116,7 +108,7 @@ async fn detail(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let request: IdRequest = request_object(&body.0)?;
     let message = state
         .store
@@ -131,7 +123,7 @@ async fn read(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let request: IdRequest = request_object(&body.0)?;
     if state
         .store
@@ -145,7 +137,7 @@ async fn read(
 }
 
 async fn read_all(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     state.store.mark_read(&activation.user_id, None).await?;
     Ok(json_response(&json!({"status": "OK"})))
 }

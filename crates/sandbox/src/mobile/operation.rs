@@ -29,14 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/token/app/operation/cancel", post(cancel))
 }
 
-/// Token types the enrollment server accepts for reads (digest §16.6).
-const TOKEN_TYPES: [SignatureType; 4] = [
-    SignatureType::Possession,
-    SignatureType::PossessionBiometry,
-    SignatureType::PossessionKnowledge,
-    SignatureType::PossessionKnowledgeBiometry,
-];
-
 /// The list answers at most this many operations.
 const LIST_LIMIT: usize = 100;
 
@@ -97,7 +89,7 @@ fn answer(response: Value, now_ms: i64) -> Response {
 }
 
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let mut out = Vec::new();
     for operation in operations::of_user(&state, &activation.user_id, true).await? {
         if out.len() == LIST_LIMIT {
@@ -117,7 +109,7 @@ async fn detail(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let request: IdRequest = request_object(&body.0)?;
     let operation = operations::load(&state, &request.id)
         .await?
@@ -137,7 +129,7 @@ async fn claim(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
     let request: IdRequest = request_object(&body.0)?;
     let user = activation.user_id.clone();
     let (operation, ()) = operations::update(&state, &request.id, |o, _| {
