@@ -62,6 +62,14 @@ pub fn default_folder() -> Result<PathBuf, Error> {
         .ok_or(Error::NoDataDir)
 }
 
+/// Where the store in `folder` keeps its secrets, as recorded in its index; `None` when no
+/// store was created there yet. Reads without locking or creating anything, so a caller can
+/// choose the [`Secrets`] to [`Store::open`] it with (a passphrase for an encrypted file
+/// store, nothing for the keychain).
+pub fn stored_backend(folder: impl AsRef<Path>) -> Result<Option<BackendKind>, Error> {
+    Ok(Index::read(&folder.as_ref().join(INDEX_FILE))?.map(|index| index.secrets))
+}
+
 impl<T> Store<T> {
     /// The store's folder.
     pub fn folder(&self) -> &Path {
