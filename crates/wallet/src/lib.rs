@@ -24,6 +24,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokensim_device::state::PartsError;
 use tokensim_device::{ActiveDevice, DeviceRecord, DeviceState, Persist};
+pub use tokensim_store::Error as StoreError;
 pub use tokensim_store::{
     BackendKind, DeviceId, KdfParams, KeychainStatus, KeychainUnavailable, MemorySecrets,
     Passphrase, Secrets, default_folder, detect,
@@ -217,6 +218,11 @@ impl Wallet {
     /// The summary of device `id`.
     pub fn summary(&self, id: &DeviceId) -> Result<DeviceSummary> {
         Ok(DeviceSummary::new(id, &self.store.record(id)?))
+    }
+
+    /// The non-secret record of device `id` (no keychain access).
+    pub fn record(&self, id: &DeviceId) -> Result<DeviceRecord> {
+        Ok(self.store.record(id)?)
     }
 
     /// The device a tester means: `selector` is an id, a name (exact, then ignoring case) or
