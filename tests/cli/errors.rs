@@ -298,3 +298,92 @@ async fn without_a_keychain_or_passphrase_the_cli_says_so_plainly() {
     let run = crate::common::output(wrong).await;
     run.failed(4, "wrong-passphrase");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_shows_decrypted_exchanges_with_secrets_redacted_unless_asked() {
+    let world = World::start().await;
+    let (id, _) = world.device("trace", "phone", ProtocolVersion::V3_3).await;
+    let run = world
+        .run(&["--device", &id, "--trace", "tokens", "create"])
+        .await;
+    run.ok();
+    assert!(run.stderr.contains("> POST"), "{}", run.stderr);
+    assert!(run.stderr.contains("/pa/v3/token/create"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("decrypted:"),
+        "ECIES payloads shown: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pa_signature=\"<redacted>\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("\"tokenSecret\":\"<redacted>\""),
+        "{}",
+        run.stderr
+    );
+
+    let run = world
+        .run(&[
+            "--device",
+            &id,
+            "--trace",
+            "--reveal-secrets",
+            "tokens",
+            "create",
+        ])
+        .await;
+    run.ok();
+    assert!(
+        !run.stderr.contains("pa_signature=\"<redacted>\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("\"tokenSecret\":\"<redacted>\""),
+        "{}",
+        run.stderr
+    );
+
+    // With --json, each exchange is a JSON line on stderr and stdout stays one document.
+    let run = world
+        .run(&["--json", "--device", &id, "--trace", "status"])
+        .await;
+    assert_eq!(run.json()["state"], "ACTIVE");
+    let traced: serde_json::Value =
+        serde_json::from_str(run.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(traced["trace"]["label"], "activation/status", "{traced}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_subcommand_serves_what_it_prints() {
+    let world = World::start().await;
+    let mut child = world
+        .command(&["--json", "sandbox", "--port", "0"])
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let url = info["url"].as_str().unwrap();
+    let config = info["mobileSdkConfig"].as_str().unwrap();
+    assert!(!config.is_empty());
+    let response = world
+        .http
+        .post(format!("{url}/rest/v3/activation/init"))
+        .json(&serde_json::json!({"requestObject": {"userId": "x", "applicationId": "tokensim"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    child.kill().unwrap();
+    let _ = child.wait();
+}

@@ -141,6 +141,11 @@ impl<'g> Ctx<'g> {
             (None, false) => None,
         };
         let passphrase = env_secret(&self.g.passphrase_env).map(|p| Passphrase::new(p.to_string()));
+        if backend == Some(BackendKind::Memory) && !self.g.quiet {
+            emit_stderr(
+                "warning: --store memory keeps device secrets only until this command ends\n",
+            );
+        }
         match Wallet::open(&dir, backend, passphrase) {
             Err(tokensim_wallet::Error::PassphraseNeeded { .. })
                 if std::io::stdin().is_terminal() =>
