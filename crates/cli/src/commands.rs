@@ -210,10 +210,12 @@ impl<'g> Ctx<'g> {
         );
         let excess = kept.len().saturating_sub(KEPT_EXCHANGES);
         kept.drain(..excess);
-        let temporary = dir.join(format!(".{EXCHANGES_FILE}.{}", std::process::id()));
+        // One fixed temporary name: a process killed while writing leaves at most this one
+        // file, which the next write replaces.
+        let temporary = dir.join(format!(".{EXCHANGES_FILE}.tmp"));
         let written = serde_json::to_vec_pretty(&kept)
             .ok()
-            .and_then(|bytes| std::fs::write(&temporary, bytes).ok())
+            .and_then(|bytes| write_private(&temporary, &bytes).ok())
             .and_then(|()| std::fs::rename(&temporary, &path).ok());
         if written.is_none() {
             let _ = std::fs::remove_file(&temporary);
@@ -717,9 +719,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let write = |mut file: std::fs::File| {
+        // An existing file keeps its mode through `open`: narrow it too.
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    };
     options
         .open(path)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(write)
         .map_err(|e| Failure::io("write", path, &e))
 }
 
@@ -1356,4 +1365,52 @@ fn diagnose(ctx: &Ctx<'_>, args: &DiagnoseArgs) -> Result<Output> {
         ),
         json!({ "file": args.out, "devices": devices.len() }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(matched: bool) -> FaultReport {
+        FaultReport {
+            fault: Fault::WrongPin,
+            sent: vec!["POST http://127.0.0.1:9/pa/v3/signature/validate".to_owned()],
+            answered: "HTTP 200".to_owned(),
+            required: "HTTP 401 and the server's failed attempts +1".to_owned(),
+            matched,
+            exchanges: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_fault_answered_wrongly_exits_3_and_says_so() {
+        let wrong = fault_output(&report(false));
+        assert_eq!(wrong.code, 3);
+        assert!(
+            wrong.text.contains("NOT what the protocol requires"),
+            "{}",
+            wrong.text
+        );
+        assert_eq!(wrong.json["faultReport"]["matched"], false);
+        let right = fault_output(&report(true));
+        assert_eq!(right.code, 0);
+        assert!(right.text.contains("as the protocol requires"));
+    }
+
+    #[test]
+    fn factor_lists_read_in_any_order() {
+        assert_eq!(
+            parse_factors("knowledge,possession"),
+            Ok(SignatureType::PossessionKnowledge)
+        );
+        assert_eq!(
+            parse_factors("possession, biometry"),
+            Ok(SignatureType::PossessionBiometry)
+        );
+        assert_eq!(
+            parse_factors("possession_knowledge_biometry"),
+            Ok(SignatureType::PossessionKnowledgeBiometry)
+        );
+        assert!(parse_factors("possession,telepathy").is_err());
+    }
 }
