@@ -69,6 +69,11 @@ impl Run {
 
 impl World {
     pub async fn start() -> Self {
+        // The sandbox's warnings and errors, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn,sqlx=warn"))
+            .with_test_writer()
+            .try_init();
         let sandbox = Sandbox::start(Config::in_memory()).await.unwrap();
         let config = sandbox.default_mobile_sdk_config().await.unwrap().unwrap();
         Self {

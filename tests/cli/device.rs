@@ -84,7 +84,7 @@ async fn on(world: &World, args: Vec<String>) -> Value {
     world.json(&args).await
 }
 
-async fn payment(world: &World, user: &str) -> String {
+pub async fn payment(world: &World, user: &str) -> String {
     let response = world
         .cloud(reqwest::Method::POST, "/v2/operations")
         .json(&json!({
@@ -100,7 +100,7 @@ async fn payment(world: &World, user: &str) -> String {
     body["operationId"].as_str().unwrap().to_owned()
 }
 
-async fn operation_status(world: &World, id: &str) -> Value {
+pub async fn operation_status(world: &World, id: &str) -> Value {
     let response = world
         .cloud(reqwest::Method::GET, &format!("/v2/operations/{id}"))
         .send()

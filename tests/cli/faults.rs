@@ -74,3 +74,78 @@ async fn faults_that_cannot_apply_are_usage_errors() {
     assert_eq!(run.json()["kind"], "usage");
     usable(&world, &id).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_faults_are_judged_and_the_code_stays_usable() {
+    let world = World::start().await;
+    let (activation_id, code, signature) = world.init("act").await;
+    let qr = format!("{code}#{signature}");
+    for fault in ["corrupted-mac", "clock-skew=600000"] {
+        let run = world
+            .run(&[
+                "--json",
+                "--fault",
+                fault,
+                "activate",
+                "--server",
+                world.url(),
+                "--config",
+                &world.config,
+                "--qr",
+                &qr,
+            ])
+            .await;
+        let report = run.json()["faultReport"].clone();
+        assert_eq!(report["matched"], true, "{fault}: {report:#}");
+        assert_eq!(run.code, 0, "{fault}");
+        assert_eq!(
+            world.json(&["devices"]).await["devices"],
+            serde_json::json!([]),
+            "{fault}: a refused activation stores nothing"
+        );
+    }
+    let out = world
+        .json(&[
+            "activate",
+            "--server",
+            world.url(),
+            "--config",
+            &world.config,
+            "--qr",
+            &qr,
+        ])
+        .await;
+    assert_eq!(out["activationId"], activation_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_approved_with_a_wrong_pin_stays_pending() {
+    let world = World::start().await;
+    let (id, _) = world.device("payer", "phone", ProtocolVersion::V3_3).await;
+    let operation = crate::device::payment(&world, "payer").await;
+    let run = world
+        .run(&[
+            "--json",
+            "--device",
+            &id,
+            "--fault",
+            "wrong-pin",
+            "ops",
+            "approve",
+            &operation,
+        ])
+        .await;
+    let report = run.json()["faultReport"].clone();
+    assert_eq!(report["matched"], true, "{report:#}");
+    assert_eq!(
+        crate::device::operation_status(&world, &operation).await,
+        "PENDING"
+    );
+    world
+        .json(&["--device", &id, "ops", "approve", &operation])
+        .await;
+    assert_eq!(
+        crate::device::operation_status(&world, &operation).await,
+        "APPROVED"
+    );
+}

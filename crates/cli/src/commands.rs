@@ -157,6 +157,33 @@ impl<'g> Ctx<'g> {
                     Some(Passphrase::new(passphrase.to_string())),
                 )?)
             }
+            // No keychain, on a terminal: say why and offer the encrypted file, which the
+            // tester accepts by typing a passphrase (never chosen silently).
+            Err(tokensim_wallet::Error::NoKeychain(reason))
+                if std::io::stdin().is_terminal() && backend.is_none() =>
+            {
+                emit_stderr(&format!(
+                    "{reason}\nDevices can be kept in a passphrase-encrypted file in {} instead.\n",
+                    dir.display()
+                ));
+                let passphrase = prompt("New passphrase for the device file (empty to stop): ")?;
+                if passphrase.is_empty() {
+                    return Err(tokensim_wallet::Error::NoKeychain(reason).into());
+                }
+                if *prompt("Repeat the passphrase: ")? != *passphrase {
+                    return Err(Failure::new(
+                        Class::Usage,
+                        "passphrase-mismatch",
+                        "the two passphrases differ",
+                    )
+                    .hint("run the command again and type the same passphrase twice"));
+                }
+                Ok(Wallet::open(
+                    &dir,
+                    Some(BackendKind::EncryptedFile),
+                    Some(Passphrase::new(passphrase.to_string())),
+                )?)
+            }
             other => Ok(other?),
         }
     }
