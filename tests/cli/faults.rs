@@ -20,7 +20,7 @@ async fn every_fault_is_reported_as_the_protocol_requires() {
     for version in [ProtocolVersion::V3_1, ProtocolVersion::V3_3] {
         let (id, _) = world.device(&format!("f{version}"), "phone", version).await;
         world.json(&["--device", &id, "tokens", "create"]).await;
-        let cases: [(&str, &[&str], &[&str]); 9] = [
+        let cases: [(&str, &[&str], &[&str]); 11] = [
             ("wrong-pin", &[], &["pin", "verify"]),
             ("wrong-pin", &[], &["vault", "unlock"]),
             ("replay", &[], &["pin", "verify"]),
@@ -34,6 +34,9 @@ async fn every_fault_is_reported_as_the_protocol_requires() {
             ),
             ("dropped-response", &[], &["pin", "verify"]),
             ("slow-network=2500", &["--timeout", "1"], &["pin", "verify"]),
+            // Vault unlock refuses signatures with 400 ERR_SECURE_VAULT, not 401.
+            ("replay", &[], &["vault", "unlock"]),
+            ("stale-counter=25", &[], &["vault", "unlock"]),
         ];
         for (fault, options, command) in cases {
             let mut args = vec!["--json", "--device", id.as_str(), "--fault", fault];
