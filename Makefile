@@ -96,7 +96,7 @@ test-rust: deps tools ## Rust unit, integration and doc tests
 	fi; \
 	exit $$status
 
-# The store's keychain tests (ignored in a plain `cargo test`) against a real gnome-keyring,
+# The store's and the CLI's keychain tests (ignored in a plain `cargo test`) against a real gnome-keyring,
 # unlocked in a private D-Bus session with throwaway runtime and data folders. They fail,
 # never skip, when the keychain cannot be reached (TOKENSIM_KEYCHAIN_TESTS=1 tells them so).
 .PHONY: test-keychain
@@ -106,7 +106,8 @@ test-keychain: deps tools ## OS keychain tests against a real gnome-keyring (pri
 	XDG_RUNTIME_DIR="$$scratch/runtime" XDG_DATA_HOME="$$scratch/data" TOKENSIM_KEYCHAIN_TESTS=1 \
 	  $(REPORT) run keychain -- dbus-run-session -- bash -c \
 	  'echo -n tokensim-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain::'
+	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain:: \
+	   && cargo test -p tokensim-cli --test e2e -- --ignored keychain'
 
 # Until the desktop app exists, the protocol walkthrough is the best demo there is.
 run: deps tools ## Run TokenSim (for now: the protocol walkthrough example)
