@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// New push-outbox messages, for live listeners (SSE).
     pub push_events: tokio::sync::broadcast::Sender<crate::store::PushMessage>,
+    /// Cloud API logins already checked against their Argon2 hash.
+    pub logins: Arc<crate::cloud::auth::LoginCache>,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
     signing_rng: Arc<SystemRandom>,
 }
@@ -37,7 +39,9 @@ impl AppState {
         rng: Arc<dyn RandomSource>,
     ) -> Result<Self, StoreError> {
         let store = Store::open(&config.database_url).await?;
+        let logins = Arc::new(crate::cloud::auth::LoginCache::new(&*rng));
         Ok(Self {
+            logins,
             store,
             clock,
             rng,
