@@ -13,6 +13,7 @@ pub mod extract;
 pub mod mobile;
 pub mod operations;
 pub mod push;
+pub mod qr;
 pub mod recovery;
 pub mod rest;
 pub mod restful;

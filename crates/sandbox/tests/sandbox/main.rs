@@ -13,6 +13,8 @@ mod inbox;
 mod load;
 mod offline;
 mod operations;
+mod push_ws;
+mod qr_image;
 mod recovery;
 mod robustness;
 mod signature;
