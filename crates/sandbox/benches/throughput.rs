@@ -8,10 +8,14 @@
 //! `/rest/v3/operation/create`, which the device lists with a fresh MAC token and approves
 //! with a 2FA signature).
 //!
+//! Each line also shows the server process's CPU time per item (Linux): the devices run in
+//! the bench process on the same cores, so wall time measures both, CPU time the sandbox.
+//!
 //! `make bench` runs it. Sizes: `TOKENSIM_BENCH_ACTIVATIONS` (default 1000),
 //! `TOKENSIM_BENCH_CONCURRENCY` (default 32), `TOKENSIM_BENCH_SIGNATURES` (per device,
 //! default 10, over 100 devices). `TOKENSIM_BENCH_IN_MEMORY=1` runs the server on an
-//! in-memory database instead of a file.
+//! in-memory database instead of a file; `TOKENSIM_BENCH_SERVER` names another
+//! `tokensim-sandbox` binary to measure (an older build, say).
 
 use powerauth::ProtocolVersion;
 use powerauth::config::ApplicationConfig;
@@ -45,7 +49,9 @@ struct Server {
 impl Server {
     /// Starts the binary on a free port and waits for the line announcing its URL.
     fn start(database: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tokensim-sandbox"))
+        let binary = std::env::var_os("TOKENSIM_BENCH_SERVER")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_tokensim-sandbox").into());
+        let mut child = Command::new(binary)
             .args(["--bind", "127.0.0.1:0"])
             .args(database)
             .env("RUST_LOG", "warn")
@@ -66,6 +72,26 @@ impl Server {
         // Keep reading so the child never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Server { child, url }
+    }
+}
+
+impl Server {
+    /// CPU time the server process has used so far (user + system), from `/proc` on
+    /// Linux; `None` elsewhere.
+    fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        let per_second: u64 = Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100);
+        Some(Duration::from_millis(ticks * 1000 / per_second))
     }
 }
 
@@ -143,12 +169,27 @@ impl Bench {
     }
 }
 
-fn report(what: &str, count: usize, elapsed: Duration) {
+/// One line: wall time and rate, and the server's CPU time per item when known (what the
+/// sandbox costs, apart from the simulated devices sharing the machine).
+fn report(what: &str, count: usize, elapsed: Duration, server_cpu: Option<Duration>) {
+    let cpu = server_cpu
+        .map(|cpu| {
+            format!(
+                ", server CPU {:.2} ms each",
+                cpu.as_secs_f64() * 1000.0 / count as f64
+            )
+        })
+        .unwrap_or_default();
     println!(
-        "{what:<52} {count:>6} in {:>7.2} s = {:>8.1} /s",
+        "{what:<52} {count:>6} in {:>7.2} s = {:>8.1} /s{cpu}",
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64()
     );
+}
+
+/// CPU used between two readings.
+fn spent(before: Option<Duration>, after: Option<Duration>) -> Option<Duration> {
+    Some(after?.saturating_sub(before?))
 }
 
 /// Runs `job(i, item)` for every item with at most `concurrency` at once; the results in
@@ -227,7 +268,7 @@ async fn main() {
             "an SQLite file"
         }
     );
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), server.cpu_time());
     let job_bench = bench.clone();
     let devices = run_all(vec![(); activations], concurrency, move |i, ()| {
         let bench = job_bench.clone();
@@ -235,13 +276,15 @@ async fn main() {
     })
     .await;
     let activation_time = started.elapsed();
+    let activation_cpu = spent(cpu, server.cpu_time());
     report(
         "activations (init + create + commit)",
         activations,
         activation_time,
+        activation_cpu,
     );
 
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), server.cpu_time());
     let job_bench = bench.clone();
     let devices = run_all(devices, concurrency, move |i, mut device| {
         let bench = job_bench.clone();
@@ -252,19 +295,22 @@ async fn main() {
     })
     .await;
     let approval_time = started.elapsed();
+    let approval_cpu = spent(cpu, server.cpu_time());
     report(
         "payments (create + token + list + approve)",
         activations,
         approval_time,
+        approval_cpu,
     );
     report(
         "devices activated and approving one payment",
         activations,
         activation_time + approval_time,
+        activation_cpu.zip(approval_cpu).map(|(a, b)| a + b),
     );
 
     let signers: Vec<ActiveDevice> = devices.into_iter().take(devices_for_signing).collect();
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), server.cpu_time());
     let job_bench = bench.clone();
     run_all(signers, concurrency, move |_, mut device| {
         let bench = job_bench.clone();
@@ -285,6 +331,7 @@ async fn main() {
         "signature verifications (/pa/v3/signature/validate)",
         devices_for_signing * signatures,
         started.elapsed(),
+        spent(cpu, server.cpu_time()),
     );
     drop(server);
 }

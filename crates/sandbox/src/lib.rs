@@ -10,6 +10,7 @@ pub mod console;
 pub mod embedded;
 pub mod error;
 pub mod extract;
+pub mod key_cache;
 pub mod mobile;
 pub mod operations;
 pub mod push;
