@@ -2,6 +2,7 @@
 //! a test clock, and talks to it over HTTP like any client.
 
 mod activation;
+mod activation_create;
 mod applications;
 mod binary;
 mod cloud_admin;
