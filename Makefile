@@ -22,6 +22,11 @@ DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
 DEBIAN_PACKAGES += dbus gnome-keyring libsecret-tools
 # zbarimg: the QR benchmark (`make bench`) runs it beside our decoder on the same frames.
 DEBIAN_PACKAGES += zbar-tools
+# test-console: headless Chromium driven from Node (playwright-core, installed with npm ci;
+# Debian's npm only when no npm came with nodejs, as NodeSource's does).
+DEBIAN_PACKAGES += chromium nodejs
+# test-postgres: a throwaway PostgreSQL cluster for the sandbox's suite.
+DEBIAN_PACKAGES += postgresql
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -30,11 +35,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # naming its target (test-ui, test-e2e, test-keychain).
 TEST_SUITES := test-rust
 TEST_SUITES += test-keychain
+TEST_SUITES += test-console test-postgres
 export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
 # Packages with benchmarks (criterion) that `make bench` runs.
-BENCH_PACKAGES := powerauth tokensim-device tokensim-qr
+BENCH_PACKAGES := powerauth sandbox tokensim-qr
 
 FUZZ_DIR := crates/powerauth/fuzz
 FUZZ_SECONDS ?= 60
@@ -108,6 +114,31 @@ test-keychain: deps tools ## OS keychain tests against a real gnome-keyring (pri
 	  'echo -n tokensim-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
 	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain:: \
 	   && cargo test -p tokensim-cli --test e2e -- --ignored keychain'
+
+# The sandbox's web console in headless Chromium: tests/console/console.mjs clicks through it,
+# crates/sandbox/tests/console.rs reads the QR code it shows and activates a device with it.
+.PHONY: test-console
+test-console: deps tools ## Web console in headless Chromium (registration, QR code, activation)
+	@command -v npm >/dev/null \
+	  || $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm
+	@[ -d tests/console/node_modules/playwright-core ] \
+	  || npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
+	@$(REPORT) run console -- cargo test -p sandbox --test console --no-fail-fast -- --ignored
+
+# The sandbox's suite on PostgreSQL: a throwaway cluster in a temp folder, reached through a
+# Unix socket in that folder (no TCP port to collide with), one schema per test, removed after.
+# As root, the cluster runs as the `postgres` user (initdb refuses root).
+.PHONY: test-postgres
+test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL cluster
+	@bin=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); \
+	scratch=$$(mktemp -d); as=(); \
+	if [ "$$(id -u)" = 0 ]; then chown postgres "$$scratch"; as=(runuser -u postgres --); fi; \
+	trap '"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$$scratch"' EXIT; \
+	"$${as[@]}" "$$bin/initdb" -D "$$scratch/data" -U postgres --auth=trust -E UTF8 >/dev/null; \
+	"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -l "$$scratch/server.log" -w \
+	  -o "-c listen_addresses= -k $$scratch -c fsync=off -c max_connections=300" start >/dev/null; \
+	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
+	  $(REPORT) run postgres -- cargo test -p sandbox --test sandbox --no-fail-fast
 
 # Until the desktop app exists, the protocol walkthrough is the best demo there is.
 run: deps tools ## Run TokenSim (for now: the protocol walkthrough example)
