@@ -46,7 +46,10 @@ fn print(title: &str, report: &FleetReport) {
         );
     }
     for error in &report.errors {
-        println!("  error x{}: {} ({})", error.count, error.kind, error.example);
+        println!(
+            "  error x{}: {} ({})",
+            error.count, error.kind, error.example
+        );
     }
 }
 
@@ -74,7 +77,9 @@ async fn main() {
     )
     .await;
     measure(
-        &format!("{devices} devices, 3.3, {concurrency} at once, one shared application temporary key"),
+        &format!(
+            "{devices} devices, 3.3, {concurrency} at once, one shared application temporary key"
+        ),
         FleetArgs {
             share_temporary_keys: true,
             ..base.clone()

@@ -95,6 +95,11 @@ pub struct FleetArgs {
     #[arg(long, default_value_t = 5)]
     pub stale_counter_steps: u32,
 
+    /// Users are named `PREFIX-0`, `PREFIX-1`, … on the server. Default: `fleet` on the
+    /// embedded sandbox, `fleet-<start time in hex ms>` on an outside server.
+    #[arg(long, value_name = "PREFIX")]
+    pub user_prefix: Option<String>,
+
     /// The PIN of every device.
     #[arg(long, default_value = "1234", hide_default_value = true)]
     pub pin: String,
@@ -148,6 +153,7 @@ impl Default for FleetArgs {
             faults: FaultMix::default(),
             clock_skew_seconds: 3600,
             stale_counter_steps: 5,
+            user_prefix: None,
             pin: "1234".to_owned(),
             json: false,
             html: None,

@@ -77,6 +77,17 @@ impl Backend {
             })
     }
 
+    /// Checks the server answers and accepts the credentials, before any device starts.
+    pub async fn preflight(&self, user_id: &str) -> Result<()> {
+        if self.cloud.is_some() {
+            self.operation_statuses(user_id).await.map(|_| ())
+        } else {
+            self.rest("/rest/v3/application/list", json!({}))
+                .await
+                .map(|_| ())
+        }
+    }
+
     /// A new activation for `user_id`, committed on key exchange.
     pub async fn register(&self, user_id: &str) -> Result<Registration> {
         if self.cloud.is_some() {

@@ -32,7 +32,7 @@ pub(crate) struct Context {
     pub metrics: Arc<Metrics>,
     pub store: Option<Store<DeviceRecord>>,
     pub plan: Plan,
-    pub run_tag: String,
+    pub user_prefix: String,
     pub shared_temporary_key: Option<Mutex<Option<TemporaryPublicKey>>>,
 }
 
@@ -123,6 +123,7 @@ pub(crate) async fn context(
         .build()
         .map_err(|e| Error::Options(format!("the HTTP client could not be built: {e}")))?;
     let backend = Backend::new(http, server_url, &args.app_id, args.admin.clone());
+    backend.preflight("fleet-preflight").await?;
     let sdk_config = match &args.mobile_sdk_config {
         Some(config) => config.clone(),
         None => backend.mobile_sdk_config().await?,
@@ -130,13 +131,17 @@ pub(crate) async fn context(
     let application = ApplicationConfig::from_mobile_sdk_config(&sdk_config)
         .map_err(|e| Error::Config(format!("the mobileSdkConfig does not parse: {e}")))?;
     let store = open_store(args)?;
-    let run_tag = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0)
-    );
+    let user_prefix = match (&args.user_prefix, embedded) {
+        (Some(prefix), _) => prefix.clone(),
+        (None, true) => "fleet".to_owned(),
+        (None, false) => format!(
+            "fleet-{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        ),
+    };
     Ok(Context {
         plan: Plan::new(args),
         args: args.clone(),
@@ -146,11 +151,7 @@ pub(crate) async fn context(
         application,
         metrics,
         store,
-        run_tag: if embedded {
-            "sandbox".to_owned()
-        } else {
-            run_tag
-        },
+        user_prefix,
         shared_temporary_key: args.share_temporary_keys.then(|| Mutex::new(None)),
     })
 }
@@ -245,7 +246,7 @@ fn version_of(args: &FleetArgs, index: usize) -> ProtocolVersion {
 
 /// The user of device `index`.
 pub(crate) fn user_of(context: &Context, index: usize) -> String {
-    format!("fleet-{}-{index}", context.run_tag)
+    format!("{}-{index}", context.user_prefix)
 }
 
 /// Keeps the device where the fleet was told to.

@@ -197,14 +197,14 @@ impl Metrics {
         let wall = self.elapsed();
         let inner = self.lock();
         let seconds = wall.as_secs_f64().max(1e-9);
-        report.wall_seconds = wall.as_secs_f64();
+        report.wall_seconds = round(wall.as_secs_f64(), 6);
         report.activated = inner.devices_activated;
         report.completed = inner.devices_completed;
-        report.devices_per_second = inner.devices_activated as f64 / seconds;
+        report.devices_per_second = round(inner.devices_activated as f64 / seconds, 2);
         let finished = inner.counts.approved + inner.counts.rejected;
-        report.operations_per_second = finished as f64 / seconds;
+        report.operations_per_second = round(finished as f64 / seconds, 2);
         report.requests = self.requests.load(Ordering::Relaxed);
-        report.requests_per_second = report.requests as f64 / seconds;
+        report.requests_per_second = round(report.requests as f64 / seconds, 2);
         report.operations = inner.counts.clone();
         let ms = |micros: u64| micros as f64 / 1000.0;
         report.steps = Step::ALL
@@ -214,12 +214,12 @@ impl Metrics {
                 Some(StepLatency {
                     step: step.as_str().to_owned(),
                     count: h.len(),
-                    mean_ms: h.mean() / 1000.0,
+                    mean_ms: round(h.mean() / 1000.0, 3),
                     p50_ms: ms(h.value_at_quantile(0.50)),
                     p95_ms: ms(h.value_at_quantile(0.95)),
                     p99_ms: ms(h.value_at_quantile(0.99)),
                     max_ms: ms(h.max()),
-                    total_seconds: h.mean() * h.len() as f64 / 1e6,
+                    total_seconds: round(h.mean() * h.len() as f64 / 1e6, 6),
                 })
             })
             .collect();
@@ -252,6 +252,13 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// `value` to `decimals` places: what a report shows, and what its JSON parses back to
+/// exactly.
+fn round(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
 }
 
 /// Completed devices over time, at most 60 points.
