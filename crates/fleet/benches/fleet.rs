@@ -15,9 +15,32 @@ fn setting(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// CPU seconds (user + system) this process used so far, from `/proc/self/stat` (Linux;
+/// `None` elsewhere). Assumes the usual 100 clock ticks per second.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at state (field 3).
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 async fn measure(title: &str, args: FleetArgs) {
+    let cpu_before = cpu_seconds();
     match tokensim_fleet::execute(&args).await {
-        Ok(report) => print(title, &report),
+        Ok(report) => {
+            print(title, &report);
+            if let (Some(before), Some(after)) = (cpu_before, cpu_seconds()) {
+                let cpu = after - before;
+                println!(
+                    "  CPU time of the process (fleet + sandbox, set-up included): {cpu:.2} s = {:.2} ms per device; {:.0} % of the 2 cores' wall time",
+                    cpu * 1000.0 / report.devices.max(1) as f64,
+                    cpu * 100.0 / (2.0 * report.wall_seconds.max(1e-9))
+                );
+            }
+        }
         Err(e) => println!("{title}: the fleet did not run: {e}"),
     }
 }

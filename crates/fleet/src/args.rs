@@ -64,6 +64,11 @@ pub struct FleetArgs {
     #[arg(long, default_value_t = 1)]
     pub signatures: u32,
 
+    /// The embedded sandbox issues a recovery code and PUK with each activation (its
+    /// Argon2 hash of the PUK costs more than the rest of the activation); off by default.
+    #[arg(long, conflicts_with = "server")]
+    pub recovery_codes: bool,
+
     /// Skip the status call after activation.
     #[arg(long)]
     pub no_status: bool,
@@ -146,6 +151,7 @@ impl Default for FleetArgs {
             versions: vec![ProtocolVersion::V3_3],
             operations: 1,
             signatures: 1,
+            recovery_codes: false,
             no_status: false,
             share_temporary_keys: false,
             no_verify: false,

@@ -89,7 +89,11 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
     let (sandbox, url) = match &args.server {
         Some(url) => (None, url.trim_end_matches('/').to_owned()),
         None => {
-            let sandbox = sandbox::Sandbox::start(sandbox::Config::in_memory())
+            let config = sandbox::Config {
+                recovery_codes: args.recovery_codes,
+                ..sandbox::Config::in_memory()
+            };
+            let sandbox = sandbox::Sandbox::start(config)
                 .await
                 .map_err(|e| Error::Sandbox(e.to_string()))?;
             let url = sandbox.url().to_owned();
@@ -102,7 +106,11 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
     }
     let mut report = result?;
     if sandbox_target(args) {
-        report.target = "embedded sandbox".to_owned();
+        report.target = if args.recovery_codes {
+            "embedded sandbox (with recovery codes)".to_owned()
+        } else {
+            "embedded sandbox".to_owned()
+        };
     }
     Ok(report)
 }
