@@ -41,13 +41,15 @@ REPORT := scripts/test-report
 
 # Packages with benchmarks (criterion) that `make bench` runs.
 BENCH_PACKAGES := powerauth sandbox tokensim-qr
+# The fleet benchmark: 1,000 devices activate and approve a payment on the embedded sandbox.
+BENCH_PACKAGES += tokensim-fleet
 
 FUZZ_DIR := crates/powerauth/fuzz
 FUZZ_SECONDS ?= 60
 # Empty: every target `cargo fuzz list` prints. Or name some: `make fuzz FUZZ_TARGETS=public_key`.
 FUZZ_TARGETS ?=
 
-.PHONY: help deps tools build lint fmt test test-rust run bench fuzz clean
+.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet fuzz clean
 
 help: ## List the targets
 	@echo "TokenSim make targets:"
@@ -144,8 +146,11 @@ test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL 
 run: deps tools ## Run TokenSim (for now: the protocol walkthrough example)
 	cargo run -p powerauth --example walkthrough
 
-bench: deps tools ## Run the criterion benchmarks
+bench: deps tools ## Run the benchmarks (protocol, sandbox, QR, fleet; release builds)
 	cargo bench $(addprefix -p ,$(BENCH_PACKAGES))
+
+bench-fleet: deps tools ## Only the fleet benchmark (TOKENSIM_FLEET_DEVICES, TOKENSIM_FLEET_CONCURRENCY)
+	cargo bench -p tokensim-fleet --bench fleet
 
 # cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
 # the stable one accept them, as only the stable toolchain is installed.
