@@ -74,10 +74,18 @@ async fn demo(core: &Core) -> Result<(), crate::types::AppError> {
             operation.signature_kind
         );
         for attribute in form["attributes"].as_array().into_iter().flatten() {
-            let value = ["valueFormatted", "value", "note", "message"]
-                .iter()
-                .find_map(|k| attribute[*k].as_str())
-                .unwrap_or("");
+            let value = match attribute["type"].as_str() {
+                Some("AMOUNT") => format!(
+                    "{} {}",
+                    attribute["amountFormatted"].as_str().unwrap_or(""),
+                    attribute["currencyFormatted"].as_str().unwrap_or("")
+                ),
+                _ => ["valueFormatted", "value", "note", "message"]
+                    .iter()
+                    .find_map(|k| attribute[*k].as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+            };
             println!(
                 "     {}: {}",
                 attribute["label"].as_str().unwrap_or(""),
