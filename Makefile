@@ -27,6 +27,11 @@ DEBIAN_PACKAGES += zbar-tools
 DEBIAN_PACKAGES += chromium nodejs
 # test-postgres: a throwaway PostgreSQL cluster for the sandbox's suite.
 DEBIAN_PACKAGES += postgresql
+# The desktop app (Tauri 2): WebKitGTK, tray (appindicator, rsvg), xdo; the screen source (xcap) needs
+# pipewire and libclang (bindgen); test-app: Xvfb, WebKitWebDriver, ImageMagick screenshots.
+DEBIAN_PACKAGES += file libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
+DEBIAN_PACKAGES += libclang-dev clang libpipewire-0.3-dev libxcb1-dev libxrandr-dev libgbm-dev
+DEBIAN_PACKAGES += webkit2gtk-driver xvfb xauth dbus-x11 imagemagick
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -36,6 +41,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_SUITES := test-rust
 TEST_SUITES += test-keychain
 TEST_SUITES += test-console test-postgres
+TEST_SUITES += test-ui
+TEST_SUITES += test-app
 export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
@@ -142,9 +149,43 @@ test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL 
 	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
 	  $(REPORT) run postgres -- cargo test -p sandbox --test sandbox --no-fail-fast
 
-# Until the desktop app exists, the protocol walkthrough is the best demo there is.
-run: deps tools ## Run TokenSim (for now: the protocol walkthrough example)
-	cargo run -p powerauth --example walkthrough
+# The desktop app (src-tauri, UI in ui/). npm keeps its download cache beside the cargo
+# cache, and `npm ci` runs only when a lock file is newer than the installed tree.
+NPM_CI := npm ci --no-audit --no-fund --prefer-offline --cache $(CACHE_DIR)/npm
+APP_BIN = $(CARGO_TARGET_DIR)/debug/tokensim-app
+
+.PHONY: node ui test-ui test-app tauri-driver
+node:
+	@command -v node >/dev/null || { echo "Node.js 20 or newer is needed for the desktop app's UI" >&2; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' \
+	  || { echo "Node.js $$(node --version) is too old: the UI and its WebDriver test need 20 or newer" >&2; exit 1; }
+
+ui/node_modules/.package-lock.json: ui/package-lock.json | node
+	cd ui && $(NPM_CI)
+
+tests/app/node_modules/.package-lock.json: tests/app/package-lock.json | node
+	cd tests/app && $(NPM_CI)
+
+ui: ui/node_modules/.package-lock.json ## Build the desktop app's UI into ui/dist (Tauri embeds it)
+	cd ui && npm run build
+
+# WebDriver for the Tauri window; WebKitWebDriver itself is Debian's webkit2gtk-driver.
+tauri-driver: tools
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --root "$(TOOLS_DIR)"
+
+run: deps tools ui ## Start the desktop app with its embedded sandbox (no display: the same flow in the terminal)
+	cargo run -p tokensim-app
+
+# Type-checks the Svelte/TypeScript sources, then the Vitest unit tests (every operation
+# attribute type, errors). The TypeScript bindings' freshness is a Rust test (bindings_are_fresh).
+test-ui: ui/node_modules/.package-lock.json ## UI type check and unit tests (Vitest)
+	@$(REPORT) run ui -- bash -c 'cd ui && npm run --silent check && npx vitest run'
+
+# The app under Xvfb in a private D-Bus session, driven through tauri-driver and WebKitWebDriver.
+test-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json ## End-to-end test of the desktop app through WebDriver (Xvfb)
+	cargo build -p tokensim-app
+	@$(REPORT) run app -- xvfb-run -a -s "-screen 0 1280x720x24 -nolisten tcp" \
+	  dbus-run-session -- env APP="$(APP_BIN)" SHOTS="$(TEST_RESULTS)/app-screenshots" node tests/app/e2e.mjs
 
 bench: deps tools ## Run the benchmarks (protocol, sandbox, QR, fleet; release builds)
 	cargo bench $(addprefix -p ,$(BENCH_PACKAGES))

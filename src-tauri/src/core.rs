@@ -1,0 +1,910 @@
+//! [`Core`]: what the window's commands and the terminal flow share. Each method converts
+//! types and makes one call into `tokensim-device` (or, for the sandbox panel, the
+//! server's Cloud API, which is the bank's side, not the token's).
+
+use crate::devices::DeviceBook;
+use crate::types::{
+    ActivateRequest, ActivationReport, AppError, Approval, DeviceDetail, DeviceSummary,
+    ExchangeView, FaultChoice, OperationView, Registration, ServerInfo, SignedData, Step,
+};
+use base64::Engine as _;
+use powerauth::ProtocolVersion;
+use powerauth::config::ApplicationConfig;
+use powerauth::signature::SignatureType;
+use sandbox::{Config, Sandbox};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokensim_device::activation::{ActivationInput, activate};
+use tokensim_device::operations::Operation;
+use tokensim_device::{
+    ActiveDevice, Client, ClientConfig, Factors, Fault, PendingActivation, Profile, Recorder,
+    Session,
+};
+
+/// The server the devices talk to.
+#[derive(Clone)]
+pub struct Server {
+    /// What the window shows.
+    pub info: ServerInfo,
+    /// The application the sandbox (or outside server) issued.
+    pub application: ApplicationConfig,
+}
+
+/// Shared state of the app.
+pub struct Core {
+    /// The device store.
+    pub book: DeviceBook,
+    /// Every HTTP exchange of every device (the inspector).
+    pub recorder: Arc<Recorder>,
+    client: Client,
+    http: reqwest::Client,
+    server: Mutex<Option<Server>>,
+    server_error: Mutex<Option<String>>,
+    sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+    faults: Mutex<HashMap<String, FaultChoice>>,
+    pending: Mutex<HashMap<String, u32>>,
+}
+
+/// Runs `$body` with a [`Session`] named `$s` over device `$id`, holding its lock, and saves
+/// the device afterwards (counters were already persisted before each signed request).
+macro_rules! with_session {
+    ($core:expr, $id:expr, |$s:ident| $body:expr) => {
+        with_session!($core, $id, $core.client_for($id), |$s| $body)
+    };
+    ($core:expr, $id:expr, $client:expr, |$s:ident| $body:expr) => {{
+        let lock = $core.book.lock($id);
+        let _guard = lock.lock().await;
+        let mut device = $core.book.load_active($id)?;
+        let client = $client;
+        let mut persist = $core.book.persister($id)?;
+        let result = {
+            let mut $s = Session::new(&client, &mut device, &mut persist);
+            $body
+        };
+        $core.book.save($id, &device)?;
+        result.map_err(|e| device_error(&e, &device))
+    }};
+}
+
+impl Core {
+    /// A core over `book`, with no server yet.
+    pub fn new(book: DeviceBook) -> Result<Self, AppError> {
+        let recorder = Arc::new(Recorder::default());
+        let client = Client::new(ClientConfig::default(), recorder.clone())
+            .map_err(|e| AppError::new("CLIENT", e))?;
+        Ok(Self {
+            book,
+            recorder,
+            client,
+            http: reqwest::Client::new(),
+            server: Mutex::default(),
+            server_error: Mutex::default(),
+            sandbox: tokio::sync::Mutex::default(),
+            faults: Mutex::default(),
+            pending: Mutex::default(),
+        })
+    }
+
+    /// Starts the embedded sandbox: in memory on a random port when `database` is `None`,
+    /// else on a SQLite file and `port`.
+    pub async fn start_sandbox(
+        &self,
+        database: Option<&std::path::Path>,
+        port: u16,
+    ) -> Result<ServerInfo, AppError> {
+        let mut config = Config::in_memory();
+        if let Some(path) = database {
+            config.database_url = Config::sqlite_url(path);
+        }
+        config.bind.set_port(port);
+        let started = async {
+            let sandbox = Sandbox::start(config)
+                .await
+                .map_err(|e| AppError::new("SANDBOX", format!("the sandbox did not start: {e}")))?;
+            let sdk = sandbox
+                .default_mobile_sdk_config()
+                .await
+                .map_err(|e| AppError::new("SANDBOX", e))?
+                .ok_or_else(|| AppError::new("SANDBOX", "the sandbox has no application"))?;
+            let application = ApplicationConfig::from_mobile_sdk_config(&sdk)
+                .map_err(|e| AppError::new("SANDBOX", e))?;
+            let integration = sandbox.integration();
+            let info = ServerInfo {
+                url: sandbox.url().to_owned(),
+                embedded: true,
+                console_url: format!("{}/", sandbox.url()),
+                cloud_user: integration.username.clone(),
+                cloud_password: integration.password.clone(),
+            };
+            Ok::<_, AppError>((sandbox, Server { info, application }))
+        }
+        .await;
+        match started {
+            Ok((sandbox, server)) => {
+                let info = server.info.clone();
+                if let Some(old) = self.sandbox.lock().await.replace(sandbox) {
+                    old.shutdown().await;
+                }
+                *lock(&self.server) = Some(server);
+                *lock(&self.server_error) = None;
+                Ok(info)
+            }
+            Err(e) => {
+                *lock(&self.server_error) = Some(e.message.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Uses an outside server instead of the embedded sandbox.
+    pub async fn use_outside_server(
+        &self,
+        url: &str,
+        mobile_sdk_config: &str,
+        cloud_user: &str,
+        cloud_password: &str,
+    ) -> Result<ServerInfo, AppError> {
+        let application = ApplicationConfig::from_mobile_sdk_config(mobile_sdk_config.trim())
+            .map_err(|e| AppError::new("CONFIG", e))?;
+        let url = url.trim().trim_end_matches('/').to_owned();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(AppError::new(
+                "CONFIG",
+                "the server URL must start with http:// or https://",
+            ));
+        }
+        let info = ServerInfo {
+            console_url: format!("{url}/"),
+            url,
+            embedded: false,
+            cloud_user: cloud_user.to_owned(),
+            cloud_password: cloud_password.to_owned(),
+        };
+        if let Some(old) = self.sandbox.lock().await.take() {
+            old.shutdown().await;
+        }
+        *lock(&self.server) = Some(Server {
+            info: info.clone(),
+            application,
+        });
+        *lock(&self.server_error) = None;
+        Ok(info)
+    }
+
+    /// The current server, if any.
+    pub fn server(&self) -> Option<Server> {
+        lock(&self.server).clone()
+    }
+
+    /// Why there is no server.
+    pub fn server_error(&self) -> Option<String> {
+        lock(&self.server_error).clone()
+    }
+
+    fn require_server(&self) -> Result<Server, AppError> {
+        self.server().ok_or_else(|| {
+            AppError::new(
+                "NO_SERVER",
+                self.server_error()
+                    .unwrap_or_else(|| "no server is configured yet".to_owned()),
+            )
+        })
+    }
+
+    /// Stops the embedded sandbox.
+    pub async fn shutdown(&self) {
+        if let Some(sandbox) = self.sandbox.lock().await.take() {
+            sandbox.shutdown().await;
+        }
+    }
+
+    /// The client for `id`'s next call: with its armed fault, which is then disarmed.
+    fn client_for(&self, id: &str) -> Client {
+        match lock(&self.faults).remove(id) {
+            Some(fault) => self.client.with_fault(fault.to_fault()),
+            None => self.client.clone(),
+        }
+    }
+
+    /// Arms (or with `None` disarms) a fault for `id`'s next call.
+    pub fn set_fault(&self, id: &str, fault: Option<FaultChoice>) {
+        let mut faults = lock(&self.faults);
+        match fault {
+            Some(fault) => faults.insert(id.to_owned(), fault),
+            None => faults.remove(id),
+        };
+    }
+
+    /// Remembers the pending counts of the last poll; returns the new total.
+    pub fn set_pending(&self, counts: HashMap<String, u32>) -> u32 {
+        let total = counts.values().sum();
+        *lock(&self.pending) = counts;
+        total
+    }
+
+    fn summary(&self, device: &tokensim_wallet::DeviceSummary) -> DeviceSummary {
+        DeviceSummary {
+            id: device.id.clone(),
+            name: device.name.clone(),
+            server_url: device.server_url.clone(),
+            version: device.version.clone(),
+            state: device.state.clone(),
+            pending: lock(&self.pending).get(&device.id).copied().unwrap_or(0),
+            fault: lock(&self.faults).get(&device.id).copied(),
+        }
+    }
+
+    /// The device list.
+    pub fn devices(&self) -> Result<Vec<DeviceSummary>, AppError> {
+        Ok(self.book.list()?.iter().map(|d| self.summary(d)).collect())
+    }
+
+    /// Ids of the activated devices.
+    pub fn active_ids(&self) -> Result<Vec<String>, AppError> {
+        Ok(self
+            .book
+            .list()?
+            .into_iter()
+            .filter(|d| d.activation_id.is_some())
+            .map(|d| d.id)
+            .collect())
+    }
+
+    /// Activates a device with `request` on the current server and stores it.
+    pub async fn activate(&self, request: ActivateRequest) -> ActivationReport {
+        let mut steps = Vec::new();
+        let failed = |steps: Vec<Step>, error: AppError| ActivationReport {
+            steps,
+            device: None,
+            fingerprint: None,
+            error: Some(error),
+        };
+        let server = match self.require_server() {
+            Ok(server) => server,
+            Err(e) => return failed(steps, e),
+        };
+        let version: ProtocolVersion = match request.version.parse() {
+            Ok(v) => v,
+            Err(_) => {
+                return failed(
+                    steps,
+                    AppError::new("INPUT", "choose a protocol version: 3.0, 3.1, 3.2 or 3.3"),
+                );
+            }
+        };
+        if request.pin.len() < 4 || !request.pin.chars().all(|c| c.is_ascii_digit()) {
+            return failed(
+                steps,
+                AppError::new("INPUT", "the PIN must be at least 4 digits"),
+            );
+        }
+        let name = if request.name.trim().is_empty() {
+            "My phone".to_owned()
+        } else {
+            request.name.trim().to_owned()
+        };
+        steps.push(Step::done(
+            "Read the activation code",
+            "The QR payload is CODE#SIGNATURE: the code's CRC is checked and its signature verified with the application's master public key before anything is sent.",
+        ));
+        let mut input = ActivationInput::new(request.code.trim(), &request.pin);
+        input.otp = request.otp.filter(|otp| !otp.is_empty());
+        if request.biometry {
+            input.biometry_enrollment = Some("enrollment-1".to_owned());
+        }
+        let pending = PendingActivation::new(Profile::new(
+            name.clone(),
+            server.info.url.clone(),
+            server.application.clone(),
+            version,
+        ));
+        let seen = self.recorder.exchanges().len();
+        let result = activate(&self.client, pending, &input).await;
+        for exchange in self.recorder.exchanges().into_iter().skip(seen) {
+            steps.push(explain_exchange(&exchange));
+        }
+        let device = match result {
+            Ok(device) => device,
+            Err(e) => {
+                let error = AppError::from_device(&e);
+                steps.push(Step::failed("Activation failed", &error.message));
+                return failed(steps, error);
+            }
+        };
+        let id = match self.book.add(&device) {
+            Ok(id) => id,
+            Err(e) => {
+                steps.push(Step::failed("Saving the device", &e.message));
+                return failed(steps, e);
+            }
+        };
+        steps.push(Step::done(
+            "Stored the device",
+            &format!(
+                "Keys and counter saved in the {} store; the PIN-protected knowledge key never leaves it.",
+                self.book.kind()
+            ),
+        ));
+        let status = self.detail(&id).await;
+        if let Ok(detail) = &status {
+            steps.push(Step::done(
+                "Fetched the activation status",
+                &format!(
+                    "The server reports {}{}",
+                    detail.summary.state,
+                    if detail.summary.state == "PENDING_COMMIT" {
+                        ": the bank must commit the activation before the device can sign"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let summary = self.book.summary(&id).map(|d| self.summary(&d)).ok();
+        ActivationReport {
+            steps,
+            device: summary,
+            fingerprint: Some(device.fingerprint.clone()),
+            error: None,
+        }
+    }
+
+    /// Status and public facts of a device (fetches the status from the server).
+    pub async fn detail(&self, id: &str) -> Result<DeviceDetail, AppError> {
+        let status: Result<String, AppError> =
+            with_session!(self, id, |s| s.status().await.map(|r| r.to_string()));
+        let device = self.book.load_active(id)?;
+        let summary = self.book.summary(id)?;
+        let snapshot = device.last_status.clone();
+        let (counter, status_error) = match status {
+            Ok(words) => (words, None),
+            Err(e) => (String::new(), Some(e.message)),
+        };
+        Ok(DeviceDetail {
+            summary: self.summary(&summary),
+            activation_id: device.activation_id.clone(),
+            fingerprint: device.fingerprint.clone(),
+            failed_attempts: snapshot.as_ref().map_or(0, |s| s.failed_attempts.into()),
+            max_failed_attempts: snapshot
+                .as_ref()
+                .map_or(0, |s| s.max_failed_attempts.into()),
+            counter,
+            tokens: device.tokens.keys().cloned().collect(),
+            biometry: device.biometry.is_some(),
+            recovery: device.recovery.is_some(),
+            status_error,
+        })
+    }
+
+    /// Pending operations of a device.
+    pub async fn operations(&self, id: &str) -> Result<Vec<OperationView>, AppError> {
+        let list = with_session!(self, id, |s| s.list_operations().await)?;
+        Ok(list.iter().map(operation_view).collect())
+    }
+
+    /// Pending operations, without inspector events (the background poll).
+    pub async fn operations_quiet(&self, id: &str) -> Result<Vec<OperationView>, AppError> {
+        let quiet = self.client.with_events(Arc::new(tokensim_device::NoEvents));
+        let list = with_session!(self, id, quiet, |s| s.list_operations().await)?;
+        Ok(list.iter().map(operation_view).collect())
+    }
+
+    /// Operation history (signed with the PIN).
+    pub async fn history(&self, id: &str, pin: &str) -> Result<Vec<OperationView>, AppError> {
+        let factors = Factors::pin(pin);
+        let list = with_session!(self, id, |s| s.operation_history(&factors).await)?;
+        Ok(list.iter().map(operation_view).collect())
+    }
+
+    /// Approves an operation.
+    pub async fn approve(
+        &self,
+        id: &str,
+        operation_id: &str,
+        approval: Approval,
+    ) -> Result<(), AppError> {
+        let factors = match &approval {
+            Approval::Pin { pin } => Factors::pin(pin),
+            Approval::Biometry => Factors::biometry(),
+        };
+        with_session!(self, id, |s| {
+            match s.operation_detail(operation_id).await {
+                Ok(operation) => s.approve_operation(&operation, &factors, None).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    /// Rejects an operation with `reason` (`UNEXPECTED_OPERATION`, `INCORRECT_DATA`, …).
+    pub async fn reject(&self, id: &str, operation_id: &str, reason: &str) -> Result<(), AppError> {
+        with_session!(self, id, |s| s.reject_operation(operation_id, reason).await)
+    }
+
+    /// Signs `data` for `uri_id` and returns the header (no request is sent).
+    pub async fn sign_data(
+        &self,
+        id: &str,
+        data: &[u8],
+        uri_id: &str,
+        approval: Approval,
+        possession_only: bool,
+    ) -> Result<SignedData, AppError> {
+        let factors = match (&approval, possession_only) {
+            (_, true) => Factors::possession(),
+            (Approval::Pin { pin }, false) => Factors::pin(pin),
+            (Approval::Biometry, false) => Factors::new(SignatureType::PossessionBiometry, None),
+        };
+        let value = with_session!(self, id, |s| s.sign(&factors, "POST", uri_id, data))?;
+        Ok(SignedData {
+            header_name: "X-PowerAuth-Authorization".to_owned(),
+            header_value: value,
+        })
+    }
+
+    /// Checks the PIN against the server by unlocking the vault (the vault key stays here).
+    pub async fn unlock_vault(&self, id: &str, pin: &str) -> Result<(), AppError> {
+        let factors = Factors::pin(pin);
+        with_session!(self, id, |s| s
+            .unlock_vault(&factors, "TokenSim vault check")
+            .await
+            .map(drop))
+    }
+
+    /// Changes the PIN.
+    pub async fn change_pin(&self, id: &str, old_pin: &str, new_pin: &str) -> Result<(), AppError> {
+        if new_pin.len() < 4 || !new_pin.chars().all(|c| c.is_ascii_digit()) {
+            return Err(AppError::new(
+                "INPUT",
+                "the new PIN must be at least 4 digits",
+            ));
+        }
+        with_session!(self, id, |s| s.change_pin(old_pin, new_pin).await)
+    }
+
+    /// Enrols simulated biometry (the vault is unlocked with the PIN).
+    pub async fn enroll_biometry(&self, id: &str, pin: &str) -> Result<(), AppError> {
+        with_session!(self, id, |s| s.enroll_biometry(pin).await)
+    }
+
+    /// Simulates the OS biometric enrollment changing: the biometry key stops working.
+    pub async fn change_enrollment(&self, id: &str) -> Result<(), AppError> {
+        let lock = self.book.lock(id);
+        let _guard = lock.lock().await;
+        let mut device = self.book.load_active(id)?;
+        device.change_biometric_enrollment(format!("enrollment-{}", self.client.now_ms()));
+        self.book.save(id, &device)
+    }
+
+    /// Removes the biometry key.
+    pub async fn remove_biometry(&self, id: &str) -> Result<(), AppError> {
+        let lock = self.book.lock(id);
+        let _guard = lock.lock().await;
+        let mut device = self.book.load_active(id)?;
+        device.remove_biometry();
+        self.book.save(id, &device)
+    }
+
+    /// Removes the activation on the server (with the PIN), then forgets the device; with
+    /// `local_only`, only forgets it.
+    pub async fn remove(
+        &self,
+        id: &str,
+        pin: Option<&str>,
+        local_only: bool,
+    ) -> Result<(), AppError> {
+        if !local_only {
+            let factors = match pin {
+                Some(pin) => Factors::pin(pin),
+                None => Factors::possession(),
+            };
+            with_session!(self, id, |s| s.remove_activation(&factors).await)?;
+        }
+        self.book.delete(id)
+    }
+
+    /// Renames a device.
+    pub fn rename(&self, id: &str, name: &str) -> Result<(), AppError> {
+        if name.trim().is_empty() {
+            return Err(AppError::new("INPUT", "a device needs a name"));
+        }
+        self.book.rename(id, name.trim())
+    }
+
+    /// The inspector's exchanges, newest last.
+    pub fn exchanges(&self) -> Vec<ExchangeView> {
+        self.recorder
+            .exchanges()
+            .iter()
+            .enumerate()
+            .map(|(seq, e)| ExchangeView {
+                seq: u32::try_from(seq).unwrap_or(u32::MAX),
+                label: e.label.to_owned(),
+                method: e.method.clone(),
+                url: e.url.clone(),
+                status: e.status,
+                elapsed_ms: u32::try_from(e.elapsed.as_millis()).unwrap_or(u32::MAX),
+                request_headers: e
+                    .request_headers
+                    .iter()
+                    .map(|(k, v)| [k.clone(), v.clone()])
+                    .collect(),
+                request_body: e.request_body.clone(),
+                request_plaintext: e.request_plaintext.clone(),
+                response_body: e.response_body.clone(),
+                response_plaintext: e.response_plaintext.clone(),
+                error: e.error.clone(),
+                fault: e.fault.clone(),
+            })
+            .collect()
+    }
+
+    /// The diagnostics bundle: app and server facts, devices (public facts) and the
+    /// inspector timeline, as pretty JSON. Secrets were redacted by the engine.
+    pub fn diagnostics(&self) -> String {
+        let server = self
+            .server()
+            .map(|s| json!({"url": s.info.url, "embedded": s.info.embedded}));
+        let devices = self.devices().unwrap_or_default();
+        json!({
+            "app": env!("CARGO_PKG_VERSION"),
+            "store": self.book.kind(),
+            "server": server,
+            "devices": devices.iter().map(|d| json!({
+                "id": d.id, "name": d.name, "server": d.server_url, "version": d.version, "state": d.state,
+            })).collect::<Vec<_>>(),
+            "exchanges": self.recorder.exchanges(),
+            "warnings": self.recorder.warnings(),
+        })
+        .to_string()
+    }
+
+    fn cloud(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder, AppError> {
+        let server = self.require_server()?;
+        Ok(self
+            .http
+            .request(method, format!("{}/powerauth-cloud{path}", server.info.url))
+            .basic_auth(&server.info.cloud_user, Some(&server.info.cloud_password)))
+    }
+
+    async fn cloud_json(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<Value, AppError> {
+        let response = request.send().await.map_err(|e| {
+            AppError::new(
+                "CLOUD",
+                format!("{what}: the Cloud API is not reachable: {e}"),
+            )
+        })?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(AppError::new(
+                "CLOUD",
+                format!("{what}: the Cloud API answered {status}: {body}"),
+            ));
+        }
+        Ok(body)
+    }
+
+    /// Sandbox panel: a new registration for `user` (committed on key exchange), with its QR.
+    pub async fn new_registration(&self, user: &str) -> Result<Registration, AppError> {
+        let user = if user.trim().is_empty() {
+            "tester"
+        } else {
+            user.trim()
+        };
+        let request = self
+            .cloud(reqwest::Method::POST, "/v2/registrations")?
+            .json(&json!({"userId": user, "commitOnKeyExchange": true}));
+        let body = self.cloud_json(request, "creating a registration").await?;
+        let qr_text = body["activationQrCodeData"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Registration {
+            activation_id: body["activationId"].as_str().unwrap_or_default().to_owned(),
+            user_id: user.to_owned(),
+            qr_png: qr_png(&qr_text)?,
+            qr_text,
+        })
+    }
+
+    /// Sandbox panel: a `login` or `payment` operation for the user of device `id`.
+    pub async fn new_operation(&self, id: &str, template: &str) -> Result<String, AppError> {
+        let activation_id = self
+            .book
+            .summary(id)?
+            .activation_id
+            .ok_or_else(|| AppError::new("NOT_ACTIVE", "this device is not activated"))?;
+        let request = self.cloud(
+            reqwest::Method::GET,
+            &format!("/v2/registrations/{activation_id}"),
+        )?;
+        let registration = self.cloud_json(request, "reading the registration").await?;
+        let user = registration["userId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let parameters = match template {
+            "payment" => {
+                json!({"amount": "1250.00", "currency": "EUR", "iban": "CZ6508000000192000145399"})
+            }
+            _ => json!({}),
+        };
+        let request = self
+            .cloud(reqwest::Method::POST, "/v2/operations")?
+            .json(&json!({"userId": user, "template": template, "parameters": parameters}));
+        let body = self.cloud_json(request, "creating an operation").await?;
+        Ok(body["operationId"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Sandbox panel: an operation's status as the bank sees it.
+    pub async fn operation_status(&self, operation_id: &str) -> Result<String, AppError> {
+        let request = self.cloud(
+            reqwest::Method::GET,
+            &format!("/v2/operations/{operation_id}"),
+        )?;
+        let body = self.cloud_json(request, "reading the operation").await?;
+        Ok(body["status"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
+impl FaultChoice {
+    /// The engine's fault.
+    pub fn to_fault(self) -> Fault {
+        match self {
+            FaultChoice::WrongPin => Fault::WrongPin,
+            FaultChoice::ReplaySignature => Fault::ReplaySignature,
+            FaultChoice::ClockSkew => Fault::ClockSkew(600_000),
+            FaultChoice::StaleCounter => Fault::StaleCounter(30),
+            FaultChoice::CorruptMac => Fault::CorruptMac,
+            FaultChoice::DropResponse => Fault::DropResponse,
+            FaultChoice::SlowNetwork => Fault::SlowNetwork(3_000),
+        }
+    }
+}
+
+impl AppError {
+    /// An error with a code and a message.
+    pub fn new(code: &str, message: impl std::fmt::Display) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The engine's error in its own words.
+    pub fn from_device(error: &tokensim_device::Error) -> Self {
+        let code = if error.is_authentication_failure() {
+            "AUTHENTICATION"
+        } else {
+            "DEVICE"
+        };
+        Self::new(code, error)
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// The engine's error; a refused signature also says how many PIN attempts are left.
+fn device_error(error: &tokensim_device::Error, device: &ActiveDevice) -> AppError {
+    let mut app = AppError::from_device(error);
+    if error.is_authentication_failure()
+        && let Some(status) = &device.last_status
+    {
+        app.message = format!(
+            "Wrong PIN or factor: the server refused the signature ({} of {} attempts left before the activation is blocked). {}",
+            status.remaining_attempts(),
+            status.max_failed_attempts,
+            app.message
+        );
+    }
+    app
+}
+
+impl Step {
+    fn done(title: &str, detail: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            detail: detail.to_owned(),
+            outcome: "done".to_owned(),
+        }
+    }
+
+    fn failed(title: &str, detail: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            detail: detail.to_owned(),
+            outcome: "failed".to_owned(),
+        }
+    }
+}
+
+fn explain_exchange(exchange: &tokensim_device::Exchange) -> Step {
+    let what = match exchange.label {
+        "activation/create" => {
+            "Sent the device public key in two ECIES layers (the activation code outside, the key exchange inside); the server answered with its public key and the initial counter"
+        }
+        label if label.contains("temporary") || label.contains("keystore") => {
+            "Fetched a temporary ECIES key from the server (protocol 3.3: each encryption goes to a short-lived server key)"
+        }
+        "activation/status" => "Asked the server for the activation status (encrypted status blob)",
+        _ => "Exchanged a request with the server",
+    };
+    let ok = exchange.status.is_some_and(|s| (200..300).contains(&s));
+    let outcome = match (exchange.status, &exchange.error) {
+        (Some(status), _) => format!("HTTP {status} in {} ms", exchange.elapsed.as_millis()),
+        (None, Some(error)) => format!("no answer: {error}"),
+        (None, None) => "no answer".to_owned(),
+    };
+    let title = format!("{} {}", exchange.method, exchange.label);
+    let detail = format!("{what}. {outcome}.");
+    if ok {
+        Step::done(&title, &detail)
+    } else {
+        Step::failed(&title, &detail)
+    }
+}
+
+fn operation_view(operation: &Operation) -> OperationView {
+    OperationView {
+        id: operation.id.clone(),
+        name: operation.name.clone(),
+        data: operation.data.clone(),
+        status: operation.status.clone(),
+        signature_kind: operation.allowed_signature_type.kind.clone(),
+        variants: operation.allowed_signature_type.variants.clone(),
+        form_data: operation.form_data.clone(),
+        created: operation
+            .extra
+            .get("operationCreated")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }
+}
+
+/// `text` as a QR code in a PNG data URL.
+pub fn qr_png(text: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| AppError::new("QR", e))?;
+    let image = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(320, 320)
+        .build();
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(image)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| AppError::new("QR", e))?;
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
+/// Locks a std mutex, recovering from poisoning (the data is plain values).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::StoreChoice;
+
+    const PIN: &str = "918273";
+
+    async fn core() -> (Core, tempfile::TempDir) {
+        let folder = tempfile::tempdir().unwrap();
+        let core =
+            Core::new(DeviceBook::open(folder.path(), StoreChoice::Memory).unwrap()).unwrap();
+        core.start_sandbox(None, 0).await.unwrap();
+        (core, folder)
+    }
+
+    fn request(code: &str) -> ActivateRequest {
+        ActivateRequest {
+            name: "Alice's phone".to_owned(),
+            code: code.to_owned(),
+            pin: PIN.to_owned(),
+            version: "3.3".to_owned(),
+            biometry: true,
+            otp: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn activation_payment_approval_and_a_wrong_pin_against_the_embedded_sandbox() {
+        let (core, _folder) = core().await;
+        let registration = core.new_registration("alice").await.unwrap();
+        assert!(registration.qr_png.starts_with("data:image/png;base64,"));
+        let report = core.activate(request(&registration.qr_text)).await;
+        assert!(report.error.is_none(), "{:?}", report.error);
+        assert!(
+            report
+                .steps
+                .iter()
+                .any(|s| s.title.contains("activation/create") && s.outcome == "done"),
+            "{:?}",
+            report.steps
+        );
+        let id = report.device.expect("a stored device").id;
+        assert_eq!(id, "alice-s-phone");
+        let detail = core.detail(&id).await.unwrap();
+        assert_eq!(detail.summary.state, "ACTIVE");
+        assert!(detail.biometry);
+
+        let operation = core.new_operation(&id, "payment").await.unwrap();
+        let pending = core.operations(&id).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].id, operation);
+        let error = core
+            .approve(
+                &id,
+                &operation,
+                Approval::Pin {
+                    pin: "000000".to_owned(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, "AUTHENTICATION", "{error:?}");
+        assert!(error.message.contains("attempts left"), "{}", error.message);
+        assert_eq!(core.operation_status(&operation).await.unwrap(), "PENDING");
+        core.approve(
+            &id,
+            &operation,
+            Approval::Pin {
+                pin: PIN.to_owned(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(core.operation_status(&operation).await.unwrap(), "APPROVED");
+
+        let login = core.new_operation(&id, "login").await.unwrap();
+        core.approve(&id, &login, Approval::Biometry).await.unwrap();
+        assert_eq!(core.operation_status(&login).await.unwrap(), "APPROVED");
+
+        // The PIN went in; it never comes out, not even in the diagnostics bundle.
+        let diagnostics = core.diagnostics();
+        assert!(diagnostics.contains("activation/create"));
+        assert!(!diagnostics.contains(PIN));
+        assert!(
+            core.exchanges()
+                .iter()
+                .all(|x| !x.request_body.contains(PIN))
+        );
+        core.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_damaged_code_fails_before_anything_is_sent_and_says_why() {
+        let (core, _folder) = core().await;
+        let registration = core.new_registration("bob").await.unwrap();
+        let mut damaged = registration.qr_text.clone();
+        damaged.replace_range(0..1, if damaged.starts_with('A') { "B" } else { "A" });
+        let report = core.activate(request(&damaged)).await;
+        let error = report.error.expect("an error");
+        assert_eq!(error.code, "DEVICE");
+        assert!(report.device.is_none());
+        assert_eq!(report.steps.last().unwrap().outcome, "failed");
+        assert!(
+            core.exchanges().is_empty(),
+            "nothing may be sent for a damaged code"
+        );
+        assert!(core.devices().unwrap().is_empty());
+        core.shutdown().await;
+    }
+}

@@ -1,0 +1,67 @@
+// Typed wrappers of the Tauri commands (src-tauri/src/commands.rs). PINs go in; nothing
+// secret comes back.
+import { invoke } from "@tauri-apps/api/core";
+import type {
+  ActivateRequest,
+  ActivationReport,
+  AppError,
+  AppInfo,
+  Approval,
+  DeviceDetail,
+  DeviceSummary,
+  ExchangeView,
+  FaultChoice,
+  OperationView,
+  Registration,
+  ScanResult,
+  ServerInfo,
+  SignedData,
+  SourceKind,
+} from "./bindings";
+
+export const api = {
+  appInfo: () => invoke<AppInfo>("app_info"),
+  setPollSeconds: (seconds: number) => invoke<number>("set_poll_seconds", { seconds }),
+  useEmbeddedSandbox: () => invoke<ServerInfo>("use_embedded_sandbox"),
+  useOutsideServer: (url: string, mobileSdkConfig: string, cloudUser: string, cloudPassword: string) =>
+    invoke<ServerInfo>("use_outside_server", { url, mobileSdkConfig, cloudUser, cloudPassword }),
+  devices: () => invoke<DeviceSummary[]>("list_devices"),
+  scanFrame: (source: SourceKind) => invoke<ScanResult>("scan_frame", { source }),
+  stopScan: () => invoke<void>("stop_scan"),
+  scanImage: (bytes: Uint8Array) => invoke<ScanResult>("scan_image", { bytes: Array.from(bytes) }),
+  classifyText: (text: string) => invoke<string>("classify_text", { text }),
+  activate: (request: ActivateRequest) => invoke<ActivationReport>("activate_device", { request }),
+  detail: (id: string) => invoke<DeviceDetail>("device_detail", { id }),
+  rename: (id: string, name: string) => invoke<void>("rename_device", { id, name }),
+  remove: (id: string, pin: string | null, localOnly: boolean) =>
+    invoke<void>("remove_device", { id, pin, localOnly }),
+  operations: (id: string) => invoke<OperationView[]>("list_operations", { id }),
+  history: (id: string, pin: string) => invoke<OperationView[]>("operation_history", { id, pin }),
+  approve: (id: string, operationId: string, approval: Approval) =>
+    invoke<void>("approve_operation", { id, operationId, approval }),
+  reject: (id: string, operationId: string, reason: string) =>
+    invoke<void>("reject_operation", { id, operationId, reason }),
+  signData: (id: string, data: Uint8Array, uriId: string, approval: Approval, possessionOnly: boolean) =>
+    invoke<SignedData>("sign_data", { id, data: Array.from(data), uriId, approval, possessionOnly }),
+  unlockVault: (id: string, pin: string) => invoke<void>("unlock_vault", { id, pin }),
+  changePin: (id: string, oldPin: string, newPin: string) => invoke<void>("change_pin", { id, oldPin, newPin }),
+  biometry: (id: string, action: "enroll" | "change-enrollment" | "remove", pin: string | null) =>
+    invoke<void>("biometry", { id, action, pin }),
+  setFault: (id: string, fault: FaultChoice | null) => invoke<void>("set_fault", { id, fault }),
+  inspector: () => invoke<ExchangeView[]>("inspector"),
+  clearInspector: () => invoke<void>("clear_inspector"),
+  diagnostics: () => invoke<string>("diagnostics"),
+  newRegistration: (user: string) => invoke<Registration>("sandbox_registration", { user }),
+  newOperation: (id: string, template: "login" | "payment") =>
+    invoke<string>("sandbox_operation", { id, template }),
+  operationStatus: (operationId: string) => invoke<string>("sandbox_operation_status", { operationId }),
+};
+
+/** Any thrown value as an AppError the ErrorBox can show. */
+export function asError(error: unknown): AppError {
+  if (error && typeof error === "object" && "message" in error) {
+    const e = error as { code?: unknown; message: unknown };
+    return { code: typeof e.code === "string" ? e.code : "ERROR", message: String(e.message) };
+  }
+  return { code: "ERROR", message: String(error) };
+}

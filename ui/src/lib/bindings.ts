@@ -1,0 +1,370 @@
+// Generated from src-tauri/src/types.rs by ts-rs. Do not edit: run
+// `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app bindings` instead.
+
+/** An operation's form data as the mobile API sends it (rendered by OperationCard). */
+export type FormData = { title?: string; message?: string; attributes?: Array<Record<string, unknown>> };
+
+export type AppError = { 
+/**
+ * A stable code the UI may branch on, e.g. `AUTHENTICATION`, `NO_CAMERA`.
+ */
+code: string, 
+/**
+ * The explanation, in words for a tester.
+ */
+message: string, };
+
+export type ServerInfo = { 
+/**
+ * The server's base URL.
+ */
+url: string, 
+/**
+ * Whether it is the sandbox started inside the app.
+ */
+embedded: boolean, 
+/**
+ * The web console (sandbox only).
+ */
+consoleUrl: string, 
+/**
+ * The Cloud API user the sandbox panel uses (`integration`).
+ */
+cloudUser: string, 
+/**
+ * Its password: a throwaway credential of a local test server, shown so a tester can
+ * log in to the console or script the Cloud API.
+ */
+cloudPassword: string, };
+
+export type AppInfo = { 
+/**
+ * The server, once it is up.
+ */
+server: ServerInfo | null, 
+/**
+ * Why there is no server, if there is none.
+ */
+serverError: string | null, 
+/**
+ * Where device secrets are kept: `keychain`, `encrypted-file` or `memory`.
+ */
+store: string, 
+/**
+ * A warning about the store (e.g. no keychain: devices last until the app quits).
+ */
+storeWarning: string | null, 
+/**
+ * The scanner's frame sources and whether each one works here.
+ */
+sources: Array<SourceInfo>, 
+/**
+ * Seconds between polls for new operations.
+ */
+pollSeconds: number, };
+
+export type SourceKind = "camera" | "screen" | "folder";
+
+export type SourceInfo = { 
+/**
+ * Which source.
+ */
+kind: SourceKind, 
+/**
+ * Whether it can deliver frames.
+ */
+available: boolean, 
+/**
+ * Why not, or what it reads.
+ */
+detail: string, };
+
+export type ScanResult = { 
+/**
+ * The decoded text, if a code was found.
+ */
+text: string | null, 
+/**
+ * `activation`, `offline` or `other`.
+ */
+kind: string, 
+/**
+ * The frame as a JPEG data URL (downscaled), for the live preview.
+ */
+preview: string | null, 
+/**
+ * The code's corners in preview coordinates, for the box around it.
+ */
+corners: Array<[number, number]>, 
+/**
+ * Preview width and height.
+ */
+size: [number, number], 
+/**
+ * Why nothing was found (no code in the frame, source error).
+ */
+note: string | null, };
+
+export type DeviceSummary = { 
+/**
+ * Store id.
+ */
+id: string, 
+/**
+ * The name the tester chose.
+ */
+name: string, 
+/**
+ * Server URL.
+ */
+serverUrl: string, 
+/**
+ * `3.0` … `3.3`.
+ */
+version: string, 
+/**
+ * Last known state (`ACTIVE`, `BLOCKED`, …) or `PENDING` before activation.
+ */
+state: string, 
+/**
+ * Pending operations seen at the last poll.
+ */
+pending: number, 
+/**
+ * The armed fault, if any.
+ */
+fault: FaultChoice | null, };
+
+export type DeviceDetail = { 
+/**
+ * The list entry.
+ */
+summary: DeviceSummary, 
+/**
+ * `ACTIVATION_ID`.
+ */
+activationId: string, 
+/**
+ * The 8-digit fingerprint.
+ */
+fingerprint: string, 
+/**
+ * Failed PIN attempts and the limit.
+ */
+failedAttempts: number, 
+/**
+ * Attempts allowed.
+ */
+maxFailedAttempts: number, 
+/**
+ * Counter reconciliation in words.
+ */
+counter: string, 
+/**
+ * Token names held.
+ */
+tokens: Array<string>, 
+/**
+ * Whether a biometry key is enrolled.
+ */
+biometry: boolean, 
+/**
+ * Whether the server issued a recovery code.
+ */
+recovery: boolean, 
+/**
+ * The status call's error, when the server could not be asked.
+ */
+statusError: string | null, };
+
+export type ActivateRequest = { 
+/**
+ * Device name.
+ */
+name: string, 
+/**
+ * `CODE#SIGNATURE` or a bare code.
+ */
+code: string, 
+/**
+ * The new PIN (goes in, never comes back).
+ */
+pin: string, 
+/**
+ * `3.0` … `3.3`.
+ */
+version: string, 
+/**
+ * Enrol simulated biometry at activation.
+ */
+biometry: boolean, 
+/**
+ * Activation OTP, when the registration asks for one.
+ */
+otp: string | null, };
+
+export type Step = { 
+/**
+ * What was done.
+ */
+title: string, 
+/**
+ * Why, or what came back.
+ */
+detail: string, 
+/**
+ * `done` or `failed`.
+ */
+outcome: string, };
+
+export type ActivationReport = { 
+/**
+ * The steps, in order.
+ */
+steps: Array<Step>, 
+/**
+ * The new device, when it worked.
+ */
+device: DeviceSummary | null, 
+/**
+ * The fingerprint to compare with the server's.
+ */
+fingerprint: string | null, 
+/**
+ * Why it failed.
+ */
+error: AppError | null, };
+
+export type OperationView = { 
+/**
+ * Operation id.
+ */
+id: string, 
+/**
+ * Operation type, e.g. `authorize_payment`.
+ */
+name: string, 
+/**
+ * The signed data string.
+ */
+data: string, 
+/**
+ * `PENDING`, `APPROVED`, …
+ */
+status: string | null, 
+/**
+ * `1FA`, `2FA`, `ECDSA`.
+ */
+signatureKind: string, 
+/**
+ * Allowed 2FA variants.
+ */
+variants: Array<string>, 
+/**
+ * Title, message and attributes, as the server sent them.
+ */
+formData: FormData | null, 
+/**
+ * When it was created, if the server said.
+ */
+created: string | null, };
+
+export type Approval = { "kind": "pin", 
+/**
+ * The PIN.
+ */
+pin: string, } | { "kind": "biometry" };
+
+export type FaultChoice = "wrong-pin" | "replay-signature" | "clock-skew" | "stale-counter" | "corrupt-mac" | "drop-response" | "slow-network";
+
+export type ExchangeView = { 
+/**
+ * Sequence number.
+ */
+seq: number, 
+/**
+ * What the engine was doing.
+ */
+label: string, 
+/**
+ * Method.
+ */
+method: string, 
+/**
+ * URL.
+ */
+url: string, 
+/**
+ * HTTP status.
+ */
+status: number | null, 
+/**
+ * Milliseconds.
+ */
+elapsedMs: number, 
+/**
+ * Request headers.
+ */
+requestHeaders: Array<[string, string]>, 
+/**
+ * Request body.
+ */
+requestBody: string, 
+/**
+ * Plaintext before ECIES.
+ */
+requestPlaintext: string | null, 
+/**
+ * Response body.
+ */
+responseBody: string, 
+/**
+ * Decrypted response.
+ */
+responsePlaintext: string | null, 
+/**
+ * Transport error.
+ */
+error: string | null, 
+/**
+ * Fault applied.
+ */
+fault: string | null, };
+
+export type Registration = { 
+/**
+ * Activation id.
+ */
+activationId: string, 
+/**
+ * The user.
+ */
+userId: string, 
+/**
+ * `CODE#SIGNATURE`.
+ */
+qrText: string, 
+/**
+ * The QR code as a PNG data URL.
+ */
+qrPng: string, };
+
+export type SignedData = { 
+/**
+ * `X-PowerAuth-Authorization`.
+ */
+headerName: string, 
+/**
+ * Its value (a one-time signature: useless once the counter moved on).
+ */
+headerValue: string, };
+
+export type PendingCounts = { 
+/**
+ * Device id → pending operations.
+ */
+devices: Array<[string, number]>, 
+/**
+ * The total.
+ */
+total: number, };
