@@ -9,7 +9,8 @@
 //! rejects its payment operations; a share of operations get a fault (wrong PIN, replay,
 //! clock skew, stale counter) and the device engine's [`tokensim_device::FaultReport`]
 //! judges whether the server answered what the protocol requires. Without `--server` the
-//! fleet starts an embedded sandbox in this process.
+//! fleet starts an embedded sandbox in this process (recovery codes off unless
+//! `--recovery-codes`: their Argon2 hash would dominate the run).
 //!
 //! The [`FleetReport`] holds throughput, latency p50/p95/p99 per step (HdrHistogram),
 //! errors by kind, fault verdicts and the server's own count of the operations after the
@@ -105,7 +106,7 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
         sandbox.shutdown().await;
     }
     let mut report = result?;
-    if sandbox_target(args) {
+    if args.server.is_none() {
         report.target = if args.recovery_codes {
             "embedded sandbox (with recovery codes)".to_owned()
         } else {
@@ -113,10 +114,6 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
         };
     }
     Ok(report)
-}
-
-fn sandbox_target(args: &FleetArgs) -> bool {
-    args.server.is_none()
 }
 
 async fn execute_on(args: &FleetArgs, url: &str, embedded: bool) -> Result<FleetReport> {
