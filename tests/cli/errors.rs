@@ -4,7 +4,6 @@
 use crate::common::{BIN, World};
 use powerauth::ProtocolVersion;
 use std::process::Stdio;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_pin_is_refused_counted_and_the_device_stays_usable() {
@@ -191,27 +190,36 @@ async fn usage_errors_completions_and_a_closed_pipe() {
 async fn a_kill_in_the_middle_of_saves_leaves_a_usable_device() {
     let world = World::start().await;
     let (id, _) = world.device("kill", "phone", ProtocolVersion::V3_3).await;
+    // How long one whole run takes here and now; the kills are spread over that time:
+    // opening the store, the status call, the resynchronising signature, the saves.
+    let started = std::time::Instant::now();
+    world.json(&["--device", &id, "status", "--sync"]).await;
+    let whole = started.elapsed();
+    let rounds = 24u32;
     let mut killed = 0;
-    for round in 0..24u64 {
+    for round in 0..rounds {
         let mut child = world
             .command(&["--device", &id, "status", "--sync"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Spread the kills over the process's life: opening the store, the status call,
-        // the resynchronising signature, the saves.
-        tokio::time::sleep(Duration::from_millis(10 + (round * 37) % 300)).await;
+        tokio::time::sleep(whole * (2 * round + 1) / (2 * rounds)).await;
         child.kill().unwrap();
-        let status = child.wait().unwrap();
-        // Count only the processes the signal ended, not those that had finished.
-        if std::os::unix::process::ExitStatusExt::signal(&status) == Some(9) {
+        let output = child.wait_with_output().unwrap();
+        // Count only the processes the signal ended; the others must have succeeded.
+        if std::os::unix::process::ExitStatusExt::signal(&output.status) == Some(9) {
             killed += 1;
+        } else {
+            assert!(
+                output.status.success(),
+                "a run after {killed} kills failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
     }
     assert!(
-        killed >= 8,
-        "only {killed} of 24 runs were killed before they finished"
+        killed >= rounds / 4,
+        "only {killed} of {rounds} runs were killed before they finished (a run takes {whole:?})"
     );
     let devices = world.json(&["devices"]).await;
     assert_eq!(devices["devices"].as_array().unwrap().len(), 1, "{devices}");
