@@ -10,4 +10,5 @@ mod common;
 mod device;
 mod errors;
 mod faults;
+mod fleet;
 mod keychain;

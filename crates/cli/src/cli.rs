@@ -133,6 +133,9 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Activate a fleet of devices and run approvals, rejections and faults against a server
+    /// (the embedded sandbox by default); report throughput, latencies and fault verdicts.
+    Fleet(Box<tokensim_fleet::FleetArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -79,6 +79,7 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
         Command::Biometry(command) => biometry(ctx, command).await,
         Command::Remove(pin) => remove(ctx, &pin).await,
         Command::Diagnose(args) => diagnose(ctx, &args),
+        Command::Fleet(args) => fleet(ctx, *args).await,
         Command::Completions(args) => {
             let mut buffer = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "tokensim", &mut buffer);
@@ -458,6 +459,31 @@ fn factors(kind: SignatureType, pin: &PinArgs) -> Result<Factors> {
 
 // ---------------------------------------------------------------------------------------
 // sandbox
+
+/// `tokensim fleet`: the fleet engine writes its own report (table or JSON, and `--html`);
+/// a fleet that is not clean (a device failed, an operation failed, a fault answered
+/// wrongly) exits 3.
+async fn fleet(ctx: &Ctx<'_>, mut args: tokensim_fleet::FleetArgs) -> Result<Output> {
+    ctx.no_fault("fleet (use its --faults mix)")?;
+    args.json |= ctx.g.json;
+    let mut report_text = Vec::new();
+    let report = tokensim_fleet::run(&args, &mut report_text)
+        .await
+        .map_err(|e| {
+            let class = match e {
+                tokensim_fleet::Error::Options(_) => Class::Usage,
+                _ => Class::Error,
+            };
+            Failure::new(class, "fleet", e.to_string())
+                .hint("fix what the message says and run the fleet again (tokensim fleet --help)")
+        })?;
+    emit(&String::from_utf8_lossy(&report_text));
+    Ok(Output {
+        text: String::new(),
+        json: serde_json::Value::Null,
+        code: if report.is_clean() { 0 } else { 3 },
+    })
+}
 
 async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> {
     ctx.no_fault("sandbox")?;

@@ -117,12 +117,13 @@ pub struct FleetArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
-    /// Where the devices live while the fleet runs.
-    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    /// Where the devices live while the fleet runs. (Not `--store`: in `tokensim` that
+    /// option chooses where the user's own devices live.)
+    #[arg(long = "fleet-store", id = "fleet_store", value_enum, default_value_t = StoreKind::Memory)]
     pub store: StoreKind,
 
     /// The folder of a `file` or `keychain` store (created if missing).
-    #[arg(long, value_name = "FOLDER", required_if_eq_any = [("store", "file"), ("store", "keychain")])]
+    #[arg(long, value_name = "FOLDER", required_if_eq_any = [("fleet_store", "file"), ("fleet_store", "keychain")])]
     pub store_dir: Option<PathBuf>,
 
     /// The passphrase of a `file` store.
@@ -130,7 +131,7 @@ pub struct FleetArgs {
         long,
         env = "TOKENSIM_PASSPHRASE",
         hide_env_values = true,
-        required_if_eq("store", "file")
+        required_if_eq("fleet_store", "file")
     )]
     pub passphrase: Option<String>,
 
@@ -182,12 +183,13 @@ impl FleetArgs {
         }
         if self.store == StoreKind::File && self.passphrase.as_deref().is_none_or(str::is_empty) {
             return Err(Error::Options(
-                "--store file needs a passphrase (--passphrase or TOKENSIM_PASSPHRASE)".to_owned(),
+                "--fleet-store file needs a passphrase (--passphrase or TOKENSIM_PASSPHRASE)"
+                    .to_owned(),
             ));
         }
         if self.store != StoreKind::Memory && self.store_dir.is_none() {
             return Err(Error::Options(format!(
-                "--store {} needs --store-dir",
+                "--fleet-store {} needs --store-dir",
                 self.store.as_str()
             )));
         }
@@ -414,7 +416,7 @@ mod tests {
         let error = "wrong-pin=0.7,replay=0.7".parse::<FaultMix>().unwrap_err();
         assert!(error.contains("at most 1"), "{error}");
         assert!(Cli::try_parse_from(["fleet", "--config", "x"]).is_err());
-        assert!(Cli::try_parse_from(["fleet", "--store", "file"]).is_err());
+        assert!(Cli::try_parse_from(["fleet", "--fleet-store", "file"]).is_err());
         assert!("nopassword".parse::<Credentials>().is_err());
     }
 
