@@ -22,6 +22,11 @@ DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
 DEBIAN_PACKAGES += dbus gnome-keyring libsecret-tools
 # zbarimg: the QR benchmark (`make bench`) runs it beside our decoder on the same frames.
 DEBIAN_PACKAGES += zbar-tools
+# test-console: headless Chromium driven from Node (playwright-core, installed with npm ci;
+# Debian's npm only when no npm came with nodejs, as NodeSource's does).
+DEBIAN_PACKAGES += chromium nodejs
+# test-postgres: a throwaway PostgreSQL cluster for the sandbox's suite.
+DEBIAN_PACKAGES += postgresql
 # The desktop app (Tauri 2): WebKitGTK, tray (appindicator, rsvg), xdo; the screen source (xcap) needs
 # pipewire and libclang (bindgen); test-app: Xvfb, WebKitWebDriver, ImageMagick screenshots.
 DEBIAN_PACKAGES += file libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
@@ -35,20 +40,23 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # naming its target (test-ui, test-e2e, test-keychain).
 TEST_SUITES := test-rust
 TEST_SUITES += test-keychain
+TEST_SUITES += test-console test-postgres
 TEST_SUITES += test-ui
 TEST_SUITES += test-app
 export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
 # Packages with benchmarks (criterion) that `make bench` runs.
-BENCH_PACKAGES := powerauth tokensim-device tokensim-qr
+BENCH_PACKAGES := powerauth sandbox tokensim-qr
+# The fleet benchmark: 1,000 devices activate and approve a payment on the embedded sandbox.
+BENCH_PACKAGES += tokensim-fleet
 
 FUZZ_DIR := crates/powerauth/fuzz
 FUZZ_SECONDS ?= 60
 # Empty: every target `cargo fuzz list` prints. Or name some: `make fuzz FUZZ_TARGETS=public_key`.
 FUZZ_TARGETS ?=
 
-.PHONY: help deps tools build lint fmt test test-rust run bench fuzz clean
+.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet fuzz clean
 
 help: ## List the targets
 	@echo "TokenSim make targets:"
@@ -103,7 +111,7 @@ test-rust: deps tools ## Rust unit, integration and doc tests
 	fi; \
 	exit $$status
 
-# The store's keychain tests (ignored in a plain `cargo test`) against a real gnome-keyring,
+# The store's and the CLI's keychain tests (ignored in a plain `cargo test`) against a real gnome-keyring,
 # unlocked in a private D-Bus session with throwaway runtime and data folders. They fail,
 # never skip, when the keychain cannot be reached (TOKENSIM_KEYCHAIN_TESTS=1 tells them so).
 .PHONY: test-keychain
@@ -113,7 +121,33 @@ test-keychain: deps tools ## OS keychain tests against a real gnome-keyring (pri
 	XDG_RUNTIME_DIR="$$scratch/runtime" XDG_DATA_HOME="$$scratch/data" TOKENSIM_KEYCHAIN_TESTS=1 \
 	  $(REPORT) run keychain -- dbus-run-session -- bash -c \
 	  'echo -n tokensim-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain::'
+	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain:: \
+	   && cargo test -p tokensim-cli --test e2e -- --ignored keychain'
+
+# The sandbox's web console in headless Chromium: tests/console/console.mjs clicks through it,
+# crates/sandbox/tests/console.rs reads the QR code it shows and activates a device with it.
+.PHONY: test-console
+test-console: deps tools ## Web console in headless Chromium (registration, QR code, activation)
+	@command -v npm >/dev/null \
+	  || $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm
+	@[ -d tests/console/node_modules/playwright-core ] \
+	  || npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
+	@$(REPORT) run console -- cargo test -p sandbox --test console --no-fail-fast -- --ignored
+
+# The sandbox's suite on PostgreSQL: a throwaway cluster in a temp folder, reached through a
+# Unix socket in that folder (no TCP port to collide with), one schema per test, removed after.
+# As root, the cluster runs as the `postgres` user (initdb refuses root).
+.PHONY: test-postgres
+test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL cluster
+	@bin=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); \
+	scratch=$$(mktemp -d); as=(); \
+	if [ "$$(id -u)" = 0 ]; then chown postgres "$$scratch"; as=(runuser -u postgres --); fi; \
+	trap '"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$$scratch"' EXIT; \
+	"$${as[@]}" "$$bin/initdb" -D "$$scratch/data" -U postgres --auth=trust -E UTF8 >/dev/null; \
+	"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -l "$$scratch/server.log" -w \
+	  -o "-c listen_addresses= -k $$scratch -c fsync=off -c max_connections=300" start >/dev/null; \
+	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
+	  $(REPORT) run postgres -- cargo test -p sandbox --test sandbox --no-fail-fast
 
 # The desktop app (src-tauri, UI in ui/). npm keeps its download cache beside the cargo
 # cache, and `npm ci` runs only when a lock file is newer than the installed tree.
@@ -153,8 +187,11 @@ test-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json #
 	@$(REPORT) run app -- xvfb-run -a -s "-screen 0 1280x720x24 -nolisten tcp" \
 	  dbus-run-session -- env APP="$(APP_BIN)" SHOTS="$(TEST_RESULTS)/app-screenshots" node tests/app/e2e.mjs
 
-bench: deps tools ## Run the criterion benchmarks
+bench: deps tools ## Run the benchmarks (protocol, sandbox, QR, fleet; release builds)
 	cargo bench $(addprefix -p ,$(BENCH_PACKAGES))
+
+bench-fleet: deps tools ## Only the fleet benchmark (TOKENSIM_FLEET_DEVICES, TOKENSIM_FLEET_CONCURRENCY)
+	cargo bench -p tokensim-fleet --bench fleet
 
 # cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
 # the stable one accept them, as only the stable toolchain is installed.

@@ -141,6 +141,8 @@ const SECRET_FIELDS: &[&str] = &[
     "recoveryCode",
     "token",
     "jwt",
+    // A signature value sent for verification (`/rest/v3/signature/verify`, offline verify).
+    "signature",
 ];
 
 /// Header fields whose values are secrets.

@@ -156,6 +156,13 @@ impl FaultRun {
             .map_or(20, |s| s.ctr_look_ahead);
         let rejected =
             |code: u16| matches!(result, Err(Error::Server { status, .. }) if *status == code);
+        // A refused signature is 401, except on vault unlock: 400 ERR_SECURE_VAULT (§16.3).
+        let vault = first.is_some_and(|e| e.label == "vault/unlock");
+        let (refused, refusal) = if vault {
+            (400, "HTTP 400 ERR_SECURE_VAULT")
+        } else {
+            (401, "HTTP 401")
+        };
         let (required, matched) = match self.fault {
             Fault::WrongPin => match first.map(|e| e.label) {
                 // A wrong factor on vault unlock is 400 ERR_SECURE_VAULT (digest §16.3).
@@ -168,8 +175,8 @@ impl FaultRun {
             Fault::ReplaySignature => {
                 let replay = exchanges.iter().find(|e| e.label == "replay");
                 (
-                    "the first request accepted, its identical replay rejected with HTTP 401".to_owned(),
-                    result.is_ok() && status_of(replay) == Some(401),
+                    format!("the first request accepted, its identical replay rejected with {refusal}"),
+                    result.is_ok() && status_of(replay) == Some(refused),
                 )
             }
             Fault::ClockSkew(ms) => clock_skew_rule(ms, first, result.is_ok()),
@@ -178,9 +185,9 @@ impl FaultRun {
                 let rule = if accept {
                     format!("accepted: {steps} skipped steps are within the look-ahead window of {look_ahead}")
                 } else {
-                    format!("HTTP 401: {steps} skipped steps are beyond the look-ahead window of {look_ahead}")
+                    format!("{refusal}: {steps} skipped steps are beyond the look-ahead window of {look_ahead}")
                 };
-                (rule, if accept { result.is_ok() } else { rejected(401) })
+                (rule, if accept { result.is_ok() } else { rejected(refused) })
             }
             Fault::CorruptMac => {
                 let encrypted = first.is_some_and(|e| e.request_plaintext.is_some());

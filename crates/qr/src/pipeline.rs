@@ -44,12 +44,24 @@ pub enum Stage {
     /// Doubled in both directions, bilinear (codes with small modules); frames whose longer
     /// side is at most 1280 pixels only.
     Upscaled,
+    /// ZXing's reader on the frame smoothed (σ 1 px) and contrast-stretched (1st..99th
+    /// percentile to 0..255): dim, noisy screens whose modules differ by 40–60 levels.
+    ZxingStretched,
+    /// Doubled (bilinear), then binarised against local block thresholds: small modules
+    /// (about 2.5 pixels) on dim screens; frames whose longer side is at most 1280 pixels.
+    UpscaledAdaptive,
+    /// ZXing's reader on the frame doubled (bilinear): small modules, rotated or dark mode;
+    /// frames whose longer side is at most 1280 pixels.
+    ZxingUpscaled,
 }
 
 impl Stage {
     /// The stages [`Decoder::new`] tries, in order: chosen on the benchmark corpus, where
     /// the stages left out decoded no frame that these miss.
-    pub const DEFAULT: [Stage; 8] = [
+    ///
+    /// The last three run only on frames every earlier stage missed (dim, noisy screens and
+    /// codes of 2.5–4 pixels per module), so they cost little on average.
+    pub const DEFAULT: [Stage; 11] = [
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
@@ -58,10 +70,13 @@ impl Stage {
         Stage::Inverted,
         Stage::ZxingDenoised,
         Stage::DownscaledAdaptive,
+        Stage::ZxingStretched,
+        Stage::UpscaledAdaptive,
+        Stage::ZxingUpscaled,
     ];
 
     /// Every stage, for measurement: the default ones first, in their order.
-    pub const ALL: [Stage; 14] = [
+    pub const ALL: [Stage; 17] = [
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
@@ -70,6 +85,9 @@ impl Stage {
         Stage::Inverted,
         Stage::ZxingDenoised,
         Stage::DownscaledAdaptive,
+        Stage::ZxingStretched,
+        Stage::UpscaledAdaptive,
+        Stage::ZxingUpscaled,
         Stage::OtsuThreshold,
         Stage::InvertedAdaptive,
         Stage::ContrastStretched,
@@ -112,11 +130,19 @@ impl Stage {
                 image: Image::Gray(filters::upscale_double(gray)),
                 scale: 2.0,
             },
-            // rxing reads the gray frame itself; the rest are for larger frames only.
+            Stage::UpscaledAdaptive if width.max(height) <= 1280 => Variant {
+                image: Image::Bitmap(filters::binarize_blocks(&filters::upscale_double(gray))),
+                scale: 2.0,
+            },
+            // rxing reads its own variants (see `Decoder::decode_luma`); the rest are for
+            // some frame sizes only.
             Stage::Zxing
             | Stage::ZxingDenoised
+            | Stage::ZxingStretched
+            | Stage::ZxingUpscaled
             | Stage::Downscaled
             | Stage::Upscaled
+            | Stage::UpscaledAdaptive
             | Stage::DownscaledAdaptive => {
                 return None;
             }
@@ -142,6 +168,9 @@ impl fmt::Display for Stage {
             Stage::DownscaledAdaptive => "downscaled adaptive",
             Stage::Downscaled => "downscaled",
             Stage::Upscaled => "upscaled",
+            Stage::ZxingStretched => "ZXing stretched",
+            Stage::UpscaledAdaptive => "upscaled adaptive",
+            Stage::ZxingUpscaled => "ZXing upscaled",
         })
     }
 }
@@ -271,6 +300,24 @@ impl Decoder {
                 zxing::attempt(gray)
             } else if stage == Stage::ZxingDenoised {
                 zxing::attempt(&filters::gaussian_blur(gray, 1.0))
+            } else if stage == Stage::ZxingStretched {
+                zxing::attempt(&filters::stretch_contrast(&filters::gaussian_blur(
+                    gray, 1.0,
+                )))
+            } else if stage == Stage::ZxingUpscaled {
+                if width.max(height) > 1280 {
+                    continue;
+                }
+                match zxing::attempt(&filters::upscale_double(gray)) {
+                    Attempt::Decoded { text, corners } => Attempt::Decoded {
+                        text,
+                        corners: corners.map(|p| Point {
+                            x: p.x / 2.0,
+                            y: p.y / 2.0,
+                        }),
+                    },
+                    other => other,
+                }
             } else {
                 let Some(variant) = stage.prepare(gray) else {
                     continue;

@@ -1,8 +1,8 @@
 //! The decoder against the quick subset of the generated corpus (48 frames at 640×480 and
 //! 1280×720). The full comparison with zbar is the benchmark: `cargo bench -p tokensim-qr`.
 
-use tokensim_qr::Decoder;
 use tokensim_qr::corpus::{self, Scenario};
+use tokensim_qr::{Decoder, Stage};
 
 /// The floor for the quick set: 46 of 48. Measured: 47 of 48 (the miss is a dim, noisy
 /// screen that zbar misses too); rqrr alone reads 16 of 48 (33 %), zbar 32 (67 %).
@@ -58,4 +58,36 @@ fn the_corpus_is_deterministic_and_labelled() {
         label.contains("glare +") && label.contains("tilt"),
         "{label}"
     );
+}
+
+/// Frames of the benchmark corpus that the first eight stages miss: codes of 2.6–3.7
+/// pixels per module on dim or dark-mode screens, and a large dim, blurred one. The last
+/// three default stages (stretched and upscaled variants) read them.
+#[test]
+fn small_modules_on_dim_screens_decode_with_the_late_stages() {
+    let specs = corpus::corpus(0x70C3_5111, 3);
+    let early = Decoder::with_stages(&Stage::DEFAULT[..8]);
+    let late = [
+        Stage::ZxingStretched,
+        Stage::UpscaledAdaptive,
+        Stage::ZxingUpscaled,
+    ];
+    for index in [17, 27, 32, 65, 100] {
+        let sample = specs[index].render();
+        assert!(
+            early.decode_luma(&sample.image).is_err(),
+            "{}: the early stages read it now; pick another frame",
+            sample.label()
+        );
+        let decoded = Decoder::new()
+            .decode_luma(&sample.image)
+            .unwrap_or_else(|e| panic!("{}: {e}", sample.label()));
+        assert_eq!(decoded.text, sample.text, "{}", sample.label());
+        assert!(
+            late.contains(&decoded.stage),
+            "{}: {}",
+            sample.label(),
+            decoded.stage
+        );
+    }
 }

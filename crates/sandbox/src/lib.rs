@@ -10,9 +10,11 @@ pub mod console;
 pub mod embedded;
 pub mod error;
 pub mod extract;
+pub mod key_cache;
 pub mod mobile;
 pub mod operations;
 pub mod push;
+pub mod qr;
 pub mod recovery;
 pub mod rest;
 pub mod restful;
@@ -47,8 +49,23 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A client that hangs up must not cancel its request halfway: the handler's database work
+/// would be dropped mid-statement, and an in-memory database lives and dies with its one
+/// connection (seen as "no such table" after a killed client). The handler runs in its own
+/// task to the end; the answer is discarded if nobody waits for it.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => Error::Internal(format!("request task failed: {error}")).into_response(),
+    }
 }
 
 /// A panic is a bug: answer like any internal fault, and log it.

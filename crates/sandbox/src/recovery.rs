@@ -3,16 +3,37 @@
 //! `MAX_FAILED_ATTEMPTS` wrong PUKs. The code and PUK come from `powerauth::recovery`;
 //! only the PUK's Argon2 hash is stored.
 
-use crate::cloud::auth::{hash_password, verify_password};
+use crate::cloud::auth::verify_password;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{Activation, RecoveryRecord};
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 use powerauth::recovery::RecoveryInfo;
 
 /// Wrong PUKs that block a recovery code (`recovery.maxFailedAttempts`).
 pub const MAX_FAILED_ATTEMPTS: i64 = 5;
 
 const MAX_RETRIES: usize = 16;
+
+/// Argon2id cost of a PUK hash: 1 MiB, one pass (about a millisecond). Lighter than the
+/// login passwords' default (19 MiB, two passes, tens of milliseconds) because one is
+/// made with every activation, and a sandbox must activate hundreds of devices a second;
+/// what protects a PUK is the limit of [`MAX_FAILED_ATTEMPTS`] guesses. Verification
+/// reads the cost from the stored PHC string, so older, costlier hashes still verify.
+const PUK_HASH_MEMORY_KIB: u32 = 1024;
+const PUK_HASH_PASSES: u32 = 1;
+
+/// The Argon2id PHC string of `puk` with `salt`.
+fn hash_puk(puk: &str, salt: &[u8; 16]) -> Result<String, Error> {
+    let params = Params::new(PUK_HASH_MEMORY_KIB, PUK_HASH_PASSES, 1, None)
+        .map_err(|e| Error::Internal(format!("PUK hash parameters: {e}")))?;
+    let salt = SaltString::encode_b64(salt).map_err(|e| Error::Internal(e.to_string()))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(puk.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::Internal(format!("PUK hashing: {e}")))
+}
 
 /// Issues a code and its PUK for `activation`; returns `(recoveryCode, puk)` to show once.
 pub async fn issue(state: &AppState, activation: &Activation) -> Result<(String, String), Error> {
@@ -35,7 +56,12 @@ pub async fn issue(state: &AppState, activation: &Activation) -> Result<(String,
         failed_attempts: 0,
         max_failed_attempts: MAX_FAILED_ATTEMPTS,
     };
-    let hash = hash_password(&puk, &*state.rng)?;
+    let mut salt = [0u8; 16];
+    state.rng.fill(&mut salt);
+    let secret = puk.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_puk(&secret, &salt))
+        .await
+        .map_err(|e| Error::Internal(format!("PUK hashing task: {e}")))??;
     state
         .store
         .insert_recovery(&record, &[hash], state.now_ms())

@@ -10,12 +10,12 @@ use crate::activations;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::Activation;
+use powerauth::ProtocolVersion;
 use powerauth::offline::verify_offline_signature;
 use powerauth::signature::{
     FactorKeys, FailedAttempts, OfflineOptions, RequestData, SignatureType, Verifier,
 };
 use powerauth::status::ActivationState;
-use powerauth::{ActivationKeys, ProtocolVersion};
 
 /// Why blocked, when too many attempts failed.
 pub const MAX_FAILED_ATTEMPTS_REASON: &str = "MAX_FAILED_ATTEMPTS";
@@ -112,64 +112,62 @@ async fn check(
     key_valid: bool,
     matcher: impl Fn(&Verifier<'_>, &powerauth::CtrData) -> Option<powerauth::signature::Verified>,
 ) -> Result<Verdict, Error> {
-    if state.store.activation(activation_id).await?.is_none() {
-        return Ok(Verdict {
+    let look_ahead = state.config.look_ahead;
+    let checked = activations::update(state, activation_id, |a, now| {
+        if a.state != ActivationState::Active {
+            return Ok((false, None));
+        }
+        let attempts = FailedAttempts {
+            failed: u32::try_from(a.failed_attempts).unwrap_or(u32::MAX),
+            max: u32::try_from(a.max_failed_attempts).unwrap_or(u32::MAX),
+        };
+        if attempts.is_exhausted() {
+            block(a, now);
+            return Ok((false, Some(0)));
+        }
+        let keys = key_valid.then(|| state.activation_keys(a)).flatten();
+        let matched = match (keys, &a.ctr_data) {
+            (Some(keys), Some(ctr_data)) => {
+                let verifier = Verifier::new(FactorKeys::from(&keys)).with_lookahead(look_ahead);
+                matcher(&verifier, ctr_data)
+            }
+            _ => None,
+        };
+        match matched {
+            Some(verified) => {
+                a.ctr_data = Some(verified.next_ctr_data.clone());
+                a.counter = a.counter.saturating_add(
+                    i64::try_from(verified.counter_increment()).unwrap_or(i64::MAX),
+                );
+                a.failed_attempts = i64::from(attempts.after_valid(verified.signature_type).failed);
+                a.timestamp_last_used = now;
+                Ok((true, Some(attempts.max)))
+            }
+            None => {
+                let after = attempts.after_invalid(attempted);
+                a.failed_attempts = i64::from(after.attempts.failed);
+                if after.block {
+                    block(a, now);
+                }
+                // A bad application key earns no remainingAttempts (digest §16.12).
+                Ok((false, key_valid.then_some(after.attempts.remaining())))
+            }
+        }
+    })
+    .await;
+    match checked {
+        Ok((activation, (valid, remaining_attempts))) => Ok(Verdict {
+            valid,
+            activation: Some(activation),
+            remaining_attempts,
+        }),
+        Err(Error::UnknownActivation) => Ok(Verdict {
             valid: false,
             activation: None,
             remaining_attempts: None,
-        });
+        }),
+        Err(other) => Err(other),
     }
-    let look_ahead = state.config.look_ahead;
-    let (activation, (valid, remaining_attempts)) =
-        activations::update(state, activation_id, |a, now| {
-            if a.state != ActivationState::Active {
-                return Ok((false, None));
-            }
-            let attempts = FailedAttempts {
-                failed: u32::try_from(a.failed_attempts).unwrap_or(u32::MAX),
-                max: u32::try_from(a.max_failed_attempts).unwrap_or(u32::MAX),
-            };
-            if attempts.is_exhausted() {
-                block(a, now);
-                return Ok((false, Some(0)));
-            }
-            let matched = match (&a.device_public_key, &a.server_key_pair, &a.ctr_data) {
-                (Some(device), Some(server), Some(ctr_data)) if key_valid => {
-                    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
-                    let verifier =
-                        Verifier::new(FactorKeys::from(&keys)).with_lookahead(look_ahead);
-                    matcher(&verifier, ctr_data)
-                }
-                _ => None,
-            };
-            match matched {
-                Some(verified) => {
-                    a.ctr_data = Some(verified.next_ctr_data.clone());
-                    a.counter = a.counter.saturating_add(
-                        i64::try_from(verified.counter_increment()).unwrap_or(i64::MAX),
-                    );
-                    a.failed_attempts =
-                        i64::from(attempts.after_valid(verified.signature_type).failed);
-                    a.timestamp_last_used = now;
-                    Ok((true, Some(attempts.max)))
-                }
-                None => {
-                    let after = attempts.after_invalid(attempted);
-                    a.failed_attempts = i64::from(after.attempts.failed);
-                    if after.block {
-                        block(a, now);
-                    }
-                    // A bad application key earns no remainingAttempts (digest §16.12).
-                    Ok((false, key_valid.then_some(after.attempts.remaining())))
-                }
-            }
-        })
-        .await?;
-    Ok(Verdict {
-        valid,
-        activation: Some(activation),
-        remaining_attempts,
-    })
 }
 
 fn block(a: &mut Activation, now: i64) {

@@ -19,6 +19,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// New push-outbox messages, for live listeners (SSE).
     pub push_events: tokio::sync::broadcast::Sender<crate::store::PushMessage>,
+    /// Keys derived from each activation's ECDH secret.
+    pub key_cache: Arc<crate::key_cache::KeyCache>,
+    /// Cloud API logins already checked against their Argon2 hash.
+    pub logins: Arc<crate::cloud::auth::LoginCache>,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
     signing_rng: Arc<SystemRandom>,
 }
@@ -37,7 +41,10 @@ impl AppState {
         rng: Arc<dyn RandomSource>,
     ) -> Result<Self, StoreError> {
         let store = Store::open(&config.database_url).await?;
+        let logins = Arc::new(crate::cloud::auth::LoginCache::new(&*rng));
         Ok(Self {
+            logins,
+            key_cache: Arc::default(),
             store,
             clock,
             rng,
@@ -64,6 +71,15 @@ impl AppState {
         uuid::Builder::from_random_bytes(self.random())
             .into_uuid()
             .to_string()
+    }
+
+    /// The keys derived from `activation`'s ECDH secret (cached); `None` before its key
+    /// exchange.
+    pub fn activation_keys(
+        &self,
+        activation: &crate::store::Activation,
+    ) -> Option<powerauth::ActivationKeys> {
+        self.key_cache.keys(activation)
     }
 
     /// The random source ECDSA signing needs.

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokensim_device::state::PartsError;
 use tokensim_device::{ActiveDevice, DeviceRecord, DeviceState, Persist};
+pub use tokensim_store::Error as StoreError;
 pub use tokensim_store::{
     BackendKind, DeviceId, KdfParams, KeychainStatus, KeychainUnavailable, MemorySecrets,
     Passphrase, Secrets, default_folder, detect,
@@ -150,7 +151,8 @@ impl Wallet {
     /// Opens the wallet in `folder`. `backend` is where the tester asked secrets to be;
     /// without one: the backend an existing store was created with, else an encrypted file
     /// when a `passphrase` is given, else the OS keychain if [`detect`] finds it usable,
-    /// else [`Error::NoKeychain`] (the reason and the encrypted file as the way out).
+    /// else [`Error::NoKeychain`] (the reason and the encrypted file as the way out). A store
+    /// last opened in memory counts as new.
     /// [`BackendKind::Memory`] keeps secrets only as long as this process runs.
     pub fn open(
         folder: impl AsRef<Path>,
@@ -160,10 +162,11 @@ impl Wallet {
         let folder = folder.as_ref();
         let backend = match backend {
             Some(backend) => backend,
+            // A memory store never kept a device past its process: choose afresh.
             None => match tokensim_store::stored_backend(folder)? {
-                Some(stored) => stored,
-                None if passphrase.is_some() => BackendKind::EncryptedFile,
-                None => match detect() {
+                Some(stored) if stored != BackendKind::Memory => stored,
+                _ if passphrase.is_some() => BackendKind::EncryptedFile,
+                _ => match detect() {
                     KeychainStatus::Available => BackendKind::Keychain,
                     KeychainStatus::Unavailable(reason) => return Err(Error::NoKeychain(reason)),
                 },
@@ -217,6 +220,11 @@ impl Wallet {
     /// The summary of device `id`.
     pub fn summary(&self, id: &DeviceId) -> Result<DeviceSummary> {
         Ok(DeviceSummary::new(id, &self.store.record(id)?))
+    }
+
+    /// The non-secret record of device `id` (no keychain access).
+    pub fn record(&self, id: &DeviceId) -> Result<DeviceRecord> {
+        Ok(self.store.record(id)?)
     }
 
     /// The device a tester means: `selector` is an id, a name (exact, then ignoring case) or

@@ -216,3 +216,17 @@ async fn resolve_rename_export_import() {
     assert_eq!(wallet.resolve(None).unwrap(), phone);
     server.sandbox.shutdown().await;
 }
+
+#[test]
+fn a_folder_last_opened_in_memory_is_chosen_afresh() {
+    let folder = tempfile::tempdir().unwrap();
+    let memory = Wallet::open(folder.path(), Some(BackendKind::Memory), None).unwrap();
+    assert_eq!(memory.backend(), BackendKind::Memory);
+    drop(memory);
+    let file = Wallet::open(folder.path(), None, Some(Passphrase::from("p"))).unwrap();
+    assert_eq!(
+        file.backend(),
+        BackendKind::EncryptedFile,
+        "not memory again"
+    );
+}

@@ -10,6 +10,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use powerauth::RandomSource;
 use powerauth::encoding::b64_decode;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// A user who presented valid credentials.
 #[derive(Debug, Clone)]
@@ -29,6 +31,10 @@ impl FromRequestParts<AppState> for Authenticated {
             .user(&username)
             .await?
             .ok_or(Error::Unauthenticated("wrong username or password"))?;
+        let tag = state.logins.tag(&username, &password);
+        if state.logins.is_verified(&tag, &user.password_hash) {
+            return Ok(Authenticated(user));
+        }
         let hash = user.password_hash.clone();
         // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
         let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
@@ -37,6 +43,7 @@ impl FromRequestParts<AppState> for Authenticated {
         if !valid {
             return Err(Error::Unauthenticated("wrong username or password"));
         }
+        state.logins.remember(tag, &user.password_hash);
         Ok(Authenticated(user))
     }
 }
@@ -78,6 +85,74 @@ fn basic_credentials(parts: &Parts) -> Result<(String, String), Error> {
         "malformed Authorization: Basic header",
     ))?;
     Ok((username.to_owned(), password.to_owned()))
+}
+
+/// Logins that passed the Argon2 check, so a client sending the same Basic credentials
+/// on every request (as API clients do) pays for Argon2 once, not per request.
+///
+/// An entry is an HMAC of username and password under a key drawn at start, mapped to the
+/// stored hash it was checked against: a changed password (new stored hash) misses, and
+/// nothing here outlives the process or reveals a password.
+pub struct LoginCache {
+    key: ring::hmac::Key,
+    entries: Mutex<HashMap<LoginTag, String>>,
+}
+
+/// HMAC of a username and password under the cache's key.
+pub type LoginTag = [u8; 32];
+
+/// Entries kept before the cache starts over.
+const LOGIN_CACHE_SIZE: usize = 1024;
+
+impl LoginCache {
+    /// An empty cache with a key from `rng`.
+    pub fn new(rng: &dyn RandomSource) -> Self {
+        let mut key = [0u8; 32];
+        rng.fill(&mut key);
+        Self {
+            key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cache key of a login attempt.
+    pub fn tag(&self, username: &str, password: &str) -> LoginTag {
+        let mut context = ring::hmac::Context::with_key(&self.key);
+        // The length first, so ("ab", "c") and ("a", "bc") differ.
+        context.update(&(username.len() as u64).to_be_bytes());
+        context.update(username.as_bytes());
+        context.update(password.as_bytes());
+        let mut tag = [0u8; 32];
+        tag.copy_from_slice(context.sign().as_ref());
+        tag
+    }
+
+    /// Whether this login was verified against the user's current `password_hash`.
+    pub fn is_verified(&self, tag: &LoginTag, password_hash: &str) -> bool {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(tag)
+            .is_some_and(|hash| hash == password_hash)
+    }
+
+    /// Records a login that matched `password_hash`.
+    pub fn remember(&self, tag: LoginTag, password_hash: &str) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= LOGIN_CACHE_SIZE {
+            entries.clear();
+        }
+        entries.insert(tag, password_hash.to_owned());
+    }
+}
+
+impl std::fmt::Debug for LoginCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginCache").finish_non_exhaustive()
+    }
 }
 
 /// An Argon2id PHC string of `password` with a random salt.

@@ -1,5 +1,7 @@
 //! `/powerauth-cloud/v2/push/*`: send a push message to a user's devices (it lands in
-//! the outbox), read the outbox, and follow it live as Server-Sent Events.
+//! the outbox), read the outbox, and follow it live as Server-Sent Events or over a
+//! WebSocket (`/v2/push/ws`, one text frame per message). Both streams carry the same
+//! messages from the same outbox.
 
 use super::auth::Authenticated;
 use crate::error::Error;
@@ -7,6 +9,7 @@ use crate::extract::{Json, json_response};
 use crate::state::AppState;
 use crate::store::PushMessage;
 use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -20,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/push/messages", get(outbox).post(send))
         .route("/v2/push/stream", get(stream))
+        .route("/v2/push/ws", get(websocket))
 }
 
 #[derive(Deserialize)]
@@ -96,4 +100,46 @@ async fn stream(
         }
     });
     Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+/// New outbox messages over a WebSocket: each a text frame with the message's JSON (the
+/// SSE event's data). The client sends nothing but pings and a close.
+async fn websocket(
+    _: Authenticated,
+    State(state): State<AppState>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // Subscribed before the handshake answers, so nothing queued after it is missed.
+    let receiver = state.push_events.subscribe();
+    upgrade.on_upgrade(move |socket| forward(socket, receiver))
+}
+
+async fn forward(
+    mut socket: WebSocket,
+    mut receiver: tokio::sync::broadcast::Receiver<PushMessage>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        tokio::select! {
+            queued = receiver.recv() => match queued {
+                Ok(message) => {
+                    let Ok(text) = serde_json::to_string(&message) else { continue };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                // A slow listener skips what it missed; the outbox still has it.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                // Pings are answered by the WebSocket layer; anything else is ignored.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }

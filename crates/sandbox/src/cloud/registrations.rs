@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/v2/registrations/{activation_id}/commit", post(commit))
         .route("/v2/registrations/{activation_id}/block", post(block))
         .route("/v2/registrations/{activation_id}/unblock", post(unblock))
+        .route("/v2/registrations/{activation_id}/qr.png", get(qr_png))
+        .route("/v2/registrations/{activation_id}/qr.svg", get(qr_svg))
 }
 
 #[derive(Deserialize)]
@@ -111,6 +113,9 @@ struct Registration {
     max_failed_attempts: i64,
     timestamp_created: String,
     timestamp_last_used: String,
+    /// When a CREATED or PENDING_COMMIT registration lapses; absent once it is ACTIVE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
 }
 
 impl From<Activation> for Registration {
@@ -128,6 +133,11 @@ impl From<Activation> for Registration {
             max_failed_attempts: a.max_failed_attempts,
             timestamp_created: iso8601(a.timestamp_created),
             timestamp_last_used: iso8601(a.timestamp_last_used),
+            expiration: matches!(
+                a.state,
+                ActivationState::Created | ActivationState::PendingCommit
+            )
+            .then(|| iso8601(a.timestamp_expires)),
         }
     }
 }
@@ -182,6 +192,61 @@ async fn detail(
         .await?
         .ok_or_else(|| cloud_error(Error::UnknownActivation))?;
     Ok(json_response(&Registration::from(activation)))
+}
+
+/// The `CODE#SIGNATURE` payload of a registration that can still be activated.
+async fn qr_payload(state: &AppState, activation_id: &str) -> Result<String, Error> {
+    let activation = activations::load(state, activation_id)
+        .await?
+        .ok_or_else(|| cloud_error(Error::UnknownActivation))?;
+    if activation.state != ActivationState::Created {
+        return Err(cloud_error(Error::ActivationState(format!(
+            "only a CREATED registration has a QR code to scan, this one is {}",
+            activation.state
+        ))));
+    }
+    Ok(format!(
+        "{}#{}",
+        activation.activation_code, activation.activation_signature
+    ))
+}
+
+/// The activation QR code as a PNG image; `Cache-Control: no-store` as it expires.
+async fn qr_png(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(activation_id): Path<String>,
+) -> Result<Response, Error> {
+    let payload = qr_payload(&state, &activation_id).await?;
+    let png = tokio::task::spawn_blocking(move || crate::qr::png(&payload))
+        .await
+        .map_err(|e| Error::Internal(format!("QR rendering task: {e}")))??;
+    Ok(image_response("image/png", png))
+}
+
+/// The activation QR code as an SVG document.
+async fn qr_svg(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(activation_id): Path<String>,
+) -> Result<Response, Error> {
+    let payload = qr_payload(&state, &activation_id).await?;
+    Ok(image_response(
+        "image/svg+xml",
+        crate::qr::svg(&payload)?.into_bytes(),
+    ))
+}
+
+fn image_response(content_type: &'static str, body: Vec<u8>) -> Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn change(

@@ -1,8 +1,9 @@
-//! `/rest/v3/activation/prepare` (the key exchange for an intermediate server) and
-//! `/rest/v3/activation/list`.
+//! `/rest/v3/activation/prepare` (the key exchange for an intermediate server),
+//! `/rest/v3/activation/create` (the same for a record it creates in the same call, the
+//! custom-credentials flow) and `/rest/v3/activation/list`.
 
 use super::activation::{StatusResponse, status_response};
-use crate::activations;
+use crate::activations::{self, NewActivation};
 use crate::error::Error;
 use crate::extract::{RequestObject, ResponseObject};
 use crate::state::AppState;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/activation/prepare", post(prepare))
+        .route("/rest/v3/activation/create", post(create))
         .route("/rest/v3/activation/list", post(list))
 }
 
@@ -47,48 +49,177 @@ async fn prepare(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<PrepareRequest>,
 ) -> Result<ResponseObject<PrepareResponse>, Error> {
-    use crate::restful::key_exchange::{KeyExchangeError, exchange_keys};
-    let protocol: powerauth::ProtocolVersion = request
-        .protocol_version
-        .parse()
-        .map_err(|_| Error::InvalidRequest("protocolVersion must be 3.0 to 3.3".to_owned()))?;
-    let version = state
-        .store
-        .version_by_key(&request.application_key)
-        .await?
-        .filter(|v| v.supported)
-        .ok_or(Error::UnknownApplication)?;
-    let application = state
-        .store
-        .application(&version.application_id)
-        .await?
-        .ok_or(Error::UnknownApplication)?;
-    let layer2 = powerauth::ecies::EncryptedRequest::try_from(request.envelope)
-        .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-    let (activation, response) = exchange_keys(
+    let exchange = Exchange::parse(
         &state,
-        &application,
-        &version,
-        protocol,
-        &request.activation_code,
-        &layer2,
-        request.generate_recovery_codes,
+        &request.application_key,
+        &request.protocol_version,
+        request.envelope,
     )
-    .await
-    .map_err(|e| match e {
-        KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
-        KeyExchangeError::Refused(why) => Error::InvalidRequest(why),
-        KeyExchangeError::Fault(e) => e,
-    })?;
-    let envelope =
-        serde_json::from_str(&response.to_json()).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(ResponseObject(PrepareResponse {
-        activation_id: activation.activation_id,
-        user_id: activation.user_id,
-        application_id: activation.application_id,
-        activation_status: activation.state,
-        envelope,
-    }))
+    .await?;
+    exchange
+        .run(
+            &state,
+            &request.activation_code,
+            request.generate_recovery_codes,
+        )
+        .await
+        .map(ResponseObject)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateRequest {
+    user_id: String,
+    application_key: String,
+    protocol_version: String,
+    activation_otp: Option<String>,
+    max_failure_count: Option<i64>,
+    timestamp_activation_expire: Option<i64>,
+    #[serde(default)]
+    generate_recovery_codes: bool,
+    #[serde(flatten)]
+    envelope: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `/rest/v3/activation/create`: a new record for `userId` and its key exchange in one
+/// call (digest §4.3). The record waits for commit (`PENDING_COMMIT`), where an
+/// `activationOtp` is checked. A refused exchange leaves the record `REMOVED`.
+async fn create(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<CreateRequest>,
+) -> Result<ResponseObject<PrepareResponse>, Error> {
+    if request.user_id.trim().is_empty() || request.user_id.len() > 255 {
+        return Err(Error::InvalidRequest(
+            "userId must be 1 to 255 characters".to_owned(),
+        ));
+    }
+    if request.activation_otp.as_deref().is_some_and(str::is_empty) {
+        return Err(Error::InvalidRequest(
+            "activationOtp must not be empty".to_owned(),
+        ));
+    }
+    if request
+        .max_failure_count
+        .is_some_and(|n| !(1..=1000).contains(&n))
+    {
+        return Err(Error::InvalidRequest(
+            "maxFailureCount must be 1 to 1000".to_owned(),
+        ));
+    }
+    let exchange = Exchange::parse(
+        &state,
+        &request.application_key,
+        &request.protocol_version,
+        request.envelope,
+    )
+    .await?;
+    let record = activations::create(
+        &state,
+        NewActivation {
+            user_id: request.user_id,
+            application_id: exchange.application.application_id.clone(),
+            timestamp_expires: request.timestamp_activation_expire,
+            max_failed_attempts: request.max_failure_count,
+            activation_otp: request.activation_otp,
+            commit_phase: crate::store::CommitPhase::OnCommit,
+            flags: Vec::new(),
+        },
+    )
+    .await?;
+    let outcome = exchange
+        .run(
+            &state,
+            &record.activation_code,
+            request.generate_recovery_codes,
+        )
+        .await;
+    if outcome.is_err() {
+        // Nothing half-made stays usable: the code was never shown to anyone.
+        activations::update(&state, &record.activation_id, |a, now| {
+            if a.state == ActivationState::Created {
+                a.state = ActivationState::Removed;
+                a.timestamp_last_change = now;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    outcome.map(ResponseObject)
+}
+
+/// A checked key-exchange request: the application version its key names, the declared
+/// protocol version and the layer-2 envelope.
+struct Exchange {
+    application: crate::store::Application,
+    version: crate::store::ApplicationVersion,
+    protocol: powerauth::ProtocolVersion,
+    layer2: powerauth::ecies::EncryptedRequest,
+}
+
+impl Exchange {
+    async fn parse(
+        state: &AppState,
+        application_key: &str,
+        protocol_version: &str,
+        envelope: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, Error> {
+        let protocol: powerauth::ProtocolVersion = protocol_version
+            .parse()
+            .map_err(|_| Error::InvalidRequest("protocolVersion must be 3.0 to 3.3".to_owned()))?;
+        let version = state
+            .store
+            .version_by_key(application_key)
+            .await?
+            .filter(|v| v.supported)
+            .ok_or(Error::UnknownApplication)?;
+        let application = state
+            .store
+            .application(&version.application_id)
+            .await?
+            .ok_or(Error::UnknownApplication)?;
+        let layer2 = powerauth::ecies::EncryptedRequest::try_from(envelope)
+            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        Ok(Self {
+            application,
+            version,
+            protocol,
+            layer2,
+        })
+    }
+
+    /// The server's half for the CREATED record with `code`.
+    async fn run(
+        &self,
+        state: &AppState,
+        code: &str,
+        generate_recovery_codes: bool,
+    ) -> Result<PrepareResponse, Error> {
+        use crate::restful::key_exchange::{KeyExchangeError, exchange_keys};
+        let (activation, response) = exchange_keys(
+            state,
+            &self.application,
+            &self.version,
+            self.protocol,
+            code,
+            &self.layer2,
+            generate_recovery_codes,
+        )
+        .await
+        .map_err(|e| match e {
+            KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
+            KeyExchangeError::Refused(why) => Error::InvalidRequest(why),
+            KeyExchangeError::Fault(e) => e,
+        })?;
+        let envelope = serde_json::from_str(&response.to_json())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(PrepareResponse {
+            activation_id: activation.activation_id,
+            user_id: activation.user_id,
+            application_id: activation.application_id,
+            activation_status: activation.state,
+            envelope,
+        })
+    }
 }
 
 #[derive(Deserialize)]

@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
-use powerauth::ActivationKeys;
 use powerauth::ecies::{
     ENCRYPTION_HEADER_NAME, EncryptedRequest, EncryptionHeader, EncryptorScope, SharedInfo1,
 };
@@ -284,8 +283,7 @@ fn status_keys(
     a: &Activation,
     state: &AppState,
 ) -> Option<(StatusRecord, powerauth::SymmetricKey)> {
-    let (device, server) = (a.device_public_key.as_ref()?, a.server_key_pair.as_ref()?);
-    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
+    let keys = state.activation_keys(a)?;
     let record = StatusRecord {
         state: a.state,
         current_version: u8::try_from(a.major_version).unwrap_or(3),

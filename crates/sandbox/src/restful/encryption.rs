@@ -154,11 +154,12 @@ pub async fn open_signed(
         .version_by_key(&header.application_key)
         .await?
         .ok_or_else(|| Refused::Decrypt("application key vanished".to_owned()))?;
-    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
-    else {
+    let (Some(keys), Some(server)) = (
+        state.activation_keys(activation),
+        &activation.server_key_pair,
+    ) else {
         return Err(Refused::Decrypt("activation has no keys".to_owned()));
     };
-    let keys = powerauth::ActivationKeys::derive_from_ecdh(&server.private, device);
     let channel = Channel {
         application_key: &version.application_key,
         application_secret: &version.application_secret,
@@ -228,11 +229,12 @@ pub async fn open_with_header(
         .map_err(fault)?
         .filter(|v| v.supported && v.application_id == activation.application_id)
         .ok_or_else(|| HeaderRefusal::Refused("application key".to_owned()))?;
-    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
-    else {
+    let (Some(keys), Some(server)) = (
+        state.activation_keys(&activation),
+        &activation.server_key_pair,
+    ) else {
         return Err(HeaderRefusal::Refused("activation has no keys".to_owned()));
     };
-    let keys = powerauth::ActivationKeys::derive_from_ecdh(&server.private, device);
     let channel = Channel {
         application_key: &version.application_key,
         application_secret: &version.application_secret,

@@ -10,10 +10,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
+use powerauth::KeyPair;
 use powerauth::ecies::Scope;
 use powerauth::status::ActivationState;
 use powerauth::temporary_key::{DEFAULT_VALIDITY_MS, UnverifiedKeyRequest, make_key_id};
-use powerauth::{ActivationKeys, KeyPair};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
@@ -83,12 +83,12 @@ async fn create(
                         && matches!(a.state, ActivationState::Active | ActivationState::Blocked)
                 })
                 .ok_or_else(|| temporary_key_failure("activation not ACTIVE or BLOCKED"))?;
-            let (Some(device), Some(server)) =
-                (&activation.device_public_key, &activation.server_key_pair)
-            else {
+            let (Some(keys), Some(server)) = (
+                state.activation_keys(&activation),
+                &activation.server_key_pair,
+            ) else {
                 return Err(temporary_key_failure("activation has no keys"));
             };
-            let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
             let scope = Scope::Activation {
                 activation_id,
                 transport_key: &keys.transport,

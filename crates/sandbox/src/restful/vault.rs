@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
-use powerauth::ActivationKeys;
 use powerauth::ecies::SharedInfo1;
 use powerauth::encoding::b64;
 use powerauth::signature::SignatureType;
@@ -77,11 +76,9 @@ async fn unlock(
     let request: UnlockRequest = serde_json::from_slice(&plaintext).map_err(vault_error)?;
     tracing::debug!(reason = ?request.reason, "vault unlocked");
     let activation = &authenticated.activation;
-    let (Some(device), Some(server)) = (&activation.device_public_key, &activation.server_key_pair)
-    else {
+    let Some(keys) = state.activation_keys(activation) else {
         return Err(vault_error("activation has no keys"));
     };
-    let keys = ActivationKeys::derive_from_ecdh(&server.private, device);
     let wrapped = encrypt_vault_key(&keys.transport, &keys.vault);
     let plain = serde_json::to_vec(&UnlockResponse {
         encrypted_vault_encryption_key: b64(wrapped),

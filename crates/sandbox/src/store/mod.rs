@@ -39,6 +39,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+/// Connections to a SQLite file: readers run in parallel under WAL, writers take turns.
+const SQLITE_CONNECTIONS: u32 = 8;
+/// Connections to PostgreSQL.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
 /// Why the database could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -98,8 +103,25 @@ impl Store {
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
+        } else if backend == Backend::Sqlite {
+            // Write-ahead log: readers never wait for the writer, and a commit appends to
+            // the log instead of rewriting pages. `synchronous=NORMAL` syncs the log at
+            // checkpoints, not on every commit: a power cut may lose the last commits but
+            // never corrupts the file (the sandbox's data is test data). Writers still
+            // queue on SQLite's one write lock (`BEGIN IMMEDIATE`, busy timeout).
+            AnyPoolOptions::new()
+                .max_connections(SQLITE_CONNECTIONS)
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor as _;
+                        connection
+                            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                            .await
+                            .map(|_| ())
+                    })
+                })
         } else {
-            AnyPoolOptions::new().max_connections(8)
+            AnyPoolOptions::new().max_connections(POSTGRES_CONNECTIONS)
         };
         let pool = options
             .acquire_timeout(Duration::from_secs(30))

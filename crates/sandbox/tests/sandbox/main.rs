@@ -2,6 +2,7 @@
 //! a test clock, and talks to it over HTTP like any client.
 
 mod activation;
+mod activation_create;
 mod applications;
 mod binary;
 mod cloud_admin;
@@ -13,6 +14,8 @@ mod inbox;
 mod load;
 mod offline;
 mod operations;
+mod push_ws;
+mod qr_image;
 mod recovery;
 mod robustness;
 mod signature;

@@ -1,0 +1,44 @@
+//! Writing to stdout and stderr. A closed stdout (`tokensim ops list | head -1`) ends the
+//! process quietly with exit code 0: the command's work is done and saved by then.
+
+use std::io::{ErrorKind, Write};
+
+/// What a command prints on success: text for a terminal, a JSON document for `--json`,
+/// and its exit code (0, or 3 when a fault was not answered as the protocol requires).
+pub struct Output {
+    /// The text form.
+    pub text: String,
+    /// The `--json` form.
+    pub json: serde_json::Value,
+    /// The exit code.
+    pub code: u8,
+}
+
+impl Output {
+    /// A successful output.
+    pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
+        Self {
+            text: text.into(),
+            json,
+            code: 0,
+        }
+    }
+}
+
+/// Writes `text` to stdout; exits 0 if the reader went away.
+pub fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(error) = result
+        && error.kind() == ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+/// Writes `text` to stderr, ignoring failures (there is nowhere left to report them).
+pub fn emit_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

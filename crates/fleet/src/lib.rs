@@ -1,0 +1,130 @@
+//! # tokensim-fleet
+//!
+//! Fleets of simulated PowerAuth tokens, for testing a backend with many devices at once:
+//! `tokensim fleet --devices 1000 --concurrency 64 --versions 3.0,3.3 --operations 2
+//! --reject-ratio 0.2 --faults wrong-pin=0.05,replay=0.02`.
+//!
+//! Each device registers on the server (Cloud API with `--admin`, else `/rest/v3`),
+//! activates through `tokensim-device`, fetches its status, signs, then approves or
+//! rejects its payment operations; a share of operations get a fault (wrong PIN, replay,
+//! clock skew, stale counter) and the device engine's [`tokensim_device::FaultReport`]
+//! judges whether the server answered what the protocol requires. Without `--server` the
+//! fleet starts an embedded sandbox in this process (recovery codes off unless
+//! `--recovery-codes`: their Argon2 hash would dominate the run).
+//!
+//! The [`FleetReport`] holds throughput, latency p50/p95/p99 per step (HdrHistogram),
+//! errors by kind, fault verdicts and the server's own count of the operations after the
+//! run; it renders as a terminal table, JSON, or a self-contained HTML page with charts.
+//!
+//! ```no_run
+//! use clap::Parser;
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     fleet: tokensim_fleet::FleetArgs,
+//! }
+//! let cli = Cli::parse();
+//! let report = tokensim_fleet::run_blocking(&cli.fleet, &mut std::io::stdout())?;
+//! std::process::exit(if report.is_clean() { 0 } else { 1 });
+//! # Ok::<(), tokensim_fleet::Error>(())
+//! ```
+//!
+//! ## What it refuses to do
+//!
+//! It keeps devices in memory unless told otherwise (`--fleet-store file` or `keychain`), never
+//! prints a PIN, key or credential, does not retry a failed device (a failure is a finding
+//! and is counted), and sends traffic only to the server it is given.
+
+pub mod args;
+pub mod backend;
+mod engine;
+pub mod error;
+pub mod metrics;
+pub mod report;
+
+pub use args::{Credentials, FaultKind, FaultMix, FleetArgs, StoreKind};
+pub use error::{Error, Result};
+pub use report::FleetReport;
+
+use std::io::Write;
+use std::sync::Arc;
+
+/// Runs the fleet `args` describe, writes the report to `output` (a table, or JSON with
+/// `--json`) and the HTML page to `--html`, and returns it. The progress bar goes to
+/// stderr when it is a terminal.
+pub async fn run(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
+    let report = execute(args).await?;
+    let text = if args.json {
+        report.to_json() + "\n"
+    } else {
+        report.to_table()
+    };
+    output
+        .write_all(text.as_bytes())
+        .and_then(|()| output.flush())
+        .map_err(|e| Error::Output {
+            target: "the output".to_owned(),
+            detail: e.to_string(),
+        })?;
+    if let Some(path) = &args.html {
+        std::fs::write(path, report.to_html()).map_err(|e| Error::Output {
+            target: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+    }
+    Ok(report)
+}
+
+/// [`run`] on a multi-threaded tokio runtime of its own.
+pub fn run_blocking(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))?
+        .block_on(run(args, output))
+}
+
+/// Runs the fleet and returns the report, printing nothing (but the progress bar).
+pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
+    args.validate()?;
+    let (sandbox, url) = match &args.server {
+        Some(url) => (None, url.trim_end_matches('/').to_owned()),
+        None => {
+            let config = sandbox::Config {
+                recovery_codes: args.recovery_codes,
+                ..sandbox::Config::in_memory()
+            };
+            let sandbox = sandbox::Sandbox::start(config)
+                .await
+                .map_err(|e| Error::Sandbox(e.to_string()))?;
+            let url = sandbox.url().to_owned();
+            (Some(sandbox), url)
+        }
+    };
+    let result = execute_on(args, &url, sandbox.is_some()).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    let mut report = result?;
+    if args.server.is_none() {
+        report.target = if args.recovery_codes {
+            "embedded sandbox (with recovery codes)".to_owned()
+        } else {
+            "embedded sandbox".to_owned()
+        };
+    }
+    Ok(report)
+}
+
+async fn execute_on(args: &FleetArgs, url: &str, embedded: bool) -> Result<FleetReport> {
+    let metrics = Arc::new(metrics::Metrics::new());
+    let context = Arc::new(engine::context(args, url, embedded, metrics.clone()).await?);
+    // The report's clock starts with the first device, not with the set-up.
+    metrics.restart_clock();
+    let progress = engine::progress_bar(args);
+    let mut report = engine::run_devices(context.clone(), progress).await;
+    if !args.no_verify {
+        report.server_view = Some(engine::server_view(&context).await?);
+    }
+    Ok(report)
+}

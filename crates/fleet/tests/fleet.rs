@@ -1,0 +1,213 @@
+//! Fleets against the real sandbox: embedded (started by the fleet), outside (started
+//! here, driven through the Cloud API), a file store, and a server that is down.
+
+use powerauth::ProtocolVersion;
+use serde_json::{Value, json};
+use tokensim_fleet::{Credentials, Error, FleetArgs, FleetReport, StoreKind};
+
+fn fault_mix() -> tokensim_fleet::FaultMix {
+    "wrong-pin=0.1,replay=0.05,clock-skew=0.05,stale-counter=0.05"
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_fleet_on_the_embedded_sandbox_counts_every_operation_and_fault() {
+    let folder = tempfile::tempdir().unwrap();
+    let html = folder.path().join("fleet.html");
+    let args = FleetArgs {
+        devices: 20,
+        concurrency: 8,
+        versions: vec![ProtocolVersion::V3_0, ProtocolVersion::V3_3],
+        operations: 2,
+        reject_ratio: 0.25,
+        faults: fault_mix(),
+        json: true,
+        html: Some(html.clone()),
+        ..FleetArgs::default()
+    };
+    let mut output = Vec::new();
+    let report = tokensim_fleet::run(&args, &mut output).await.unwrap();
+
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    assert_eq!(report.activated, 20);
+    let ops = &report.operations;
+    assert_eq!(
+        (ops.created, ops.approved, ops.rejected, ops.failed),
+        (40, 30, 10, 0)
+    );
+    // The sandbox, asked through its API after the run, counts the same.
+    assert_eq!(report.server_view.as_ref(), Some(ops));
+    let injected: Vec<(&str, u64, u64)> = report
+        .faults
+        .iter()
+        .map(|f| (f.fault.as_str(), f.injected, f.matched))
+        .collect();
+    assert_eq!(
+        injected,
+        vec![
+            ("wrong-pin", 4, 4),
+            ("replay", 2, 2),
+            ("clock-skew", 2, 2),
+            ("stale-counter", 2, 2)
+        ]
+    );
+    let step = |name: &str| report.steps.iter().find(|s| s.step == name).unwrap();
+    assert_eq!(step("activation").count, 20);
+    assert_eq!(step("status").count, 20);
+    assert_eq!(step("sign").count, 20);
+    // Replayed and stale-counter actions are judged, not timed as plain steps.
+    assert_eq!(step("approve").count + step("reject").count, 40 - 4);
+    let activation = step("activation");
+    assert!(activation.p50_ms > 0.0 && activation.p50_ms <= activation.p99_ms);
+    assert!(report.is_clean());
+    assert_eq!(report.target, "embedded sandbox");
+
+    // The JSON output parses back to the same report.
+    let parsed: FleetReport = serde_json::from_slice(&output).unwrap();
+    assert_eq!(parsed, report);
+    // The HTML page is self-contained and has its charts.
+    let page = std::fs::read_to_string(&html).unwrap();
+    for chart in [
+        "<svg class=\"chart latency\"",
+        "<svg class=\"chart timeline\"",
+        "<svg class=\"chart faults\"",
+    ] {
+        assert!(page.contains(chart), "{chart} missing");
+    }
+    assert!(page.contains("<polyline"));
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("<link"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_on_an_outside_server_uses_the_cloud_api_and_the_server_agrees() {
+    let sandbox = sandbox::Sandbox::start(sandbox::Config::in_memory())
+        .await
+        .unwrap();
+    let integration = sandbox.integration();
+    let args = FleetArgs {
+        devices: 6,
+        concurrency: 3,
+        server: Some(sandbox.url().to_owned()),
+        mobile_sdk_config: sandbox.default_mobile_sdk_config().await.unwrap(),
+        admin: Some(Credentials::new(
+            &integration.username,
+            &integration.password,
+        )),
+        versions: vec![ProtocolVersion::V3_1, ProtocolVersion::V3_2],
+        operations: 1,
+        signatures: 0,
+        reject_ratio: 0.5,
+        user_prefix: Some("qa".to_owned()),
+        ..FleetArgs::default()
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert_eq!(report.backend, "Cloud API");
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    assert_eq!(
+        (report.operations.approved, report.operations.rejected),
+        (3, 3)
+    );
+    assert_eq!(report.server_view.as_ref(), Some(&report.operations));
+
+    // Checked here too, through the server's own /rest/v3, user by user.
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let list: Value = http
+            .post(format!("{}/rest/v3/operation/list", sandbox.url()))
+            .json(&json!({"requestObject": {"userId": format!("qa-{i}")}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let operations = list["responseObject"].as_array().unwrap();
+        assert_eq!(operations.len(), 1, "qa-{i}: {list}");
+        statuses.push(operations[0]["status"].as_str().unwrap().to_owned());
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            "APPROVED", "APPROVED", "APPROVED", "REJECTED", "REJECTED", "REJECTED"
+        ]
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_cloud_credentials_are_named() {
+    let sandbox = sandbox::Sandbox::start(sandbox::Config::in_memory())
+        .await
+        .unwrap();
+    let args = FleetArgs {
+        devices: 1,
+        server: Some(sandbox.url().to_owned()),
+        admin: Some(Credentials::new("integration", "not-the-password")),
+        ..FleetArgs::default()
+    };
+    // Checked before any device starts.
+    let error = tokensim_fleet::execute(&args).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Backend { status: 401, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("check the --admin credentials"),
+        "{error}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_can_live_in_an_encrypted_file_store() {
+    let folder = tempfile::tempdir().unwrap();
+    let args = FleetArgs {
+        devices: 3,
+        store: StoreKind::File,
+        store_dir: Some(folder.path().to_owned()),
+        passphrase: Some("fleet passphrase".to_owned()),
+        ..FleetArgs::default()
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert!(report.is_clean(), "{}", report.to_table());
+    let store: tokensim_store::Store<tokensim_device::DeviceRecord> = tokensim_store::Store::open(
+        folder.path(),
+        tokensim_store::Secrets::encrypted_file(tokensim_store::Passphrase::new(
+            "fleet passphrase".to_owned(),
+        )),
+    )
+    .unwrap();
+    let ids: Vec<String> = store
+        .ids()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().to_owned())
+        .collect();
+    assert_eq!(ids, ["fleet-0", "fleet-1", "fleet-2"]);
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_is_a_clear_error() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args = FleetArgs {
+        server: Some(format!("http://127.0.0.1:{port}")),
+        ..FleetArgs::default()
+    };
+    let error = tokensim_fleet::execute(&args).await.unwrap_err();
+    assert!(matches!(error, Error::Unreachable { .. }), "{error:?}");
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!(
+            "cannot reach the server at http://127.0.0.1:{port}"
+        )) && text.contains("Check that it is running"),
+        "{text}"
+    );
+}

@@ -1,0 +1,168 @@
+//! `/powerauth-cloud/v2/push/ws`: the push outbox live over a WebSocket, beside the SSE
+//! stream: the same messages, one text frame each, behind the same Basic login.
+
+use crate::common::{TestServer, read};
+use futures_util::StreamExt;
+use powerauth::signature::SignatureType;
+use powerauth::{ProtocolVersion, SystemRandom};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &TestServer, login: (&str, &str)) -> Result<Socket, tungstenite::Error> {
+    let url = server
+        .url("/powerauth-cloud/v2/push/ws")
+        .replace("http://", "ws://");
+    let mut request = url.into_client_request().unwrap();
+    let credentials = powerauth::encoding::b64(format!("{}:{}", login.0, login.1).as_bytes());
+    request.headers_mut().insert(
+        "authorization",
+        format!("Basic {credentials}").parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+async fn next_text(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("the socket stays open")
+            .expect("a valid frame");
+        match frame {
+            Message::Text(text) => return serde_json::from_str(&text).expect("JSON text"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// Alice's device, registered for push.
+async fn registered_device(server: &TestServer) {
+    let mut device = crate::device::activate(server, ProtocolVersion::V3_3).await;
+    let (token_id, token_secret) = device
+        .create_token(server, SignatureType::Possession)
+        .await
+        .unwrap();
+    let header = powerauth::token::TokenHeader::make(
+        &token_id,
+        &token_secret,
+        ProtocolVersion::V3_3,
+        u64::try_from(server.clock_ms()).unwrap(),
+        &SystemRandom::new(),
+    );
+    let response = server
+        .client
+        .post(server.url("/api/push/device/register"))
+        .header(
+            powerauth::token::TokenHeader::NAME,
+            header.to_header_value(),
+        )
+        .json(&json!({"requestObject": {"platform": "fcm", "token": "fcm-token"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_sent_push_and_a_new_operation_arrive_as_text_frames_in_order() {
+    let server = TestServer::start().await;
+    registered_device(&server).await;
+    let mut socket = connect(&server, server.integration()).await.unwrap();
+
+    let sent = server
+        .cloud(
+            Method::POST,
+            "/v2/push/messages",
+            Some(server.integration()),
+        )
+        .json(&json!({"userId": "alice", "message": {"title": "Hello"}}))
+        .send()
+        .await
+        .unwrap();
+    let (status, sent) = read(sent).await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    let created = server
+        .cloud(Method::POST, "/v2/operations", Some(server.integration()))
+        .json(&json!({"userId": "alice", "template": "login"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, created) = read(created).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+
+    let first = next_text(&mut socket).await;
+    assert_eq!(first["messageId"], sent["messageIds"][0]);
+    assert_eq!(first["userId"], "alice");
+    assert_eq!(first["body"], json!({"title": "Hello"}));
+    let second = next_text(&mut socket).await;
+    assert_eq!(second["body"]["messageType"], "mtoken.operationInit");
+    assert_eq!(second["body"]["operationId"], created["operationId"]);
+
+    // The outbox holds exactly what the socket carried (it sorts equal timestamps by id).
+    let outbox = server
+        .cloud(
+            Method::GET,
+            "/v2/push/messages?userId=alice",
+            Some(server.integration()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (_, outbox) = read(outbox).await;
+    let mut kept = outbox["messages"].as_array().unwrap().clone();
+    let mut carried = vec![first, second];
+    let by_id = |m: &Value| m["messageId"].as_str().unwrap().to_owned();
+    kept.sort_by_key(by_id);
+    carried.sort_by_key(by_id);
+    assert_eq!(kept, carried);
+    socket.close(None).await.unwrap();
+}
+
+#[tokio::test]
+async fn every_listener_gets_every_message() {
+    let server = TestServer::start().await;
+    registered_device(&server).await;
+    let mut one = connect(&server, server.integration()).await.unwrap();
+    let mut two = connect(&server, server.admin()).await.unwrap();
+    let sent = server
+        .cloud(
+            Method::POST,
+            "/v2/push/messages",
+            Some(server.integration()),
+        )
+        .json(&json!({"userId": "alice", "message": {"n": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert_eq!(next_text(&mut one).await["body"]["n"], 1);
+    assert_eq!(next_text(&mut two).await["body"]["n"], 1);
+}
+
+#[tokio::test]
+async fn a_wrong_login_or_a_plain_get_is_refused() {
+    let server = TestServer::start().await;
+    match connect(&server, ("integration", "wrong")).await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED.as_u16());
+        }
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("a wrong password opened the socket"),
+    }
+    // Without the upgrade headers it is a bad request, not a 500.
+    let response = server
+        .cloud(Method::GET, "/v2/push/ws", Some(server.integration()))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+}
