@@ -390,6 +390,37 @@ impl Core {
         Ok(list.iter().map(operation_view).collect())
     }
 
+    /// Registers device `id` for push messages and opens the server's push stream for it
+    /// (the sandbox's outbox, Server-Sent Events).
+    pub async fn push_stream(
+        &self,
+        id: &str,
+    ) -> Result<tokensim_device::push::PushStream, AppError> {
+        let server = self.require_server()?;
+        let quiet = self.client.with_events(Arc::new(tokensim_device::NoEvents));
+        let token = format!("tokensim-app-{id}");
+        with_session!(self, id, quiet.clone(), |s| s
+            .register_push("fcm", &token)
+            .await)?;
+        let activation_id = self
+            .book
+            .summary(id)?
+            .activation_id
+            .ok_or_else(|| AppError::new("NOT_ACTIVE", "this device is not activated"))?;
+        let credentials = tokensim_device::push::CloudCredentials {
+            username: server.info.cloud_user.clone(),
+            password: zeroize::Zeroizing::new(server.info.cloud_password.clone()),
+        };
+        tokensim_device::push::PushStream::open(
+            &quiet,
+            &server.info.url,
+            &activation_id,
+            &credentials,
+        )
+        .await
+        .map_err(|e| AppError::from_device(&e))
+    }
+
     /// Operation history (signed with the PIN).
     pub async fn history(&self, id: &str, pin: &str) -> Result<Vec<OperationView>, AppError> {
         let factors = Factors::pin(pin);
@@ -845,7 +876,12 @@ mod tests {
         assert_eq!(detail.summary.state, "ACTIVE");
         assert!(detail.biometry);
 
+        let mut push = core.push_stream(&id).await.unwrap();
         let operation = core.new_operation(&id, "payment").await.unwrap();
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), push.next())
+            .await
+            .expect("a push message for the new operation");
+        assert!(matches!(message, Some(Ok(_))), "{message:?}");
         let pending = core.operations(&id).await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].id, operation);

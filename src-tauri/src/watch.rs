@@ -1,6 +1,7 @@
-//! The background poll: pending operations of every activated device, every few seconds.
-//! New operations raise a desktop notification; the counts go to the tray and the window
-//! (`operations-changed`).
+//! The background watch: pending operations of every activated device. A push stream per
+//! device (the server's push messages) wakes the poll at once; polling every few seconds is
+//! the fallback when there is no stream. New operations raise a desktop notification; the
+//! counts go to the tray and the window (`operations-changed`).
 
 use crate::commands::PollInterval;
 use crate::core::Core;
@@ -11,12 +12,37 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
+use tokio::sync::Notify;
 
-/// Polls forever.
+/// Listens to device `id`'s push stream and wakes the poll on each message; reconnects
+/// after a pause when the stream fails or closes (the poll keeps working meanwhile).
+async fn listen(core: Arc<Core>, id: String, wake: Arc<Notify>) {
+    loop {
+        match core.push_stream(&id).await {
+            Ok(mut stream) => {
+                while let Some(Ok(_)) = stream.next().await {
+                    wake.notify_one();
+                }
+            }
+            Err(e) if e.code == "STORE" || e.code == "NOT_ACTIVE" => return,
+            Err(e) => tracing::debug!(device = %id, "no push stream, polling: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+/// Watches forever.
 pub async fn run(app: AppHandle, core: Arc<Core>) {
     let mut seen: HashSet<String> = HashSet::new();
+    let mut listening: HashSet<String> = HashSet::new();
+    let wake = Arc::new(Notify::new());
     let mut first = true;
     loop {
+        for id in core.active_ids().unwrap_or_default() {
+            if listening.insert(id.clone()) {
+                tauri::async_runtime::spawn(listen(core.clone(), id, wake.clone()));
+            }
+        }
         let mut counts = HashMap::new();
         let mut fresh = Vec::new();
         for id in core.active_ids().unwrap_or_default() {
@@ -72,6 +98,9 @@ pub async fn run(app: AppHandle, core: Arc<Core>) {
             },
         );
         let seconds = app.state::<PollInterval>().0.load(Ordering::Relaxed);
-        tokio::time::sleep(Duration::from_secs(seconds.max(1).into())).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(seconds.max(1).into())) => {}
+            () = wake.notified() => {}
+        }
     }
 }

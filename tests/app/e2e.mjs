@@ -168,6 +168,7 @@ try {
     const done = await $("[data-testid=activation-done]");
     const words = await done.getText();
     if (!words.includes("ACTIVE")) throw new Error(`activation said: ${words}`);
+    await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", done);
     await shot("activation-report");
     await $("[data-testid=device-detail]");
     await shot("device");
