@@ -3,8 +3,9 @@
 //! `{"status":"OK","responseObject":{activationId, activationName}}` envelope encrypted
 //! (digest §10).
 
-use super::auth::authenticate;
-use super::encryption::{HeaderRefusal, Refused, open_signed, open_with_header, seal};
+use super::encryption::{
+    HeaderRefusal, SignedEndpoint, open_signed_request, open_with_header, seal,
+};
 use crate::activations;
 use crate::error::Error;
 use crate::extract::RawBody;
@@ -78,29 +79,24 @@ async fn rename(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let authenticated = authenticate(
+    const ENDPOINT: SignedEndpoint = SignedEndpoint {
+        uri_id: "/pa/activation/rename",
+        allowed: &SECOND_FACTOR,
+        shared_info1: SharedInfo1::ActivationScopeGeneric,
+    };
+    let (authenticated, plaintext, responder) = open_signed_request(
         &state,
         &headers,
-        "POST",
-        "/pa/activation/rename",
         &body.0,
-        &SECOND_FACTOR,
+        &ENDPOINT,
+        // A refused signature answers as authentication does everywhere.
+        |e| e,
+        |refused| {
+            tracing::debug!(%refused, "rename refused");
+            super::activation_invalid()
+        },
     )
     .await?;
-    let (plaintext, responder) = open_signed(
-        &state,
-        &authenticated,
-        SharedInfo1::ActivationScopeGeneric,
-        &body.0,
-    )
-    .await
-    .map_err(|e| match e {
-        Refused::Store(e) => e.into(),
-        other => {
-            tracing::debug!(%other, "rename refused");
-            super::activation_invalid()
-        }
-    })?;
     let request: RenameRequest =
         serde_json::from_slice(&plaintext).map_err(|_| super::activation_invalid())?;
     if request.activation_name.trim().is_empty() || request.activation_name.len() > 255 {

@@ -8,6 +8,7 @@ use powerauth::ecies::{
     EciesError, EncryptedRequest, Encryptor, ResponseEncryptor, Scope, SharedInfo1,
 };
 use powerauth::encoding::b64;
+use powerauth::signature::SignatureType;
 use powerauth::{PrivateKey, ProtocolVersion};
 
 /// How far in the future a request timestamp may lie (the reference server's window).
@@ -173,6 +174,50 @@ pub async fn open_signed(
     };
     let request = EncryptedRequest::from_json(body).map_err(|e| Refused::Decrypt(e.to_string()))?;
     decrypt(state, &channel, &request).await
+}
+
+/// A signed endpoint whose body is encrypted in activation scope: what its signature
+/// covers, which factors may sign it, and its `sharedInfo1`.
+pub struct SignedEndpoint {
+    /// The URI id the signature covers, e.g. `/pa/vault/unlock`.
+    pub uri_id: &'static str,
+    /// Factors that may sign the request.
+    pub allowed: &'static [SignatureType],
+    /// The ECIES `sharedInfo1` of the body.
+    pub shared_info1: SharedInfo1,
+}
+
+/// The start every signed, encrypted `/pa/v3` endpoint shares: check the `POST` signature,
+/// then decrypt the body. `on_auth` restates a refused signature and `on_refused` a refused
+/// decryption in the endpoint's own error; server faults pass through unchanged.
+pub async fn open_signed_request(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    endpoint: &SignedEndpoint,
+    on_auth: impl FnOnce(crate::error::Error) -> crate::error::Error,
+    on_refused: impl FnOnce(Refused) -> crate::error::Error,
+) -> Result<(super::auth::Authenticated, Vec<u8>, ResponseEncryptor), crate::error::Error> {
+    let authenticated = super::auth::authenticate(
+        state,
+        headers,
+        "POST",
+        endpoint.uri_id,
+        body,
+        endpoint.allowed,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::error::Error::Internal(_) => e,
+        other => on_auth(other),
+    })?;
+    let (plaintext, responder) = open_signed(state, &authenticated, endpoint.shared_info1, body)
+        .await
+        .map_err(|e| match e {
+            Refused::Store(e) => e.into(),
+            other => on_refused(other),
+        })?;
+    Ok((authenticated, plaintext, responder))
 }
 
 /// Encrypts `plaintext` as the answer and wraps it in a 200 JSON response.

@@ -2,8 +2,7 @@
 //! with an activation are confirmed from the start, so the answer is
 //! `{"alreadyConfirmed": true}` for a live code of the device's user.
 
-use super::auth::authenticate;
-use super::encryption::{open_signed, seal};
+use super::encryption::{SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::RawBody;
 use crate::state::AppState;
@@ -42,30 +41,20 @@ async fn confirm(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let authenticated = authenticate(
+    const ENDPOINT: SignedEndpoint = SignedEndpoint {
+        uri_id: "/pa/recovery/confirm",
+        allowed: &[SignatureType::PossessionKnowledge],
+        shared_info1: SharedInfo1::ConfirmRecoveryCode,
+    };
+    let (authenticated, plaintext, responder) = open_signed_request(
         &state,
         &headers,
-        "POST",
-        "/pa/recovery/confirm",
         &body.0,
-        &[SignatureType::PossessionKnowledge],
+        &ENDPOINT,
+        confirm_error,
+        confirm_error,
     )
-    .await
-    .map_err(|e| match e {
-        Error::Internal(_) => e,
-        other => confirm_error(other),
-    })?;
-    let (plaintext, responder) = open_signed(
-        &state,
-        &authenticated,
-        SharedInfo1::ConfirmRecoveryCode,
-        &body.0,
-    )
-    .await
-    .map_err(|e| match e {
-        super::encryption::Refused::Store(e) => e.into(),
-        other => confirm_error(other),
-    })?;
+    .await?;
     let request: ConfirmRequest = serde_json::from_slice(&plaintext).map_err(confirm_error)?;
     let code = request
         .recovery_code

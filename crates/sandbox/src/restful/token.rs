@@ -1,7 +1,7 @@
 //! `/pa/v3/token/create` (signed, activation-scope ECIES) and `/pa/v3/token/remove`.
 
 use super::auth::{authenticate, signature_invalid};
-use super::encryption::{Refused, open_signed, seal};
+use super::encryption::{SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::{RawBody, ResponseObject, request_object};
 use crate::state::AppState;
@@ -45,25 +45,20 @@ async fn create(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let authenticated = authenticate(
+    const ENDPOINT: SignedEndpoint = SignedEndpoint {
+        uri_id: "/pa/token/create",
+        allowed: &SignatureType::ALL,
+        shared_info1: SharedInfo1::CreateToken,
+    };
+    let (authenticated, _, responder) = open_signed_request(
         &state,
         &headers,
-        "POST",
-        "/pa/token/create",
         &body.0,
-        &SignatureType::ALL,
+        &ENDPOINT,
+        |_| token_error("signature"),
+        token_error,
     )
-    .await
-    .map_err(|e| match e {
-        Error::Internal(_) => e,
-        _ => token_error("signature"),
-    })?;
-    let (_, responder) = open_signed(&state, &authenticated, SharedInfo1::CreateToken, &body.0)
-        .await
-        .map_err(|e| match e {
-            Refused::Store(e) => e.into(),
-            other => token_error(other),
-        })?;
+    .await?;
     let activation = &authenticated.activation;
     let token = Token {
         token_id: state.make_uuid(),

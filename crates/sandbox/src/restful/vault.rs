@@ -2,8 +2,7 @@
 //! wrapped with `KEY_TRANSPORT` (digest §9.1, §14 #10), e.g. to add biometry or to
 //! decrypt its private key.
 
-use super::auth::authenticate;
-use super::encryption::{Refused, open_signed, seal};
+use super::encryption::{SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::RawBody;
 use crate::state::AppState;
@@ -49,30 +48,24 @@ async fn unlock(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let authenticated = authenticate(
-        &state,
-        &headers,
-        "POST",
-        "/pa/vault/unlock",
-        &body.0,
-        &[
+    const ENDPOINT: SignedEndpoint = SignedEndpoint {
+        uri_id: "/pa/vault/unlock",
+        allowed: &[
             SignatureType::PossessionKnowledge,
             SignatureType::PossessionBiometry,
             SignatureType::PossessionKnowledgeBiometry,
         ],
+        shared_info1: SharedInfo1::VaultUnlock,
+    };
+    let (authenticated, plaintext, responder) = open_signed_request(
+        &state,
+        &headers,
+        &body.0,
+        &ENDPOINT,
+        vault_error,
+        vault_error,
     )
-    .await
-    .map_err(|e| match e {
-        Error::Internal(_) => e,
-        other => vault_error(other),
-    })?;
-    let (plaintext, responder) =
-        open_signed(&state, &authenticated, SharedInfo1::VaultUnlock, &body.0)
-            .await
-            .map_err(|e| match e {
-                Refused::Store(e) => e.into(),
-                other => vault_error(other),
-            })?;
+    .await?;
     let request: UnlockRequest = serde_json::from_slice(&plaintext).map_err(vault_error)?;
     tracing::debug!(reason = ?request.reason, "vault unlocked");
     let activation = &authenticated.activation;
