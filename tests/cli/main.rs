@@ -6,6 +6,7 @@
 //! gnome-keyring, where they fail (not skip) when the keychain cannot be reached.
 
 mod activation;
+mod claim_and_proximity;
 mod common;
 mod device;
 mod errors;

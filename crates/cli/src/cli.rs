@@ -333,12 +333,24 @@ pub enum OpsCommand {
         #[command(flatten)]
         factors: FactorArgs,
     },
+    /// Bind an operation created without a user to this device's user, then show it.
+    Claim {
+        /// Operation id.
+        id: String,
+    },
     /// Approve an operation.
     Approve {
         /// Operation id.
         id: String,
         #[command(flatten)]
         factors: FactorArgs,
+        /// The proximity OTP read from the QR code or deeplink, for an operation that
+        /// requires a proximity check.
+        #[arg(long, value_name = "OTP")]
+        proximity_otp: Option<String>,
+        /// Where the proximity OTP came from.
+        #[arg(long, value_enum, default_value_t = ProximitySource::QrCode, requires = "proximity_otp")]
+        proximity_source: ProximitySource,
     },
     /// Reject an operation.
     Reject {
@@ -348,6 +360,25 @@ pub enum OpsCommand {
         #[arg(long, default_value = "UNEXPECTED_OPERATION")]
         reason: String,
     },
+}
+
+/// `--proximity-source` values: the proximity check's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProximitySource {
+    /// `QR_CODE`: scanned from the screen that shows the operation.
+    QrCode,
+    /// `DEEPLINK`: opened from a link.
+    Deeplink,
+}
+
+impl ProximitySource {
+    /// The protocol's name for it.
+    pub fn as_protocol(self) -> &'static str {
+        match self {
+            Self::QrCode => "QR_CODE",
+            Self::Deeplink => "DEEPLINK",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,7 @@ use powerauth::encoding::b64;
 use powerauth::signature::{AuthorizationHeader, RequestData, SignatureType};
 use serde_json::{Value, json};
 use tokensim_device::activation::{ActivationInput, activate};
-use tokensim_device::operations::render_operation;
+use tokensim_device::operations::{ProximityCheck, render_operation};
 use tokensim_device::push::{CloudCredentials, PushStream};
 use tokensim_device::signing::DataSignature;
 use tokensim_device::{
@@ -1055,15 +1055,40 @@ async fn ops(ctx: &Ctx<'_>, command: OpsCommand) -> Result<Output> {
                 Ok(Output::new(text, json!({ "operations": list })))
             })
         }
-        OpsCommand::Approve { id, factors: f } => {
+        OpsCommand::Claim { id } => {
+            let ran = ctx
+                .call(&mut dev, async |s| s.claim_operation(&id).await)
+                .await?;
+            ran.output(|op| {
+                Ok(Output::new(
+                    format!("{}\nclaimed operation {id}", render_operation(&op)),
+                    json!({ "id": id, "claimed": true, "operation": op }),
+                ))
+            })
+        }
+        OpsCommand::Approve {
+            id,
+            factors: f,
+            proximity_otp,
+            proximity_source,
+        } => {
+            let received = std::time::SystemTime::now();
             let factors = factors(f.factors, &f.pin)?;
             let operation = ctx
                 .plain(&mut dev, async |s| s.operation_detail(&id).await)
                 .await?;
             let rendered = render_operation(&operation);
+            let proximity = proximity_otp.map(|otp| ProximityCheck {
+                otp,
+                kind: proximity_source.as_protocol().to_owned(),
+                timestamp_received: humantime::format_rfc3339_millis(received).to_string(),
+                timestamp_sent: humantime::format_rfc3339_millis(std::time::SystemTime::now())
+                    .to_string(),
+            });
             let ran = ctx
                 .call_with(&mut dev, knows(&factors), async |s| {
-                    s.approve_operation(&operation, &factors, None).await
+                    s.approve_operation(&operation, &factors, proximity.as_ref())
+                        .await
                 })
                 .await?;
             ran.output(|()| {
