@@ -99,10 +99,18 @@ test: deps tools ## Lints, then every test suite; closes on "N passed, N failed"
 	@$(MAKE) lint
 	@status=0; $(MAKE) -k $(TEST_SUITES) || status=$$?; $(REPORT) total; exit $$status
 
+# Every suite runs from the one workspace test build. A `-p PACKAGE` build resolves a different
+# feature set, so it would compile much of the dependency tree (Tauri's included) a second time:
+# the keychain suite alone spent minutes of a cold CI run recompiling. WORKSPACE_TESTS takes a nextest filter
+# expression and the cargo test equivalent (its target and test-name arguments).
+HAVE_NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
+# $(call WORKSPACE_TESTS,nextest arguments,cargo test arguments)
+WORKSPACE_TESTS = $(if $(HAVE_NEXTEST),cargo nextest run --workspace --no-fail-fast $(1),cargo test --workspace --no-fail-fast $(2))
+
 # nextest does not run doc tests, hence the second run.
 test-rust: deps tools ## Rust unit, integration and doc tests
 	@status=0; \
-	if cargo nextest --version >/dev/null 2>&1; then \
+	if [ -n "$(HAVE_NEXTEST)" ]; then \
 	  $(REPORT) run rust -- cargo nextest run --workspace --no-fail-fast || status=1; \
 	  $(REPORT) run rust-doc -- cargo test --workspace --doc --no-fail-fast || status=1; \
 	else \
@@ -121,8 +129,7 @@ test-keychain: deps tools ## OS keychain tests against a real gnome-keyring (pri
 	XDG_RUNTIME_DIR="$$scratch/runtime" XDG_DATA_HOME="$$scratch/data" TOKENSIM_KEYCHAIN_TESTS=1 \
 	  $(REPORT) run keychain -- dbus-run-session -- bash -c \
 	  'echo -n tokensim-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-	   && cargo test -p tokensim-store --test store --no-fail-fast -- --ignored keychain:: \
-	   && cargo test -p tokensim-cli --test e2e -- --ignored keychain'
+	   && $(call WORKSPACE_TESTS,--run-ignored only -E "test(/^keychain::/) & (binary_id(tokensim-store::store) | binary_id(tokensim-cli::e2e))",--test store --test e2e -- --ignored keychain::)'
 
 # The sandbox's web console in headless Chromium: tests/console/console.mjs clicks through it,
 # crates/sandbox/tests/console.rs reads the QR code it shows and activates a device with it.
@@ -132,7 +139,7 @@ test-console: deps tools ## Web console in headless Chromium (registration, QR c
 	  || $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends npm
 	@[ -d tests/console/node_modules/playwright-core ] \
 	  || npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
-	@$(REPORT) run console -- cargo test -p sandbox --test console --no-fail-fast -- --ignored
+	@$(REPORT) run console -- $(call WORKSPACE_TESTS,--run-ignored only -E 'binary_id(sandbox::console)',--test console -- --ignored)
 
 # The sandbox's suite on PostgreSQL: a throwaway cluster in a temp folder, reached through a
 # Unix socket in that folder (no TCP port to collide with), one schema per test, removed after.
@@ -147,7 +154,7 @@ test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL 
 	"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -l "$$scratch/server.log" -w \
 	  -o "-c listen_addresses= -k $$scratch -c fsync=off -c max_connections=300" start >/dev/null; \
 	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
-	  $(REPORT) run postgres -- cargo test -p sandbox --test sandbox --no-fail-fast
+	  $(REPORT) run postgres -- $(call WORKSPACE_TESTS,-E 'binary_id(sandbox::sandbox)',--test sandbox)
 
 # The desktop app (src-tauri, UI in ui/). npm keeps its download cache beside the cargo
 # cache, and `npm ci` runs only when a lock file is newer than the installed tree.
@@ -183,7 +190,7 @@ test-ui: ui/node_modules/.package-lock.json ## UI type check and unit tests (Vit
 
 # The app under Xvfb in a private D-Bus session, driven through tauri-driver and WebKitWebDriver.
 test-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json ## End-to-end test of the desktop app through WebDriver (Xvfb)
-	cargo build -p tokensim-app
+	cargo build --workspace --bins --tests
 	@$(REPORT) run app -- xvfb-run -a -s "-screen 0 1280x720x24 -nolisten tcp" \
 	  dbus-run-session -- env APP="$(APP_BIN)" SHOTS="$(TEST_RESULTS)/app-screenshots" node tests/app/e2e.mjs
 
