@@ -23,19 +23,14 @@ async fn code_payload_and_image_activate_in_every_version() {
             };
             let flag = format!("--{source}");
             let out = world
-                .json(&[
-                    "activate",
-                    "--server",
-                    world.url(),
-                    "--config",
-                    &world.config,
+                .json(&world.activate(&[
                     &flag,
                     &value,
                     "--name",
                     &user,
                     "--version",
                     version.as_str(),
-                ])
+                ]))
                 .await;
             assert_eq!(out["activationId"], activation_id.as_str(), "{user}");
             assert_eq!(out["version"], version.as_str());
@@ -60,17 +55,7 @@ async fn the_doctor_explains_bad_codes_before_sending_anything() {
         let world = &world;
         async move {
             world
-                .run(&[
-                    "--json",
-                    "--trace",
-                    "activate",
-                    "--server",
-                    world.url(),
-                    "--config",
-                    &world.config,
-                    "--qr",
-                    &qr,
-                ])
+                .run(&world.activate(&["--json", "--trace", "--qr", &qr]))
                 .await
         }
     };
@@ -143,16 +128,7 @@ async fn a_corrupt_qr_image_is_a_clear_error() {
     std::fs::write(&blank, png.into_inner()).unwrap();
     for (file, words) in [(&garbage, "cannot be decoded"), (&blank, "no QR code")] {
         let run = world
-            .run(&[
-                "--json",
-                "activate",
-                "--server",
-                world.url(),
-                "--config",
-                &world.config,
-                "--image",
-                &file.display().to_string(),
-            ])
+            .run(&world.activate(&["--json", "--image", &file.display().to_string()]))
             .await;
         let error = run.failed(1, "qr-image");
         assert!(error["error"].as_str().unwrap().contains(words), "{error}");

@@ -127,6 +127,14 @@ impl World {
         run.json()
     }
 
+    /// `tokensim activate` against this world's sandbox and application, then `rest`: the
+    /// code's source (`--qr`, `--code`, `--image`) and any other option, global ones included.
+    pub fn activate<'a>(&'a self, rest: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["activate", "--server", self.url(), "--config", &self.config];
+        args.extend_from_slice(rest);
+        args
+    }
+
     /// `/rest/v3` call that must succeed; returns `responseObject`.
     pub async fn rest(&self, path: &str, request: Value) -> Value {
         let response = self
@@ -185,19 +193,7 @@ impl World {
         let (activation_id, code, signature) = self.init(user).await;
         let qr = format!("{code}#{signature}");
         let out = self
-            .json(&[
-                "activate",
-                "--server",
-                self.url(),
-                "--config",
-                &self.config,
-                "--qr",
-                &qr,
-                "--name",
-                name,
-                "--version",
-                version.as_str(),
-            ])
+            .json(&self.activate(&["--qr", &qr, "--name", name, "--version", version.as_str()]))
             .await;
         assert_eq!(out["activationId"], activation_id.as_str());
         self.commit(&activation_id).await;

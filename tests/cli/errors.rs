@@ -100,17 +100,7 @@ async fn a_server_that_is_down_or_hangs_gives_clear_errors() {
         world.json(&["devices"]).await["devices"],
         serde_json::json!([])
     );
-    world
-        .json(&[
-            "activate",
-            "--server",
-            world.url(),
-            "--config",
-            &world.config,
-            "--qr",
-            &qr,
-        ])
-        .await;
+    world.json(&world.activate(&["--qr", &qr])).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

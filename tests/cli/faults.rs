@@ -85,18 +85,7 @@ async fn activation_faults_are_judged_and_the_code_stays_usable() {
     let qr = format!("{code}#{signature}");
     for fault in ["corrupted-mac", "clock-skew=600000"] {
         let run = world
-            .run(&[
-                "--json",
-                "--fault",
-                fault,
-                "activate",
-                "--server",
-                world.url(),
-                "--config",
-                &world.config,
-                "--qr",
-                &qr,
-            ])
+            .run(&world.activate(&["--json", "--fault", fault, "--qr", &qr]))
             .await;
         let report = run.json()["faultReport"].clone();
         assert_eq!(report["matched"], true, "{fault}: {report:#}");
@@ -107,17 +96,7 @@ async fn activation_faults_are_judged_and_the_code_stays_usable() {
             "{fault}: a refused activation stores nothing"
         );
     }
-    let out = world
-        .json(&[
-            "activate",
-            "--server",
-            world.url(),
-            "--config",
-            &world.config,
-            "--qr",
-            &qr,
-        ])
-        .await;
+    let out = world.json(&world.activate(&["--qr", &qr])).await;
     assert_eq!(out["activationId"], activation_id.as_str());
 }
 

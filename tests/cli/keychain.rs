@@ -21,17 +21,7 @@ async fn keychain_activate_sign_and_survive_a_reopen() {
         command.env_remove("TOKENSIM_PASSPHRASE");
         command
     };
-    let run = output(keychain(&[
-        "--json",
-        "activate",
-        "--server",
-        world.url(),
-        "--config",
-        &world.config,
-        "--qr",
-        &qr,
-    ]))
-    .await;
+    let run = output(keychain(&world.activate(&["--json", "--qr", &qr]))).await;
     let activated = run.json();
     assert_eq!(run.code, 0, "{run:?}");
     let activation_id = activated["activationId"].as_str().unwrap();
