@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use sandbox::{Config, Sandbox};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,24 +112,34 @@ async fn run(args: Args) -> Result<(), Fail> {
     let sandbox = Sandbox::start(config)
         .await
         .map_err(|e| Fail(e.to_string()))?;
-    println!("PowerAuth sandbox listening on {}", sandbox.url());
-    println!("  RESTful API:  {}/pa/v3", sandbox.url());
-    println!("  Server API:   {}/rest/v3", sandbox.url());
-    println!("  Cloud API:    {}/powerauth-cloud", sandbox.url());
-    println!(
-        "  admin:        {} / {}",
+    // The banner goes out in one write, and a closed stdout (a caller that read the URL and
+    // went away) must not stop the server: println! would panic on the broken pipe.
+    let mut banner = format!("PowerAuth sandbox listening on {}\n", sandbox.url());
+    banner += &format!("  RESTful API:  {}/pa/v3\n", sandbox.url());
+    banner += &format!("  Server API:   {}/rest/v3\n", sandbox.url());
+    banner += &format!("  Cloud API:    {}/powerauth-cloud\n", sandbox.url());
+    banner += &format!(
+        "  admin:        {} / {}\n",
         sandbox.admin().username,
         sandbox.admin().password
     );
-    println!(
-        "  integration:  {} / {}",
+    banner += &format!(
+        "  integration:  {} / {}\n",
         sandbox.integration().username,
         sandbox.integration().password
     );
     if let Ok(Some(config)) = sandbox.default_mobile_sdk_config().await {
-        println!("  mobileSdkConfig (application tokensim): {config}");
+        banner += &format!("  mobileSdkConfig (application tokensim): {config}\n");
     }
-    println!("Press Ctrl-C to stop.");
+    banner += "Press Ctrl-C to stop.\n";
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        tracing::warn!("cannot print the banner ({e}); serving anyway");
+    }
+    drop(stdout);
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))?;
