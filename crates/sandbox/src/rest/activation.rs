@@ -77,19 +77,7 @@ async fn init(
         (Some(phase), None) | (None, Some(phase)) => phase,
         (None, None) => CommitPhase::OnCommit,
     };
-    if request.activation_otp.as_deref().is_some_and(str::is_empty) {
-        return Err(Error::InvalidRequest(
-            "activationOtp must not be empty".to_owned(),
-        ));
-    }
-    if request
-        .max_failure_count
-        .is_some_and(|n| !(1..=1000).contains(&n))
-    {
-        return Err(Error::InvalidRequest(
-            "maxFailureCount must be 1 to 1000".to_owned(),
-        ));
-    }
+    check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
     let activation = activations::create(
         &state,
         NewActivation {
@@ -329,4 +317,23 @@ async fn unblock(
         activation_status: activation.state,
         blocked_reason: activation.blocked_reason,
     }))
+}
+
+/// What `/rest/v3/activation/init` and `/rest/v3/activation/create` both refuse in a new
+/// record: an empty activation OTP, a failure limit outside 1 to 1000.
+pub(super) fn check_new_activation(
+    activation_otp: Option<&str>,
+    max_failure_count: Option<i64>,
+) -> Result<(), Error> {
+    if activation_otp.is_some_and(str::is_empty) {
+        return Err(Error::InvalidRequest(
+            "activationOtp must not be empty".to_owned(),
+        ));
+    }
+    if max_failure_count.is_some_and(|n| !(1..=1000).contains(&n)) {
+        return Err(Error::InvalidRequest(
+            "maxFailureCount must be 1 to 1000".to_owned(),
+        ));
+    }
+    Ok(())
 }
