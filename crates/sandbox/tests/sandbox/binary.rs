@@ -18,11 +18,17 @@ async fn the_binary_prints_a_working_url_and_credentials() {
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().unwrap();
-    let lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .take(7)
-        .map(|line| line.unwrap())
-        .collect();
+    // Read through the last line: a reader that hung up earlier would make the binary's
+    // next print fail with a broken pipe.
+    let mut lines: Vec<String> = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let last = line.starts_with("Press Ctrl-C");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
     let url = lines[0]
         .strip_prefix("PowerAuth sandbox listening on ")
         .unwrap_or_else(|| panic!("first line names the URL: {lines:?}"))
