@@ -297,21 +297,10 @@ async fn unblock(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<ActivationIdRequest>,
 ) -> Result<ResponseObject<BlockResponse>, Error> {
-    let (activation, ()) =
-        activations::update(&state, &request.activation_id, |a, now| match a.state {
-            ActivationState::Blocked => {
-                a.state = ActivationState::Active;
-                a.blocked_reason = None;
-                a.failed_attempts = 0;
-                a.timestamp_last_change = now;
-                Ok(())
-            }
-            ActivationState::Active => Ok(()),
-            other => Err(Error::ActivationState(format!(
-                "only a BLOCKED activation can be unblocked, this one is {other}"
-            ))),
-        })
-        .await?;
+    let (activation, ()) = activations::update(&state, &request.activation_id, |a, now| {
+        activations::unblock(a, now, "activation")
+    })
+    .await?;
     Ok(ResponseObject(BlockResponse {
         activation_id: activation.activation_id,
         activation_status: activation.state,
