@@ -116,13 +116,7 @@ async fn application(
     let (plaintext, responder) = open_application_with_header(&state, &headers, &body.0)
         .await
         .map_err(from_header_refusal)?;
-    let data = shown(read_data(&plaintext)?);
-    let answer = Data {
-        data: Some(format!(
-            "Server successfully decrypted signed data: {data}, scope: APPLICATION_SCOPE"
-        )),
-    };
-    seal(&state, responder, &to_json(&answer)?)
+    answer_scoped(&state, responder, &plaintext, "APPLICATION_SCOPE")
 }
 
 async fn activation(
@@ -133,13 +127,24 @@ async fn activation(
     let (_, plaintext, responder) = open_with_header(&state, &headers, &body.0)
         .await
         .map_err(from_header_refusal)?;
-    let data = shown(read_data(&plaintext)?);
+    answer_scoped(&state, responder, &plaintext, "ACTIVATION_SCOPE")
+}
+
+/// The reference's answer to an unsigned exchange in `scope` (`APPLICATION_SCOPE`,
+/// `ACTIVATION_SCOPE`).
+fn answer_scoped(
+    state: &AppState,
+    responder: powerauth::ecies::ResponseEncryptor,
+    plaintext: &[u8],
+    scope: &str,
+) -> Result<Response, Error> {
+    let data = shown(read_data(plaintext)?);
     let answer = Data {
         data: Some(format!(
-            "Server successfully decrypted signed data: {data}, scope: ACTIVATION_SCOPE"
+            "Server successfully decrypted signed data: {data}, scope: {scope}"
         )),
     };
-    seal(&state, responder, &to_json(&answer)?)
+    seal(state, responder, &to_json(&answer)?)
 }
 
 /// The factors `@PowerAuth` accepts by default: any second factor.
