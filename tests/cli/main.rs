@@ -9,6 +9,7 @@ mod activation;
 mod claim_and_proximity;
 mod common;
 mod device;
+mod ecies;
 mod errors;
 mod faults;
 mod fleet;

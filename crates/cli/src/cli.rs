@@ -129,6 +129,9 @@ pub enum Command {
     Biometry(BiometryCommand),
     /// Remove the activation on the server, then the device here.
     Remove(PinArgs),
+    /// Send data ECIES-encrypted (application or activation scope, optionally signed) to
+    /// an endpoint of the device's server; print the decrypted answer.
+    Ecies(EciesArgs),
     /// Write a redacted bug-report bundle: device state, last exchanges, versions.
     Diagnose(DiagnoseArgs),
     /// Print shell completions.
@@ -511,4 +514,32 @@ mod tests {
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+/// The key set a generic ECIES exchange is encrypted with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EciesScopeArg {
+    /// The application's (sharedInfo1 /pa/generic/application).
+    Application,
+    /// The device's activation (sharedInfo1 /pa/generic/activation).
+    Activation,
+}
+
+#[derive(Debug, Args)]
+pub struct EciesArgs {
+    /// Which key set encrypts the data.
+    #[arg(long, value_enum)]
+    pub scope: EciesScopeArg,
+    /// The endpoint's path under the device's server URL, e.g. /exchange/v3/activation.
+    #[arg(long)]
+    pub path: String,
+    /// The plaintext to send; @FILE sends the bytes of FILE.
+    #[arg(long)]
+    pub data: String,
+    /// Also sign the encrypted body for this resource id with --factors (activation scope
+    /// only; X-PowerAuth-Authorization then replaces X-PowerAuth-Encryption).
+    #[arg(long, value_name = "URI_ID")]
+    pub sign: Option<String>,
+    #[command(flatten)]
+    pub factors: FactorArgs,
 }

@@ -28,6 +28,8 @@ use crate::error::{Class, Failure};
 use crate::output::{Output, emit, emit_stderr};
 use crate::trace::Sink;
 
+mod ecies;
+
 type Result<T, E = Failure> = std::result::Result<T, E>;
 
 /// How many exchanges `diagnose` keeps from the last commands.
@@ -78,6 +80,7 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
         }
         Command::Biometry(command) => biometry(ctx, command).await,
         Command::Remove(pin) => remove(ctx, &pin).await,
+        Command::Ecies(args) => ecies::run(ctx, args).await,
         Command::Diagnose(args) => diagnose(ctx, &args),
         Command::Fleet(args) => fleet(ctx, *args).await,
         Command::Completions(args) => {

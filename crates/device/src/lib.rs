@@ -8,7 +8,8 @@
 //! ```text
 //! PendingActivation --activation::activate--> ActiveDevice
 //! Session { client, device, persist } .status() .create_token() .unlock_vault()
-//!     .enroll_biometry() .change_pin() .approve_operation() .sign_offline() …
+//!     .enroll_biometry() .change_pin() .approve_operation() .sign_offline()
+//!     .encrypted_exchange() .signed_encrypted_exchange() …
 //! ```
 //!
 //! ## Rules the engine keeps
@@ -30,6 +31,7 @@ pub mod activation;
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod exchange;
 pub mod fault;
 pub mod keystore;
 pub mod offline;
@@ -47,6 +49,7 @@ pub mod vault;
 pub use client::{Client, ClientConfig, Clock, SystemClock};
 pub use error::{Error, Result};
 pub use events::{Events, Exchange, NoEvents, Recorder, Warning};
+pub use exchange::EciesScope;
 pub use fault::{Fault, FaultReport, FaultRun};
 pub use session::{Factors, Persist, Session};
 pub use state::{

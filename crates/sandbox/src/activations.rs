@@ -34,6 +34,41 @@ pub struct NewActivation {
     pub flags: Vec<String>,
 }
 
+impl NewActivation {
+    /// A record the RESTful layer commits by itself (custom credentials, recovery): the
+    /// configured expiry and failure limit, no OTP, `ACTIVE` at key exchange.
+    pub fn committed_at_key_exchange(user_id: String, application_id: String) -> Self {
+        Self {
+            user_id,
+            application_id,
+            timestamp_expires: None,
+            max_failed_attempts: None,
+            activation_otp: None,
+            commit_phase: CommitPhase::OnKeyExchange,
+            flags: Vec::new(),
+        }
+    }
+}
+
+/// Unblocks `a` at `now`: `BLOCKED` becomes `ACTIVE` with its reason and failed attempts
+/// cleared; `ACTIVE` stays; any other state is refused (`what` names the record, e.g.
+/// "activation" or "registration").
+pub fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
+    match a.state {
+        ActivationState::Blocked => {
+            a.state = ActivationState::Active;
+            a.blocked_reason = None;
+            a.failed_attempts = 0;
+            a.timestamp_last_change = now;
+            Ok(())
+        }
+        ActivationState::Active => Ok(()),
+        other => Err(Error::ActivationState(format!(
+            "only a BLOCKED {what} can be unblocked, this one is {other}"
+        ))),
+    }
+}
+
 /// Creates a `CREATED` record with a fresh id, a code unique among the application's live
 /// records, and the code's signature by the application's master key.
 pub async fn create(state: &AppState, request: NewActivation) -> Result<Activation, Error> {

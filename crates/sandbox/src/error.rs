@@ -89,10 +89,20 @@ pub enum RestCode {
     InvalidInputFormat,
     /// ERR0015: no such application or application version.
     InvalidApplication,
+    /// ERR0018: an ECIES request that cannot be decrypted.
+    DecryptionFailed,
     /// ERR0024: a request the server cannot act on.
     InvalidRequest,
+    /// ERR0033: no operation template with that name or id.
+    OperationTemplateNotFound,
     /// ERR0034: no operation with that id.
     OperationNotFound,
+    /// ERR0039: an operation template with that name exists.
+    OperationTemplateAlreadyExists,
+    /// ERR0042: an operation template that cannot be saved or removed.
+    OperationTemplateError,
+    /// ERR0045: no usable temporary key with that id for this scope.
+    MissingTemporaryKey,
 }
 
 impl RestCode {
@@ -108,8 +118,17 @@ impl RestCode {
             RestCode::InvalidKeyFormat => ("ERR0010", "Key with invalid format was provided."),
             RestCode::InvalidInputFormat => ("ERR0011", "Invalid input parameter format."),
             RestCode::InvalidApplication => ("ERR0015", "Invalid application."),
+            RestCode::DecryptionFailed => ("ERR0018", "Data decryption failed."),
             RestCode::InvalidRequest => ("ERR0024", "Invalid request."),
+            RestCode::OperationTemplateNotFound => ("ERR0033", "Operation template was not found."),
             RestCode::OperationNotFound => ("ERR0034", "Operation was not found."),
+            RestCode::OperationTemplateAlreadyExists => {
+                ("ERR0039", "Operation template already exists.")
+            }
+            RestCode::OperationTemplateError => {
+                ("ERR0042", "Operation template related error occurred.")
+            }
+            RestCode::MissingTemporaryKey => ("ERR0045", "Missing temporary key pair."),
         }
     }
 }

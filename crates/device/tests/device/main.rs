@@ -4,6 +4,7 @@
 mod common;
 
 mod activation;
+mod exchange;
 mod faults;
 mod offline;
 mod operations;

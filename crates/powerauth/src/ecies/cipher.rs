@@ -1,7 +1,7 @@
 //! The ECIES core both sides share: envelope key derivation, sharedInfo2, IV, and
 //! encrypt-then-MAC (digest §7.3, §7.4).
 
-use super::EciesError;
+use super::{EciesError, EncryptedRequest};
 use crate::ProtocolVersion;
 use crate::encoding::concat_with_sizes;
 use crate::hazmat::{
@@ -36,6 +36,27 @@ impl EnvelopeKey {
         key.iv.copy_from_slice(&stream[32..48]);
         key
     }
+
+    /// The key from its 48 bytes, as `/rest/v3/ecies/decryptor` hands them out.
+    fn from_bytes(bytes: &[u8; 48]) -> Self {
+        let mut key = Self {
+            enc: [0; 16],
+            mac: [0; 16],
+            iv: [0; 16],
+        };
+        key.enc.copy_from_slice(&bytes[..16]);
+        key.mac.copy_from_slice(&bytes[16..32]);
+        key.iv.copy_from_slice(&bytes[32..48]);
+        key
+    }
+
+    fn to_bytes(&self) -> Zeroizing<[u8; 48]> {
+        let mut out = Zeroizing::new([0u8; 48]);
+        out[..16].copy_from_slice(&self.enc);
+        out[16..32].copy_from_slice(&self.mac);
+        out[32..].copy_from_slice(&self.iv);
+        out
+    }
 }
 
 /// Everything one request–response cycle shares, on either side.
@@ -63,6 +84,27 @@ impl Exchange {
             shared_info2_base: Zeroizing::new(shared_info2_base),
             associated_data,
         }
+    }
+
+    /// An exchange whose envelope key was derived elsewhere (digest §12
+    /// `/rest/v3/ecies/decryptor`).
+    pub(super) fn from_envelope_key(
+        version: ProtocolVersion,
+        envelope_key: &[u8; 48],
+        shared_info2_base: [u8; 32],
+        associated_data: Option<Vec<u8>>,
+    ) -> Self {
+        Self {
+            version,
+            key: EnvelopeKey::from_bytes(envelope_key),
+            shared_info2_base: Zeroizing::new(shared_info2_base),
+            associated_data,
+        }
+    }
+
+    /// `K_ENC || K_MAC || K_IV`.
+    pub(super) fn envelope_key(&self) -> Zeroizing<[u8; 48]> {
+        self.key.to_bytes()
     }
 
     pub(super) fn version(&self) -> ProtocolVersion {
@@ -125,6 +167,53 @@ impl Exchange {
         aes_cbc_pkcs7_decrypt(&self.key.enc, &self.iv(iv_nonce), ciphertext)
             .map_err(|_| EciesError::InvalidCiphertext)
     }
+}
+
+impl Exchange {
+    /// Checks the request's optional fields against the version (digest §7.3: `nonce`
+    /// from 3.1, `timestamp` from 3.2, `temporaryKeyId` in 3.3), then verifies and
+    /// decrypts it.
+    pub(super) fn open_request(&self, request: &EncryptedRequest) -> Result<Vec<u8>, EciesError> {
+        let version = self.version;
+        check_request_fields(version, request)?;
+        let ephemeral_bytes = request.ephemeral_public_key.encoded();
+        let shared_info2 = self.shared_info2(
+            request.nonce.as_ref(),
+            request.timestamp,
+            Some(ephemeral_bytes),
+        );
+        self.open(
+            &request.encrypted_data,
+            &request.mac,
+            request.nonce.as_ref(),
+            &shared_info2,
+        )
+    }
+}
+
+/// The presence rules of a request's optional fields in `version`.
+pub(super) fn check_request_fields(
+    version: ProtocolVersion,
+    request: &EncryptedRequest,
+) -> Result<(), EciesError> {
+    check_presence(
+        "temporaryKeyId",
+        request.temporary_key_id.is_some(),
+        version.uses_temporary_keys(),
+        version,
+    )?;
+    check_presence(
+        "nonce",
+        request.nonce.is_some(),
+        version.ecies_has_nonce(),
+        version,
+    )?;
+    check_presence(
+        "timestamp",
+        request.timestamp.is_some(),
+        version.ecies_has_timestamp(),
+        version,
+    )
 }
 
 /// Fails when an optional field's presence differs from what the version requires.

@@ -20,6 +20,7 @@
 mod cipher;
 mod client;
 mod envelope;
+mod external;
 mod header;
 mod server;
 #[cfg(test)]
@@ -27,6 +28,7 @@ mod tests;
 
 pub use client::{Recipient, ResponseDecryptor};
 pub use envelope::{EncryptedRequest, EncryptedResponse, EnvelopeError};
+pub use external::{ExternalDecryptor, ExternalSecrets};
 pub use header::{ENCRYPTION_HEADER_NAME, EncryptionHeader, HeaderError};
 pub use server::ResponseEncryptor;
 
@@ -208,21 +210,37 @@ impl<'a> Encryptor<'a> {
 
     /// The associated data of 3.2+ (`None` before 3.2), digest §7.1.
     fn associated_data(&self, temporary_key_id: Option<&str>) -> Option<Vec<u8>> {
-        if !self.version.ecies_has_timestamp() {
-            return None;
-        }
-        let mut parts: Vec<Option<&[u8]>> = vec![
-            Some(self.version.as_str().as_bytes()),
-            Some(self.application_key.as_bytes()),
-        ];
-        if let Some(activation_id) = self.scope.activation_id() {
-            parts.push(Some(activation_id.as_bytes()));
-        }
-        if self.version.uses_temporary_keys() {
-            parts.push(temporary_key_id.map(str::as_bytes));
-        }
-        Some(crate::encoding::concat_with_sizes(&parts))
+        associated_data(
+            self.version,
+            self.application_key,
+            self.scope.activation_id(),
+            temporary_key_id,
+        )
     }
+}
+
+/// `AD` of digest §7.1: `concatWithSizes(ver, appKey[, activationId][, tempKeyId])` from
+/// 3.2, `None` before.
+fn associated_data(
+    version: ProtocolVersion,
+    application_key: &str,
+    activation_id: Option<&str>,
+    temporary_key_id: Option<&str>,
+) -> Option<Vec<u8>> {
+    if !version.ecies_has_timestamp() {
+        return None;
+    }
+    let mut parts: Vec<Option<&[u8]>> = vec![
+        Some(version.as_str().as_bytes()),
+        Some(application_key.as_bytes()),
+    ];
+    if let Some(activation_id) = activation_id {
+        parts.push(Some(activation_id.as_bytes()));
+    }
+    if version.uses_temporary_keys() {
+        parts.push(temporary_key_id.map(str::as_bytes));
+    }
+    Some(crate::encoding::concat_with_sizes(&parts))
 }
 
 impl std::fmt::Debug for Encryptor<'_> {
@@ -281,6 +299,10 @@ pub enum EciesError {
     /// message was altered in transit.
     #[error("ECIES MAC mismatch: wrong keys or parameters, or the message was altered")]
     MacMismatch,
+    /// Secrets handed to an external decryptor have the wrong length: the envelope key is
+    /// 48 bytes, `SH2_BASE` 32.
+    #[error("ECIES external secrets must be a 48-byte envelope key and a 32-byte sharedInfo2 base")]
+    InvalidSecrets,
     /// The MAC matched but the ciphertext is not whole AES blocks with PKCS#7 padding: the
     /// sender encrypted incorrectly.
     #[error("ECIES ciphertext has an invalid length or padding")]

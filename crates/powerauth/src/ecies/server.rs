@@ -1,6 +1,6 @@
 //! The server side: decrypt a request, then encrypt the one response that answers it.
 
-use super::cipher::{Exchange, check_presence};
+use super::cipher::{Exchange, check_request_fields};
 use super::{EciesError, EncryptedRequest, EncryptedResponse, Encryptor};
 use crate::keys::PrivateKey;
 use crate::random::RandomSource;
@@ -18,45 +18,17 @@ impl Encryptor<'_> {
         request: &EncryptedRequest,
     ) -> Result<(Vec<u8>, ResponseEncryptor), EciesError> {
         let version = self.version;
-        let temporary_key_id = request.temporary_key_id.as_deref();
-        check_presence(
-            "temporaryKeyId",
-            temporary_key_id.is_some(),
-            version.uses_temporary_keys(),
-            version,
-        )?;
-        check_presence(
-            "nonce",
-            request.nonce.is_some(),
-            version.ecies_has_nonce(),
-            version,
-        )?;
-        check_presence(
-            "timestamp",
-            request.timestamp.is_some(),
-            version.ecies_has_timestamp(),
-            version,
-        )?;
-        let ephemeral_bytes = request.ephemeral_public_key.encoded();
+        // Field presence first: a 3.2 request without timestamp must not cost an ECDH.
+        check_request_fields(version, request)?;
         let exchange = Exchange::new(
             version,
             &recipient.ecdh(&request.ephemeral_public_key),
             &self.shared_info1.derive_bytes(version),
-            ephemeral_bytes,
+            request.ephemeral_public_key.encoded(),
             self.shared_info2_base(),
-            self.associated_data(temporary_key_id),
+            self.associated_data(request.temporary_key_id.as_deref()),
         );
-        let shared_info2 = exchange.shared_info2(
-            request.nonce.as_ref(),
-            request.timestamp,
-            Some(ephemeral_bytes),
-        );
-        let plaintext = exchange.open(
-            &request.encrypted_data,
-            &request.mac,
-            request.nonce.as_ref(),
-            &shared_info2,
-        )?;
+        let plaintext = exchange.open_request(request)?;
         let encryptor = ResponseEncryptor {
             exchange,
             request_nonce: request.nonce,
@@ -72,6 +44,13 @@ pub struct ResponseEncryptor {
 }
 
 impl ResponseEncryptor {
+    pub(super) fn new(exchange: Exchange, request_nonce: Option<[u8; 16]>) -> Self {
+        Self {
+            exchange,
+            request_nonce,
+        }
+    }
+
     /// Encrypts the response with a fresh nonce (different from the request's) and `now_ms`
     /// as the timestamp.
     pub fn encrypt_response(

@@ -330,18 +330,8 @@ async fn unblock(
     State(state): State<AppState>,
     Path(activation_id): Path<String>,
 ) -> Result<Response, Error> {
-    change(&state, &activation_id, |a, now| match a.state {
-        ActivationState::Blocked => {
-            a.state = ActivationState::Active;
-            a.blocked_reason = None;
-            a.failed_attempts = 0;
-            a.timestamp_last_change = now;
-            Ok(())
-        }
-        ActivationState::Active => Ok(()),
-        other => Err(Error::ActivationState(format!(
-            "only a BLOCKED registration can be unblocked, this one is {other}"
-        ))),
+    change(&state, &activation_id, |a, now| {
+        crate::activations::unblock(a, now, "registration")
     })
     .await
 }

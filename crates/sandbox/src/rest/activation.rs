@@ -77,19 +77,7 @@ async fn init(
         (Some(phase), None) | (None, Some(phase)) => phase,
         (None, None) => CommitPhase::OnCommit,
     };
-    if request.activation_otp.as_deref().is_some_and(str::is_empty) {
-        return Err(Error::InvalidRequest(
-            "activationOtp must not be empty".to_owned(),
-        ));
-    }
-    if request
-        .max_failure_count
-        .is_some_and(|n| !(1..=1000).contains(&n))
-    {
-        return Err(Error::InvalidRequest(
-            "maxFailureCount must be 1 to 1000".to_owned(),
-        ));
-    }
+    check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
     let activation = activations::create(
         &state,
         NewActivation {
@@ -309,24 +297,32 @@ async fn unblock(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<ActivationIdRequest>,
 ) -> Result<ResponseObject<BlockResponse>, Error> {
-    let (activation, ()) =
-        activations::update(&state, &request.activation_id, |a, now| match a.state {
-            ActivationState::Blocked => {
-                a.state = ActivationState::Active;
-                a.blocked_reason = None;
-                a.failed_attempts = 0;
-                a.timestamp_last_change = now;
-                Ok(())
-            }
-            ActivationState::Active => Ok(()),
-            other => Err(Error::ActivationState(format!(
-                "only a BLOCKED activation can be unblocked, this one is {other}"
-            ))),
-        })
-        .await?;
+    let (activation, ()) = activations::update(&state, &request.activation_id, |a, now| {
+        activations::unblock(a, now, "activation")
+    })
+    .await?;
     Ok(ResponseObject(BlockResponse {
         activation_id: activation.activation_id,
         activation_status: activation.state,
         blocked_reason: activation.blocked_reason,
     }))
+}
+
+/// What `/rest/v3/activation/init` and `/rest/v3/activation/create` both refuse in a new
+/// record: an empty activation OTP, a failure limit outside 1 to 1000.
+pub(super) fn check_new_activation(
+    activation_otp: Option<&str>,
+    max_failure_count: Option<i64>,
+) -> Result<(), Error> {
+    if activation_otp.is_some_and(str::is_empty) {
+        return Err(Error::InvalidRequest(
+            "activationOtp must not be empty".to_owned(),
+        ));
+    }
+    if max_failure_count.is_some_and(|n| !(1..=1000).contains(&n)) {
+        return Err(Error::InvalidRequest(
+            "maxFailureCount must be 1 to 1000".to_owned(),
+        ));
+    }
+    Ok(())
 }

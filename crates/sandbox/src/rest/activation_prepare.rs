@@ -2,7 +2,7 @@
 //! `/rest/v3/activation/create` (the same for a record it creates in the same call, the
 //! custom-credentials flow) and `/rest/v3/activation/list`.
 
-use super::activation::{StatusResponse, status_response};
+use super::activation::{StatusResponse, check_new_activation, status_response};
 use crate::activations::{self, NewActivation};
 use crate::error::Error;
 use crate::extract::{RequestObject, ResponseObject};
@@ -93,19 +93,7 @@ async fn create(
             "userId must be 1 to 255 characters".to_owned(),
         ));
     }
-    if request.activation_otp.as_deref().is_some_and(str::is_empty) {
-        return Err(Error::InvalidRequest(
-            "activationOtp must not be empty".to_owned(),
-        ));
-    }
-    if request
-        .max_failure_count
-        .is_some_and(|n| !(1..=1000).contains(&n))
-    {
-        return Err(Error::InvalidRequest(
-            "maxFailureCount must be 1 to 1000".to_owned(),
-        ));
-    }
+    check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
     let exchange = Exchange::parse(
         &state,
         &request.application_key,

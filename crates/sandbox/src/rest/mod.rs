@@ -5,8 +5,10 @@ mod activation;
 mod activation_flags;
 mod activation_prepare;
 mod application;
+mod ecies;
 mod offline;
 mod operation;
+mod operation_template;
 mod signature;
 mod status;
 mod token;
@@ -26,7 +28,9 @@ pub fn router() -> Router<AppState> {
         .merge(activation_prepare::router())
         .merge(signature::router())
         .merge(token::router())
+        .merge(ecies::router())
         .merge(operation::router())
+        .merge(operation_template::router())
         .merge(offline::router())
         .layer(map_response(rest_error_codes))
 }

@@ -3,7 +3,7 @@
 //! cancels them.
 
 use crate::clock::iso8601;
-use crate::error::Error;
+use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
 use crate::operations::{self, ApproveResult, NewOperation, fail_once, require_pending};
 use crate::state::AppState;
@@ -111,6 +111,17 @@ async fn create(
             "applications must name exactly one application".to_owned(),
         ));
     };
+    if state
+        .store
+        .template(&request.template_name)
+        .await?
+        .is_none()
+    {
+        return Err(Error::rest(
+            RestCode::OperationTemplateNotFound,
+            format!("no operation template {:?}", request.template_name),
+        ));
+    }
     let (operation, _) = operations::create(
         &state,
         NewOperation {

@@ -116,15 +116,10 @@ async fn create(
                 })?;
             activations::create(
                 &state,
-                activations::NewActivation {
-                    user_id: user_id.clone(),
-                    application_id: application.application_id.clone(),
-                    timestamp_expires: None,
-                    max_failed_attempts: None,
-                    activation_otp: None,
-                    commit_phase: crate::store::CommitPhase::OnKeyExchange,
-                    flags: Vec::new(),
-                },
+                activations::NewActivation::committed_at_key_exchange(
+                    user_id.clone(),
+                    application.application_id.clone(),
+                ),
             )
             .await?
             .activation_code
@@ -155,15 +150,10 @@ async fn create(
             }
             activations::create(
                 &state,
-                activations::NewActivation {
-                    user_id: record.user_id,
-                    application_id: application.application_id.clone(),
-                    timestamp_expires: None,
-                    max_failed_attempts: None,
-                    activation_otp: None,
-                    commit_phase: crate::store::CommitPhase::OnKeyExchange,
-                    flags: Vec::new(),
-                },
+                activations::NewActivation::committed_at_key_exchange(
+                    record.user_id,
+                    application.application_id.clone(),
+                ),
             )
             .await?
             .activation_code

@@ -83,11 +83,7 @@ pub async fn decrypt(
     } else {
         channel.static_private
     };
-    if let Some(timestamp) = request.timestamp
-        && i64::try_from(timestamp).unwrap_or(i64::MAX) > now.saturating_add(FUTURE_WINDOW_MS)
-    {
-        return Err(Refused::Decrypt("timestamp lies in the future".to_owned()));
-    }
+    check_timestamp(request.timestamp, now)?;
     let encryptor = Encryptor::new(
         protocol,
         channel.shared_info1,
@@ -105,18 +101,59 @@ pub async fn decrypt(
             other => Refused::Decrypt(other.to_string()),
         })?;
     // Only a request that decrypted may burn its nonce: garbage must not fill the store.
-    let mut replay_key = request.ephemeral_public_key.encoded().to_vec();
-    replay_key.extend_from_slice(&request.nonce.unwrap_or_default());
-    replay_key.extend_from_slice(channel.shared_info1.constant().as_bytes());
+    burn_nonce(
+        state,
+        &request.ephemeral_public_key,
+        request.nonce.as_ref(),
+        channel.shared_info1,
+        activation_id,
+    )
+    .await?;
+    Ok(opened)
+}
+
+/// Refuses a request timestamp more than a minute in the future (the reference server's
+/// window), or older than the replay memory: its nonce may be forgotten, so a replay could
+/// not be told apart.
+pub fn check_timestamp(timestamp: Option<u64>, now: i64) -> Result<(), Refused> {
+    let Some(timestamp) = timestamp else {
+        return Ok(());
+    };
+    let timestamp = i64::try_from(timestamp).unwrap_or(i64::MAX);
+    if timestamp > now.saturating_add(FUTURE_WINDOW_MS) {
+        return Err(Refused::Decrypt("timestamp lies in the future".to_owned()));
+    }
+    if timestamp < now.saturating_sub(REPLAY_MEMORY_MS) {
+        return Err(Refused::Decrypt(
+            "timestamp is older than the replay memory (7 days)".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Remembers `(ephemeral key, nonce, sharedInfo1, activation)` of a request; refuses one
+/// seen before.
+pub async fn burn_nonce(
+    state: &AppState,
+    ephemeral_public_key: &powerauth::PublicKey,
+    nonce: Option<&[u8; 16]>,
+    shared_info1: SharedInfo1,
+    activation_id: Option<&str>,
+) -> Result<(), Refused> {
+    let now = state.now_ms();
+    let mut replay_key = ephemeral_public_key.encoded().to_vec();
+    replay_key.extend_from_slice(nonce.map_or(&[][..], |n| &n[..]));
+    replay_key.extend_from_slice(shared_info1.constant().as_bytes());
     replay_key.extend_from_slice(activation_id.unwrap_or_default().as_bytes());
-    if !state
+    if state
         .store
         .use_nonce(&b64(replay_key), now, now.saturating_add(REPLAY_MEMORY_MS))
         .await?
     {
-        return Err(Refused::Decrypt("replayed request".to_owned()));
+        Ok(())
+    } else {
+        Err(Refused::Decrypt("replayed request".to_owned()))
     }
-    Ok(opened)
 }
 
 /// Decrypts an application-scope request of `application`/`version` speaking `protocol`.
@@ -245,6 +282,73 @@ pub enum HeaderRefusal {
     Fault(crate::error::Error),
 }
 
+/// The `X-PowerAuth-Encryption` header of `scope`, or [`HeaderRefusal::Request`].
+fn encryption_header(
+    headers: &axum::http::HeaderMap,
+    scope: powerauth::ecies::EncryptorScope,
+) -> Result<powerauth::ecies::EncryptionHeader, HeaderRefusal> {
+    use powerauth::ecies::{ENCRYPTION_HEADER_NAME, EncryptionHeader};
+    let header = headers
+        .get(ENCRYPTION_HEADER_NAME)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(HeaderRefusal::Request)?;
+    EncryptionHeader::parse(header, scope).map_err(|e| {
+        tracing::debug!(%e, "bad encryption header");
+        HeaderRefusal::Request
+    })
+}
+
+/// Runs [`decrypt`] for a header-named request and restates its refusal.
+async fn decrypt_for_header(
+    state: &AppState,
+    channel: &Channel<'_>,
+    body: &[u8],
+) -> Result<(Vec<u8>, ResponseEncryptor), HeaderRefusal> {
+    let request =
+        EncryptedRequest::from_json(body).map_err(|e| HeaderRefusal::Refused(e.to_string()))?;
+    decrypt(state, channel, &request)
+        .await
+        .map_err(|e| match e {
+            Refused::Format(_) => HeaderRefusal::Request,
+            Refused::Decrypt(why) => HeaderRefusal::Refused(why),
+            Refused::Store(e) => HeaderRefusal::Fault(e.into()),
+        })
+}
+
+/// Decrypts an application-scope generic request (`/pa/generic/application`) named by
+/// its `X-PowerAuth-Encryption` header: a supported application version's key, the
+/// header's protocol version.
+pub async fn open_application_with_header(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<(Vec<u8>, ResponseEncryptor), HeaderRefusal> {
+    let header = encryption_header(headers, powerauth::ecies::EncryptorScope::Application)?;
+    let fault = |e: crate::store::StoreError| HeaderRefusal::Fault(e.into());
+    let version = state
+        .store
+        .version_by_key(header.application_key())
+        .await
+        .map_err(fault)?
+        .filter(|v| v.supported)
+        .ok_or_else(|| HeaderRefusal::Refused("unknown or unsupported application key".into()))?;
+    let application = state
+        .store
+        .application(&version.application_id)
+        .await
+        .map_err(fault)?
+        .ok_or_else(|| HeaderRefusal::Refused("application vanished".to_owned()))?;
+    let channel = Channel {
+        application_key: &version.application_key,
+        application_secret: &version.application_secret,
+        protocol: header.version(),
+        shared_info1: SharedInfo1::ApplicationScopeGeneric,
+        scope: Scope::Application,
+        static_private: &application.master.private,
+    };
+    decrypt_for_header(state, &channel, body).await
+}
+
 /// Decrypts an activation-scope generic request (`/pa/generic/activation`) named by its
 /// `X-PowerAuth-Encryption` header: returns the ACTIVE activation, the plaintext and the
 /// responder.
@@ -253,14 +357,8 @@ pub async fn open_with_header(
     headers: &axum::http::HeaderMap,
     body: &[u8],
 ) -> Result<(crate::store::Activation, Vec<u8>, ResponseEncryptor), HeaderRefusal> {
-    use powerauth::ecies::{ENCRYPTION_HEADER_NAME, EncryptionHeader, EncryptorScope};
     let fault = |e: crate::store::StoreError| HeaderRefusal::Fault(e.into());
-    let header = headers
-        .get(ENCRYPTION_HEADER_NAME)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(HeaderRefusal::Request)?;
-    let header = EncryptionHeader::parse(header, EncryptorScope::Activation)
-        .map_err(|_| HeaderRefusal::Request)?;
+    let header = encryption_header(headers, powerauth::ecies::EncryptorScope::Activation)?;
     let activation_id = header.activation_id().unwrap_or_default();
     let activation = crate::activations::load(state, activation_id)
         .await
@@ -291,14 +389,6 @@ pub async fn open_with_header(
         },
         static_private: &server.private,
     };
-    let request =
-        EncryptedRequest::from_json(body).map_err(|e| HeaderRefusal::Refused(e.to_string()))?;
-    let (plaintext, responder) = decrypt(state, &channel, &request)
-        .await
-        .map_err(|e| match e {
-            Refused::Format(_) => HeaderRefusal::Request,
-            Refused::Decrypt(why) => HeaderRefusal::Refused(why),
-            Refused::Store(e) => fault(e),
-        })?;
+    let (plaintext, responder) = decrypt_for_header(state, &channel, body).await?;
     Ok((activation, plaintext, responder))
 }

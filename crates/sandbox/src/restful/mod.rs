@@ -1,5 +1,6 @@
-//! The Standard RESTful API a mobile SDK talks to, `/pa/v3/*` (digest §10). Every 3.x
-//! version shares the prefix; each request is answered in the version it declares.
+//! The Standard RESTful API a mobile SDK talks to, `/pa/v3/*` (digest §10), and the
+//! generic ECIES test endpoints `/exchange/v3/*` ([`exchange`]). Every 3.x version shares
+//! the prefix; each request is answered in the version it declares.
 //!
 //! Errors follow the RESTful integration (digest §10, §16.3): 401 `ERR_AUTHENTICATION` for
 //! authentication and request-format failures, 400 `ERR_ACTIVATION`, `ERR_ENCRYPTION`,
@@ -9,6 +10,7 @@ mod activation;
 mod activation_detail;
 pub mod auth;
 pub(crate) mod encryption;
+pub mod exchange;
 pub(crate) mod key_exchange;
 mod keystore;
 mod recovery;
@@ -36,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(vault::router())
         .merge(user_info::router())
         .merge(recovery::router())
+        .merge(exchange::router())
         .layer(map_response(restful_error_codes))
 }
 

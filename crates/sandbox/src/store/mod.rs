@@ -23,7 +23,7 @@ mod users;
 pub use activations::{Activation, CommitPhase};
 pub use applications::{Application, ApplicationVersion};
 pub use inbox::InboxMessage;
-pub use operations::{Operation, OperationStatus, Template};
+pub use operations::{Operation, OperationStatus, Template, TemplateRemoval};
 pub use push::PushMessage;
 pub use recovery::RecoveryRecord;
 pub use temporary_keys::TemporaryKey;
@@ -180,6 +180,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "recovery codes",
         include_str!("../../migrations/0003_recovery_codes.sql"),
+    ),
+    (
+        4,
+        "operation template ids",
+        include_str!("../../migrations/0004_operation_template_ids.sql"),
     ),
 ];
 

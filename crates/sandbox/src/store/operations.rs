@@ -7,6 +7,8 @@ use sqlx::any::AnyRow;
 /// How an operation is built and what approving it takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
+    /// `id` in PowerAuth Server's template API.
+    pub template_id: i64,
     /// `templateName`.
     pub template_name: String,
     /// `operationType`, the mobile JSON's `name`.
@@ -123,6 +125,21 @@ pub struct Operation {
     pub timestamp_finalized: Option<i64>,
 }
 
+const TEMPLATE_COLUMNS: &str = "template_id, template_name, operation_type, data_template, \
+    signature_types, max_failure_count, expiration_seconds, risk_flags, proximity_check_enabled, \
+    form_data, ui";
+
+/// What [`Store::remove_template`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateRemoval {
+    /// The template is gone.
+    Removed,
+    /// No template has that id.
+    NotFound,
+    /// This many `PENDING` operations still use it; nothing changed.
+    InUse(i64),
+}
+
 const COLUMNS: &str = "operation_id, revision, user_id, application_id, activation_id, external_id, \
     activation_flag, template_name, operation_type, data, parameters, additional_data, status, \
     status_reason, signature_types, failure_count, max_failure_count, risk_flags, totp_seed, \
@@ -131,17 +148,145 @@ const COLUMNS: &str = "operation_id, revision, user_id, application_id, activati
 impl Store {
     /// A template by name.
     pub async fn template(&self, name: &str) -> Result<Option<Template>, StoreError> {
-        sqlx::query(
-            "SELECT template_name, operation_type, data_template, signature_types, max_failure_count, \
-             expiration_seconds, risk_flags, proximity_check_enabled, form_data, ui \
-             FROM operation_templates WHERE template_name = $1",
-        )
+        sqlx::query(&format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM operation_templates WHERE template_name = $1"
+        ))
         .bind(name)
         .fetch_optional(self.pool())
         .await?
         .as_ref()
         .map(template_from_row)
         .transpose()
+    }
+
+    /// A template by id.
+    pub async fn template_by_id(&self, template_id: i64) -> Result<Option<Template>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM operation_templates WHERE template_id = $1"
+        ))
+        .bind(template_id)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(template_from_row)
+        .transpose()
+    }
+
+    /// Every template, by id.
+    pub async fn templates(&self) -> Result<Vec<Template>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM operation_templates ORDER BY template_id"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(template_from_row)
+        .collect()
+    }
+
+    /// Stores `template` under the next free id (its `template_id` is ignored) and
+    /// returns it with that id; `None` when the name is taken.
+    pub async fn insert_template(
+        &self,
+        template: &Template,
+    ) -> Result<Option<Template>, StoreError> {
+        let mut tx = self.begin().await?;
+        if self.backend() == super::Backend::Postgres {
+            // Id allocation reads then writes: one creator at a time.
+            sqlx::query("LOCK TABLE operation_templates IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let taken =
+            sqlx::query("SELECT template_id FROM operation_templates WHERE template_name = $1")
+                .bind(&template.template_name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        if taken {
+            return Ok(None);
+        }
+        let next: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(template_id), 0) + 1 AS next FROM operation_templates",
+        )
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("next")?;
+        let saved = Template {
+            template_id: next,
+            ..template.clone()
+        };
+        sqlx::query(&format!(
+            "INSERT INTO operation_templates ({TEMPLATE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(saved.template_id)
+        .bind(&saved.template_name)
+        .bind(&saved.operation_type)
+        .bind(&saved.data_template)
+        .bind(json_text(&saved.signature_types))
+        .bind(saved.max_failure_count)
+        .bind(saved.expiration_seconds)
+        .bind(&saved.risk_flags)
+        .bind(flag(saved.proximity_check_enabled))
+        .bind(json_text(&saved.form_data))
+        .bind(saved.ui.as_ref().map(json_text::<serde_json::Value>))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(saved))
+    }
+
+    /// Replaces what the template API may change of template `template.template_id`
+    /// (not its name, form data or UI); `false` when there is no such template.
+    pub async fn update_template(&self, template: &Template) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE operation_templates SET operation_type = $2, data_template = $3, \
+             signature_types = $4, max_failure_count = $5, expiration_seconds = $6, \
+             risk_flags = $7, proximity_check_enabled = $8 WHERE template_id = $1",
+        )
+        .bind(template.template_id)
+        .bind(&template.operation_type)
+        .bind(&template.data_template)
+        .bind(json_text(&template.signature_types))
+        .bind(template.max_failure_count)
+        .bind(template.expiration_seconds)
+        .bind(&template.risk_flags)
+        .bind(flag(template.proximity_check_enabled))
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes template `template_id` unless a `PENDING` operation still uses it.
+    pub async fn remove_template(&self, template_id: i64) -> Result<TemplateRemoval, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(row) =
+            sqlx::query("SELECT template_name FROM operation_templates WHERE template_id = $1")
+                .bind(template_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(TemplateRemoval::NotFound);
+        };
+        let name: String = row.try_get("template_name")?;
+        let pending: i64 = sqlx::query(
+            "SELECT COUNT(*) AS pending FROM operations WHERE template_name = $1 AND status = $2",
+        )
+        .bind(&name)
+        .bind(OperationStatus::Pending.as_str())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("pending")?;
+        if pending > 0 {
+            return Ok(TemplateRemoval::InUse(pending));
+        }
+        sqlx::query("DELETE FROM operation_templates WHERE template_id = $1")
+            .bind(template_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(TemplateRemoval::Removed)
     }
 
     /// Stores a new operation.
@@ -253,6 +398,7 @@ fn json_column<T: serde::de::DeserializeOwned>(
 fn template_from_row(row: &AnyRow) -> Result<Template, StoreError> {
     let ui: Option<String> = row.try_get("ui")?;
     Ok(Template {
+        template_id: row.try_get("template_id")?,
         template_name: row.try_get("template_name")?,
         operation_type: row.try_get("operation_type")?,
         data_template: row.try_get("data_template")?,

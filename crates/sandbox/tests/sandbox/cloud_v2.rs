@@ -3,9 +3,9 @@
 
 use crate::common::{TestServer, error_parts, read};
 use crate::device::{AppConfig, activation_request};
+use powerauth::ProtocolVersion;
 use powerauth::encoding::b64;
 use powerauth::signature::SignatureType;
-use powerauth::{ProtocolVersion, SystemRandom};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -178,32 +178,8 @@ async fn registration_endpoints_refuse_bad_input() {
 #[tokio::test]
 async fn operations_signature_verification_and_push() {
     let server = TestServer::start().await;
-    let mut device = crate::device::activate(&server, ProtocolVersion::V3_3).await;
-
-    // Push: register the device, then watch the live stream while things happen.
-    let (token_id, token_secret) = device
-        .create_token(&server, SignatureType::Possession)
-        .await
-        .unwrap();
-    let header = powerauth::token::TokenHeader::make(
-        &token_id,
-        &token_secret,
-        ProtocolVersion::V3_3,
-        u64::try_from(server.clock_ms()).unwrap(),
-        &SystemRandom::new(),
-    );
-    let response = server
-        .client
-        .post(server.url("/api/push/device/register"))
-        .header(
-            powerauth::token::TokenHeader::NAME,
-            header.to_header_value(),
-        )
-        .json(&json!({"requestObject": {"platform": "apns", "token": "apns-token"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    // Push: a registered device, then watch the live stream while things happen.
+    let mut device = crate::common::push_registered_device(&server, "apns", "apns-token").await;
     let mut stream = server
         .cloud(Method::GET, "/v2/push/stream", Some(server.integration()))
         .send()

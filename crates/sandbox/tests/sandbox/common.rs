@@ -160,3 +160,37 @@ fn uuid_simple() -> String {
     let bytes: [u8; 12] = powerauth::SystemRandom::new().array();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Alice's device (3.3) with a possession token, registered for push on `platform` with
+/// `push_token` through `/api/push/device/register`.
+pub async fn push_registered_device(
+    server: &TestServer,
+    platform: &str,
+    push_token: &str,
+) -> crate::device::Device {
+    use powerauth::ProtocolVersion;
+    use powerauth::signature::SignatureType;
+    use powerauth::token::TokenHeader;
+    let mut device = crate::device::activate(server, ProtocolVersion::V3_3).await;
+    let (token_id, token_secret) = device
+        .create_token(server, SignatureType::Possession)
+        .await
+        .unwrap();
+    let header = TokenHeader::make(
+        &token_id,
+        &token_secret,
+        ProtocolVersion::V3_3,
+        u64::try_from(server.clock_ms()).unwrap(),
+        &powerauth::SystemRandom::new(),
+    );
+    let response = server
+        .client
+        .post(server.url("/api/push/device/register"))
+        .header(TokenHeader::NAME, header.to_header_value())
+        .json(&json!({"requestObject": {"platform": platform, "token": push_token}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    device
+}

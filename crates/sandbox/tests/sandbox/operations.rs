@@ -72,7 +72,7 @@ impl Phone {
             .await
     }
 
-    async fn list(&self, server: &TestServer) -> Vec<Value> {
+    pub async fn list(&self, server: &TestServer) -> Vec<Value> {
         let (status, body) = self
             .token_post(server, "/api/auth/token/app/operation/list", json!({}))
             .await;
@@ -81,7 +81,7 @@ impl Phone {
         body["responseObject"].as_array().unwrap().clone()
     }
 
-    async fn authorize(
+    pub async fn authorize(
         &mut self,
         server: &TestServer,
         id: &str,
@@ -422,7 +422,7 @@ async fn rest_operation_endpoints_refuse_bad_input() {
         (
             "/rest/v3/operation/create",
             json!({"applications": ["tokensim"], "templateName": "nope"}),
-            "ERR0024",
+            "ERR0033",
         ),
         (
             "/rest/v3/operation/create",

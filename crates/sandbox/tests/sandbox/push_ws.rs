@@ -3,8 +3,6 @@
 
 use crate::common::{TestServer, read};
 use futures_util::StreamExt;
-use powerauth::signature::SignatureType;
-use powerauth::{ProtocolVersion, SystemRandom};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -44,38 +42,10 @@ async fn next_text(socket: &mut Socket) -> Value {
     }
 }
 
-/// Alice's device, registered for push.
-async fn registered_device(server: &TestServer) {
-    let mut device = crate::device::activate(server, ProtocolVersion::V3_3).await;
-    let (token_id, token_secret) = device
-        .create_token(server, SignatureType::Possession)
-        .await
-        .unwrap();
-    let header = powerauth::token::TokenHeader::make(
-        &token_id,
-        &token_secret,
-        ProtocolVersion::V3_3,
-        u64::try_from(server.clock_ms()).unwrap(),
-        &SystemRandom::new(),
-    );
-    let response = server
-        .client
-        .post(server.url("/api/push/device/register"))
-        .header(
-            powerauth::token::TokenHeader::NAME,
-            header.to_header_value(),
-        )
-        .json(&json!({"requestObject": {"platform": "fcm", "token": "fcm-token"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
 #[tokio::test]
 async fn a_sent_push_and_a_new_operation_arrive_as_text_frames_in_order() {
     let server = TestServer::start().await;
-    registered_device(&server).await;
+    crate::common::push_registered_device(&server, "fcm", "fcm-token").await;
     let mut socket = connect(&server, server.integration()).await.unwrap();
 
     let sent = server
@@ -130,7 +100,7 @@ async fn a_sent_push_and_a_new_operation_arrive_as_text_frames_in_order() {
 #[tokio::test]
 async fn every_listener_gets_every_message() {
     let server = TestServer::start().await;
-    registered_device(&server).await;
+    crate::common::push_registered_device(&server, "fcm", "fcm-token").await;
     let mut one = connect(&server, server.integration()).await.unwrap();
     let mut two = connect(&server, server.admin()).await.unwrap();
     let sent = server

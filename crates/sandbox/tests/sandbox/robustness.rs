@@ -18,6 +18,12 @@ const ENDPOINTS: &[&str] = &[
     "/pa/v3/vault/unlock",
     "/pa/v3/user/info",
     "/pa/v3/recovery/confirm",
+    "/exchange/v3/application",
+    "/exchange/v3/activation",
+    "/exchange/v3/signed",
+    "/exchange/v3/signed/string",
+    "/exchange/v3/signed/raw",
+    "/exchange/v3/signed/generics",
     "/rest/v3/status",
     "/rest/v3/application/create",
     "/rest/v3/application/list",
@@ -53,6 +59,12 @@ const ENDPOINTS: &[&str] = &[
     "/rest/v3/operation/approve/fail",
     "/rest/v3/operation/reject",
     "/rest/v3/operation/cancel",
+    "/rest/v3/operation/template/list",
+    "/rest/v3/operation/template/detail",
+    "/rest/v3/operation/template/create",
+    "/rest/v3/operation/template/update",
+    "/rest/v3/operation/template/remove",
+    "/rest/v3/ecies/decryptor",
     "/api/auth/token/app/operation/list",
     "/api/auth/token/app/operation/detail",
     "/api/auth/token/app/operation/detail/claim",
@@ -80,6 +92,10 @@ fn bodies() -> Vec<String> {
         r#"{"requestObject":{"activationId":"x","applicationId":"x","operationId":"x","id":"x","userId":"x"}}"#
             .into(),
         r#"{"ephemeralPublicKey":"AAAA","encryptedData":"AAAA","mac":"AAAA","nonce":"AAAA","timestamp":-1}"#
+            .into(),
+        r#"{"requestObject":{"id":9223372036854775807,"templateName":"t","operationType":"o","dataTemplate":"${","signatureType":["POSSESSION"],"expiration":-1,"maxFailureCount":1}}"#
+            .into(),
+        r#"{"requestObject":{"applicationKey":"x","ephemeralPublicKey":"AAAA","protocolVersion":"3.3","temporaryKeyId":"x","nonce":"AAAA","timestamp":18446744073709551615}}"#
             .into(),
         "[".repeat(10_000),
         "\u{0}\u{ff}\u{fffd}".into(),
