@@ -62,6 +62,7 @@ fn print(title: &str, report: &FleetReport) {
             None => "not asked",
         }
     );
+    println!("  knowledge keys: {}", report.knowledge_keys);
     for step in &report.steps {
         println!(
             "  {:<26} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  summed {:>7.2} s",
@@ -105,6 +106,16 @@ async fn main() {
         ),
         FleetArgs {
             share_temporary_keys: true,
+            ..base.clone()
+        },
+    )
+    .await;
+    measure(
+        &format!(
+            "{devices} devices, 3.3, {concurrency} at once, knowledge keys kept unlocked (--keep-knowledge-keys)"
+        ),
+        FleetArgs {
+            keep_knowledge_keys: true,
             ..base.clone()
         },
     )
