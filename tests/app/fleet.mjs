@@ -39,7 +39,7 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     // One at a time: the run lasts long enough (about a second) for several ticks.
     await type("#fleet-concurrency", "1");
     await type("#fleet-operations", String(OPERATIONS));
-    await type("#fleet-signatures", "1");
+    await type("#fleet-signatures", "3");
     await type("#fleet-reject", "0.2");
     await type("#fleet-wrong-pin", "0.1");
     await click("#fleet-v30");
