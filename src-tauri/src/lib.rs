@@ -29,6 +29,7 @@
 pub mod commands;
 pub mod core;
 pub mod devices;
+pub mod fleet;
 pub mod frames;
 pub mod scan;
 pub mod terminal;
@@ -196,6 +197,7 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_opener::init())
         .manage(core.clone())
         .manage(Arc::new(scan::Scanner::default()))
+        .manage(Arc::new(fleet::FleetRunner::default()))
         .manage(PollInterval(AtomicU32::new(settings.poll_seconds)))
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -226,6 +228,10 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             commands::sandbox_registration,
             commands::sandbox_operation,
             commands::sandbox_operation_status,
+            fleet::fleet_info,
+            fleet::fleet_run,
+            fleet::fleet_cancel,
+            fleet::fleet_save,
         ])
         .setup(move |app| {
             let show = MenuItem::with_id(app, "show", "Show TokenSim", true, None::<&str>)?;

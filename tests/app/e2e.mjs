@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
 import { Builder, By, until } from "selenium-webdriver";
+import { fleetChecks } from "./fleet.mjs";
 
 const app = process.env.APP && resolve(process.env.APP);
 if (!app) {
@@ -214,6 +215,8 @@ try {
     if (!text.includes("activation/create")) throw new Error("no activation exchange in the inspector");
     await shot("inspector");
   });
+
+  await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
 } catch {
   failed = true;
 } finally {

@@ -218,6 +218,8 @@ pub fn finish(
     let keys = ActivationKeys::derive_from_ecdh(&device_keys.private, &server_public_key);
     let device_public_key = device_keys.public.compressed();
     let biometric_enrollment = input.biometry_enrollment.clone().unwrap_or_default();
+    let knowledge_key = ProtectedKnowledgeKey::protect(&keys.knowledge, &input.pin, client.rng());
+    client.keep_knowledge_key(&activation_id, &knowledge_key, &input.pin, &keys.knowledge);
     Ok(ActiveDevice {
         fingerprint: fingerprint(&device_public_key, &activation_id, &server_public_key),
         activation_id,
@@ -227,7 +229,7 @@ pub fn finish(
         ctr_byte: None,
         possession_key: keys.possession.clone(),
         transport_key: keys.transport.clone(),
-        knowledge_key: ProtectedKnowledgeKey::protect(&keys.knowledge, &input.pin, client.rng()),
+        knowledge_key,
         biometry: input
             .biometry_enrollment
             .as_ref()

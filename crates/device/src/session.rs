@@ -134,7 +134,10 @@ impl<'a> Session<'a> {
                 Some(Fault::WrongPin) => Zeroizing::new(format!("{pin}0")),
                 _ => Zeroizing::new(pin.to_owned()),
             };
-            Some(device.knowledge_key.unlock(&pin))
+            Some(
+                self.client
+                    .knowledge_key(&device.activation_id, &device.knowledge_key, &pin),
+            )
         } else {
             None
         };

@@ -3,7 +3,9 @@
 //! second, and where the time goes (latency and summed time per step).
 //!
 //! `make bench` runs it (release build). Sizes: `TOKENSIM_FLEET_DEVICES` (default 1000),
-//! `TOKENSIM_FLEET_CONCURRENCY` (default 64). Figures are printed, never asserted.
+//! `TOKENSIM_FLEET_CONCURRENCY` (default 64); `TOKENSIM_FLEET_RUNS` picks runs by name
+//! (`sdk,shared,keep,mixed`, the default: all), e.g. one run under a profiler. Figures are
+//! printed, never asserted.
 
 use powerauth::ProtocolVersion;
 use tokensim_fleet::{FleetArgs, FleetReport};
@@ -62,6 +64,7 @@ fn print(title: &str, report: &FleetReport) {
             None => "not asked",
         }
     );
+    println!("  knowledge keys: {}", report.knowledge_keys);
     for step in &report.steps {
         println!(
             "  {:<26} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  summed {:>7.2} s",
@@ -94,27 +97,45 @@ async fn main() {
     };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("Fleet: activate + approve one payment per device, embedded sandbox, {cores} cores");
-    measure(
-        &format!("{devices} devices, 3.3, {concurrency} at once"),
-        base.clone(),
-    )
-    .await;
-    measure(
-        &format!(
-            "{devices} devices, 3.3, {concurrency} at once, one shared application temporary key"
+    let runs = [
+        (
+            "sdk",
+            format!("{devices} devices, 3.3, {concurrency} at once"),
+            base.clone(),
         ),
-        FleetArgs {
-            share_temporary_keys: true,
-            ..base.clone()
-        },
-    )
-    .await;
-    measure(
-        &format!("{devices} devices, 3.0-3.3 mixed, {concurrency} at once"),
-        FleetArgs {
-            versions: ProtocolVersion::ALL.to_vec(),
-            ..base.clone()
-        },
-    )
-    .await;
+        (
+            "shared",
+            format!(
+                "{devices} devices, 3.3, {concurrency} at once, one shared application temporary key"
+            ),
+            FleetArgs {
+                share_temporary_keys: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "keep",
+            format!(
+                "{devices} devices, 3.3, {concurrency} at once, knowledge keys kept unlocked (--keep-knowledge-keys)"
+            ),
+            FleetArgs {
+                keep_knowledge_keys: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "mixed",
+            format!("{devices} devices, 3.0-3.3 mixed, {concurrency} at once"),
+            FleetArgs {
+                versions: ProtocolVersion::ALL.to_vec(),
+                ..base.clone()
+            },
+        ),
+    ];
+    let chosen = std::env::var("TOKENSIM_FLEET_RUNS").unwrap_or_default();
+    for (name, title, args) in runs {
+        if chosen.is_empty() || chosen.split(',').any(|c| c.trim() == name) {
+            measure(&title, args).await;
+        }
+    }
 }

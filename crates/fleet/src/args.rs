@@ -69,6 +69,13 @@ pub struct FleetArgs {
     #[arg(long, conflicts_with = "server")]
     pub recovery_codes: bool,
 
+    /// Keep each device's knowledge key unlocked in memory from its activation on, instead
+    /// of running the PIN's PBKDF2 (10,000 iterations) for every PIN signature as the mobile
+    /// SDK does. The requests are byte for byte the same; a wrong-PIN fault still derives
+    /// its (wrong) key. The report says which mode ran.
+    #[arg(long)]
+    pub keep_knowledge_keys: bool,
+
     /// Skip the status call after activation.
     #[arg(long)]
     pub no_status: bool,
@@ -153,6 +160,7 @@ impl Default for FleetArgs {
             operations: 1,
             signatures: 1,
             recovery_codes: false,
+            keep_knowledge_keys: false,
             no_status: false,
             share_temporary_keys: false,
             no_verify: false,

@@ -5,7 +5,8 @@
 use crate::args::{FaultKind, FleetArgs, StoreKind};
 use crate::backend::Backend;
 use crate::metrics::{Metrics, Step, error_kind};
-use crate::report::{FleetReport, OperationCounts};
+use crate::observe::{Cancel, Event, Observer};
+use crate::report::{self, FleetReport, OperationCounts};
 use crate::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use powerauth::ProtocolVersion;
@@ -34,6 +35,8 @@ pub(crate) struct Context {
     pub plan: Plan,
     pub user_prefix: String,
     pub shared_temporary_key: Option<Mutex<Option<TemporaryPublicKey>>>,
+    pub observer: Arc<dyn Observer>,
+    pub cancel: Cancel,
 }
 
 /// Counts each HTTP exchange of the devices.
@@ -109,14 +112,19 @@ pub(crate) async fn context(
     server_url: &str,
     embedded: bool,
     metrics: Arc<Metrics>,
+    observer: Arc<dyn Observer>,
+    cancel: Cancel,
 ) -> Result<Context> {
     let timeout = Duration::from_secs(args.timeout_seconds.max(1));
     let config = ClientConfig {
         timeout,
         ..ClientConfig::default()
     };
-    let client = Client::new(config, Arc::new(CountRequests(metrics.clone())))
+    let mut client = Client::new(config, Arc::new(CountRequests(metrics.clone())))
         .map_err(|e| Error::Options(format!("the HTTP client could not be built: {e}")))?;
+    if args.keep_knowledge_keys {
+        client = client.keep_knowledge_keys_unlocked();
+    }
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .pool_max_idle_per_host(args.concurrency as usize)
@@ -153,6 +161,8 @@ pub(crate) async fn context(
         store,
         user_prefix,
         shared_temporary_key: args.share_temporary_keys.then(|| Mutex::new(None)),
+        observer,
+        cancel,
     })
 }
 
@@ -188,12 +198,23 @@ pub(crate) async fn run_devices(context: Arc<Context>, progress: ProgressBar) ->
     for index in 0..args.devices as usize {
         let (context, semaphore, progress) = (context.clone(), semaphore.clone(), progress.clone());
         tasks.spawn(async move {
+            let cancel = context.cancel.clone();
             // The semaphore is never closed.
-            let Ok(_permit) = semaphore.acquire_owned().await else {
-                return;
+            let _permit = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return,
+                permit = semaphore.acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
             };
-            run_device(&context, index).await;
+            let activated = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return,
+                activated = run_device(&context, index) => activated,
+            };
             context.metrics.completed();
+            context.observer.event(&Event::DeviceDone { activated });
             progress.inc(1);
         });
     }
@@ -206,6 +227,7 @@ pub(crate) async fn run_devices(context: Arc<Context>, progress: ProgressBar) ->
     }
     progress.finish_and_clear();
     let mut report = FleetReport {
+        cancelled: context.cancel.is_cancelled(),
         target: context.server_url.clone(),
         backend: context.backend.dialect().to_owned(),
         devices: u64::from(args.devices),
@@ -216,6 +238,12 @@ pub(crate) async fn run_devices(context: Arc<Context>, progress: ProgressBar) ->
         reject_ratio: args.reject_ratio,
         fault_mix: args.faults.to_string(),
         store: args.store.as_str().to_owned(),
+        knowledge_keys: if args.keep_knowledge_keys {
+            report::KEPT_UNLOCKED
+        } else {
+            report::PBKDF2_PER_SIGNATURE
+        }
+        .to_owned(),
         ..FleetReport::default()
     };
     context.metrics.finish(&mut report);
@@ -276,9 +304,15 @@ async fn timed<T>(
 ) -> Option<T> {
     let started = Instant::now();
     let result = future.await;
+    let elapsed = started.elapsed();
+    context.observer.event(&Event::Step {
+        step,
+        elapsed,
+        ok: result.is_ok(),
+    });
     match result {
         Ok(value) => {
-            context.metrics.time(step, started.elapsed());
+            context.metrics.time(step, elapsed);
             Some(value)
         }
         Err(e) => {
@@ -299,10 +333,16 @@ async fn backend<T>(
 ) -> Option<T> {
     let started = Instant::now();
     let result = future.await;
+    let elapsed = started.elapsed();
     context.metrics.request();
+    context.observer.event(&Event::Step {
+        step,
+        elapsed,
+        ok: result.is_ok(),
+    });
     match result {
         Ok(value) => {
-            context.metrics.time(step, started.elapsed());
+            context.metrics.time(step, elapsed);
             Some(value)
         }
         Err(e) => {
@@ -319,8 +359,9 @@ async fn backend<T>(
     }
 }
 
-/// One device's scenario. Errors are counted, never returned: the fleet goes on.
-async fn run_device(context: &Context, index: usize) {
+/// One device's scenario. Errors are counted, never returned: the fleet goes on. Returns
+/// whether the device got through its activation.
+async fn run_device(context: &Context, index: usize) -> bool {
     let args = &context.args;
     let operations = args.operations as usize;
     let fail_rest = |from: usize| {
@@ -332,7 +373,8 @@ async fn run_device(context: &Context, index: usize) {
     let Some(registration) =
         backend(context, Step::Register, context.backend.register(&user)).await
     else {
-        return fail_rest(0);
+        fail_rest(0);
+        return false;
     };
     let version = version_of(args, index);
     let mut pending = PendingActivation::new(Profile::new(
@@ -352,7 +394,8 @@ async fn run_device(context: &Context, index: usize) {
     )
     .await
     else {
-        return fail_rest(0);
+        fail_rest(0);
+        return false;
     };
     if let (Some(shared), Some(key)) = (
         &context.shared_temporary_key,
@@ -367,7 +410,8 @@ async fn run_device(context: &Context, index: usize) {
         Ok(id) => id,
         Err(e) => {
             context.metrics.error("store".to_owned(), e.to_string());
-            return fail_rest(0);
+            fail_rest(0);
+            return true;
         }
     };
     let mut keep = Keep {
@@ -376,14 +420,16 @@ async fn run_device(context: &Context, index: usize) {
     };
     if let Err(e) = keep.persist(&device) {
         context.metrics.error("store".to_owned(), e);
-        return fail_rest(0);
+        fail_rest(0);
+        return true;
     }
     let client = &context.client;
     let pin = Factors::pin(&args.pin);
     if !args.no_status {
         let mut session = Session::new(client, &mut device, &mut keep);
         let Some(status) = timed(context, Step::Status, session.status()).await else {
-            return fail_rest(0);
+            fail_rest(0);
+            return true;
         };
         if status.snapshot.state != "ACTIVE" {
             context.metrics.error(
@@ -393,7 +439,8 @@ async fn run_device(context: &Context, index: usize) {
                     status.snapshot.state
                 ),
             );
-            return fail_rest(0);
+            fail_rest(0);
+            return true;
         }
     }
     for _ in 0..args.signatures {
@@ -406,15 +453,18 @@ async fn run_device(context: &Context, index: usize) {
         .await
         .is_none()
         {
-            return fail_rest(0);
+            fail_rest(0);
+            return true;
         }
     }
     for k in 0..operations {
         let global = index * operations + k;
         if !run_operation(context, &mut device, &mut keep, &user, global).await {
-            return fail_rest(k + 1);
+            fail_rest(k + 1);
+            return true;
         }
     }
+    true
 }
 
 /// One operation: created on the server, listed by the device, approved or rejected,

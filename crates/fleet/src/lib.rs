@@ -12,6 +12,12 @@
 //! fleet starts an embedded sandbox in this process (recovery codes off unless
 //! `--recovery-codes`: their Argon2 hash would dominate the run).
 //!
+//! A front end that shows the run itself (the desktop app's fleet panel) calls
+//! [`execute_with`]: an [`Observer`] hears of every completed step and device, and a
+//! [`Cancel`] stops the run (the report then says `cancelled`). `--keep-knowledge-keys`
+//! keeps each device's knowledge key unlocked in memory instead of running the PIN's
+//! PBKDF2 for every PIN signature (the SDK's way, the default); the report says which ran.
+//!
 //! The [`FleetReport`] holds throughput, latency p50/p95/p99 per step (HdrHistogram),
 //! errors by kind, fault verdicts and the server's own count of the operations after the
 //! run; it renders as a terminal table, JSON, or a self-contained HTML page with charts.
@@ -40,10 +46,13 @@ pub mod backend;
 mod engine;
 pub mod error;
 pub mod metrics;
+pub mod observe;
 pub mod report;
 
 pub use args::{Credentials, FaultKind, FaultMix, FleetArgs, StoreKind};
 pub use error::{Error, Result};
+pub use metrics::Step;
+pub use observe::{Cancel, Event, Observer, Unobserved};
 pub use report::FleetReport;
 
 use std::io::Write;
@@ -86,6 +95,25 @@ pub fn run_blocking(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result
 
 /// Runs the fleet and returns the report, printing nothing (but the progress bar).
 pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
+    execute_inner(args, None, Cancel::new()).await
+}
+
+/// [`execute`] for a front end that shows the run itself: `observer` hears of every
+/// completed step and device (there is no progress bar), and raising `cancel` stops the
+/// run (the report then says `cancelled` and the server is not asked for its view).
+pub async fn execute_with(
+    args: &FleetArgs,
+    observer: Arc<dyn Observer>,
+    cancel: Cancel,
+) -> Result<FleetReport> {
+    execute_inner(args, Some(observer), cancel).await
+}
+
+async fn execute_inner(
+    args: &FleetArgs,
+    observer: Option<Arc<dyn Observer>>,
+    cancel: Cancel,
+) -> Result<FleetReport> {
     args.validate()?;
     let (sandbox, url) = match &args.server {
         Some(url) => (None, url.trim_end_matches('/').to_owned()),
@@ -101,7 +129,7 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
             (Some(sandbox), url)
         }
     };
-    let result = execute_on(args, &url, sandbox.is_some()).await;
+    let result = execute_on(args, &url, sandbox.is_some(), observer, cancel).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
@@ -116,14 +144,28 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
     Ok(report)
 }
 
-async fn execute_on(args: &FleetArgs, url: &str, embedded: bool) -> Result<FleetReport> {
+async fn execute_on(
+    args: &FleetArgs,
+    url: &str,
+    embedded: bool,
+    observer: Option<Arc<dyn Observer>>,
+    cancel: Cancel,
+) -> Result<FleetReport> {
     let metrics = Arc::new(metrics::Metrics::new());
-    let context = Arc::new(engine::context(args, url, embedded, metrics.clone()).await?);
+    let progress = match &observer {
+        Some(_) => indicatif::ProgressBar::hidden(),
+        None => engine::progress_bar(args),
+    };
+    let observer = observer.unwrap_or_else(|| Arc::new(Unobserved));
+    let set_up = engine::context(args, url, embedded, metrics.clone(), observer, cancel);
+    let context = Arc::new(set_up.await?);
     // The report's clock starts with the first device, not with the set-up.
     metrics.restart_clock();
-    let progress = engine::progress_bar(args);
+    context.observer.event(&Event::Started {
+        devices: u64::from(args.devices),
+    });
     let mut report = engine::run_devices(context.clone(), progress).await;
-    if !args.no_verify {
+    if !args.no_verify && !report.cancelled {
         report.server_view = Some(engine::server_view(&context).await?);
     }
     Ok(report)

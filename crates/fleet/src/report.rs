@@ -5,8 +5,14 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
+/// [`FleetReport::knowledge_keys`]: the PIN's PBKDF2 ran for every PIN signature.
+pub const PBKDF2_PER_SIGNATURE: &str = "PBKDF2 per PIN signature";
+/// [`FleetReport::knowledge_keys`]: each device kept its knowledge key unlocked in memory.
+pub const KEPT_UNLOCKED: &str = "kept unlocked in memory";
+
 /// The report of one fleet run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FleetReport {
     /// `embedded sandbox` or the server URL.
@@ -14,14 +20,18 @@ pub struct FleetReport {
     /// `/rest/v3` or `Cloud API`: how registrations and operations were created.
     pub backend: String,
     /// Devices asked for.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub devices: u64,
     /// Devices working at once.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub concurrency: u64,
     /// Protocol versions, spread over the devices.
     pub versions: Vec<String>,
     /// Operations per device.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub operations_per_device: u64,
     /// Signed requests per device.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub signatures_per_device: u64,
     /// The share of operations rejected.
     pub reject_ratio: f64,
@@ -29,17 +39,24 @@ pub struct FleetReport {
     pub fault_mix: String,
     /// Where devices lived (`memory`, `file`, `keychain`).
     pub store: String,
+    /// How PIN signatures got the knowledge key: [`PBKDF2_PER_SIGNATURE`] (the mobile
+    /// SDK's way, the default) or [`KEPT_UNLOCKED`] (`--keep-knowledge-keys`).
+    #[serde(default)]
+    pub knowledge_keys: String,
     /// Wall time of the scenario (sandbox start excluded), in seconds.
     pub wall_seconds: f64,
     /// Devices activated.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub activated: u64,
     /// Devices that finished their scenario, successfully or not.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub completed: u64,
     /// Activated devices per second of wall time.
     pub devices_per_second: f64,
     /// Approved and rejected operations per second of wall time.
     pub operations_per_second: f64,
     /// HTTP requests the devices and the backend sent.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub requests: u64,
     /// HTTP requests per second.
     pub requests_per_second: f64,
@@ -56,29 +73,40 @@ pub struct FleetReport {
     pub faults: Vec<FaultVerdict>,
     /// Devices completed over time.
     pub timeline: Vec<TimelinePoint>,
+    /// The run was stopped before every device finished (see [`crate::Cancel`]); absent
+    /// from the JSON of a run that was not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
 }
 
 /// Operations by outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OperationCounts {
     /// Created on the server.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: u64,
     /// Approved by a device (server answered OK).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub approved: u64,
     /// Rejected by a device (server answered OK).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rejected: u64,
     /// Neither: an error stopped the device.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub failed: u64,
 }
 
 /// Latency of one step over every device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StepLatency {
     /// The step.
     pub step: String,
     /// How many times it ran.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub count: u64,
     /// Mean, ms.
     pub mean_ms: f64,
@@ -96,11 +124,13 @@ pub struct StepLatency {
 
 /// Errors of one kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorCount {
     /// The kind, e.g. `HTTP 401 ERR_AUTHENTICATION/…` or `network`.
     pub kind: String,
     /// How many.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub count: u64,
     /// The first message of this kind.
     pub example: String,
@@ -108,15 +138,19 @@ pub struct ErrorCount {
 
 /// Verdicts for one fault kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FaultVerdict {
     /// The fault (`wrong-pin`, …).
     pub fault: String,
     /// Operations that got it.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub injected: u64,
     /// Answers that were what the protocol requires.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub matched: u64,
     /// Answers that were not.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub mismatched: u64,
     /// What the protocol requires (for the first one judged).
     pub required: String,
@@ -126,10 +160,12 @@ pub struct FaultVerdict {
 
 /// Devices completed at a moment of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimelinePoint {
     /// Seconds since the start.
     pub seconds: f64,
     /// Devices completed by then.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub completed: u64,
 }
 
@@ -137,7 +173,8 @@ impl FleetReport {
     /// Whether every operation ended approved or rejected, no device failed, and every
     /// fault got the required answer.
     pub fn is_clean(&self) -> bool {
-        self.errors.is_empty()
+        !self.cancelled
+            && self.errors.is_empty()
             && self.operations.failed == 0
             && self.faults.iter().all(|f| f.mismatched == 0)
             && self.activated == self.devices
@@ -168,6 +205,9 @@ impl FleetReport {
             self.backend,
             self.store
         );
+        if !self.knowledge_keys.is_empty() {
+            let _ = writeln!(out, "Knowledge keys: {}", self.knowledge_keys);
+        }
         let _ = writeln!(
             out,
             "Wall time {:.2} s: {} activated ({:.1} devices/s), {:.1} operations/s, {} requests ({:.0}/s)",
@@ -178,6 +218,13 @@ impl FleetReport {
             self.requests,
             self.requests_per_second
         );
+        if self.cancelled {
+            let _ = writeln!(
+                out,
+                "CANCELLED: stopped after {} of {} devices",
+                self.completed, self.devices
+            );
+        }
         let o = &self.operations;
         let _ = writeln!(
             out,
@@ -247,7 +294,7 @@ th:first-child,td:first-child{{text-align:left}}.bad{{color:#b00020}}.good{{colo
 svg text{{font-size:11px;font-family:system-ui,sans-serif}}
 </style></head><body>
 <h1>TokenSim fleet report</h1>
-<p>{} devices ({}), {} at once, {} operation(s) and {} signature(s) each, against {} via {}, store {}.</p>
+<p>{} devices ({}), {} at once, {} operation(s) and {} signature(s) each, against {} via {}, store {}; knowledge keys: {}.</p>
 <p><b>{:.2} s</b> wall time: {} activated (<b>{:.1} devices/s</b>), {:.1} operations/s, {} HTTP requests ({:.0}/s).</p>
 <p>Operations: {} created, {} approved, {} rejected, <span class="{}">{} failed</span>.</p>
 "#,
@@ -259,6 +306,7 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}}
             escape(&self.target),
             escape(&self.backend),
             escape(&self.store),
+            escape(&self.knowledge_keys),
             self.wall_seconds,
             self.activated,
             self.devices_per_second,
@@ -275,6 +323,13 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}}
             },
             self.operations.failed,
         );
+        if self.cancelled {
+            let _ = writeln!(
+                page,
+                "<p class=\"bad\"><b>Cancelled</b>: stopped after {} of {} devices.</p>",
+                self.completed, self.devices
+            );
+        }
         page.push_str("<h2>Latency per step</h2>\n");
         page.push_str(&latency_chart(&self.steps));
         page.push_str("<table><tr><th>step</th><th>count</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>total s</th></tr>\n");

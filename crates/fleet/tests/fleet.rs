@@ -211,3 +211,178 @@ async fn a_server_that_is_down_is_a_clear_error() {
         "{text}"
     );
 }
+
+/// Keeps every event; raises `cancel` once `cancel_after` devices are done.
+struct Recording {
+    events: std::sync::Mutex<Vec<tokensim_fleet::Event>>,
+    cancel: tokensim_fleet::Cancel,
+    cancel_after: usize,
+}
+
+impl Recording {
+    fn new(cancel: tokensim_fleet::Cancel, cancel_after: usize) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            events: std::sync::Mutex::default(),
+            cancel,
+            cancel_after,
+        })
+    }
+
+    fn events(&self) -> Vec<tokensim_fleet::Event> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+impl tokensim_fleet::Observer for Recording {
+    fn event(&self, event: &tokensim_fleet::Event) {
+        let mut events = self.events.lock().unwrap();
+        events.push(event.clone());
+        let done = events
+            .iter()
+            .filter(|e| matches!(e, tokensim_fleet::Event::DeviceDone { .. }))
+            .count();
+        if done >= self.cancel_after {
+            self.cancel.cancel();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_hears_every_step_and_device_the_report_counts() {
+    use tokensim_fleet::{Event, Step};
+    let args = FleetArgs {
+        devices: 6,
+        concurrency: 3,
+        operations: 2,
+        reject_ratio: 0.25,
+        faults: "wrong-pin=0.25".parse().unwrap(),
+        ..FleetArgs::default()
+    };
+    let cancel = tokensim_fleet::Cancel::new();
+    let observer = Recording::new(cancel.clone(), usize::MAX);
+    let report = tokensim_fleet::execute_with(&args, observer.clone(), cancel)
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{}", report.to_table());
+    assert!(!report.cancelled);
+    let events = observer.events();
+    assert_eq!(events.first(), Some(&Event::Started { devices: 6 }));
+    let done: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::DeviceDone { activated } => Some(*activated),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, vec![true; 6]);
+    // Every timed step of the report was heard once, and nothing else succeeded.
+    for latency in &report.steps {
+        let heard = events
+            .iter()
+            .filter(|e| matches!(e, Event::Step { step, ok: true, .. } if step.as_str() == latency.step))
+            .count() as u64;
+        assert_eq!(heard, latency.count, "{}", latency.step);
+    }
+    let heard = |wanted: Step| {
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Step { step, .. } if *step == wanted))
+            .count()
+    };
+    assert_eq!(heard(Step::Activation), 6);
+    assert_eq!(heard(Step::Approve) + heard(Step::Reject), 12);
+    // The last device is done after its last step.
+    assert!(matches!(events.last(), Some(Event::DeviceDone { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_fleet_stops_early_and_says_so() {
+    let args = FleetArgs {
+        devices: 200,
+        concurrency: 2,
+        ..FleetArgs::default()
+    };
+    let cancel = tokensim_fleet::Cancel::new();
+    let observer = Recording::new(cancel.clone(), 3);
+    let report = tokensim_fleet::execute_with(&args, observer.clone(), cancel.clone())
+        .await
+        .unwrap();
+    assert!(cancel.is_cancelled());
+    assert!(report.cancelled);
+    assert!(
+        (3..200).contains(&report.completed),
+        "completed {}",
+        report.completed
+    );
+    // No device left a half-counted operation behind as "failed".
+    assert_eq!(report.operations.failed, 0, "{}", report.to_table());
+    assert_eq!(report.server_view, None);
+    assert!(!report.is_clean());
+    assert!(report.to_table().contains("CANCELLED"));
+    assert!(report.to_json().contains("\"cancelled\": true"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_cancelled_before_it_starts_runs_no_device() {
+    let cancel = tokensim_fleet::Cancel::new();
+    cancel.cancel();
+    let observer = Recording::new(cancel.clone(), usize::MAX);
+    let report = tokensim_fleet::execute_with(&FleetArgs::default(), observer.clone(), cancel)
+        .await
+        .unwrap();
+    assert!(report.cancelled);
+    assert_eq!((report.activated, report.completed), (0, 0));
+    let events = observer.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_of_a_run_that_was_not_cancelled_has_no_cancelled_field() {
+    let args = FleetArgs {
+        devices: 2,
+        ..FleetArgs::default()
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert!(!report.cancelled);
+    assert!(!report.to_json().contains("cancelled"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
+    let args = FleetArgs {
+        devices: 8,
+        concurrency: 4,
+        versions: vec![ProtocolVersion::V3_1, ProtocolVersion::V3_3],
+        operations: 2,
+        signatures: 2,
+        faults: "wrong-pin=0.25,stale-counter=0.125".parse().unwrap(),
+        keep_knowledge_keys: true,
+        ..FleetArgs::default()
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert!(report.is_clean(), "{}", report.to_table());
+    assert_eq!(report.knowledge_keys, tokensim_fleet::report::KEPT_UNLOCKED);
+    assert!(
+        report
+            .to_table()
+            .contains("Knowledge keys: kept unlocked in memory")
+    );
+    let wrong_pin = report
+        .faults
+        .iter()
+        .find(|f| f.fault == "wrong-pin")
+        .unwrap();
+    assert_eq!((wrong_pin.injected, wrong_pin.matched), (4, 4));
+    assert_eq!(report.operations.approved, 16);
+    // The default is the SDK's way.
+    let default = tokensim_fleet::execute(&FleetArgs {
+        devices: 1,
+        ..FleetArgs::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        default.knowledge_keys,
+        tokensim_fleet::report::PBKDF2_PER_SIGNATURE
+    );
+}

@@ -7,6 +7,7 @@
 
 pub(crate) mod envelope;
 mod message;
+pub mod unlocked;
 
 use message::Answer;
 pub use message::{Reply, Request};
@@ -73,6 +74,7 @@ pub struct Client {
     pub(crate) rng: Arc<dyn RandomSource>,
     clock: Arc<dyn Clock>,
     pub(crate) fault: Option<Fault>,
+    knowledge_keys: Option<Arc<unlocked::UnlockedKnowledgeKeys>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -117,7 +119,52 @@ impl Client {
             rng,
             clock,
             fault: None,
+            knowledge_keys: None,
         })
+    }
+
+    /// The same client keeping each device's knowledge key unlocked in memory once the
+    /// device has held it in the clear with a PIN (at activation), instead of running the
+    /// PIN's PBKDF2 (10,000 iterations) for every PIN signature as the mobile SDK does.
+    /// Only the same PIN on the same protected key is answered from memory; the requests
+    /// are byte for byte the same. For fleets of simulated devices, where that PBKDF2 is
+    /// most of a device's CPU time; a tester's own device should not use it.
+    pub fn keep_knowledge_keys_unlocked(self) -> Self {
+        Self {
+            knowledge_keys: Some(Arc::default()),
+            ..self
+        }
+    }
+
+    /// The kept knowledge keys, when [`Client::keep_knowledge_keys_unlocked`] was asked.
+    pub fn unlocked_knowledge_keys(&self) -> Option<&unlocked::UnlockedKnowledgeKeys> {
+        self.knowledge_keys.as_deref()
+    }
+
+    /// The knowledge key of `protected` under `pin`: from memory when kept, else PBKDF2.
+    pub(crate) fn knowledge_key(
+        &self,
+        activation_id: &str,
+        protected: &powerauth::vault::ProtectedKnowledgeKey,
+        pin: &str,
+    ) -> powerauth::SymmetricKey {
+        self.knowledge_keys
+            .as_deref()
+            .and_then(|kept| kept.get(activation_id, protected, pin))
+            .unwrap_or_else(|| protected.unlock(pin))
+    }
+
+    /// Keeps `key` (the clear form of `protected` under `pin`) when asked to.
+    pub(crate) fn keep_knowledge_key(
+        &self,
+        activation_id: &str,
+        protected: &powerauth::vault::ProtectedKnowledgeKey,
+        pin: &str,
+        key: &powerauth::SymmetricKey,
+    ) {
+        if let Some(kept) = &self.knowledge_keys {
+            kept.keep(activation_id, protected, pin, key);
+        }
     }
 
     /// The same client with one fault armed for the calls made through it.

@@ -1,0 +1,97 @@
+// The fleet panel through the real window: 10 devices against the app's embedded sandbox,
+// the live chart while they run, the final report, and the sandbox's own count of the
+// operations (asked here through its Cloud API, not through the app). Called by e2e.mjs
+// with its WebDriver helpers.
+import { readFileSync } from "node:fs";
+import { By } from "selenium-webdriver";
+
+const DEVICES = 10;
+const OPERATIONS = 2;
+
+/** Counts the sandbox's operations of users `prefix-0` … by status. */
+async function sandboxCounts(cloud, prefix) {
+  const counts = { created: 0, approved: 0, rejected: 0, failed: 0 };
+  for (let i = 0; i < DEVICES; i++) {
+    const { operations } = await cloud(`/v2/operations?userId=${encodeURIComponent(`${prefix}-${i}`)}`);
+    for (const operation of operations) {
+      counts.created += 1;
+      if (operation.status === "APPROVED") counts.approved += 1;
+      else if (operation.status === "REJECTED") counts.rejected += 1;
+      else counts.failed += 1;
+    }
+  }
+  return counts;
+}
+
+const cells = async (driver, css) => {
+  const found = await driver.findElements(By.css(`${css} th, ${css} td`));
+  return (await Promise.all(found.map((c) => c.getText()))).map((t) => t.trim()).filter((t) => t).join(" ");
+};
+
+export async function fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch }) {
+  let prefix = "";
+
+  await check("fleet_runs_with_a_live_chart", async () => {
+    await click("#nav-fleet");
+    const target = await $("#fleet-target");
+    await target.findElement(By.css("option[value=appServer]")).click();
+    await type("#fleet-devices", String(DEVICES));
+    // One at a time: the run lasts long enough (about a second) for several ticks.
+    await type("#fleet-concurrency", "1");
+    await type("#fleet-operations", String(OPERATIONS));
+    await type("#fleet-signatures", "3");
+    await type("#fleet-reject", "0.2");
+    await type("#fleet-wrong-pin", "0.1");
+    await click("#fleet-v30");
+    await click("#fleet-start");
+    // While it runs: the chart gets ticks and the progress moves.
+    const chart = "[data-testid=fleet-chart]";
+    const ticksNow = async () => Number((await (await $(chart)).getAttribute("data-ticks")) ?? 0);
+    await driver.wait(async () => (await ticksNow()) >= 1, 30000, "no progress tick while the fleet runs");
+    const first = await ticksNow();
+    await shot("fleet-running");
+    await driver.wait(async () => (await ticksNow()) > first, 30000, "the chart did not update");
+    await $("[data-testid=fleet-report]");
+    const completed = await $("#fleet-completed");
+    const done = `${await completed.getAttribute("data-completed")}/${await completed.getAttribute("data-total")}`;
+    if (done !== `${DEVICES}/${DEVICES}`) throw new Error(`progress ends at ${done}`);
+    const latencyLines = await driver.findElements(By.css(".latency polyline"));
+    const names = await Promise.all(latencyLines.map((l) => l.getAttribute("data-series")));
+    for (const step of ["activation", "approve", "reject"]) {
+      if (!names.includes(step)) throw new Error(`no ${step} line in the chart: ${names}`);
+    }
+    const points = (await (await $(".throughput polyline")).getAttribute("points")).split(" ");
+    if (points.length < 2) throw new Error(`the throughput line has ${points.length} point(s)`);
+    await shot("fleet-report");
+  });
+
+  await check("fleet_report_agrees_with_the_sandbox", async () => {
+    const approved = OPERATIONS * DEVICES * 0.8;
+    const rejected = OPERATIONS * DEVICES - approved;
+    const expected = `${OPERATIONS * DEVICES} ${approved} ${rejected} 0`;
+    const fleet = await cells(driver, "[data-testid=fleet-ops]");
+    if (fleet !== `fleet ${expected}`) throw new Error(`fleet counts: ${fleet}`);
+    const server = await cells(driver, "[data-testid=fleet-server-ops]");
+    if (server !== `server ${expected}`) throw new Error(`server counts in the report: ${server}`);
+    if (!/agrees/.test(await textOf("[data-testid=fleet-agreement]"))) throw new Error("no agreement verdict");
+    const wrongPin = await cells(driver, "[data-fault=wrong-pin]");
+    if (!wrongPin.startsWith("wrong-pin 2 2 0")) throw new Error(`wrong-pin verdict: ${wrongPin}`);
+    await $("[data-testid=fleet-no-errors]");
+    // The sandbox, asked directly, counts the same.
+    prefix = await textOf("#fleet-user-prefix");
+    const counts = await sandboxCounts(cloud, prefix);
+    const direct = `${counts.created} ${counts.approved} ${counts.rejected} ${counts.failed}`;
+    if (direct !== expected) throw new Error(`the sandbox's Cloud API counts ${direct}, the report ${expected}`);
+  });
+
+  await check("fleet_report_is_saved_as_json", async () => {
+    await type("#fleet-folder", scratch);
+    await click("#fleet-save-json");
+    const path = await textOf("#fleet-saved");
+    const saved = JSON.parse(readFileSync(path, "utf8"));
+    if (saved.devices !== DEVICES || saved.operations.approved !== OPERATIONS * DEVICES * 0.8) {
+      throw new Error(`saved report: ${JSON.stringify(saved.operations)}`);
+    }
+    if (readFileSync(path, "utf8").includes(server.password)) throw new Error("the Cloud API password is in the saved report");
+  });
+}
