@@ -32,6 +32,8 @@ DEBIAN_PACKAGES += postgresql
 DEBIAN_PACKAGES += file libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
 DEBIAN_PACKAGES += libclang-dev clang libpipewire-0.3-dev libxcb1-dev libxrandr-dev libgbm-dev
 DEBIAN_PACKAGES += webkit2gtk-driver xvfb xauth dbus-x11 imagemagick
+# test-app: qrencode draws the offline QR, xclip fills the clipboard for a paste.
+DEBIAN_PACKAGES += qrencode xclip
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -191,8 +193,17 @@ test-ui: ui/node_modules/.package-lock.json ## UI type check and unit tests (Vit
 # The app under Xvfb in a private D-Bus session, driven through tauri-driver and WebKitWebDriver.
 test-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json ## End-to-end test of the desktop app through WebDriver (Xvfb)
 	cargo build --workspace --bins --tests
-	@$(REPORT) run app -- xvfb-run -a -s "-screen 0 1280x720x24 -nolisten tcp" \
-	  dbus-run-session -- env APP="$(APP_BIN)" SHOTS="$(TEST_RESULTS)/app-screenshots" node tests/app/e2e.mjs
+	@# A private copy: another worktree building into the shared target dir replaces the binary.
+	@mkdir -p "$(TEST_RESULTS)" && cp "$(APP_BIN)" "$(TEST_RESULTS)/tokensim-app"
+	@$(REPORT) run app -- xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" \
+	  dbus-run-session -- env APP="$(TEST_RESULTS)/tokensim-app" SHOTS="$(TEST_RESULTS)/app-screenshots" node tests/app/e2e.mjs
+
+# The desktop app's cold start and idle memory (docs/benchmarks.md); the gzipped bundle size.
+.PHONY: bench-app
+bench-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json ## Desktop app start-up, idle memory and UI bundle figures
+	cargo build -p tokensim-app
+	xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" dbus-run-session -- env APP="$(APP_BIN)" node tests/app/measure.mjs
+	@for f in ui/dist/index.html ui/dist/assets/*; do printf '%8d bytes gzipped  %s\n' "$$(gzip -9c "$$f" | wc -c)" "$$f"; done
 
 bench: deps tools ## Run the benchmarks (protocol, sandbox, QR, fleet; release builds)
 	cargo bench $(addprefix -p ,$(BENCH_PACKAGES))

@@ -2,11 +2,11 @@
 //! through it into `tokensim-device`). PINs come in; nothing secret goes out.
 
 use crate::core::Core;
-use crate::scan::{Scanner, classify, scan_bytes};
+use crate::scan::{PREVIEW_WIDTH, Scanner, classify, scan_bytes};
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, AppInfo, Approval, DeviceDetail, DeviceSummary,
-    ExchangeView, FaultChoice, OperationView, Registration, ScanResult, ServerInfo, SignedData,
-    SourceKind,
+    ExchangeView, FaultChoice, OfflinePreview, OfflineSigned, OperationView, Region, Registration,
+    ScanResult, ServerInfo, SignedData, SourceKind,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -68,9 +68,12 @@ pub fn list_devices(core: State<'_, Arc<Core>>) -> Result<Vec<DeviceSummary>> {
 pub async fn scan_frame(
     scanner: State<'_, Arc<Scanner>>,
     source: SourceKind,
+    region: Option<Region>,
+    preview_width: Option<u32>,
 ) -> Result<ScanResult> {
     let scanner = scanner.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || scanner.scan(source))
+    let width = preview_width.unwrap_or(PREVIEW_WIDTH).clamp(64, 1920);
+    tauri::async_runtime::spawn_blocking(move || scanner.scan(source, region, width))
         .await
         .map_err(|e| AppError::new("SCAN", e))?
 }
@@ -93,6 +96,27 @@ pub async fn scan_image(bytes: Vec<u8>) -> Result<ScanResult> {
 #[tauri::command]
 pub fn classify_text(text: String) -> String {
     classify(&text)
+}
+
+/// Reads an offline operation's QR for device `id` (verified, not signed).
+#[tauri::command]
+pub fn offline_preview(
+    core: State<'_, Arc<Core>>,
+    id: String,
+    text: String,
+) -> Result<OfflinePreview> {
+    core.offline_preview(&id, &text)
+}
+
+/// Signs an offline operation's QR: the code the user types into the web page.
+#[tauri::command]
+pub async fn sign_offline(
+    core: State<'_, Arc<Core>>,
+    id: String,
+    text: String,
+    approval: Approval,
+) -> Result<OfflineSigned> {
+    core.sign_offline(&id, &text, approval).await
 }
 
 /// Activates a device.

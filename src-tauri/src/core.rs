@@ -5,10 +5,12 @@
 use crate::devices::DeviceBook;
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, Approval, DeviceDetail, DeviceSummary,
-    ExchangeView, FaultChoice, OperationView, Registration, ServerInfo, SignedData, Step,
+    ExchangeView, FaultChoice, OfflinePreview, OfflineSigned, OperationView, Registration,
+    ServerInfo, SignedData, Step,
 };
 use base64::Engine as _;
 use powerauth::ProtocolVersion;
+use powerauth::activation_code::SignatureCheck;
 use powerauth::config::ApplicationConfig;
 use powerauth::signature::SignatureType;
 use sandbox::{Config, Sandbox};
@@ -16,6 +18,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokensim_device::activation::{ActivationInput, activate};
+use tokensim_device::doctor;
 use tokensim_device::operations::Operation;
 use tokensim_device::{
     ActiveDevice, Client, ClientConfig, Factors, Fault, PendingActivation, Profile, Recorder,
@@ -284,12 +287,41 @@ impl Core {
         } else {
             request.name.trim().to_owned()
         };
-        steps.push(Step::done(
-            "Read the activation code",
-            "The QR payload is CODE#SIGNATURE: the code's CRC is checked and its signature verified with the application's master public key before anything is sent.",
-        ));
+        // The doctor: the code's checksum and signature, before anything is sent.
+        match doctor::check_code(&request.code, &server.application) {
+            Ok(check) => {
+                steps.push(Step::done(
+                    doctor::Step::ReadCode.title(),
+                    "The code's shape and CRC-16 checksum are right.",
+                ));
+                steps.push(Step::done(
+                    doctor::Step::VerifySignature.title(),
+                    match check {
+                        SignatureCheck::Verified => {
+                            "The QR payload's signature verifies with the application's master public key: the server of this application issued it."
+                        }
+                        SignatureCheck::Unsigned => {
+                            "The code carries no signature (a typed-in code), so it could not be checked against the application; a QR payload CODE#SIGNATURE can be."
+                        }
+                    },
+                ));
+            }
+            Err(problem) => {
+                let diagnosis = problem.diagnosis();
+                if diagnosis.step == doctor::Step::VerifySignature {
+                    steps.push(Step::done(
+                        doctor::Step::ReadCode.title(),
+                        "The code's shape and CRC-16 checksum are right.",
+                    ));
+                }
+                steps.push(Step::failed(diagnosis.step.title(), &diagnosis.message));
+                return failed(steps, AppError::from_diagnosis(&diagnosis));
+            }
+        }
+        let otp = request.otp.filter(|otp| !otp.trim().is_empty());
+        let otp_given = otp.is_some();
         let mut input = ActivationInput::new(request.code.trim(), &request.pin);
-        input.otp = request.otp.filter(|otp| !otp.is_empty());
+        input.otp = otp;
         if request.biometry {
             input.biometry_enrollment = Some("enrollment-1".to_owned());
         }
@@ -307,9 +339,9 @@ impl Core {
         let device = match result {
             Ok(device) => device,
             Err(e) => {
-                let error = AppError::from_device(&e);
-                steps.push(Step::failed("Activation failed", &error.message));
-                return failed(steps, error);
+                let diagnosis = doctor::diagnose(&e, otp_given);
+                steps.push(Step::failed(diagnosis.step.title(), &diagnosis.message));
+                return failed(steps, AppError::from_diagnosis(&diagnosis));
             }
         };
         let id = match self.book.add(&device) {
@@ -352,8 +384,11 @@ impl Core {
 
     /// Status and public facts of a device (fetches the status from the server).
     pub async fn detail(&self, id: &str) -> Result<DeviceDetail, AppError> {
-        let status: Result<String, AppError> =
-            with_session!(self, id, |s| s.status().await.map(|r| r.to_string()));
+        // Not `client_for`: showing the device must not spend a fault armed for its next action.
+        let status: Result<String, AppError> = with_session!(self, id, self.client.clone(), |s| s
+            .status()
+            .await
+            .map(|r| r.to_string()));
         let device = self.book.load_active(id)?;
         let summary = self.book.summary(id)?;
         let snapshot = device.last_status.clone();
@@ -470,6 +505,73 @@ impl Core {
         Ok(SignedData {
             header_name: "X-PowerAuth-Authorization".to_owned(),
             header_value: value,
+        })
+    }
+
+    /// Reads an offline operation's QR `text` for device `id`: its layout, and its ECDSA
+    /// signature (the application's master key or this activation's server key); the
+    /// operation rendered like an online one. Nothing is signed and the counter stays.
+    pub fn offline_preview(&self, id: &str, text: &str) -> Result<OfflinePreview, AppError> {
+        let device = self.book.load_active(id)?;
+        let offline_error = |e: powerauth::offline::OfflineQrError| {
+            let error = tokensim_device::Error::from(e);
+            AppError::from_device(&error)
+                .with_hint("scan the QR code this device's server issued for this device")
+        };
+        let qr = powerauth::offline::OfflineQr::parse(text.trim_end_matches(['\r', '\n']))
+            .map_err(offline_error)?;
+        qr.verify(
+            &device.profile.application.master_server_public_key,
+            &device.server_public_key,
+        )
+        .map_err(offline_error)?;
+        let data = qr.operation_data();
+        Ok(OfflinePreview {
+            operation: OperationView {
+                id: qr.operation_id().to_owned(),
+                name: crate::offline::template_name(data).to_owned(),
+                data: data.to_owned(),
+                status: Some("OFFLINE".to_owned()),
+                signature_kind: "2FA".to_owned(),
+                variants: if qr.flags().biometry_allowed {
+                    vec![
+                        "possession_knowledge".to_owned(),
+                        "possession_biometry".to_owned(),
+                    ]
+                } else {
+                    vec!["possession_knowledge".to_owned()]
+                },
+                form_data: Some(crate::offline::form_data(qr.title(), qr.message(), data)),
+                created: None,
+            },
+            biometry_allowed: qr.flags().biometry_allowed,
+            kind: match qr.signing_key() {
+                powerauth::offline::SigningKeyKind::Personalized => "personalized",
+                powerauth::offline::SigningKeyKind::Master => "non-personalized",
+            }
+            .to_owned(),
+        })
+    }
+
+    /// Signs an offline operation's QR `text` with device `id` (PIN or biometry): the
+    /// offline signature the user types into the web page. No request is sent; the
+    /// counter advances and is saved.
+    pub async fn sign_offline(
+        &self,
+        id: &str,
+        text: &str,
+        approval: Approval,
+    ) -> Result<OfflineSigned, AppError> {
+        let factors = match &approval {
+            Approval::Pin { pin } => Factors::pin(pin),
+            Approval::Biometry => Factors::biometry(),
+        };
+        let text = text.trim_end_matches(['\r', '\n']);
+        let code = with_session!(self, id, |s| s.sign_offline(text, &factors))?;
+        Ok(OfflineSigned {
+            operation_id: code.operation_id,
+            signature: code.signature,
+            display: code.display,
         })
     }
 
@@ -708,7 +810,23 @@ impl AppError {
         Self {
             code: code.to_owned(),
             message: message.to_string(),
+            hint: None,
         }
+    }
+
+    /// The activation doctor's diagnosis: its sentence and hint (code `ACTIVATION`).
+    pub fn from_diagnosis(diagnosis: &doctor::Diagnosis) -> Self {
+        Self {
+            code: "ACTIVATION".to_owned(),
+            message: diagnosis.message.clone(),
+            hint: Some(diagnosis.hint.clone()),
+        }
+    }
+
+    /// The same error with `hint`.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 
     /// The engine's error in its own words.
@@ -933,14 +1051,159 @@ mod tests {
         damaged.replace_range(0..1, if damaged.starts_with('A') { "B" } else { "A" });
         let report = core.activate(request(&damaged)).await;
         let error = report.error.expect("an error");
-        assert_eq!(error.code, "DEVICE");
+        assert_eq!(error.code, "ACTIVATION");
+        assert!(
+            error.message.contains("checksum doesn't match"),
+            "{error:?}"
+        );
+        assert!(
+            error.hint.as_deref().unwrap_or("").contains("typos"),
+            "{error:?}"
+        );
         assert!(report.device.is_none());
-        assert_eq!(report.steps.last().unwrap().outcome, "failed");
+        let last = report.steps.last().unwrap();
+        assert_eq!(last.outcome, "failed");
+        assert_eq!(last.title, "Read the activation code");
         assert!(
             core.exchanges().is_empty(),
             "nothing may be sent for a damaged code"
         );
         assert!(core.devices().unwrap().is_empty());
+        core.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_down_and_a_used_code_fail_at_their_steps_with_the_doctor_s_hint() {
+        // A sandbox of our own, to know its application and then stop it.
+        let outside = Sandbox::start(Config::in_memory()).await.unwrap();
+        let sdk = outside.default_mobile_sdk_config().await.unwrap().unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let core =
+            Core::new(DeviceBook::open(folder.path(), StoreChoice::Memory).unwrap()).unwrap();
+        let (user, password) = (
+            outside.integration().username.clone(),
+            outside.integration().password.clone(),
+        );
+        core.use_outside_server(outside.url(), &sdk, &user, &password)
+            .await
+            .unwrap();
+        let registration = core.new_registration("carol").await.unwrap();
+        let report = core.activate(request(&registration.qr_text)).await;
+        assert!(report.error.is_none(), "{:?}", report.error);
+
+        // The same code again: the server refuses it at the key exchange.
+        let again = core.activate(request(&registration.qr_text)).await;
+        let error = again.error.expect("a used code is refused");
+        assert_eq!(error.code, "ACTIVATION");
+        assert_eq!(
+            again.steps.last().unwrap().title,
+            "Key exchange with the server"
+        );
+        assert!(error.message.contains("already used"), "{error:?}");
+        assert!(
+            error
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("new activation code"),
+            "{error:?}"
+        );
+
+        // The server goes away: the first request cannot reach it.
+        let second = core.new_registration("dave").await.unwrap();
+        outside.shutdown().await;
+        let down = core.activate(request(&second.qr_text)).await;
+        let error = down.error.expect("no server, no activation");
+        assert_eq!(down.steps.last().unwrap().title, "Reach the server");
+        assert!(error.message.contains("cannot reach"), "{error:?}");
+        assert!(
+            error.hint.as_deref().unwrap().contains("server is running"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_offline_qr_is_previewed_then_signed_and_the_server_accepts_the_code() {
+        let (core, _folder) = core().await;
+        let registration = core.new_registration("erin").await.unwrap();
+        let report = core.activate(request(&registration.qr_text)).await;
+        let id = report.device.expect("activated").id;
+        let server = core.server().unwrap().info.url;
+        let http = reqwest::Client::new();
+        let rest = |path: &str, body: Value| {
+            let request = http
+                .post(format!("{server}{path}"))
+                .json(&json!({ "requestObject": body }));
+            async move {
+                let body: Value = request.send().await.unwrap().json().await.unwrap();
+                body["responseObject"].clone()
+            }
+        };
+        let data = powerauth::offline::operation_qr_data(
+            "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6",
+            "Payment",
+            "Pay 100 CZK",
+            "A1*A100CZK*Q238400856/0300**D20190629*NCake",
+            powerauth::offline::QrFlags::parse("B"),
+        );
+        let created = rest(
+            "/rest/v3/signature/offline/personalized/create",
+            json!({"activationId": registration.activation_id, "data": data}),
+        )
+        .await;
+        let text = created["offlineData"].as_str().unwrap().to_owned();
+
+        let preview = core.offline_preview(&id, &text).unwrap();
+        assert_eq!(preview.kind, "personalized");
+        assert_eq!(preview.operation.name, "payment");
+        let form = preview.operation.form_data.as_ref().unwrap();
+        assert_eq!(form["attributes"][0]["amount"], "100");
+        // Reading it moved nothing: a preview is not a signature.
+        let counter = || {
+            core.book
+                .load_active(&id)
+                .unwrap()
+                .ctr_data
+                .expose_bytes()
+                .to_vec()
+        };
+        let before = counter();
+        core.offline_preview(&id, &text).unwrap();
+        assert_eq!(before, counter());
+
+        let signed = core
+            .sign_offline(
+                &id,
+                &text,
+                Approval::Pin {
+                    pin: PIN.to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_ne!(before, counter());
+        let qr = powerauth::offline::OfflineQr::parse(&text).unwrap();
+        let verified = rest(
+            "/rest/v3/signature/offline/verify",
+            json!({
+                "activationId": registration.activation_id,
+                "data": qr.request_data().as_str(),
+                "signature": signed.signature,
+                "allowBiometry": true,
+            }),
+        )
+        .await;
+        assert_eq!(verified["signatureValid"], true, "{verified}");
+        assert_eq!(signed.display.len(), 19, "{}", signed.display);
+
+        // Altered after the server signed it: refused before anything is computed.
+        let tampered = text.replace("100CZK", "900CZK");
+        let error = core.offline_preview(&id, &tampered).unwrap_err();
+        assert!(
+            error.message.contains("offline QR code is not usable"),
+            "{error:?}"
+        );
+        assert!(error.hint.is_some());
         core.shutdown().await;
     }
 }

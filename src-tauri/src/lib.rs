@@ -31,6 +31,7 @@ pub mod core;
 pub mod devices;
 pub mod fleet;
 pub mod frames;
+pub mod offline;
 pub mod scan;
 pub mod terminal;
 pub mod types;
@@ -210,6 +211,8 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             commands::scan_image,
             commands::classify_text,
             commands::activate_device,
+            commands::offline_preview,
+            commands::sign_offline,
             commands::device_detail,
             commands::rename_device,
             commands::remove_device,

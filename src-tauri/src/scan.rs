@@ -2,7 +2,7 @@
 //! preview and the code's corners for the box drawn around it.
 
 use crate::frames::{self, FrameSource};
-use crate::types::{AppError, ScanResult, SourceKind};
+use crate::types::{AppError, Region, ScanResult, SourceKind};
 use base64::Engine as _;
 use image::GrayImage;
 use powerauth::activation_code::QrPayload;
@@ -15,8 +15,14 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Takes one frame from `kind` and looks for a QR code in it.
-    pub fn scan(&self, kind: SourceKind) -> Result<ScanResult, AppError> {
+    /// Takes one frame from `kind` and looks for a QR code in it, or only in `region` of it
+    /// (a rectangle the user drew on a screenshot); the preview is `preview_width` wide at most.
+    pub fn scan(
+        &self,
+        kind: SourceKind,
+        region: Option<Region>,
+        preview_width: u32,
+    ) -> Result<ScanResult, AppError> {
         let mut open = crate::core::lock(&self.open);
         if open.as_ref().is_none_or(|(k, _)| *k != kind) {
             *open = Some((kind, frames::open(kind)?));
@@ -34,6 +40,7 @@ impl Scanner {
                     preview: None,
                     corners: Vec::new(),
                     size: [0, 0],
+                    frame_size: [0, 0],
                     note: Some(e.message),
                 });
             }
@@ -42,7 +49,10 @@ impl Scanner {
                 return Err(e);
             }
         };
-        Ok(scan_gray(&frame))
+        match region {
+            Some(region) => Ok(scan_gray(&crop(&frame, region)?, preview_width)),
+            None => Ok(scan_gray(&frame, preview_width)),
+        }
     }
 
     /// Closes the open source (the camera light goes off).
@@ -59,7 +69,33 @@ pub fn scan_bytes(bytes: &[u8]) -> Result<ScanResult, AppError> {
             format!("this is not an image TokenSim can read: {e}"),
         )
     })?;
-    Ok(scan_gray(&image.to_luma8()))
+    Ok(scan_gray(&image.to_luma8(), PREVIEW_WIDTH))
+}
+
+/// The live preview's width at most, in pixels.
+pub const PREVIEW_WIDTH: u32 = 480;
+
+/// `region` of `frame`, clamped to the frame; an error when nothing of it is inside.
+pub fn crop(frame: &GrayImage, region: Region) -> Result<GrayImage, AppError> {
+    let x = region.x.min(frame.width());
+    let y = region.y.min(frame.height());
+    let width = region.width.min(frame.width() - x);
+    let height = region.height.min(frame.height() - y);
+    if width < 8 || height < 8 {
+        return Err(AppError::new(
+            "REGION",
+            format!(
+                "the selected region ({}×{} at {},{}) is not inside the {}×{} frame: select the QR code again",
+                region.width,
+                region.height,
+                region.x,
+                region.y,
+                frame.width(),
+                frame.height()
+            ),
+        ));
+    }
+    Ok(image::imageops::crop_imm(frame, x, y, width, height).to_image())
 }
 
 /// Classifies pasted or decoded text.
@@ -73,17 +109,17 @@ pub fn classify(text: &str) -> String {
     .to_owned()
 }
 
-fn scan_gray(frame: &GrayImage) -> ScanResult {
-    const PREVIEW_WIDTH: u32 = 480;
-    let scale = if frame.width() > PREVIEW_WIDTH {
-        PREVIEW_WIDTH as f32 / frame.width() as f32
+fn scan_gray(frame: &GrayImage, preview_width: u32) -> ScanResult {
+    let preview_width = preview_width.max(64);
+    let scale = if frame.width() > preview_width {
+        preview_width as f32 / frame.width() as f32
     } else {
         1.0
     };
     let preview_image = if scale < 1.0 {
         image::imageops::thumbnail(
             frame,
-            PREVIEW_WIDTH,
+            preview_width,
             ((frame.height() as f32 * scale).round() as u32).max(1),
         )
     } else {
@@ -103,6 +139,7 @@ fn scan_gray(frame: &GrayImage) -> ScanResult {
             )
         });
     let size = [preview_image.width(), preview_image.height()];
+    let frame_size = [frame.width(), frame.height()];
     match tokensim_qr::Decoder::new().decode_luma(frame) {
         Ok(decoded) => ScanResult {
             kind: classify(&decoded.text),
@@ -114,6 +151,7 @@ fn scan_gray(frame: &GrayImage) -> ScanResult {
             text: Some(decoded.text),
             preview,
             size,
+            frame_size,
             note: None,
         },
         Err(e) => ScanResult {
@@ -122,7 +160,104 @@ fn scan_gray(frame: &GrayImage) -> ScanResult {
             preview,
             corners: Vec::new(),
             size,
+            frame_size,
             note: Some(e.to_string()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frames::{FolderFrames, FrameSource};
+
+    fn qr(text: &str) -> GrayImage {
+        let png = crate::core::qr_png(text).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.trim_start_matches("data:image/png;base64,"))
+            .unwrap();
+        tokensim_qr::load(&bytes).unwrap().to_luma8()
+    }
+
+    /// A "screenshot": a grey 1280×720 desktop with two QR codes on it.
+    fn screenshot() -> GrayImage {
+        let mut screen = GrayImage::from_pixel(1280, 720, image::Luma([200]));
+        image::imageops::overlay(&mut screen, &qr("LEFT-CODE"), 40, 200);
+        image::imageops::overlay(&mut screen, &qr("RIGHT-CODE"), 840, 300);
+        screen
+    }
+
+    #[test]
+    fn a_region_of_a_screenshot_decodes_the_code_inside_it_and_stays_selected() {
+        let folder = tempfile::tempdir().unwrap();
+        screenshot().save(folder.path().join("screen.png")).unwrap();
+        let mut source = FolderFrames::new(folder.path());
+        let right = Region {
+            x: 820,
+            y: 280,
+            width: 380,
+            height: 380,
+        };
+        let left = Region {
+            x: 20,
+            y: 180,
+            width: 380,
+            height: 380,
+        };
+        for _ in 0..2 {
+            let frame = source.next_frame().unwrap();
+            let found = scan_gray(&crop(&frame, right).unwrap(), PREVIEW_WIDTH);
+            assert_eq!(
+                found.text.as_deref(),
+                Some("RIGHT-CODE"),
+                "{:?}",
+                found.note
+            );
+            assert_eq!(found.frame_size, [380, 380]);
+            assert_eq!(found.corners.len(), 4);
+            let found = scan_gray(&crop(&frame, left).unwrap(), PREVIEW_WIDTH);
+            assert_eq!(found.text.as_deref(), Some("LEFT-CODE"));
+        }
+        // A region with no code in it finds nothing, and says so.
+        let frame = source.next_frame().unwrap();
+        let empty = Region {
+            x: 500,
+            y: 0,
+            width: 200,
+            height: 150,
+        };
+        let nothing = scan_gray(&crop(&frame, empty).unwrap(), PREVIEW_WIDTH);
+        assert!(nothing.text.is_none());
+        assert!(nothing.note.is_some());
+    }
+
+    #[test]
+    fn a_region_outside_the_frame_is_refused_and_one_across_its_edge_is_clamped() {
+        let frame = screenshot();
+        let outside = Region {
+            x: 2000,
+            y: 10,
+            width: 100,
+            height: 100,
+        };
+        let error = crop(&frame, outside).unwrap_err();
+        assert_eq!(error.code, "REGION");
+        assert!(error.message.contains("1280×720"), "{}", error.message);
+        let across = Region {
+            x: 1200,
+            y: 700,
+            width: 500,
+            height: 500,
+        };
+        let clamped = crop(&frame, across).unwrap();
+        assert_eq!(clamped.dimensions(), (80, 20));
+    }
+
+    #[test]
+    fn a_large_preview_keeps_the_frame_size_for_mapping_a_selection_back() {
+        let found = scan_gray(&screenshot(), 960);
+        assert_eq!(found.size, [960, 540]);
+        assert_eq!(found.frame_size, [1280, 720]);
+        assert!(found.text.is_some());
     }
 }

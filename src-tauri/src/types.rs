@@ -16,6 +16,10 @@ pub struct AppError {
     pub code: String,
     /// The explanation, in words for a tester.
     pub message: String,
+    /// What to do about it, when there is something to say (the activation doctor's hint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub hint: Option<String>,
 }
 
 /// Where the app's server is and how the sandbox panel reaches its Cloud API.
@@ -91,6 +95,8 @@ pub struct ScanResult {
     pub corners: Vec<[f32; 2]>,
     /// Preview width and height.
     pub size: [u32; 2],
+    /// The scanned image's width and height (the frame, or the selected region of it).
+    pub frame_size: [u32; 2],
     /// Why nothing was found (no code in the frame, source error).
     pub note: Option<String>,
 }
@@ -307,6 +313,45 @@ pub struct PendingCounts {
     pub total: u32,
 }
 
+/// An offline operation's QR, read but not signed yet: what the inbox would show.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflinePreview {
+    /// The operation, rendered like an online one (title, message, attributes from the
+    /// operation data string).
+    pub operation: OperationView,
+    /// Whether the QR lets simulated biometry sign it instead of the PIN.
+    pub biometry_allowed: bool,
+    /// `personalized` (for one activation) or `non-personalized`.
+    pub kind: String,
+}
+
+/// The offline signature the user types into the web page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineSigned {
+    /// Operation id from the QR.
+    pub operation_id: String,
+    /// As the backend expects it (`NNNNNNNN-NNNNNNNN`).
+    pub signature: String,
+    /// Grouped by four for retyping.
+    pub display: String,
+}
+
+/// A rectangle of a frame, in the frame's pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
 /// Every exported declaration, in order, as the bindings file holds them.
 pub fn typescript() -> String {
     let mut out = String::from(
@@ -334,6 +379,9 @@ pub fn typescript() -> String {
         <Registration as TS>::decl(),
         <SignedData as TS>::decl(),
         <PendingCounts as TS>::decl(),
+        <OfflinePreview as TS>::decl(),
+        <OfflineSigned as TS>::decl(),
+        <Region as TS>::decl(),
     ] {
         out.push_str("\nexport ");
         out.push_str(&decl);

@@ -5,12 +5,12 @@
 //   APP=<tokensim-app binary> [TAURI_DRIVER=tauri-driver] [SHOTS=<folder>] node e2e.mjs
 //
 // Prints one "test result:" line like cargo's, so scripts/test-report counts the checks.
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
-import { Builder, By, until } from "selenium-webdriver";
+import { Builder, By, Key, until } from "selenium-webdriver";
 import { fleetChecks } from "./fleet.mjs";
 
 const app = process.env.APP && resolve(process.env.APP);
@@ -59,6 +59,18 @@ async function shot(name) {
   writeFileSync(join(shots, `${name}.png`), png, "base64");
 }
 
+// Two free local ports (tauri-driver's and WebKitWebDriver's), so runs side by side do not collide.
+async function freePort() {
+  return new Promise((done, fail) => {
+    const probe = net.createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
 function waitForPort(port, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolvePort, reject) => {
@@ -87,7 +99,8 @@ async function click(css) {
 async function type(css, text) {
   const element = await $(css);
   await element.clear();
-  await element.sendKeys(text);
+  // An empty text still goes through the keyboard, so the page sees the input event.
+  await element.sendKeys(...(text ? [text] : ["x", Key.BACK_SPACE]));
 }
 async function textOf(css) {
   return (await $(css)).getText();
@@ -99,6 +112,66 @@ async function cloud(path) {
   const response = await fetch(`${server.url}/powerauth-cloud${path}`, { headers: { authorization: `Basic ${auth}` } });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return response.json();
+}
+
+// The sandbox's PowerAuth Server API (/rest/v3 is open on a local sandbox).
+async function rest(path, request) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ requestObject: request }),
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
+  return body.responseObject;
+}
+
+// A QR code PNG of `text` (Debian's qrencode), written where the scanner's folder source looks.
+function qrFile(text, file, scale = 6) {
+  const made = spawnSync("qrencode", ["-o", file, "-s", String(scale), "-m", "4"], { input: text });
+  if (made.status !== 0) throw new Error(`qrencode: ${made.stderr}`);
+}
+
+// The activation report's failed step and its error (title, sentence, hint).
+async function failedActivation() {
+  const report = "[data-testid=activation-report]";
+  const error = await $(`${report} [data-testid=error]`);
+  // The doctor's step is the last failed one (the exchange it diagnoses fails before it).
+  const failedSteps = await driver.wait(async () => {
+    const found = await driver.findElements(By.css(`${report} [data-outcome=failed] strong`));
+    return found.length ? found : null;
+  }, 10000, "no failed step in the activation report");
+  return {
+    step: await failedSteps.at(-1).getText(),
+    title: await textOf(`${report} .error-title`),
+    message: await textOf(`${report} .error-message`),
+    hint: await textOf(`${report} [data-testid=error-hint]`),
+    element: error,
+  };
+}
+
+async function tryActivation(code, otp = "") {
+  await click("#nav-add");
+  await type("#code", code);
+  await type("#pin", PIN);
+  await type("#pin-again", PIN);
+  await type("#otp", otp);
+  await click("#activate");
+  return failedActivation();
+}
+
+function expect(what, actual, pattern) {
+  if (!pattern.test(actual)) throw new Error(`${what}: ${JSON.stringify(actual)} does not match ${pattern}`);
+}
+
+async function openDevice() {
+  await click("#nav-devices");
+  await click(".device-open");
+  await $("[data-testid=device-detail]");
+}
+
+async function deviceNotice() {
+  return textOf("[data-testid=device-notice]");
 }
 
 async function newPayment() {
@@ -125,13 +198,31 @@ async function openInbox(operationId) {
   return card;
 }
 
+// Every desktop notification the app sends, and the tray's label updates (the
+// appindicator's XAyatanaNewLabel signal), as the session bus carries them.
+let busLog = "";
+let busMonitor;
+let screenQr;
+
 let failed = false;
 try {
-  tauriDriver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", "4444"], { stdio: ["ignore", "inherit", "inherit"] });
-  await waitForPort(4444, 15000);
+  busMonitor = spawn("dbus-monitor", [
+    "--session",
+    "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+    "type='signal',member='XAyatanaNewLabel'",
+  ]);
+  busMonitor.stdout.on("data", (chunk) => (busLog += chunk));
+  busMonitor.on("error", (e) => console.log(`  dbus-monitor: ${e.message}`));
+  const [port, nativePort] = [await freePort(), await freePort()];
+  tauriDriver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    // The app's working folder: where WebKit saves a download (the diagnostics bundle).
+    cwd: scratch,
+  });
+  await waitForPort(port, 15000);
   const startedAt = Date.now();
   driver = await new Builder()
-    .usingServer("http://127.0.0.1:4444/")
+    .usingServer(`http://127.0.0.1:${port}/`)
     .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })
     .build();
 
@@ -161,6 +252,21 @@ try {
     await shot("add-device-scanned");
   });
 
+  let activationCode;
+  await check("a_corrupt_code_is_explained_in_the_doctor_s_words", async () => {
+    activationCode = await (await $("#code")).getAttribute("value");
+    // One changed character: the CRC-16 in the code's last characters no longer matches.
+    const corrupt = (activationCode.startsWith("A") ? "B" : "A") + activationCode.slice(1);
+    const failure = await tryActivation(corrupt);
+    expect("failed step", failure.step, /^Read the activation code$/);
+    expect("title", failure.title, /The activation cannot work/);
+    expect("sentence", failure.message, /checksum doesn't match: a character was mistyped or two were swapped/);
+    expect("hint", failure.hint, /check the code for typos/);
+    await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", failure.element);
+    await shot("activation-corrupt-code");
+    await type("#code", activationCode);
+  });
+
   await check("activation_with_a_new_pin", async () => {
     await type("#device-name", "E2E phone");
     await type("#pin", PIN);
@@ -173,6 +279,26 @@ try {
     await shot("activation-report");
     await $("[data-testid=device-detail]");
     await shot("device");
+  });
+
+  await check("a_used_code_and_a_wrong_otp_are_refused_at_key_exchange_with_the_hint", async () => {
+    const used = await tryActivation(activationCode);
+    expect("failed step", used.step, /^Key exchange with the server$/);
+    expect("sentence", used.message, /unknown, expired, already used, or belongs to another application/);
+    expect("hint", used.hint, /ask the server for a new activation code/);
+    if (/OTP/.test(used.hint)) throw new Error(`no OTP was given, yet the hint says: ${used.hint}`);
+    await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", used.element);
+    await shot("activation-used-code");
+    const init = await rest("/rest/v3/activation/init", {
+      userId: "otp-user",
+      applicationId: "tokensim",
+      activationOtp: "84736",
+      activationOtpValidation: "ON_KEY_EXCHANGE",
+    });
+    const wrongOtp = await tryActivation(`${init.activationCode}#${init.activationSignature}`, "11111");
+    expect("failed step", wrongOtp.step, /^Key exchange with the server$/);
+    expect("hint", wrongOtp.hint, /check the activation OTP/);
+    await type("#otp", "");
   });
 
   let operationId;
@@ -208,6 +334,129 @@ try {
     if (operation.status !== "PENDING") throw new Error(`after a wrong PIN the operation is ${operation.status}`);
   });
 
+  await check("a_new_operation_raises_a_notification_and_the_tray_count", async () => {
+    await driver.wait(async () => /New operation to approve/.test(busLog), 15000, "no Notify call on the session bus");
+    const labels = [...busLog.matchAll(/XAyatanaNewLabel[^\n]*\n\s*string "([^"]*)"/g)].map((m) => m[1]);
+    if (!labels.includes("1")) throw new Error(`the tray label never showed 1 pending operation: ${JSON.stringify(labels)}`);
+    const badge = await textOf("[data-testid=pending-total]");
+    if (badge !== "1") throw new Error(`the window's badge shows ${badge}`);
+  });
+
+  let activationId;
+  await check("offline_qr_from_the_folder_is_signed_and_the_sandbox_verifies_the_code", async () => {
+    await openDevice();
+    activationId = await textOf("#device-activation-id");
+    // The QR's data lines: operation id, title, message, operation data, flags (B: biometry allowed).
+    const data = ["7d3c1e0a-4b8f-4f7e-9a61-2c5d8e9f0a11", "Payment", "Pay 100 CZK", "A1*A100CZK*Q238400856/0300**D20190629*NOffline e2e", "B"].join("\n");
+    const { offlineData } = await rest("/rest/v3/signature/offline/personalized/create", { activationId, data });
+    qrFile(offlineData, join(frames, "offline.png"));
+    await click("#nav-offline");
+    await click("#offline-source-folder");
+    await $("[data-testid=offline-preview]");
+    const amount = await textOf("[data-testid=offline-preview] [data-testid=amount]");
+    expect("amount", amount, /100\s*CZK/);
+    await type("#offline-pin", PIN);
+    await shot("offline-preview");
+    await click("#offline-sign");
+    const code = await $("[data-testid=offline-code]");
+    const signature = await code.getAttribute("data-signature");
+    expect("shown code", await code.getText(), /^\d{4}-\d{4}-\d{4}-\d{4}$/);
+    await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", code);
+    await shot("offline-code");
+    const lines = offlineData.split("\n");
+    const [id, , , opData] = lines;
+    const nonce = lines[lines.length - 2];
+    const body = lines.length > 7 ? `${id}&${opData}&${lines[5]}` : `${id}&${opData}`;
+    const b64 = (t) => Buffer.from(t).toString("base64");
+    const verified = await rest("/rest/v3/signature/offline/verify", {
+      activationId,
+      data: `POST&${b64("/operation/authorize/offline")}&${nonce}&${b64(body)}`,
+      signature,
+      allowBiometry: true,
+    });
+    if (verified.signatureValid !== true) throw new Error(`the sandbox refused the offline code: ${JSON.stringify(verified)}`);
+  });
+
+  await check("screen_region_selection_reads_a_qr_shown_in_another_window", async () => {
+    await click("#nav-sandbox");
+    await type("#reg-user", "screen-user");
+    await click("#new-registration");
+    const expected = await textOf("#reg-code");
+    const png = join(scratch, "screen-qr.png");
+    writeFileSync(png, Buffer.from((await (await $("#reg-qr")).getAttribute("src")).replace(/^data:image\/png;base64,/, ""), "base64"));
+    // A second window, right of the app's (the screen is 1920×1080, the app 1200×700 at 0,0).
+    screenQr = spawn("display", ["-geometry", "+1400+200", png], { stdio: "ignore" });
+    await driver.sleep(1500);
+    await click("#nav-add");
+    await click("#source-screen");
+    const surface = await $("[data-testid=region-surface]");
+    await surface.click();
+    // Keyboard only: the selection starts in the middle third (180 px of a 960 px preview, so
+    // 360 px of the screen at 780,360); 30 steps right and 9 up put it over the QR window.
+    await surface.sendKeys(...Array(30).fill(Key.ARROW_RIGHT), ...Array(9).fill(Key.ARROW_UP));
+    expect("selection", await textOf("[data-testid=region-size]"), /^360×360 at 1380,180$/);
+    await shot("screen-region");
+    await surface.sendKeys(Key.ENTER);
+    await driver.wait(async () => (await (await $("#code")).getAttribute("value")) === expected, 15000, "the region scan never read the code");
+  });
+
+  await check("a_code_pasted_from_the_clipboard_fills_the_field", async () => {
+    const code = "AAAAA-AAAAA-AAAAA-AAAAA#paste";
+    // xclip stays in the background to serve the selection: do not wait on its output pipes.
+    const copied = spawnSync("xclip", ["-selection", "clipboard"], { input: code, stdio: ["pipe", "ignore", "ignore"], timeout: 5000 });
+    if (copied.status !== 0) throw new Error(`xclip failed: ${copied.error ?? copied.status}`);
+    await type("#code", "");
+    await (await $("#code")).sendKeys(Key.chord(Key.CONTROL, "v"));
+    await driver.wait(async () => (await (await $("#code")).getAttribute("value")) === code, 5000, "Ctrl+V pasted nothing");
+  });
+
+  await check("sign_data_vault_unlock_pin_change_and_a_fault", async () => {
+    await openDevice();
+    await type("#sign-text", '{"amount":"10"}');
+    await type("#device-pin", PIN);
+    await click("#sign-data");
+    expect("header", await textOf("#signed-header"), /^X-PowerAuth-Authorization: PowerAuth .*pa_activation_id="[^"]+".*pa_signature_type="possession_knowledge"/);
+    await click("#unlock-vault");
+    expect("vault", await deviceNotice(), /vault unlocked/);
+    // A fault armed for the next call: the right PIN goes out wrong, and the server counts it.
+    await click('#fault option[value="wrong-pin"]');
+    expect("armed", await deviceNotice(), /Fault armed/);
+    await type("#device-pin", PIN);
+    await click("#unlock-vault");
+    expect("error", await textOf("[data-testid=error]"), /vault did not open|refused|wrong PIN/i);
+    await driver.wait(async () => /^1 failed of/.test(await textOf("#device-attempts")), 5000, "the failed attempt is not counted");
+    await driver.findElement(By.css("[data-testid=error] button")).click();
+    const NEW_PIN = "24680";
+    await type("#device-pin", PIN);
+    await type("#device-new-pin", NEW_PIN);
+    await click("#change-pin");
+    expect("changed", await deviceNotice(), /PIN changed/);
+    await type("#device-pin", NEW_PIN);
+    await click("#unlock-vault");
+    expect("new PIN", await deviceNotice(), /vault unlocked/);
+    await type("#device-pin", NEW_PIN);
+    await shot("device-actions");
+  });
+
+  await check("inspector_exports_a_diagnostics_bundle_without_secrets", async () => {
+    await click("#nav-inspector");
+    await click("#export-diagnostics");
+    // The file the user gets: WebKit saves the download in the app's working folder.
+    const saved = await driver.wait(
+      async () => readdirSync(scratch).find((f) => /^tokensim-diagnostics-\d+\.json$/.test(f)) ?? null,
+      10000,
+      "no diagnostics bundle was saved",
+    );
+    await driver.sleep(300);
+    const text = readFileSync(join(scratch, saved), "utf8");
+    const bundle = JSON.parse(text);
+    if (!bundle.exchanges?.length || !bundle.devices?.length) throw new Error("the bundle has no exchanges or devices");
+    if (!text.includes("activation/create")) throw new Error("the bundle lacks the activation exchange");
+    for (const secret of [PIN, "24680", server.password]) {
+      if (text.includes(`"${secret}"`) || text.includes(`pin=${secret}`)) throw new Error(`the bundle holds a secret: ${secret}`);
+    }
+  });
+
   await check("inspector_shows_the_exchanges_without_secrets", async () => {
     await click("#nav-inspector");
     await $(".timeline li");
@@ -216,10 +465,28 @@ try {
     await shot("inspector");
   });
 
+  await check("rename_and_remove_on_the_server", async () => {
+    await click("#nav-devices");
+    await click(".device-row .rename");
+    await type("#rename-input", "Renamed phone");
+    await click("#rename-save");
+    await driver.wait(async () => (await textOf(".device-name")) === "Renamed phone", 5000, "the new name is not listed");
+    await openDevice();
+    await type("#device-pin", "24680");
+    await click("#remove-device");
+    await $("[data-testid=no-devices]");
+    const registration = await cloud(`/v2/registrations/${activationId}`);
+    if (registration.activationStatus !== "REMOVED") {
+      throw new Error(`after removal the server says ${JSON.stringify(registration)}`);
+    }
+  });
+
   await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
 } catch {
   failed = true;
 } finally {
+  if (screenQr) screenQr.kill();
+  if (busMonitor) busMonitor.kill();
   if (driver) await driver.quit().catch(() => {});
   if (tauriDriver) tauriDriver.kill();
   rmSync(scratch, { recursive: true, force: true });

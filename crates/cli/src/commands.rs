@@ -619,27 +619,23 @@ async fn activate_device(ctx: &Ctx<'_>, args: ActivateArgs) -> Result<Output> {
     ))
 }
 
-/// Explains, before anything is sent, why an activation code cannot work.
+/// Explains, before anything is sent, why an activation code cannot work (the shared
+/// doctor of `tokensim_device::doctor`, which the desktop app shows too).
 fn doctor(code: &str, application: &ApplicationConfig) -> Result<()> {
-    use powerauth::activation_code::QrPayload;
-    match QrPayload::parse(code.trim()).map_err(DeviceError::from)? {
-        QrPayload::Activation(qr) => {
-            let check = qr
-                .verify(&application.master_server_public_key)
-                .map_err(DeviceError::from)?;
-            if check == powerauth::activation_code::SignatureCheck::Unsigned {
-                tracing::info!(
-                    "the code carries no signature, so it was not checked against the application; a QR payload CODE#SIGNATURE can be"
-                );
-            }
+    use tokensim_device::doctor::{CodeProblem, RECOVERY_CODE, RECOVERY_CODE_HINT, check_code};
+    match check_code(code, application) {
+        Ok(powerauth::activation_code::SignatureCheck::Unsigned) => {
+            tracing::info!(
+                "the code carries no signature, so it was not checked against the application; a QR payload CODE#SIGNATURE can be"
+            );
             Ok(())
         }
-        QrPayload::Recovery(_) => Err(Failure::new(
-            Class::Usage,
-            "activation-code",
-            "this is a recovery code (R:…), not an activation code",
-        )
-        .hint("activation by recovery code and PUK is not supported; ask for an activation code")),
+        Ok(_) => Ok(()),
+        Err(CodeProblem::Invalid(error)) => Err(error.into()),
+        Err(CodeProblem::RecoveryCode) => {
+            Err(Failure::new(Class::Usage, "activation-code", RECOVERY_CODE)
+                .hint(RECOVERY_CODE_HINT))
+        }
     }
 }
 

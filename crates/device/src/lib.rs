@@ -29,6 +29,7 @@
 
 pub mod activation;
 pub mod client;
+pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod exchange;

@@ -40,6 +40,24 @@ describe("ErrorBox", () => {
     expect(el.textContent).toContain("disk full");
   });
 
+  it("shows the activation doctor's sentence and hint", () => {
+    const el = render({
+      error: {
+        code: "ACTIVATION",
+        message: "the activation code's checksum doesn't match: a character was mistyped or two were swapped",
+        hint: "check the code for typos",
+      },
+    });
+    expect(el.querySelector(".error-title")?.textContent).toBe("The activation cannot work");
+    expect(el.querySelector(".error-message")?.textContent).toContain("checksum doesn't match");
+    expect(el.querySelector("[data-testid=error-hint]")?.textContent).toContain("check the code for typos");
+  });
+
+  it("has no hint line without a hint", () => {
+    const el = render({ error: { code: "INPUT", message: "x" } });
+    expect(el.querySelector("[data-testid=error-hint]")).toBeNull();
+  });
+
   it("can be dismissed", () => {
     let dismissed = false;
     const el = render({ error: { code: "INPUT", message: "x" }, ondismiss: () => (dismissed = true) });
@@ -51,6 +69,9 @@ describe("ErrorBox", () => {
 describe("asError", () => {
   it("keeps a command error", () => {
     expect(asError({ code: "STORE", message: "locked" })).toEqual({ code: "STORE", message: "locked" });
+  });
+  it("keeps a hint", () => {
+    expect(asError({ code: "ACTIVATION", message: "m", hint: "h" })).toEqual({ code: "ACTIVATION", message: "m", hint: "h" });
   });
   it("wraps anything else", () => {
     expect(asError("boom")).toEqual({ code: "ERROR", message: "boom" });

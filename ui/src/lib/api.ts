@@ -11,7 +11,10 @@ import type {
   DeviceSummary,
   ExchangeView,
   FaultChoice,
+  OfflinePreview,
+  OfflineSigned,
   OperationView,
+  Region,
   Registration,
   ScanResult,
   ServerInfo,
@@ -26,10 +29,14 @@ export const api = {
   useOutsideServer: (url: string, mobileSdkConfig: string, cloudUser: string, cloudPassword: string) =>
     invoke<ServerInfo>("use_outside_server", { url, mobileSdkConfig, cloudUser, cloudPassword }),
   devices: () => invoke<DeviceSummary[]>("list_devices"),
-  scanFrame: (source: SourceKind) => invoke<ScanResult>("scan_frame", { source }),
+  scanFrame: (source: SourceKind, region: Region | null = null, previewWidth: number | null = null) =>
+    invoke<ScanResult>("scan_frame", { source, region, previewWidth }),
   stopScan: () => invoke<void>("stop_scan"),
   scanImage: (bytes: Uint8Array) => invoke<ScanResult>("scan_image", { bytes: Array.from(bytes) }),
   classifyText: (text: string) => invoke<string>("classify_text", { text }),
+  offlinePreview: (id: string, text: string) => invoke<OfflinePreview>("offline_preview", { id, text }),
+  signOffline: (id: string, text: string, approval: Approval) =>
+    invoke<OfflineSigned>("sign_offline", { id, text, approval }),
   activate: (request: ActivateRequest) => invoke<ActivationReport>("activate_device", { request }),
   detail: (id: string) => invoke<DeviceDetail>("device_detail", { id }),
   rename: (id: string, name: string) => invoke<void>("rename_device", { id, name }),
@@ -60,8 +67,9 @@ export const api = {
 /** Any thrown value as an AppError the ErrorBox can show. */
 export function asError(error: unknown): AppError {
   if (error && typeof error === "object" && "message" in error) {
-    const e = error as { code?: unknown; message: unknown };
-    return { code: typeof e.code === "string" ? e.code : "ERROR", message: String(e.message) };
+    const e = error as { code?: unknown; message: unknown; hint?: unknown };
+    const code = typeof e.code === "string" ? e.code : "ERROR";
+    return typeof e.hint === "string" ? { code, message: String(e.message), hint: e.hint } : { code, message: String(e.message) };
   }
   return { code: "ERROR", message: String(error) };
 }

@@ -12,7 +12,11 @@ code: string,
 /**
  * The explanation, in words for a tester.
  */
-message: string, };
+message: string, 
+/**
+ * What to do about it, when there is something to say (the activation doctor's hint).
+ */
+hint?: string, };
 
 export type ServerInfo = { 
 /**
@@ -100,6 +104,10 @@ corners: Array<[number, number]>,
  * Preview width and height.
  */
 size: [number, number], 
+/**
+ * The scanned image's width and height (the frame, or the selected region of it).
+ */
+frameSize: [number, number], 
 /**
  * Why nothing was found (no code in the frame, source error).
  */
@@ -368,3 +376,50 @@ devices: Array<[string, number]>,
  * The total.
  */
 total: number, };
+
+export type OfflinePreview = { 
+/**
+ * The operation, rendered like an online one (title, message, attributes from the
+ * operation data string).
+ */
+operation: OperationView, 
+/**
+ * Whether the QR lets simulated biometry sign it instead of the PIN.
+ */
+biometryAllowed: boolean, 
+/**
+ * `personalized` (for one activation) or `non-personalized`.
+ */
+kind: string, };
+
+export type OfflineSigned = { 
+/**
+ * Operation id from the QR.
+ */
+operationId: string, 
+/**
+ * As the backend expects it (`NNNNNNNN-NNNNNNNN`).
+ */
+signature: string, 
+/**
+ * Grouped by four for retyping.
+ */
+display: string, };
+
+export type Region = { 
+/**
+ * Left edge.
+ */
+x: number, 
+/**
+ * Top edge.
+ */
+y: number, 
+/**
+ * Width.
+ */
+width: number, 
+/**
+ * Height.
+ */
+height: number, };

@@ -1,0 +1,113 @@
+// The desktop app's start-up and memory figures (docs/benchmarks.md, "Desktop app"):
+// cold start to interactive over several runs, and idle memory (RSS) of the app and its
+// WebKit processes after it has settled. Run under a display and a D-Bus session:
+//
+//   APP=<tokensim-app binary> [RUNS=5] [IDLE_SECONDS=10] node measure.mjs
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import net from "node:net";
+import { Builder, By, until } from "selenium-webdriver";
+
+const app = process.env.APP && resolve(process.env.APP);
+if (!app) {
+  console.error("set APP to the tokensim-app binary");
+  process.exit(2);
+}
+const runs = Number(process.env.RUNS ?? 5);
+const idleSeconds = Number(process.env.IDLE_SECONDS ?? 10);
+
+// Two free local ports (tauri-driver's and WebKitWebDriver's), so runs side by side do not collide.
+async function freePort() {
+  return new Promise((done, fail) => {
+    const probe = net.createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+function waitForPort(port) {
+  return new Promise((done, fail) => {
+    const deadline = Date.now() + 15000;
+    const attempt = () => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => (socket.end(), done()));
+      socket.once("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline) fail(new Error("tauri-driver did not start"));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+// Resident memory (kB) of a process and of every descendant, by command name.
+function tree(rootPid) {
+  const children = new Map();
+  const info = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1] ?? 0);
+      info.set(Number(entry), { name, rss });
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const out = [];
+  const walk = (pid) => {
+    if (info.has(pid)) out.push({ pid, ...info.get(pid) });
+    for (const child of children.get(pid) ?? []) walk(child);
+  };
+  walk(rootPid);
+  return out;
+}
+
+const [port, nativePort] = [await freePort(), await freePort()];
+const driverProcess = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+  stdio: "ignore",
+});
+const times = [];
+let memory = [];
+try {
+  await waitForPort(port);
+  for (let run = 0; run < runs; run++) {
+    const scratch = mkdtempSync(join(tmpdir(), "tokensim-measure-"));
+    Object.assign(process.env, { TOKENSIM_STORE: "memory", TOKENSIM_SANDBOX: "memory", TOKENSIM_DATA_DIR: scratch });
+    const started = Date.now();
+    const driver = await new Builder()
+      .usingServer(`http://127.0.0.1:${port}/`)
+      .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })
+      .build();
+    await driver.wait(until.elementLocated(By.css("#nav-devices")), 30000);
+    await (await driver.findElement(By.css("#nav-sandbox"))).click();
+    await driver.wait(until.elementLocated(By.css("#server-url")), 30000);
+    times.push(Date.now() - started);
+    if (run === runs - 1) {
+      await driver.sleep(idleSeconds * 1000);
+      const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
+      memory = tree(appPid);
+    }
+    await driver.quit();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+} finally {
+  driverProcess.kill();
+}
+times.sort((a, b) => a - b);
+console.log(`cold start to interactive over ${runs} runs: median ${times[Math.floor(runs / 2)]} ms, min ${times[0]} ms, max ${times[runs - 1]} ms`);
+let total = 0;
+for (const p of memory) {
+  total += p.rss;
+  console.log(`  ${p.name} (${p.pid}): ${(p.rss / 1024).toFixed(0)} MB`);
+}
+console.log(`idle memory after ${idleSeconds} s: ${(total / 1024).toFixed(0)} MB RSS in ${memory.length} processes`);
