@@ -105,6 +105,20 @@ async function type(css, text) {
 async function textOf(css) {
   return (await $(css)).getText();
 }
+// Waits until the element's text matches (an earlier notice may still be on screen).
+async function waitText(css, pattern) {
+  let last = "";
+  try {
+    await driver.wait(async () => {
+      const found = await driver.findElements(By.css(css));
+      last = found.length ? await found[0].getText() : "";
+      return pattern.test(last);
+    }, 15000);
+  } catch {
+    throw new Error(`${css}: ${JSON.stringify(last)} does not match ${pattern}`);
+  }
+  return last;
+}
 
 let server;
 async function cloud(path) {
@@ -436,6 +450,53 @@ try {
     expect("new PIN", await deviceNotice(), /vault unlocked/);
     await type("#device-pin", NEW_PIN);
     await shot("device-actions");
+  });
+
+  await check("reject_with_a_reason_reaches_the_server", async () => {
+    const payment = await newPayment();
+    const card = await openInbox(payment);
+    await click(`${card} ~ .row .reject`);
+    await click('#reject-reason option[value="INCORRECT_DATA"]');
+    await click("#reject-confirm");
+    await waitText("[data-testid=notice]", /^Rejected \(INCORRECT_DATA\)/);
+    const operation = await cloud(`/v2/operations/${payment}`);
+    if (operation.status !== "REJECTED" || operation.statusReason !== "INCORRECT_DATA") {
+      throw new Error(`the server says ${operation.status} / ${operation.statusReason}`);
+    }
+  });
+
+  await check("biometry_enrol_approve_invalidate_and_remove", async () => {
+    // The PIN is the one the previous check changed it to.
+    await openDevice();
+    await type("#device-pin", "24680");
+    await click("#biometry-enroll");
+    await waitText("[data-testid=device-notice]", /Biometry enrolled/);
+    const first = await newPayment();
+    let card = await openInbox(first);
+    await click(`${card} ~ .row .approve`);
+    await click("#approve-biometry");
+    await waitText("[data-testid=notice]", /^Approved/);
+    const approved = await cloud(`/v2/operations/${first}`);
+    if (approved.status !== "APPROVED") throw new Error(`approved with biometry, the server says ${approved.status}`);
+    // The OS enrollment changes: the biometry key is gone, so biometry can no longer sign.
+    await openDevice();
+    await click("#biometry-change");
+    await waitText("[data-testid=device-notice]", /no longer works/);
+    const second = await newPayment();
+    card = await openInbox(second);
+    await click(`${card} ~ .row .approve`);
+    const biometryButtons = await driver.findElements(By.css("#approve-biometry"));
+    if (biometryButtons.length) {
+      await biometryButtons[0].click();
+      await waitText("[data-testid=error]", /\S/);
+    }
+    const pending = await cloud(`/v2/operations/${second}`);
+    if (pending.status !== "PENDING") throw new Error(`after the enrollment changed the operation is ${pending.status}`);
+    await openDevice();
+    await click("#biometry-remove");
+    await waitText("[data-testid=device-notice]", /Biometry removed/);
+    await type("#device-pin", "24680");
+    await shot("biometry");
   });
 
   await check("inspector_exports_a_diagnostics_bundle_without_secrets", async () => {
