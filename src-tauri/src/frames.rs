@@ -319,4 +319,30 @@ mod tests {
             "hello"
         );
     }
+
+    #[test]
+    fn without_a_video_device_the_camera_says_so_and_other_sources_still_work() {
+        let has_video_device = std::fs::read_dir("/dev")
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with("video"))
+            })
+            .unwrap_or(false);
+        let info = camera::info();
+        if has_video_device && cfg!(feature = "camera") {
+            // A machine with a camera: the source names it.
+            assert!(info.available, "{info:?}");
+            return;
+        }
+        assert!(!info.available, "{info:?}");
+        assert!(info.detail.starts_with("no camera found"), "{info:?}");
+        let error = camera::open().err().expect("no camera to open");
+        assert_eq!(error.code, "NO_CAMERA", "{error:?}");
+        assert!(error.message.contains("no camera found"), "{error:?}");
+        // The folder source is unaffected.
+        let folder = tempfile::tempdir().unwrap();
+        let mut source = FolderFrames::new(folder.path());
+        assert_eq!(source.next_frame().unwrap_err().code, "NO_FRAME");
+    }
 }
