@@ -507,17 +507,7 @@ mod tests {
 
     #[test]
     fn fleet_bindings_are_fresh() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../ui/src/lib/fleet/bindings.ts");
-        let expected = typescript();
-        if std::env::var_os("TOKENSIM_UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &expected).expect("write the bindings");
-        }
-        let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "ui/src/lib/fleet/bindings.ts is stale: run `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app fleet_bindings`"
-        );
+        crate::types::assert_bindings_fresh("fleet/bindings.ts", &typescript(), "fleet_bindings");
     }
 
     #[test]

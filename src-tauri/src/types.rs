@@ -390,22 +390,29 @@ pub fn typescript() -> String {
     out
 }
 
+/// Checks that the UI's generated file `ui/src/lib/<file>` holds `expected`, or rewrites it
+/// when `TOKENSIM_UPDATE_BINDINGS` is set; `test` names the test that does it.
+#[cfg(test)]
+pub(crate) fn assert_bindings_fresh(file: &str, expected: &str, test: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ui/src/lib")
+        .join(file);
+    if std::env::var_os("TOKENSIM_UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, expected).expect("write the bindings");
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "ui/src/lib/{file} is stale: run `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app {test}`"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     /// The UI's copy of these types must match: regenerate with
     /// `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app bindings`.
     #[test]
     fn bindings_are_fresh() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
-        let expected = super::typescript();
-        if std::env::var_os("TOKENSIM_UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &expected).expect("write the bindings");
-        }
-        let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "ui/src/lib/bindings.ts is stale: run `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app bindings`"
-        );
+        super::assert_bindings_fresh("bindings.ts", &super::typescript(), "bindings");
     }
 }
