@@ -94,4 +94,20 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     }
     if (readFileSync(path, "utf8").includes(server.password)) throw new Error("the Cloud API password is in the saved report");
   });
+
+  await check("fleet_cancel_stops_a_run_and_the_report_says_so", async () => {
+    const many = 200;
+    await type("#fleet-devices", String(many));
+    await type("#fleet-concurrency", "1");
+    await click("#fleet-start");
+    const completed = await $("#fleet-completed");
+    await driver.wait(async () => Number(await completed.getAttribute("data-completed")) >= 1, 30000, "no device finished");
+    await click("#fleet-cancel");
+    const verdict = await textOf("[data-testid=fleet-cancelled]");
+    const match = /Cancelled after (\d+) of (\d+) devices/.exec(verdict);
+    if (!match || Number(match[2]) !== many || Number(match[1]) >= many) throw new Error(`cancel verdict: ${verdict}`);
+    // The panel is ready for another run.
+    await driver.wait(async () => (await (await $("#fleet-start")).isEnabled()), 10000, "start stays disabled after cancel");
+    await shot("fleet-cancelled");
+  });
 }
