@@ -304,25 +304,9 @@ async fn timed<T>(
 ) -> Option<T> {
     let started = Instant::now();
     let result = future.await;
-    let elapsed = started.elapsed();
-    context.observer.event(&Event::Step {
-        step,
-        elapsed,
-        ok: result.is_ok(),
-    });
-    match result {
-        Ok(value) => {
-            context.metrics.time(step, elapsed);
-            Some(value)
-        }
-        Err(e) => {
-            context.metrics.error(
-                format!("{}: {}", step.as_str(), error_kind(&e)),
-                e.to_string(),
-            );
-            None
-        }
-    }
+    record(context, step, started.elapsed(), result, |e| {
+        error_kind(e).to_string()
+    })
 }
 
 /// Times a backend call; counts an error.
@@ -333,8 +317,23 @@ async fn backend<T>(
 ) -> Option<T> {
     let started = Instant::now();
     let result = future.await;
-    let elapsed = started.elapsed();
     context.metrics.request();
+    record(context, step, started.elapsed(), result, |e| match e {
+        Error::Unreachable { .. } => "network".to_owned(),
+        Error::Backend { status, .. } => format!("HTTP {status}"),
+        _ => "other".to_owned(),
+    })
+}
+
+/// Tells the observer about a finished step, then records its time or its error (by the
+/// step and `kind`), so a failed step never counts as a timing.
+fn record<T, E: std::fmt::Display>(
+    context: &Context,
+    step: Step,
+    elapsed: std::time::Duration,
+    result: std::result::Result<T, E>,
+    kind: impl FnOnce(&E) -> String,
+) -> Option<T> {
     context.observer.event(&Event::Step {
         step,
         elapsed,
@@ -346,14 +345,9 @@ async fn backend<T>(
             Some(value)
         }
         Err(e) => {
-            let kind = match &e {
-                Error::Unreachable { .. } => "network".to_owned(),
-                Error::Backend { status, .. } => format!("HTTP {status}"),
-                _ => "other".to_owned(),
-            };
             context
                 .metrics
-                .error(format!("{}: {kind}", step.as_str()), e.to_string());
+                .error(format!("{}: {}", step.as_str(), kind(&e)), e.to_string());
             None
         }
     }
