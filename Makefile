@@ -201,7 +201,7 @@ test-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json #
 # The desktop app's cold start and idle memory (docs/benchmarks.md); the gzipped bundle size.
 .PHONY: bench-app
 bench-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json ## Desktop app start-up, idle memory and UI bundle figures
-	cargo build -p tokensim-app
+	cargo build --workspace --bins --tests
 	xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" dbus-run-session -- env APP="$(APP_BIN)" node tests/app/measure.mjs
 	@for f in ui/dist/index.html ui/dist/assets/*; do printf '%8d bytes gzipped  %s\n' "$$(gzip -9c "$$f" | wc -c)" "$$f"; done
 

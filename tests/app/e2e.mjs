@@ -9,9 +9,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
 import { Builder, By, Key, until } from "selenium-webdriver";
 import { fleetChecks } from "./fleet.mjs";
+import { startTauriDriver } from "./tauri-driver.mjs";
 
 const app = process.env.APP && resolve(process.env.APP);
 if (!app) {
@@ -57,37 +57,6 @@ async function shot(name) {
   await driver.sleep(700);
   const png = await driver.takeScreenshot();
   writeFileSync(join(shots, `${name}.png`), png, "base64");
-}
-
-// Two free local ports (tauri-driver's and WebKitWebDriver's), so runs side by side do not collide.
-async function freePort() {
-  return new Promise((done, fail) => {
-    const probe = net.createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => done(port));
-    });
-  });
-}
-
-function waitForPort(port, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolvePort, reject) => {
-    const attempt = () => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.end();
-        resolvePort();
-      });
-      socket.once("error", () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`tauri-driver did not listen on ${port}`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
 }
 
 const $ = (css) => driver.wait(until.elementLocated(By.css(css)), 20000, `no ${css}`);
@@ -227,16 +196,15 @@ try {
   ]);
   busMonitor.stdout.on("data", (chunk) => (busLog += chunk));
   busMonitor.on("error", (e) => console.log(`  dbus-monitor: ${e.message}`));
-  const [port, nativePort] = [await freePort(), await freePort()];
-  tauriDriver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+  let driverUrl;
+  ({ process: tauriDriver, url: driverUrl } = await startTauriDriver({
     stdio: ["ignore", "inherit", "inherit"],
     // The app's working folder: where WebKit saves a download (the diagnostics bundle).
     cwd: scratch,
-  });
-  await waitForPort(port, 15000);
+  }));
   const startedAt = Date.now();
   driver = await new Builder()
-    .usingServer(`http://127.0.0.1:${port}/`)
+    .usingServer(driverUrl)
     .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })
     .build();
 

@@ -3,12 +3,12 @@
 // WebKit processes after it has settled. Run under a display and a D-Bus session:
 //
 //   APP=<tokensim-app binary> [RUNS=5] [IDLE_SECONDS=10] node measure.mjs
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
 import { Builder, By, until } from "selenium-webdriver";
+import { startTauriDriver } from "./tauri-driver.mjs";
 
 const app = process.env.APP && resolve(process.env.APP);
 if (!app) {
@@ -17,34 +17,6 @@ if (!app) {
 }
 const runs = Number(process.env.RUNS ?? 5);
 const idleSeconds = Number(process.env.IDLE_SECONDS ?? 10);
-
-// Two free local ports (tauri-driver's and WebKitWebDriver's), so runs side by side do not collide.
-async function freePort() {
-  return new Promise((done, fail) => {
-    const probe = net.createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => done(port));
-    });
-  });
-}
-
-function waitForPort(port) {
-  return new Promise((done, fail) => {
-    const deadline = Date.now() + 15000;
-    const attempt = () => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => (socket.end(), done()));
-      socket.once("error", () => {
-        socket.destroy();
-        if (Date.now() > deadline) fail(new Error("tauri-driver did not start"));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
 
 // Resident memory (kB) of a process and of every descendant, by command name.
 function tree(rootPid) {
@@ -72,20 +44,16 @@ function tree(rootPid) {
   return out;
 }
 
-const [port, nativePort] = [await freePort(), await freePort()];
-const driverProcess = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-  stdio: "ignore",
-});
+const { process: driverProcess, url: driverUrl } = await startTauriDriver({ stdio: "ignore" });
 const times = [];
 let memory = [];
 try {
-  await waitForPort(port);
   for (let run = 0; run < runs; run++) {
     const scratch = mkdtempSync(join(tmpdir(), "tokensim-measure-"));
     Object.assign(process.env, { TOKENSIM_STORE: "memory", TOKENSIM_SANDBOX: "memory", TOKENSIM_DATA_DIR: scratch });
     const started = Date.now();
     const driver = await new Builder()
-      .usingServer(`http://127.0.0.1:${port}/`)
+      .usingServer(driverUrl)
       .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })
       .build();
     await driver.wait(until.elementLocated(By.css("#nav-devices")), 30000);
