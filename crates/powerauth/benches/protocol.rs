@@ -1,6 +1,8 @@
 //! Protocol micro-benchmarks (criterion), each reported as a ratio to the raw primitive
 //! it is built on: ECIES against one ECDH, signatures against one HMAC-SHA256, the status
-//! blob against one AES block, the token digest against one HMAC-SHA256.
+//! blob against one AES block, the token digest against one HMAC-SHA256, a key pair (the
+//! precomputed-table `k·G`) against `p256`'s generic `G·k`, and unlocking the PIN-protected
+//! knowledge key against its 10,000-iteration PBKDF2.
 //!
 //! `make bench` runs them; the ratio table is printed after criterion's own report.
 
@@ -12,6 +14,7 @@ use powerauth::signature::{
 };
 use powerauth::status::{StatusExchange, StatusRecord};
 use powerauth::token::token_digest;
+use powerauth::vault::ProtectedKnowledgeKey;
 use powerauth::{
     ActivationKeys, ActivationState, ActivationStatusBlob, CtrData, Encryptor, KeyPair,
     ProtocolVersion, SeededRandom, SharedInfo1, SymmetricKey,
@@ -53,6 +56,16 @@ const RATIOS: &[(&str, &str, &str)] = &[
         "2 AES blocks + KDF + HMAC",
     ),
     ("token_digest", "hmac_sha256", "1 HMAC"),
+    (
+        "keypair_make",
+        "p256_generic_base_mul",
+        "1 P-256 multiplication by G (ours: table, 64 additions)",
+    ),
+    (
+        "knowledge_key_unlock",
+        "pbkdf2_hmac_sha1_10000",
+        "1 PBKDF2 (10,000 iterations) + 1 AES block",
+    ),
 ];
 
 fn primitives(c: &mut Criterion) {
@@ -66,6 +79,20 @@ fn primitives(c: &mut Criterion) {
     });
     group.bench_function("hmac_sha256", |bench| {
         bench.iter(|| black_box(hazmat::hmac_sha256(black_box(&key), black_box(BODY))))
+    });
+    group.bench_function("p256_generic_base_mul", |bench| {
+        let scalar = p256::Scalar::from(0x1234_5678_9abc_def0_u64) * p256::Scalar::from(u64::MAX);
+        bench.iter(|| black_box(p256::ProjectivePoint::GENERATOR * black_box(&scalar)))
+    });
+    group.bench_function("keypair_make", |bench| {
+        bench.iter(|| black_box(KeyPair::make(&rng)))
+    });
+    group.bench_function("pbkdf2_hmac_sha1_10000", |bench| {
+        bench.iter(|| black_box(hazmat::pbkdf2_hmac_sha1(b"1234", black_box(&key), 10_000)))
+    });
+    let protected = ProtectedKnowledgeKey::protect(&SymmetricKey::make(&rng), "1234", &rng);
+    group.bench_function("knowledge_key_unlock", |bench| {
+        bench.iter(|| black_box(protected.unlock(black_box("1234"))))
     });
     group.bench_function("aes_block", |bench| {
         bench.iter(|| {

@@ -213,7 +213,10 @@ impl PrivateKey {
 
     /// The matching public key, encoded uncompressed.
     pub fn public_key(&self) -> PublicKey {
-        let point = self.0.public_key();
+        let point = p256::PublicKey::from_affine(
+            crate::hazmat::base_table::mul_generator(&self.0.to_nonzero_scalar()).to_affine(),
+        )
+        .expect("a non-zero scalar times G is not the identity");
         let encoded = point.to_encoded_point(false).as_bytes().to_vec();
         PublicKey { point, encoded }
     }
