@@ -56,7 +56,7 @@ fn walk(version: ProtocolVersion) -> Result<()> {
 
     step("Server: activation code signed with the master private key (the QR code)");
     let code = ActivationCode::make(&rng);
-    let qr = ActivationQr::signed(code, &master.private, rng.ring()).to_string();
+    let qr = ActivationQr::signed(code, &master, rng.ring()).to_string();
     println!("     QR payload      = {qr}");
 
     step("Device: parse the QR, check the CRC and verify the signature");
@@ -79,7 +79,7 @@ fn walk(version: ProtocolVersion) -> Result<()> {
             .respond(
                 &temporary_id,
                 &temporary.public,
-                &master.private,
+                &master,
                 NOW_MS,
                 300_000,
                 rng.ring(),

@@ -252,20 +252,33 @@ impl PrivateKey {
         message: &[u8],
         rng: &dyn ring::rand::SecureRandom,
     ) -> Vec<u8> {
-        let private = self.expose_bytes();
         let public = self.public_key().to_uncompressed();
-        let pair = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
-            alg,
-            &private[..],
-            &public,
-            rng,
-        )
-        .expect("a valid P-256 scalar and its own public key form a key pair");
-        pair.sign(rng, message)
-            .expect("ECDSA signing with a valid key does not fail")
-            .as_ref()
-            .to_vec()
+        ecdsa_sign(alg, self, &public, message, rng)
+            .expect("a valid P-256 scalar and its own public key form a key pair")
     }
+}
+
+/// ECDSA with ring, which wants both halves of the pair; `None` if `public` is not
+/// `private`'s public key.
+fn ecdsa_sign(
+    alg: &'static ring::signature::EcdsaSigningAlgorithm,
+    private: &PrivateKey,
+    public_uncompressed: &[u8],
+    message: &[u8],
+    rng: &dyn ring::rand::SecureRandom,
+) -> Option<Vec<u8>> {
+    let scalar = private.expose_bytes();
+    let pair = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+        alg,
+        &scalar[..],
+        public_uncompressed,
+        rng,
+    )
+    .ok()?;
+    let signature = pair
+        .sign(rng, message)
+        .expect("ECDSA signing with a valid key does not fail");
+    Some(signature.as_ref().to_vec())
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -289,10 +302,53 @@ impl KeyPair {
         Self::from_private(PrivateKey::make(rng))
     }
 
-    /// The pair for a known private key (public key encoded uncompressed).
+    /// The pair for a known private key (public key computed, encoded uncompressed).
     pub fn from_private(private: PrivateKey) -> Self {
         let public = private.public_key();
         Self { private, public }
+    }
+
+    /// A pair whose halves were stored together, e.g. a server's key row. Not checked
+    /// (that would cost the multiplication this constructor exists to skip): if the halves
+    /// do not match, ECDH with the pair disagrees with its peer and the signing methods
+    /// below sign with the private key's real public key, so a mismatch never panics.
+    pub fn from_parts(private: PrivateKey, public: PublicKey) -> Self {
+        Self { private, public }
+    }
+
+    /// DER ECDSA-SHA256 signature of `message` (ring), as [`PrivateKey::sign_ecdsa`] but
+    /// without computing the public key again.
+    pub fn sign_ecdsa(&self, message: &[u8], rng: &dyn ring::rand::SecureRandom) -> Vec<u8> {
+        self.sign_with(
+            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            message,
+            rng,
+        )
+    }
+
+    /// JOSE (raw `r || s`) ECDSA-SHA256 signature, as [`PrivateKey::sign_ecdsa_fixed`].
+    pub fn sign_ecdsa_fixed(&self, message: &[u8], rng: &dyn ring::rand::SecureRandom) -> Vec<u8> {
+        self.sign_with(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            message,
+            rng,
+        )
+    }
+
+    fn sign_with(
+        &self,
+        alg: &'static ring::signature::EcdsaSigningAlgorithm,
+        message: &[u8],
+        rng: &dyn ring::rand::SecureRandom,
+    ) -> Vec<u8> {
+        ecdsa_sign(
+            alg,
+            &self.private,
+            &self.public.to_uncompressed(),
+            message,
+            rng,
+        )
+        .unwrap_or_else(|| self.private.sign_with(alg, message, rng))
     }
 }
 
@@ -430,6 +486,30 @@ mod tests {
         assert_eq!(
             PrivateKey::from_bytes(&java).unwrap().expose_bytes(),
             pair.private.expose_bytes()
+        );
+    }
+
+    #[test]
+    fn stored_pairs_sign_and_a_mismatched_pair_still_signs_with_its_real_key() {
+        let rng = SeededRandom::new(b"parts");
+        let system = ring::rand::SystemRandom::new();
+        let pair = KeyPair::make(&rng);
+        let other = KeyPair::make(&rng);
+        let stored = KeyPair::from_parts(pair.private.clone(), pair.public.clone());
+        pair.public
+            .verify_ecdsa(b"m", &stored.sign_ecdsa(b"m", &system))
+            .unwrap();
+        pair.public
+            .verify_ecdsa_fixed(b"m", &stored.sign_ecdsa_fixed(b"m", &system))
+            .unwrap();
+        // A corrupt row: the public half belongs to another key. No panic, and the
+        // signature is the private key's, so it fails against the wrong public key.
+        let mismatched = KeyPair::from_parts(pair.private.clone(), other.public.clone());
+        let sig = mismatched.sign_ecdsa(b"m", &system);
+        pair.public.verify_ecdsa(b"m", &sig).unwrap();
+        assert_eq!(
+            other.public.verify_ecdsa(b"m", &sig),
+            Err(KeyError::InvalidSignature)
         );
     }
 

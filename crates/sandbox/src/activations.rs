@@ -81,7 +81,7 @@ pub async fn create(state: &AppState, request: NewActivation) -> Result<Activati
     let validity = i64::try_from(state.config.activation_validity.as_millis()).unwrap_or(i64::MAX);
     for _ in 0..10 {
         let code = ActivationCode::make(&*state.rng);
-        let signature = code.sign(&application.master.private, state.signing_rng());
+        let signature = code.sign(&application.master, state.signing_rng());
         let activation = Activation {
             activation_id: state.make_uuid(),
             revision: 0,

@@ -76,7 +76,7 @@ fn qr(world: &World, kind: SigningKeyKind, signer: &KeyPair, totp: Option<&str>)
     );
     OfflinePayload::new(data, totp.map(str::to_owned), &world.rng).sign(
         kind,
-        &signer.private,
+        signer,
         world.rng.ring(),
     )
 }

@@ -19,7 +19,7 @@ pub use qr::{
 };
 
 use crate::encoding::{base32, crc16_arc};
-use crate::keys::{PrivateKey, PublicKey};
+use crate::keys::{KeyPair, PublicKey};
 use crate::random::RandomSource;
 use std::fmt;
 use std::str::FromStr;
@@ -158,10 +158,10 @@ impl ActivationCode {
     /// master private key (server side). `rng` feeds ECDSA's nonce.
     pub fn sign(
         &self,
-        master_private: &PrivateKey,
+        master: &KeyPair,
         rng: &dyn ring::rand::SecureRandom,
     ) -> ActivationSignature {
-        ActivationSignature::from_der(master_private.sign_ecdsa(self.0.as_bytes(), rng))
+        ActivationSignature::from_der(master.sign_ecdsa(self.0.as_bytes(), rng))
     }
 
     /// Checks an `ACTIVATION_SIGNATURE` over this code against the application's master

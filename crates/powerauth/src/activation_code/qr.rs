@@ -3,7 +3,7 @@
 
 use super::{ActivationCode, ActivationCodeError};
 use crate::encoding::{b64, b64_decode};
-use crate::keys::{PrivateKey, PublicKey};
+use crate::keys::{KeyPair, PublicKey};
 use crate::recovery::{RECOVERY_QR_PREFIX, RecoveryCode};
 use std::fmt;
 
@@ -96,10 +96,10 @@ impl ActivationQr {
     /// A payload signed with the application's master private key (server side).
     pub fn signed(
         code: ActivationCode,
-        master_private: &PrivateKey,
+        master: &KeyPair,
         rng: &dyn ring::rand::SecureRandom,
     ) -> Self {
-        let signature = code.sign(master_private, rng);
+        let signature = code.sign(master, rng);
         Self::new(code, Some(signature))
     }
 
@@ -194,7 +194,7 @@ mod tests {
         let code = ActivationCode::parse("VVVVV-VVVVV-VVVVV-VTFVA").unwrap();
         let unsigned = ActivationQr::parse("VVVVV-VVVVV-VVVVV-VTFVA").unwrap();
         assert_eq!(unsigned.verify(&key.public), Ok(SignatureCheck::Unsigned));
-        let signed = ActivationQr::signed(code, &key.private, &ring::rand::SystemRandom::new());
+        let signed = ActivationQr::signed(code, &key, &ring::rand::SystemRandom::new());
         let text = signed.to_string();
         let parsed = ActivationQr::parse(&text).unwrap();
         assert_eq!(parsed, signed);
@@ -256,7 +256,7 @@ mod tests {
         fn build_parse_verify(random in any::<[u8; 10]>(), seed in any::<[u8; 8]>()) {
             let key = master(&seed);
             let code = ActivationCode::from_random_bytes(random);
-            let qr = ActivationQr::signed(code, &key.private, &ring::rand::SystemRandom::new());
+            let qr = ActivationQr::signed(code, &key, &ring::rand::SystemRandom::new());
             let parsed = ActivationQr::parse(&qr.to_string()).unwrap();
             prop_assert_eq!(&parsed, &qr);
             prop_assert_eq!(parsed.verify(&key.public), Ok(SignatureCheck::Verified));

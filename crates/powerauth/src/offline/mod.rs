@@ -159,7 +159,7 @@ mod tests {
         ] {
             for totp in [None, Some("12345678".to_string())] {
                 let payload = OfflinePayload::new(qr_data(flags), totp.clone(), &seeded);
-                let text = payload.sign(kind, &key.private, &rng);
+                let text = payload.sign(kind, &key, &rng);
                 let qr = OfflineQr::parse(&text).unwrap();
                 assert_eq!(qr.verify(&master.public, &server.public), Ok(()));
                 assert_eq!(qr.signing_key(), kind);
@@ -233,7 +233,7 @@ mod tests {
         let server_keys = KeyPair::make(&SeededRandom::new(b"server"));
         let qr = OfflineQr::parse(&payload.sign(
             SigningKeyKind::Personalized,
-            &server_keys.private,
+            &server_keys,
             &ring::rand::SystemRandom::new(),
         ))
         .unwrap();

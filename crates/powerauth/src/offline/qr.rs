@@ -10,7 +10,7 @@
 
 use super::OFFLINE_URI_ID;
 use crate::encoding::{b64, b64_decode, b64_decode_array};
-use crate::keys::{PrivateKey, PublicKey};
+use crate::keys::{KeyPair, PublicKey};
 use crate::random::RandomSource;
 use crate::signature::RequestData;
 
@@ -334,7 +334,7 @@ impl OfflinePayload {
     pub fn sign(
         &self,
         kind: SigningKeyKind,
-        private_key: &PrivateKey,
+        key_pair: &KeyPair,
         rng: &dyn ring::rand::SecureRandom,
     ) -> String {
         let mut signed = self.data.clone();
@@ -346,7 +346,7 @@ impl OfflinePayload {
         signed.push_str(&b64(self.nonce));
         signed.push('\n');
         signed.push(kind.indicator());
-        let signature = private_key.sign_ecdsa(signed.as_bytes(), rng);
+        let signature = key_pair.sign_ecdsa(signed.as_bytes(), rng);
         signed.push_str(&b64(signature));
         signed
     }

@@ -3,7 +3,7 @@
 use super::jwt::{self, Compact};
 use super::{KeyRequestClaims, RequestJwtKey, TemporaryKeyError};
 use crate::ecies::Scope;
-use crate::keys::{PrivateKey, PublicKey};
+use crate::keys::{KeyPair, PublicKey};
 use crate::random::RandomSource;
 use serde::Serialize;
 use serde_json::Value;
@@ -130,7 +130,7 @@ impl VerifiedKeyRequest {
         self,
         temporary_key_id: &str,
         temporary_public_key: &PublicKey,
-        signer: &PrivateKey,
+        signer: &KeyPair,
         now_ms: u64,
         validity_ms: u64,
         rng: &dyn ring::rand::SecureRandom,

@@ -62,7 +62,7 @@ proptest! {
         let signer = KeyPair::make(&rng);
         let temporary = KeyPair::make(&rng);
         let id = make_key_id(&rng);
-        let response = verified.respond(&id, &temporary.public, &signer.private, NOW_MS, DEFAULT_VALIDITY_MS, SystemRandom::new().ring());
+        let response = verified.respond(&id, &temporary.public, &signer, NOW_MS, DEFAULT_VALIDITY_MS, SystemRandom::new().ring());
 
         let key = request.verify_response(&response, &signer.public).unwrap();
         prop_assert_eq!(&key.id, &id);

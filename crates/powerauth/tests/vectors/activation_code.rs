@@ -8,10 +8,11 @@ use powerauth::activation_code::{
     SignatureMismatch,
 };
 use powerauth::keys::{fingerprint, fingerprint_from_x};
-use powerauth::{PrivateKey, PublicKey};
+use powerauth::{KeyPair, PrivateKey, PublicKey};
 use serde_json::Value;
 
-fn master_keys(input: &Value) -> (PrivateKey, PublicKey) {
+/// The vector's master key pair, as the server stores it (both halves), and its public key.
+fn master_keys(input: &Value) -> (KeyPair, PublicKey) {
     let private = PrivateKey::from_bytes(&b64(input, "masterPrivateKey")).unwrap();
     let public = PublicKey::from_sec1(&b64(input, "masterPublicKey")).unwrap();
     assert_eq!(
@@ -19,7 +20,7 @@ fn master_keys(input: &Value) -> (PrivateKey, PublicKey) {
         public.to_uncompressed(),
         "the private key belongs to the public key: {input}"
     );
-    (private, public)
+    (KeyPair::from_parts(private, public.clone()), public)
 }
 
 /// Whether a DER ECDSA signature has `s > n/2`, the form a low-S verifier would reject.

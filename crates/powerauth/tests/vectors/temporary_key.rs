@@ -13,7 +13,7 @@ use powerauth::keys::ActivationKeys;
 use powerauth::temporary_key::{
     RequestJwtKey, TemporaryKeyError, TemporaryKeyRequest, UnverifiedKeyRequest,
 };
-use powerauth::{PrivateKey, PublicKey, SymmetricKey, SystemRandom};
+use powerauth::{KeyPair, PrivateKey, PublicKey, SymmetricKey, SystemRandom};
 use serde_json::Value;
 
 fn flag(output: &Value, field: &str) -> bool {
@@ -104,7 +104,7 @@ fn temporary_key_jwt_3_3() {
         let response = ours.respond(
             temporary_id,
             &temporary_public,
-            &signer_private,
+            &KeyPair::from_parts(signer_private.clone(), signer_public.clone()),
             now_ms,
             validity_ms,
             SystemRandom::new().ring(),

@@ -71,11 +71,7 @@ async fn personalized(
         }
     };
     let payload = payload(&state, request.data, request.nonce.as_deref())?;
-    let offline_data = payload.sign(
-        SigningKeyKind::Personalized,
-        &server.private,
-        state.signing_rng(),
-    );
+    let offline_data = payload.sign(SigningKeyKind::Personalized, server, state.signing_rng());
     Ok(ResponseObject(OfflineData {
         offline_data,
         nonce: b64(payload.nonce()),
@@ -101,7 +97,7 @@ async fn non_personalized(
     let payload = payload(&state, request.data, None)?;
     let offline_data = payload.sign(
         SigningKeyKind::Master,
-        &application.master.private,
+        &application.master,
         state.signing_rng(),
     );
     Ok(ResponseObject(OfflineData {

@@ -69,7 +69,7 @@ async fn create(
             verified.respond(
                 &key_id,
                 &key_pair.public,
-                &application.master.private,
+                &application.master,
                 now_u64,
                 DEFAULT_VALIDITY_MS,
                 state.signing_rng(),
@@ -99,7 +99,7 @@ async fn create(
             verified.respond(
                 &key_id,
                 &key_pair.public,
-                &server.private,
+                server,
                 now_u64,
                 DEFAULT_VALIDITY_MS,
                 state.signing_rng(),

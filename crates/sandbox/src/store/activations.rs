@@ -276,10 +276,20 @@ fn activation_from_row(row: &AnyRow) -> Result<Activation, StoreError> {
         .map(|bytes| PublicKey::from_sec1(&bytes))
         .transpose()
         .map_err(|_| StoreError::Corrupt("activations.device_public_key"))?;
-    let server_key_pair = decode("server_private_key")?
-        .map(|bytes| PrivateKey::from_bytes(&bytes).map(KeyPair::from_private))
+    let server_private_key = decode("server_private_key")?
+        .map(|bytes| PrivateKey::from_bytes(&bytes))
         .transpose()
         .map_err(|_| StoreError::Corrupt("activations.server_private_key"))?;
+    let server_public_key = decode("server_public_key")?
+        .map(|bytes| PublicKey::from_sec1(&bytes))
+        .transpose()
+        .map_err(|_| StoreError::Corrupt("activations.server_public_key"))?;
+    // Both halves are written together; no multiplication to rebuild the public one.
+    let server_key_pair = match (server_private_key, server_public_key) {
+        (Some(private), Some(public)) => Some(KeyPair::from_parts(private, public)),
+        (None, None) => None,
+        _ => return Err(StoreError::Corrupt("activations.server_public_key")),
+    };
     let ctr_data = decode("ctr_data")?
         .map(|bytes| CtrData::from_slice(&bytes).ok_or(StoreError::Corrupt("activations.ctr_data")))
         .transpose()?;

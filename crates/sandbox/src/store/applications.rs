@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError, flag};
 use powerauth::encoding::{b64, b64_decode};
-use powerauth::{KeyPair, PrivateKey};
+use powerauth::{KeyPair, PrivateKey, PublicKey};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -75,7 +75,7 @@ impl Store {
     /// Every application, oldest first.
     pub async fn applications(&self) -> Result<Vec<Application>, StoreError> {
         sqlx::query(
-            "SELECT application_id, master_private_key FROM applications \
+            "SELECT application_id, master_private_key, master_public_key FROM applications \
              ORDER BY timestamp_created, application_id",
         )
         .fetch_all(self.pool())
@@ -91,7 +91,7 @@ impl Store {
         application_id: &str,
     ) -> Result<Option<Application>, StoreError> {
         sqlx::query(
-            "SELECT application_id, master_private_key FROM applications WHERE application_id = $1",
+            "SELECT application_id, master_private_key, master_public_key FROM applications WHERE application_id = $1",
         )
         .bind(application_id)
         .fetch_optional(self.pool())
@@ -191,9 +191,13 @@ fn application_from_row(row: &AnyRow) -> Result<Application, StoreError> {
         .ok()
         .and_then(|bytes| PrivateKey::from_bytes(&bytes).ok())
         .ok_or(StoreError::Corrupt("applications.master_private_key"))?;
+    let public: String = row.try_get("master_public_key")?;
+    let public = PublicKey::from_b64(&public)
+        .map_err(|_| StoreError::Corrupt("applications.master_public_key"))?;
     Ok(Application {
         application_id: row.try_get("application_id")?,
-        master: KeyPair::from_private(private),
+        // Both halves were written together; no multiplication to rebuild the public one.
+        master: KeyPair::from_parts(private, public),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use powerauth::encoding::{b64, b64_decode};
-use powerauth::{KeyPair, PrivateKey};
+use powerauth::{KeyPair, PrivateKey, PublicKey};
 use sqlx::Row;
 
 /// One temporary key pair and what it is bound to.
@@ -50,7 +50,7 @@ impl Store {
             .execute(self.pool())
             .await?;
         let Some(row) = sqlx::query(
-            "SELECT key_id, application_key, activation_id, private_key, timestamp_expires \
+            "SELECT key_id, application_key, activation_id, private_key, public_key, timestamp_expires \
              FROM temporary_keys WHERE key_id = $1",
         )
         .bind(key_id)
@@ -64,11 +64,14 @@ impl Store {
             .ok()
             .and_then(|bytes| PrivateKey::from_bytes(&bytes).ok())
             .ok_or(StoreError::Corrupt("temporary_keys.private_key"))?;
+        let public: String = row.try_get("public_key")?;
+        let public = PublicKey::from_b64(&public)
+            .map_err(|_| StoreError::Corrupt("temporary_keys.public_key"))?;
         Ok(Some(TemporaryKey {
             key_id: row.try_get("key_id")?,
             application_key: row.try_get("application_key")?,
             activation_id: row.try_get("activation_id")?,
-            key_pair: KeyPair::from_private(private),
+            key_pair: KeyPair::from_parts(private, public),
             timestamp_expires: row.try_get("timestamp_expires")?,
         }))
     }
