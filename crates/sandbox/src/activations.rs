@@ -164,11 +164,36 @@ pub fn expire_if_stale(activation: &mut Activation, now_ms: i64) -> bool {
 pub async fn update<T>(
     state: &AppState,
     activation_id: &str,
+    change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
+) -> Result<(Activation, T), Error> {
+    update_with(state, activation_id, None, change).await
+}
+
+/// [`update`] starting from `current`, a record the caller has just read: the first
+/// attempt saves one read; if another writer saved in between, the compare-and-swap
+/// fails and the retries read afresh as [`update`] does.
+pub async fn update_from<T>(
+    state: &AppState,
+    current: Activation,
+    change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
+) -> Result<(Activation, T), Error> {
+    let activation_id = current.activation_id.clone();
+    update_with(state, &activation_id, Some(current), change).await
+}
+
+async fn update_with<T>(
+    state: &AppState,
+    activation_id: &str,
+    mut current: Option<Activation>,
     mut change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
 ) -> Result<(Activation, T), Error> {
     for _ in 0..MAX_RETRIES {
         let now = state.now_ms();
-        let Some(mut activation) = state.store.activation(activation_id).await? else {
+        let read = match current.take() {
+            Some(record) => Some(record),
+            None => state.store.activation(activation_id).await?,
+        };
+        let Some(mut activation) = read else {
             return Err(Error::UnknownActivation);
         };
         let expired = expire_if_stale(&mut activation, now);

@@ -60,9 +60,16 @@ pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Ver
         None => None,
     };
     let secret = version.as_ref().map(|v| v.application_secret.clone());
+    let Some(current) = current else {
+        return Ok(Verdict {
+            valid: false,
+            activation: None,
+            remaining_attempts: None,
+        });
+    };
     check(
         state,
-        request.activation_id,
+        Start::Read(current),
         request.signature_type,
         secret.is_some(),
         |verifier, ctr_data| {
@@ -90,7 +97,7 @@ pub async fn verify_offline(
 ) -> Result<Verdict, Error> {
     check(
         state,
-        activation_id,
+        Start::Id(activation_id),
         SignatureType::PossessionKnowledge,
         true,
         |verifier, ctr_data| {
@@ -107,13 +114,13 @@ pub async fn verify_offline(
 /// one compare-and-swap. `key_valid` is false for a wrong or foreign application key.
 async fn check(
     state: &AppState,
-    activation_id: &str,
+    start: Start<'_>,
     attempted: SignatureType,
     key_valid: bool,
     matcher: impl Fn(&Verifier<'_>, &powerauth::CtrData) -> Option<powerauth::signature::Verified>,
 ) -> Result<Verdict, Error> {
     let look_ahead = state.config.look_ahead;
-    let checked = activations::update(state, activation_id, |a, now| {
+    let rule = |a: &mut Activation, now: i64| {
         if a.state != ActivationState::Active {
             return Ok((false, None));
         }
@@ -153,8 +160,11 @@ async fn check(
                 Ok((false, key_valid.then_some(after.attempts.remaining())))
             }
         }
-    })
-    .await;
+    };
+    let checked = match start {
+        Start::Id(activation_id) => activations::update(state, activation_id, rule).await,
+        Start::Read(current) => activations::update_from(state, current, rule).await,
+    };
     match checked {
         Ok((activation, (valid, remaining_attempts))) => Ok(Verdict {
             valid,
@@ -168,6 +178,12 @@ async fn check(
         }),
         Err(other) => Err(other),
     }
+}
+
+/// Where [`check`] gets the record: read it, or the one the caller has just read.
+enum Start<'a> {
+    Id(&'a str),
+    Read(Activation),
 }
 
 fn block(a: &mut Activation, now: i64) {

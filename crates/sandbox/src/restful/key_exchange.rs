@@ -105,7 +105,7 @@ pub async fn exchange_keys(
         .ok_or_else(|| refused("no CREATED activation has this code"))?;
     let server_key_pair = KeyPair::make(&*state.rng);
     let ctr_data = CtrData::from_bytes(state.random());
-    let (activation, otp_ok) = activations::update(state, &record.activation_id, |a, now| {
+    let (activation, otp_ok) = activations::update_from(state, record, |a, now| {
         if a.state != ActivationState::Created || a.activation_code != code {
             return Err(Error::ActivationState(format!(
                 "the activation is {}",
