@@ -90,7 +90,10 @@ impl Store {
         &self,
         application_id: &str,
     ) -> Result<Option<Application>, StoreError> {
-        sqlx::query(
+        if let Some(application) = self.applications.get(application_id) {
+            return Ok(Some(application));
+        }
+        let application = sqlx::query(
             "SELECT application_id, master_private_key, master_public_key FROM applications WHERE application_id = $1",
         )
         .bind(application_id)
@@ -98,7 +101,11 @@ impl Store {
         .await?
         .as_ref()
         .map(application_from_row)
-        .transpose()
+        .transpose()?;
+        if let Some(application) = &application {
+            self.applications.put(application);
+        }
+        Ok(application)
     }
 
     /// The versions of an application, oldest first.
@@ -183,6 +190,31 @@ async fn insert_version(
     .await?
     .rows_affected();
     Ok(inserted == 1)
+}
+
+/// Applications already read, by name. Rows of `applications` are never updated or
+/// deleted, so an entry cannot go stale; a name not found is not remembered (another
+/// process sharing the database may create it). Bounded: starts over when full.
+#[derive(Debug, Default)]
+pub(crate) struct Cache {
+    entries: std::sync::RwLock<std::collections::HashMap<String, Application>>,
+}
+
+impl Cache {
+    const CAPACITY: usize = 1024;
+
+    fn get(&self, application_id: &str) -> Option<Application> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.get(application_id).cloned()
+    }
+
+    fn put(&self, application: &Application) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(application.application_id.clone(), application.clone());
+    }
 }
 
 fn application_from_row(row: &AnyRow) -> Result<Application, StoreError> {

@@ -8,6 +8,11 @@
 //!   `rows_affected`. Two concurrent writers can then never both win, on either database.
 //! - Multi-row changes run in one transaction ([`Store::begin`]) so nothing is left
 //!   half-written.
+//! - Expired rows (nonces, temporary keys) are swept at most every [`SWEEP_INTERVAL_MS`],
+//!   not on every request; every read and every replay check compares the expiry itself,
+//!   so a row past its time that is still there counts as gone.
+//! - Applications (id and master key pair) never change once written, so they are kept
+//!   in memory after their first read ([`Store::application`]).
 
 mod activations;
 mod applications;
@@ -16,6 +21,7 @@ mod nonces;
 mod operations;
 mod push;
 mod recovery;
+mod sweep;
 mod temporary_keys;
 mod tokens;
 mod users;
@@ -71,11 +77,15 @@ pub enum Backend {
     Postgres,
 }
 
+pub use sweep::SWEEP_INTERVAL_MS;
+
 /// The sandbox's database. Cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    sweeps: std::sync::Arc<sweep::Sweeps>,
+    applications: std::sync::Arc<applications::Cache>,
 }
 
 impl Store {
@@ -127,7 +137,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            sweeps: Default::default(),
+            applications: Default::default(),
+        };
         Migrator::new(EmbeddedMigrations)
             .await?
             .run(&store.pool)

@@ -1,6 +1,7 @@
 //! Temporary ECIES keys of protocol 3.3, kept for their whole validity (the SDK caches
 //! them and never drops one because of a server error).
 
+use super::sweep::Table;
 use super::{Store, StoreError};
 use powerauth::encoding::{b64, b64_decode};
 use powerauth::{KeyPair, PrivateKey, PublicKey};
@@ -39,21 +40,25 @@ impl Store {
         Ok(())
     }
 
-    /// A key by id, if it exists and has not expired at `now_ms`. Expired keys are swept.
+    /// A key by id, if it exists and has not expired at `now_ms`. Expired keys are swept
+    /// now and then ([`super::SWEEP_INTERVAL_MS`]).
     pub async fn temporary_key(
         &self,
         key_id: &str,
         now_ms: i64,
     ) -> Result<Option<TemporaryKey>, StoreError> {
-        sqlx::query("DELETE FROM temporary_keys WHERE timestamp_expires < $1")
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
+        if self.sweeps.due(Table::TemporaryKeys, now_ms) {
+            sqlx::query("DELETE FROM temporary_keys WHERE timestamp_expires < $1")
+                .bind(now_ms)
+                .execute(self.pool())
+                .await?;
+        }
         let Some(row) = sqlx::query(
             "SELECT key_id, application_key, activation_id, private_key, public_key, timestamp_expires \
-             FROM temporary_keys WHERE key_id = $1",
+             FROM temporary_keys WHERE key_id = $1 AND timestamp_expires >= $2",
         )
         .bind(key_id)
+        .bind(now_ms)
         .fetch_optional(self.pool())
         .await?
         else {

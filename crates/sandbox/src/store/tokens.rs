@@ -1,5 +1,6 @@
 //! MAC tokens (`X-PowerAuth-Token`) and the nonces their digests already used.
 
+use super::sweep::Table;
 use super::{Store, StoreError};
 use powerauth::SymmetricKey;
 use powerauth::encoding::{b64, b64_decode};
@@ -87,17 +88,22 @@ impl Store {
         now_ms: i64,
         expires_ms: i64,
     ) -> Result<bool, StoreError> {
-        sqlx::query("DELETE FROM used_token_nonces WHERE timestamp_expires < $1")
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
+        if self.sweeps.due(Table::UsedTokenNonces, now_ms) {
+            sqlx::query("DELETE FROM used_token_nonces WHERE timestamp_expires < $1")
+                .bind(now_ms)
+                .execute(self.pool())
+                .await?;
+        }
+        // An expired use of the same nonce is taken over, not counted as a replay.
         let inserted = sqlx::query(
             "INSERT INTO used_token_nonces (token_id, nonce, timestamp_expires) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT (token_id, nonce) DO UPDATE SET timestamp_expires = excluded.timestamp_expires \
+             WHERE used_token_nonces.timestamp_expires < $4",
         )
         .bind(token_id)
         .bind(b64(nonce))
         .bind(expires_ms)
+        .bind(now_ms)
         .execute(self.pool())
         .await?
         .rows_affected();

@@ -20,10 +20,8 @@ impl TestServer {
     }
 
     pub async fn start_with(mut config: Config) -> Self {
-        if config.database_url == "sqlite::memory:"
-            && let Ok(url) = std::env::var("TOKENSIM_TEST_POSTGRES_URL")
-        {
-            config.database_url = fresh_postgres_schema(&url).await;
+        if config.database_url == "sqlite::memory:" {
+            config.database_url = test_database_url().await;
         }
         let clock = TestClock::at(START_MS);
         let sandbox = Sandbox::start_with(
@@ -137,6 +135,15 @@ pub fn error_parts(body: &Value) -> (String, String) {
         .as_str()
         .unwrap_or_else(|| panic!("error without message: {body}"));
     (code.to_owned(), message.to_owned())
+}
+
+/// The database of one test: in-memory SQLite, or with `TOKENSIM_TEST_POSTGRES_URL` set a
+/// fresh PostgreSQL schema.
+pub async fn test_database_url() -> String {
+    match std::env::var("TOKENSIM_TEST_POSTGRES_URL") {
+        Ok(url) => fresh_postgres_schema(&url).await,
+        Err(_) => "sqlite::memory:".to_owned(),
+    }
 }
 
 /// With `TOKENSIM_TEST_POSTGRES_URL` set, every test gets its own PostgreSQL schema, so

@@ -1,6 +1,6 @@
 //! Storage behaviour seen from outside: concurrent writers, persistence across restarts.
 
-use crate::common::TestServer;
+use crate::common::{TestServer, test_database_url};
 use reqwest::StatusCode;
 use sandbox::Config;
 use serde_json::json;
@@ -82,4 +82,84 @@ async fn a_sqlite_file_keeps_applications_across_restarts() {
     assert_eq!(server.sandbox.admin().password, "fixed-admin-password");
     server.sandbox.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Expired rows are swept only now and then, so the queries must not trust that a sweep
+/// ran: a replay inside a nonce's lifetime is refused, the same nonce after it is taken,
+/// and a temporary key is gone at its expiry whether or not its row still exists.
+#[tokio::test]
+async fn expiry_is_checked_by_the_queries_not_left_to_the_sweep() {
+    use powerauth::{KeyPair, SystemRandom};
+    use sandbox::store::{SWEEP_INTERVAL_MS, Store, TemporaryKey};
+    let store = Store::open(&test_database_url().await).await.unwrap();
+    let t0: i64 = 1_764_000_000_000;
+
+    assert!(store.use_nonce("n", t0, t0 + 1_000).await.unwrap());
+    assert!(
+        !store.use_nonce("n", t0 + 999, t0 + 2_000).await.unwrap(),
+        "a replay"
+    );
+    // Past its expiry (no sweep has run since t0): the nonce may be used again, once.
+    assert!(store.use_nonce("n", t0 + 1_001, t0 + 5_000).await.unwrap());
+    assert!(!store.use_nonce("n", t0 + 1_002, t0 + 5_000).await.unwrap());
+
+    let nonce = [7u8; 16];
+    assert!(
+        store
+            .use_token_nonce("tok", &nonce, t0, t0 + 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .use_token_nonce("tok", &nonce, t0 + 1, t0 + 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_token_nonce("tok", &nonce, t0 + 1_001, t0 + 9_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .use_token_nonce("tok", &nonce, t0 + 1_002, t0 + 9_000)
+            .await
+            .unwrap()
+    );
+
+    let key = TemporaryKey {
+        key_id: "k1".to_owned(),
+        application_key: "app".to_owned(),
+        activation_id: None,
+        key_pair: KeyPair::make(&SystemRandom::new()),
+        timestamp_expires: t0 + 1_000,
+    };
+    store.insert_temporary_key(&key).await.unwrap();
+    let found = store
+        .temporary_key("k1", t0)
+        .await
+        .unwrap()
+        .expect("valid at t0");
+    assert_eq!(found.key_pair.public, key.key_pair.public);
+    assert!(
+        store
+            .temporary_key("k1", t0 + 1_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .temporary_key("k1", t0 + 1_001)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    // A sweep later removes the row for good; the answer stays the same.
+    let later = t0 + 1_001 + SWEEP_INTERVAL_MS;
+    assert!(store.temporary_key("k1", later).await.unwrap().is_none());
+    store.close().await;
 }
