@@ -69,7 +69,7 @@ pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Ver
     };
     check(
         state,
-        Start::Read(current),
+        Start::Read(Box::new(current)),
         request.signature_type,
         secret.is_some(),
         |verifier, ctr_data| {
@@ -163,7 +163,7 @@ async fn check(
     };
     let checked = match start {
         Start::Id(activation_id) => activations::update(state, activation_id, rule).await,
-        Start::Read(current) => activations::update_from(state, current, rule).await,
+        Start::Read(current) => activations::update_from(state, *current, rule).await,
     };
     match checked {
         Ok((activation, (valid, remaining_attempts))) => Ok(Verdict {
@@ -183,7 +183,7 @@ async fn check(
 /// Where [`check`] gets the record: read it, or the one the caller has just read.
 enum Start<'a> {
     Id(&'a str),
-    Read(Activation),
+    Read(Box<Activation>),
 }
 
 fn block(a: &mut Activation, now: i64) {

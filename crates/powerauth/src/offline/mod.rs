@@ -159,7 +159,7 @@ mod tests {
         ] {
             for totp in [None, Some("12345678".to_string())] {
                 let payload = OfflinePayload::new(qr_data(flags), totp.clone(), &seeded);
-                let text = payload.sign(kind, &key, &rng);
+                let text = payload.sign(kind, key, &rng);
                 let qr = OfflineQr::parse(&text).unwrap();
                 assert_eq!(qr.verify(&master.public, &server.public), Ok(()));
                 assert_eq!(qr.signing_key(), kind);
