@@ -226,36 +226,6 @@ impl PrivateKey {
         let shared = p256::ecdh::diffie_hellman(self.0.to_nonzero_scalar(), peer.point.as_affine());
         zeroize::Zeroizing::new((*shared.raw_secret_bytes()).into())
     }
-
-    /// DER ECDSA-SHA256 signature of `message` (ring). ring mixes `rng` into the nonce,
-    /// so signatures differ per call; they are checked with [`PublicKey::verify_ecdsa`].
-    pub fn sign_ecdsa(&self, message: &[u8], rng: &dyn ring::rand::SecureRandom) -> Vec<u8> {
-        self.sign_with(
-            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-            message,
-            rng,
-        )
-    }
-
-    /// JOSE (raw `r || s`) ECDSA-SHA256 signature, as ES256 JWTs carry.
-    pub fn sign_ecdsa_fixed(&self, message: &[u8], rng: &dyn ring::rand::SecureRandom) -> Vec<u8> {
-        self.sign_with(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            message,
-            rng,
-        )
-    }
-
-    fn sign_with(
-        &self,
-        alg: &'static ring::signature::EcdsaSigningAlgorithm,
-        message: &[u8],
-        rng: &dyn ring::rand::SecureRandom,
-    ) -> Vec<u8> {
-        let public = self.public_key().to_uncompressed();
-        ecdsa_sign(alg, self, &public, message, rng)
-            .expect("a valid P-256 scalar and its own public key form a key pair")
-    }
 }
 
 /// ECDSA with ring, which wants both halves of the pair; `None` if `public` is not
@@ -316,8 +286,8 @@ impl KeyPair {
         Self { private, public }
     }
 
-    /// DER ECDSA-SHA256 signature of `message` (ring), as [`PrivateKey::sign_ecdsa`] but
-    /// without computing the public key again.
+    /// DER ECDSA-SHA256 signature of `message` (ring). ring mixes `rng` into the nonce,
+    /// so signatures differ per call; they are checked with [`PublicKey::verify_ecdsa`].
     pub fn sign_ecdsa(&self, message: &[u8], rng: &dyn ring::rand::SecureRandom) -> Vec<u8> {
         self.sign_with(
             &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
@@ -326,7 +296,7 @@ impl KeyPair {
         )
     }
 
-    /// JOSE (raw `r || s`) ECDSA-SHA256 signature, as [`PrivateKey::sign_ecdsa_fixed`].
+    /// JOSE (raw `r || s`) ECDSA-SHA256 signature, as ES256 JWTs carry.
     pub fn sign_ecdsa_fixed(&self, message: &[u8], rng: &dyn ring::rand::SecureRandom) -> Vec<u8> {
         self.sign_with(
             &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -348,7 +318,12 @@ impl KeyPair {
             message,
             rng,
         )
-        .unwrap_or_else(|| self.private.sign_with(alg, message, rng))
+        .or_else(|| {
+            // Mismatched halves: sign with the private key's real public key.
+            let public = self.private.public_key().to_uncompressed();
+            ecdsa_sign(alg, &self.private, &public, message, rng)
+        })
+        .expect("a valid P-256 scalar and its own public key form a key pair")
     }
 }
 
@@ -474,9 +449,7 @@ mod tests {
     fn ecdsa_round_trip_and_java_bytes() {
         let rng = SeededRandom::new(b"sig");
         let pair = KeyPair::make(&rng);
-        let sig = pair
-            .private
-            .sign_ecdsa(b"hello", &ring::rand::SystemRandom::new());
+        let sig = pair.sign_ecdsa(b"hello", &ring::rand::SystemRandom::new());
         pair.public.verify_ecdsa(b"hello", &sig).unwrap();
         assert_eq!(
             pair.public.verify_ecdsa(b"hellO", &sig),

@@ -201,9 +201,7 @@ fn client_rejects_bad_responses() {
         || TemporaryKeyRequest::new_with(APP_KEY, APP_SECRET, Scope::Application, "c").unwrap();
     let sign = |header: &str, claims: &str| {
         let input = jwt::signing_input(header, claims);
-        let signature = signer
-            .private
-            .sign_ecdsa_fixed(input.as_bytes(), SystemRandom::new().ring());
+        let signature = signer.sign_ecdsa_fixed(input.as_bytes(), SystemRandom::new().ring());
         format!("{input}.{}", jwt::encode(signature))
     };
     let public_key = crate::encoding::b64(temporary.public.to_uncompressed());
