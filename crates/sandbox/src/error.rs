@@ -93,6 +93,14 @@ pub enum RestCode {
     DecryptionFailed,
     /// ERR0024: a request the server cannot act on.
     InvalidRequest,
+    /// ERR0025: the user already holds a live postcard recovery code.
+    RecoveryCodeAlreadyExists,
+    /// ERR0026: no recovery code that differs from every existing one.
+    UnableToGenerateRecoveryCode,
+    /// ERR0027: no such recovery code.
+    RecoveryCodeNotFound,
+    /// ERR0029: the recovery configuration lacks a key postcards need.
+    InvalidRecoveryConfiguration,
     /// ERR0033: no operation template with that name or id.
     OperationTemplateNotFound,
     /// ERR0034: no operation with that id.
@@ -120,6 +128,16 @@ impl RestCode {
             RestCode::InvalidApplication => ("ERR0015", "Invalid application."),
             RestCode::DecryptionFailed => ("ERR0018", "Data decryption failed."),
             RestCode::InvalidRequest => ("ERR0024", "Invalid request."),
+            RestCode::RecoveryCodeAlreadyExists => ("ERR0025", "Recovery code already exists."),
+            RestCode::UnableToGenerateRecoveryCode => (
+                "ERR0026",
+                "Too many failed attempts to generate recovery code.",
+            ),
+            RestCode::RecoveryCodeNotFound => ("ERR0027", "Recovery code was not found."),
+            RestCode::InvalidRecoveryConfiguration => (
+                "ERR0029",
+                "Recovery code configuration is missing or incomplete.",
+            ),
             RestCode::OperationTemplateNotFound => ("ERR0033", "Operation template was not found."),
             RestCode::OperationNotFound => ("ERR0034", "Operation was not found."),
             RestCode::OperationTemplateAlreadyExists => {

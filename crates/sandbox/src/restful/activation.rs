@@ -132,6 +132,13 @@ async fn create(
                     .cloned()
                     .ok_or_else(|| refuse(format!("RECOVERY identityAttributes lack {name}")))
             };
+            if !crate::recovery::activation_recovery_enabled(&state, &application.application_id)
+                .await?
+            {
+                return Err(refuse(
+                    "activation recovery is disabled for this application",
+                ));
+            }
             let (recovery_code, puk) = (attribute("recoveryCode")?, attribute("puk")?);
             let recovery_code = recovery_code.strip_prefix("R:").unwrap_or(&recovery_code);
             let record =

@@ -71,7 +71,7 @@ fn refused(why: impl std::fmt::Display) -> KeyExchangeError {
 }
 
 /// Runs the exchange for the `CREATED` record with `code` in `application`; with
-/// `issue_recovery` (and recovery codes on in the configuration) the answer carries a new
+/// `issue_recovery` (and activation recovery on for the application) the answer carries a new
 /// recovery code and PUK.
 pub async fn exchange_keys(
     state: &AppState,
@@ -149,7 +149,9 @@ pub async fn exchange_keys(
     if !otp_ok {
         return Err(refused("wrong activation OTP"));
     }
-    let activation_recovery = if issue_recovery && state.config.recovery_codes {
+    let activation_recovery = if issue_recovery
+        && crate::recovery::activation_recovery_enabled(state, &application.application_id).await?
+    {
         let (recovery_code, puk) = crate::recovery::issue(state, &activation).await?;
         Some(ActivationRecovery { recovery_code, puk })
     } else {
