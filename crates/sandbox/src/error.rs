@@ -68,6 +68,13 @@ pub enum Error {
         /// `currentRecoveryPukIndex`.
         current_puk_index: i64,
     },
+    /// The same on PowerAuth Server's API (`/rest/v3/activation/recovery/create`): 400
+    /// `ERR0028` with `currentRecoveryPukIndex`.
+    #[error("invalid recovery code or PUK")]
+    RestRecovery {
+        /// `currentRecoveryPukIndex`.
+        current_puk_index: i64,
+    },
     /// The sandbox's own fault (database, broken invariant). Logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -99,6 +106,8 @@ pub enum RestCode {
     UnableToGenerateRecoveryCode,
     /// ERR0027: no such recovery code.
     RecoveryCodeNotFound,
+    /// ERR0028: a recovery code that cannot be used, or a wrong PUK.
+    InvalidRecoveryCode,
     /// ERR0029: the recovery configuration lacks a key postcards need.
     InvalidRecoveryConfiguration,
     /// ERR0033: no operation template with that name or id.
@@ -134,6 +143,7 @@ impl RestCode {
                 "Too many failed attempts to generate recovery code.",
             ),
             RestCode::RecoveryCodeNotFound => ("ERR0027", "Recovery code was not found."),
+            RestCode::InvalidRecoveryCode => ("ERR0028", "Invalid recovery code."),
             RestCode::InvalidRecoveryConfiguration => (
                 "ERR0029",
                 "Recovery code configuration is missing or incomplete.",
@@ -185,7 +195,8 @@ impl Error {
             | Error::UnknownActivation
             | Error::UnknownOperation
             | Error::ActivationState(_)
-            | Error::Recovery { .. } => StatusCode::BAD_REQUEST,
+            | Error::Recovery { .. }
+            | Error::RestRecovery { .. } => StatusCode::BAD_REQUEST,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
@@ -237,7 +248,8 @@ impl Error {
             Error::Api { .. }
             | Error::Unauthenticated(_)
             | Error::Forbidden
-            | Error::Recovery { .. } => None,
+            | Error::Recovery { .. }
+            | Error::RestRecovery { .. } => None,
         }
     }
 }
@@ -261,6 +273,10 @@ impl IntoResponse for Error {
                 "INVALID_RECOVERY_CODE",
                 "POWER_AUTH_RECOVERY_INVALID".into(),
             ),
+            Error::RestRecovery { .. } => {
+                let (code, message) = RestCode::InvalidRecoveryCode.parts();
+                (code, message.into())
+            }
             Error::Forbidden => ("ERR_AUTHORIZATION", text.clone().into()),
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
@@ -272,7 +288,9 @@ impl IntoResponse for Error {
             _ => None,
         };
         let mut body = error_body(code, &message, detail.as_deref());
-        if let Error::Recovery { current_puk_index } = &self {
+        if let Error::Recovery { current_puk_index } | Error::RestRecovery { current_puk_index } =
+            &self
+        {
             body.response_object.current_recovery_puk_index = Some(*current_puk_index);
         }
         let mut response = (status, Json(body)).into_response();

@@ -281,6 +281,30 @@ pub async fn create_postcard(
     })
 }
 
+/// After `record` was redeemed: removes the activation it was issued with, if any and
+/// not removed yet, and returns that activation's flags, which the new activation
+/// inherits (as PowerAuth Server does). A postcard code replaces no activation.
+pub async fn retire_replaced(
+    state: &AppState,
+    record: &RecoveryRecord,
+) -> Result<Vec<String>, Error> {
+    let Some(old) = &record.activation_id else {
+        return Ok(Vec::new());
+    };
+    let Some(activation) = crate::activations::load(state, old).await? else {
+        return Ok(Vec::new());
+    };
+    if activation.state != powerauth::status::ActivationState::Removed {
+        crate::activations::update(state, old, |a, now| {
+            a.state = powerauth::status::ActivationState::Removed;
+            a.timestamp_last_change = now;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(activation.flags)
+}
+
 /// Why a device's confirmation of a recovery code was refused.
 #[derive(Debug)]
 pub enum ConfirmRefusal {

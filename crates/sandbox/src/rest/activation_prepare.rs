@@ -1,6 +1,7 @@
 //! `/rest/v3/activation/prepare` (the key exchange for an intermediate server),
 //! `/rest/v3/activation/create` (the same for a record it creates in the same call, the
-//! custom-credentials flow) and `/rest/v3/activation/list`.
+//! custom-credentials flow), `/rest/v3/activation/recovery/create` (the same for a record
+//! that replaces the one a recovery code recovers) and `/rest/v3/activation/list`.
 
 use super::activation::{StatusResponse, check_new_activation, status_response};
 use crate::activations::{self, NewActivation};
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/activation/prepare", post(prepare))
         .route("/rest/v3/activation/create", post(create))
+        .route("/rest/v3/activation/recovery/create", post(recovery_create))
         .route("/rest/v3/activation/list", post(list))
 }
 
@@ -124,6 +126,104 @@ async fn create(
     if outcome.is_err() {
         // Nothing half-made stays usable: the code was never shown to anyone.
         activations::update(&state, &record.activation_id, |a, now| {
+            if a.state == ActivationState::Created {
+                a.state = ActivationState::Removed;
+                a.timestamp_last_change = now;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    outcome.map(ResponseObject)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecoveryCreateRequest {
+    recovery_code: String,
+    puk: String,
+    application_key: String,
+    protocol_version: String,
+    activation_otp: Option<String>,
+    max_failure_count: Option<i64>,
+    #[serde(default)]
+    generate_recovery_codes: bool,
+    #[serde(flatten)]
+    envelope: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `/rest/v3/activation/recovery/create`: an intermediate server peeled layer 1 of a
+/// `RECOVERY` activation and forwards its recovery code, PUK and layer 2. The PUK is
+/// spent (a wrong one counts: ERR0028 with `currentRecoveryPukIndex`), the activation the
+/// code was issued with is removed and a new one for the code's user, with its flags,
+/// waits for commit (`PENDING_COMMIT`), where an `activationOtp` is checked. ERR0024
+/// for an unknown or unsupported application key, activation recovery switched off, or a
+/// code that does not exist or is not `ACTIVE`.
+async fn recovery_create(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<RecoveryCreateRequest>,
+) -> Result<ResponseObject<PrepareResponse>, Error> {
+    use crate::error::RestCode;
+    check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
+    let invalid = |detail: &str| Error::rest(RestCode::InvalidRequest, detail);
+    let exchange = Exchange::parse(
+        &state,
+        &request.application_key,
+        &request.protocol_version,
+        request.envelope,
+    )
+    .await
+    .map_err(|e| match e {
+        Error::UnknownApplication => invalid("unknown or unsupported applicationKey"),
+        other => other,
+    })?;
+    let application_id = exchange.application.application_id.clone();
+    if !crate::recovery::activation_recovery_enabled(&state, &application_id).await? {
+        return Err(invalid(
+            "activation recovery is disabled for this application",
+        ));
+    }
+    let code = powerauth::recovery::RecoveryCode::parse_qr(&request.recovery_code)
+        .map_err(|_| invalid("recoveryCode is not a valid recovery code"))?;
+    let record = match state
+        .store
+        .recovery_by_code(&application_id, code.as_str())
+        .await?
+    {
+        Some(record) if record.status == "ACTIVE" => record,
+        Some(_) => return Err(invalid("the recovery code is not ACTIVE")),
+        None => return Err(invalid("no such recovery code in this application")),
+    };
+    let record =
+        crate::recovery::redeem(&state, &application_id, &record.recovery_code, &request.puk)
+            .await
+            .map_err(|e| match e {
+                Error::Recovery { current_puk_index } => Error::RestRecovery { current_puk_index },
+                other => other,
+            })?;
+    let flags = crate::recovery::retire_replaced(&state, &record).await?;
+    let created = activations::create(
+        &state,
+        NewActivation {
+            user_id: record.user_id,
+            application_id,
+            timestamp_expires: None,
+            max_failed_attempts: request.max_failure_count,
+            activation_otp: request.activation_otp,
+            commit_phase: crate::store::CommitPhase::OnCommit,
+            flags,
+        },
+    )
+    .await?;
+    let outcome = exchange
+        .run(
+            &state,
+            &created.activation_code,
+            request.generate_recovery_codes,
+        )
+        .await;
+    if outcome.is_err() {
+        activations::update(&state, &created.activation_id, |a, now| {
             if a.state == ActivationState::Created {
                 a.state = ActivationState::Removed;
                 a.timestamp_last_change = now;

@@ -145,25 +145,15 @@ async fn create(
                 crate::recovery::redeem(&state, &application.application_id, recovery_code, &puk)
                     .await?;
             // The lost device's activation goes; a new one takes its place.
-            if let Some(old) = &record.activation_id
-                && state.store.activation(old).await?.is_some()
-            {
-                activations::update(&state, old, |a, now| {
-                    a.state = ActivationState::Removed;
-                    a.timestamp_last_change = now;
-                    Ok(())
-                })
-                .await?;
-            }
-            activations::create(
-                &state,
-                activations::NewActivation::committed_at_key_exchange(
-                    record.user_id,
-                    application.application_id.clone(),
-                ),
-            )
-            .await?
-            .activation_code
+            let flags = crate::recovery::retire_replaced(&state, &record).await?;
+            let mut replacement = activations::NewActivation::committed_at_key_exchange(
+                record.user_id,
+                application.application_id.clone(),
+            );
+            replacement.flags = flags;
+            activations::create(&state, replacement)
+                .await?
+                .activation_code
         }
         other => {
             return Err(refuse(format!(

@@ -834,3 +834,142 @@ async fn activation_recovery_switched_off_per_application() {
     let (status, body, _) = recover(&server, &app, &code, &puk).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// What an intermediate server forwards to `/rest/v3/activation/recovery/create` after
+/// peeling layer 1 of a `RECOVERY` activation: code, PUK and the device's layer 2 (3.3,
+/// to a temporary key); and the layer-2 response decryptor.
+async fn recovery_create_request(
+    server: &TestServer,
+    app: &AppConfig,
+    code: &str,
+    puk: &str,
+) -> (
+    Value,
+    powerauth::ecies::ResponseDecryptor,
+    powerauth::KeyPair,
+) {
+    let now = u64::try_from(server.clock_ms()).unwrap();
+    let temporary = crate::device::application_temporary_key(server, app)
+        .await
+        .expect("a temporary key");
+    let (device_keys, layer2, decryptor) =
+        crate::device::layer2_request(app, ProtocolVersion::V3_3, temporary.recipient(), None, now);
+    let mut request: Value = serde_json::from_str(&layer2.to_json()).unwrap();
+    request["recoveryCode"] = json!(code);
+    request["puk"] = json!(puk);
+    request["applicationKey"] = json!(app.application_key);
+    request["protocolVersion"] = json!("3.3");
+    request["generateRecoveryCodes"] = json!(true);
+    (request, decryptor, device_keys)
+}
+
+#[tokio::test]
+async fn an_intermediate_server_recovers_through_the_server_api() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let lost = activate(&server, ProtocolVersion::V3_3).await;
+    let (code, puk) = lost.recovery.clone().unwrap();
+    server
+        .rest_ok(
+            "/rest/v3/activation/flags/create",
+            json!({"activationId": lost.activation_id, "activationFlags": ["VIP"]}),
+        )
+        .await;
+    let wrong = if puk == "0000000000" {
+        "1111111111"
+    } else {
+        "0000000000"
+    };
+
+    let (request, _, _) = recovery_create_request(&server, &app, &code, wrong).await;
+    let (status, body) = server
+        .rest("/rest/v3/activation/recovery/create", request)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_parts(&body),
+        ("ERR0028".to_owned(), "Invalid recovery code.".to_owned())
+    );
+    assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], 1);
+
+    let (request, decryptor, device_keys) =
+        recovery_create_request(&server, &app, &format!("R:{code}"), &puk).await;
+    let created = server
+        .rest_ok("/rest/v3/activation/recovery/create", request)
+        .await;
+    assert_eq!(created["activationStatus"], "PENDING_COMMIT");
+    assert_eq!(created["userId"], "alice");
+    assert_eq!(created["applicationId"], "tokensim");
+    let id = created["activationId"].as_str().unwrap().to_owned();
+    let response = EncryptedResponse::from_json(created.to_string().as_bytes()).unwrap();
+    let plain: Value =
+        serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap();
+    assert_eq!(plain["activationId"], id.as_str());
+    let new_code = plain["activationRecovery"]["recoveryCode"]
+        .as_str()
+        .expect("generateRecoveryCodes: a fresh code for the new activation");
+    assert_ne!(new_code, code);
+    assert_eq!(lost.status(&server).await.state, ActivationState::Removed);
+    let flags = server
+        .rest_ok(
+            "/rest/v3/activation/flags/list",
+            json!({"activationId": id}),
+        )
+        .await;
+    assert_eq!(flags["activationFlags"], json!(["VIP"]), "flags inherited");
+    server
+        .rest_ok("/rest/v3/activation/commit", json!({"activationId": id}))
+        .await;
+    let server_public_key =
+        PublicKey::from_b64(plain["serverPublicKey"].as_str().unwrap()).unwrap();
+    let recovered = Device {
+        protocol: ProtocolVersion::V3_3,
+        app: app.clone(),
+        recovery: None,
+        activation_id: id,
+        keys: powerauth::ActivationKeys::derive_from_ecdh(&device_keys.private, &server_public_key),
+        ctr_data: powerauth::CtrData::from_slice(
+            &powerauth::encoding::b64_decode(plain["ctrData"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap(),
+        server_public_key,
+    };
+    assert_eq!(
+        recovered.status(&server).await.state,
+        ActivationState::Active
+    );
+
+    // Used up, unknown, not confirmed, switched off, unknown application key: ERR0024.
+    let center = PrintingCenter::new();
+    let postcard_key = enable_postcards(&server, &center, false).await;
+    let unconfirmed = create_postcard(&server, "alice", 1).await;
+    let unconfirmed = center.print(&postcard_key, &unconfirmed);
+    for (code, puk, why) in [
+        (code.clone(), puk.clone(), "used up"),
+        ("AAAAA-AAAAA-AAAAA-AAAAA".to_owned(), puk.clone(), "unknown"),
+        ("not a code".to_owned(), puk.clone(), "malformed"),
+        (
+            unconfirmed.recovery_code.to_string(),
+            unconfirmed.puks[0].expose_str().to_owned(),
+            "not confirmed",
+        ),
+    ] {
+        let (request, _, _) = recovery_create_request(&server, &app, &code, &puk).await;
+        let (err, _) = rest_err(&server, "/rest/v3/activation/recovery/create", request).await;
+        assert_eq!(err, "ERR0024", "{why}");
+    }
+    let (mut request, _, _) = recovery_create_request(&server, &app, new_code, "0123456789").await;
+    request["applicationKey"] = json!(b64([7u8; 16]));
+    let (err, _) = rest_err(&server, "/rest/v3/activation/recovery/create", request).await;
+    assert_eq!(err, "ERR0024", "unknown application key");
+    server
+        .rest_ok(
+            "/rest/v3/recovery/config/update",
+            json!({"applicationId": "tokensim", "activationRecoveryEnabled": false}),
+        )
+        .await;
+    let (request, _, _) = recovery_create_request(&server, &app, new_code, "0123456789").await;
+    let (err, detail) = rest_err(&server, "/rest/v3/activation/recovery/create", request).await;
+    assert_eq!(err, "ERR0024");
+    assert!(detail.contains("disabled"), "{detail}");
+}
