@@ -146,8 +146,8 @@ pub fn make_postcard_key_pair(state: &AppState) -> (String, String) {
     (b64(&private.expose_bytes()[..]), public)
 }
 
-/// A postcard code just made: its record and what the printing center needs.
-#[derive(Debug)]
+/// A postcard code just made: its record and what the printing center needs. `Debug`
+/// leaves out the nonce and indexes, which derive the code and PUKs with the shared key.
 pub struct Postcard {
     /// The stored code (`CREATED`).
     pub record: RecoveryRecord,
@@ -155,6 +155,16 @@ pub struct Postcard {
     pub nonce: [u8; 32],
     /// The derivation index of PUK 1, 2, ….
     pub puk_derivation_indexes: Vec<i64>,
+}
+
+impl std::fmt::Debug for Postcard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postcard")
+            .field("record", &self.record)
+            .field("nonce", &"<redacted>")
+            .field("puk_count", &self.puk_derivation_indexes.len())
+            .finish()
+    }
 }
 
 fn invalid(detail: impl Into<String>) -> Error {
@@ -282,7 +292,7 @@ pub async fn create_postcard(
 }
 
 /// After `record` was redeemed: removes the activation it was issued with, if any and
-/// not removed yet, and returns that activation's flags, which the new activation
+/// not removed yet, revokes the codes issued with that activation, and returns that activation's flags, which the new activation
 /// inherits (as PowerAuth Server does). A postcard code replaces no activation.
 pub async fn retire_replaced(
     state: &AppState,
@@ -302,6 +312,11 @@ pub async fn retire_replaced(
         })
         .await?;
     }
+    // As PowerAuth Server removes it: with the recovery codes issued with it.
+    state
+        .store
+        .revoke_activation_recoveries(old, state.now_ms())
+        .await?;
     Ok(activation.flags)
 }
 

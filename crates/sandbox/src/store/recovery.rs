@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 
 /// A recovery code as stored. Statuses: `CREATED` (a postcard code not yet confirmed by a
 /// device), `ACTIVE` (usable), `BLOCKED` (too many wrong PUKs), `REVOKED` (revoked, or
-/// used up with its activation).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// used up with its activation). `Debug` shows the code masked.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RecoveryRecord {
     /// UUID v4, the row's key.
     pub recovery_code_id: String,
@@ -31,6 +31,23 @@ pub struct RecoveryRecord {
     pub failed_attempts: i64,
     /// Wrong PUKs that block the code.
     pub max_failed_attempts: i64,
+}
+
+impl std::fmt::Debug for RecoveryRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryRecord")
+            .field("recovery_code_id", &self.recovery_code_id)
+            .field("number", &self.number)
+            .field("revision", &self.revision)
+            .field("application_id", &self.application_id)
+            .field("user_id", &self.user_id)
+            .field("activation_id", &self.activation_id)
+            .field("recovery_code", &self.masked())
+            .field("status", &self.status)
+            .field("failed_attempts", &self.failed_attempts)
+            .field("max_failed_attempts", &self.max_failed_attempts)
+            .finish()
+    }
 }
 
 impl RecoveryRecord {
@@ -399,6 +416,34 @@ impl Store {
         }
         tx.commit().await?;
         Ok(updated == 1)
+    }
+
+    /// Revokes every code issued with `activation_id` that is not `REVOKED` yet, and
+    /// invalidates their `VALID` PUKs. Returns how many codes changed.
+    pub async fn revoke_activation_recoveries(
+        &self,
+        activation_id: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE recovery_puks SET status = 'INVALID' WHERE status = 'VALID' AND recovery_code_id IN \
+             (SELECT recovery_code_id FROM recovery_codes WHERE activation_id = $1 AND status <> 'REVOKED')",
+        )
+        .bind(activation_id)
+        .execute(&mut *tx)
+        .await?;
+        let revoked = sqlx::query(
+            "UPDATE recovery_codes SET status = 'REVOKED', revision = revision + 1, timestamp_last_change = $1 \
+             WHERE activation_id = $2 AND status <> 'REVOKED'",
+        )
+        .bind(now_ms)
+        .bind(activation_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     /// The stored recovery configuration of an application, if any was saved.

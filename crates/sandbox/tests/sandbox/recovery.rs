@@ -973,3 +973,39 @@ async fn an_intermediate_server_recovers_through_the_server_api() {
     assert_eq!(err, "ERR0024");
     assert!(detail.contains("disabled"), "{detail}");
 }
+
+#[tokio::test]
+async fn removing_an_activation_can_revoke_its_recovery_codes() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let kept = activate(&server, ProtocolVersion::V3_3).await;
+    let revoked = activate(&server, ProtocolVersion::V3_3).await;
+    for (device, revoke) in [(&kept, false), (&revoked, true)] {
+        let removed = server
+            .rest_ok(
+                "/rest/v3/activation/remove",
+                json!({"activationId": device.activation_id, "revokeRecoveryCodes": revoke}),
+            )
+            .await;
+        assert_eq!(removed["removed"], true);
+    }
+    let codes = lookup(&server, json!({"activationId": revoked.activation_id})).await;
+    assert_eq!(codes[0]["status"], "REVOKED");
+    assert_eq!(codes[0]["puks"][0]["status"], "INVALID");
+    let (code, puk) = revoked.recovery.clone().unwrap();
+    let (status, _, _) = recover(&server, &app, &code, &puk).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "revoked with its activation"
+    );
+
+    let codes = lookup(&server, json!({"activationId": kept.activation_id})).await;
+    assert_eq!(
+        codes[0]["status"], "ACTIVE",
+        "kept: the user may still recover"
+    );
+    let (code, puk) = kept.recovery.clone().unwrap();
+    let (status, body, _) = recover(&server, &app, &code, &puk).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
