@@ -81,7 +81,7 @@ pub async fn issue(state: &AppState, activation: &Activation) -> Result<(String,
     let hashes = hash_puks(state, vec![puk.clone()]).await?;
     state
         .store
-        .insert_recovery(&record, &hashes, state.now_ms())
+        .insert_recovery(&record, &hashes, state.now_ms(), false)
         .await?;
     Ok((record.recovery_code, puk))
 }
@@ -213,16 +213,20 @@ pub async fn create_postcard(
             "set remotePostcardPublicKey, the printing center's public key, with recovery/config/update",
         ));
     };
+    let already_exists = || {
+        Error::rest(
+            RestCode::RecoveryCodeAlreadyExists,
+            "the user holds a CREATED or ACTIVE postcard code: revoke it, or allow multiple codes",
+        )
+    };
+    // Checked early to spare the hashing; checked again, race-free, where it is stored.
     if !config.allow_multiple_recovery_codes
         && state
             .store
             .has_live_postcard(application_id, user_id)
             .await?
     {
-        return Err(Error::rest(
-            RestCode::RecoveryCodeAlreadyExists,
-            "the user holds a CREATED or ACTIVE postcard code: revoke it, or allow multiple codes",
-        ));
+        return Err(already_exists());
     }
     let private = b64_decode(private)
         .ok()
@@ -277,8 +281,14 @@ pub async fn create_postcard(
     let hashes = hash_puks(state, puks).await?;
     record.number = state
         .store
-        .insert_recovery(&record, &hashes, state.now_ms())
-        .await?;
+        .insert_recovery(
+            &record,
+            &hashes,
+            state.now_ms(),
+            !config.allow_multiple_recovery_codes,
+        )
+        .await?
+        .ok_or_else(already_exists)?;
     tracing::debug!(
         recovery_code_id = record.number,
         puks = count,

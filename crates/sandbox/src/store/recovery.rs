@@ -159,13 +159,17 @@ fn config_from_row(row: &AnyRow) -> Result<RecoveryConfig, StoreError> {
 
 impl Store {
     /// Stores a code with its PUK hashes (index 1, 2, …), in one transaction, under the
-    /// next free number (the record's own `number` is ignored). Returns that number.
+    /// next free number (the record's own `number` is ignored). Returns that number, or
+    /// `None` (and writes nothing) when `sole_postcard` is set and the user already holds
+    /// a `CREATED` or `ACTIVE` postcard code in the application. Taking the number locks
+    /// the counter first, so concurrent inserts check one after the other.
     pub async fn insert_recovery(
         &self,
         record: &RecoveryRecord,
         puk_hashes: &[String],
         now_ms: i64,
-    ) -> Result<i64, StoreError> {
+        sole_postcard: bool,
+    ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.begin().await?;
         let number: i64 = sqlx::query(
             "UPDATE sequences SET value = value + 1 WHERE name = 'recovery_codes' RETURNING value",
@@ -173,6 +177,20 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get("value")?;
+        if sole_postcard {
+            let live: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM recovery_codes WHERE application_id = $1 AND user_id = $2 \
+                 AND activation_id IS NULL AND status IN ('CREATED', 'ACTIVE')",
+            )
+            .bind(&record.application_id)
+            .bind(&record.user_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            if live > 0 {
+                return Ok(None);
+            }
+        }
         sqlx::query(
             "INSERT INTO recovery_codes (recovery_code_id, recovery_code_number, revision, application_id, \
              user_id, activation_id, recovery_code, status, failed_attempts, max_failed_attempts, \
@@ -202,7 +220,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(number)
+        Ok(Some(number))
     }
 
     /// The `CREATED`, `ACTIVE` or `BLOCKED` code `recovery_code` of an application (newest

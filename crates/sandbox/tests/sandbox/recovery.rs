@@ -1009,3 +1009,22 @@ async fn removing_an_activation_can_revoke_its_recovery_codes() {
     let (status, body, _) = recover(&server, &app, &code, &puk).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn concurrent_postcards_for_one_user_make_one_code() {
+    let server = TestServer::start().await;
+    let center = PrintingCenter::new();
+    enable_postcards(&server, &center, false).await;
+    let request = json!({"applicationId": "tokensim", "userId": "alice", "pukCount": 2});
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| server.rest("/rest/v3/recovery/create", request.clone())),
+    )
+    .await;
+    let made = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(made, 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_eq!(*status, StatusCode::BAD_REQUEST);
+        assert_eq!(error_parts(body).0, "ERR0025", "{body}");
+    }
+    assert_eq!(lookup(&server, json!({"userId": "alice"})).await.len(), 1);
+}
