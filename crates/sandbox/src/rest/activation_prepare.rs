@@ -51,7 +51,7 @@ async fn prepare(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<PrepareRequest>,
 ) -> Result<ResponseObject<PrepareResponse>, Error> {
-    let exchange = Exchange::parse(
+    let exchange = Exchange::open(
         &state,
         &request.application_key,
         &request.protocol_version,
@@ -96,7 +96,7 @@ async fn create(
         ));
     }
     check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
-    let exchange = Exchange::parse(
+    let exchange = Exchange::open(
         &state,
         &request.application_key,
         &request.protocol_version,
@@ -166,7 +166,7 @@ async fn recovery_create(
     use crate::error::RestCode;
     check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
     let invalid = |detail: &str| Error::rest(RestCode::InvalidRequest, detail);
-    let exchange = Exchange::parse(
+    let exchange = Exchange::open(
         &state,
         &request.application_key,
         &request.protocol_version,
@@ -235,17 +235,16 @@ async fn recovery_create(
     outcome.map(ResponseObject)
 }
 
-/// A checked key-exchange request: the application version its key names, the declared
-/// protocol version and the layer-2 envelope.
+/// A checked key-exchange request: the application its key names and layer 2, already
+/// decrypted, so that a request that cannot be decrypted is refused before it changes
+/// anything (no record made, no PUK spent, no activation retired).
 struct Exchange {
     application: crate::store::Application,
-    version: crate::store::ApplicationVersion,
-    protocol: powerauth::ProtocolVersion,
-    layer2: powerauth::ecies::EncryptedRequest,
+    layer2: crate::restful::key_exchange::OpenedLayer2,
 }
 
 impl Exchange {
-    async fn parse(
+    async fn open(
         state: &AppState,
         application_key: &str,
         protocol_version: &str,
@@ -265,39 +264,39 @@ impl Exchange {
             .application(&version.application_id)
             .await?
             .ok_or(Error::UnknownApplication)?;
-        let layer2 = powerauth::ecies::EncryptedRequest::try_from(envelope)
+        let envelope = powerauth::ecies::EncryptedRequest::try_from(envelope)
             .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let layer2 = crate::restful::key_exchange::open_layer2(
+            state,
+            &application,
+            &version,
+            protocol,
+            &envelope,
+        )
+        .await
+        .map_err(exchange_error)?;
         Ok(Self {
             application,
-            version,
-            protocol,
             layer2,
         })
     }
 
     /// The server's half for the CREATED record with `code`.
     async fn run(
-        &self,
+        self,
         state: &AppState,
         code: &str,
         generate_recovery_codes: bool,
     ) -> Result<PrepareResponse, Error> {
-        use crate::restful::key_exchange::{KeyExchangeError, exchange_keys};
-        let (activation, response) = exchange_keys(
+        let (activation, response) = crate::restful::key_exchange::exchange_keys(
             state,
             &self.application,
-            &self.version,
-            self.protocol,
             code,
-            &self.layer2,
+            self.layer2,
             generate_recovery_codes,
         )
         .await
-        .map_err(|e| match e {
-            KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
-            KeyExchangeError::Refused(why) => Error::InvalidRequest(why),
-            KeyExchangeError::Fault(e) => e,
-        })?;
+        .map_err(exchange_error)?;
         let envelope = serde_json::from_str(&response.to_json())
             .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(PrepareResponse {
@@ -307,6 +306,15 @@ impl Exchange {
             activation_status: activation.state,
             envelope,
         })
+    }
+}
+
+fn exchange_error(error: crate::restful::key_exchange::KeyExchangeError) -> Error {
+    use crate::restful::key_exchange::KeyExchangeError;
+    match error {
+        KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
+        KeyExchangeError::Refused(why) => Error::InvalidRequest(why),
+        KeyExchangeError::Fault(e) => e,
     }
 }
 

@@ -2,7 +2,7 @@
 //! `/pa/v3/activation/status` (the encrypted status blob, digest §6).
 
 use super::encryption::{Refused, decrypt_application_scope};
-use super::key_exchange::{KeyExchangeError, exchange_keys};
+use super::key_exchange::{KeyExchangeError, exchange_keys, open_layer2};
 use super::{activation_invalid, request_invalid};
 use crate::activations;
 use crate::error::Error;
@@ -60,6 +60,14 @@ fn from_refused(refused: Refused) -> Error {
     }
 }
 
+fn key_exchange_error(error: KeyExchangeError) -> Error {
+    match error {
+        KeyExchangeError::Format(e) => from_refused(Refused::Format(e)),
+        KeyExchangeError::Refused(why) => refuse(why),
+        KeyExchangeError::Fault(e) => e,
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -98,6 +106,13 @@ async fn create(
     .await
     .map_err(from_refused)?;
     let layer1: Layer1Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
+    // Layer 2 first, as PowerAuth Server does: an undecryptable request changes nothing
+    // (no record made, no PUK spent, no activation retired).
+    let layer2 = match EncryptedRequest::try_from(layer1.activation_data) {
+        Ok(envelope) => open_layer2(&state, &application, &version, protocol, &envelope).await,
+        Err(e) => Err(KeyExchangeError::Refused(e.to_string())),
+    }
+    .map_err(key_exchange_error)?;
     let code = match layer1.r#type.as_str() {
         "CODE" => layer1
             .identity_attributes
@@ -162,21 +177,7 @@ async fn create(
         }
     };
 
-    let exchanged = match EncryptedRequest::try_from(layer1.activation_data) {
-        Ok(layer2) => {
-            exchange_keys(
-                &state,
-                &application,
-                &version,
-                protocol,
-                &code,
-                &layer2,
-                true,
-            )
-            .await
-        }
-        Err(e) => Err(KeyExchangeError::Refused(e.to_string())),
-    };
+    let exchanged = exchange_keys(&state, &application, &code, layer2, true).await;
     let layer2_response = match exchanged {
         Ok((_, response)) => response,
         Err(error) => {
@@ -184,11 +185,7 @@ async fn create(
                 // Leave nothing half-made behind: the record made for this request goes.
                 discard_unused(&state, &application.application_id, &code).await?;
             }
-            return Err(match error {
-                KeyExchangeError::Format(e) => from_refused(Refused::Format(e)),
-                KeyExchangeError::Refused(why) => refuse(why),
-                KeyExchangeError::Fault(e) => e,
-            });
+            return Err(key_exchange_error(error));
         }
     };
     let now = u64::try_from(state.now_ms()).unwrap_or_default();

@@ -3,7 +3,9 @@
 //! PowerAuth Server's `/rest/v3/recovery/*`, derived again by a printing center.
 
 use crate::common::{TestServer, error_parts};
-use crate::device::{AppConfig, Device, activate, activation_request_as};
+use crate::device::{
+    AppConfig, Device, activate, activation_request_as, activation_request_edited,
+};
 use powerauth::ecies::{EncryptedResponse, Encryptor, Recipient, SharedInfo1};
 use powerauth::encoding::{b64, b64_decode_array};
 use powerauth::recovery::{RecoveryCode, RecoveryInfo, RecoverySeed};
@@ -1027,4 +1029,41 @@ async fn concurrent_postcards_for_one_user_make_one_code() {
         assert_eq!(error_parts(body).0, "ERR0025", "{body}");
     }
     assert_eq!(lookup(&server, json!({"userId": "alice"})).await.len(), 1);
+}
+
+/// A recovery whose layer 2 cannot be decrypted is refused before the code is looked at,
+/// as PowerAuth Server decrypts first: the PUK is not spent and the lost device's
+/// activation is not retired, on `/pa/v3` and on the server API alike.
+#[tokio::test]
+async fn an_undecryptable_layer_2_spends_no_puk_and_keeps_the_activation() {
+    let server = TestServer::start().await;
+    let app = AppConfig::default_of(&server).await;
+    let lost = activate(&server, ProtocolVersion::V3_3).await;
+    let (code, puk) = lost.recovery.clone().unwrap();
+    let tamper = |envelope: &mut Value| envelope["mac"] = json!(b64([0u8; 32]));
+
+    let request = activation_request_edited(
+        &server,
+        &app,
+        ProtocolVersion::V3_3,
+        "RECOVERY",
+        json!({"recoveryCode": code, "puk": puk}),
+        None,
+        tamper,
+    )
+    .await;
+    let (status, body) = request.send(&server).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(lost.status(&server).await.state, ActivationState::Active);
+
+    let (mut request, _, _) = recovery_create_request(&server, &app, &code, &puk).await;
+    tamper(&mut request);
+    let (err, _) = rest_err(&server, "/rest/v3/activation/recovery/create", request).await;
+    assert_eq!(err, "ERR0024");
+    assert_eq!(lost.status(&server).await.state, ActivationState::Active);
+
+    // The code's only PUK is still the first one: the right request recovers with it.
+    let (status, body, _) = recover(&server, &app, &code, &puk).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(lost.status(&server).await.state, ActivationState::Removed);
 }
