@@ -20,7 +20,9 @@ pub struct Config {
     pub look_ahead: u32,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// Whether activations via code or custom credentials get a recovery code and PUK.
+    /// Activation recovery for applications whose recovery configuration was never saved
+    /// (`/rest/v3/recovery/config/update`): whether activations via code or custom
+    /// credentials get a recovery code and PUK, and recovery codes can be redeemed.
     pub recovery_codes: bool,
     /// Password of the built-in `admin` Cloud API user; random when `None`.
     pub admin_password: Option<String>,

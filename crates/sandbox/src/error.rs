@@ -68,6 +68,13 @@ pub enum Error {
         /// `currentRecoveryPukIndex`.
         current_puk_index: i64,
     },
+    /// The same on PowerAuth Server's API (`/rest/v3/activation/recovery/create`): 400
+    /// `ERR0028` with `currentRecoveryPukIndex`.
+    #[error("invalid recovery code or PUK")]
+    RestRecovery {
+        /// `currentRecoveryPukIndex`.
+        current_puk_index: i64,
+    },
     /// The sandbox's own fault (database, broken invariant). Logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -93,6 +100,16 @@ pub enum RestCode {
     DecryptionFailed,
     /// ERR0024: a request the server cannot act on.
     InvalidRequest,
+    /// ERR0025: the user already holds a live postcard recovery code.
+    RecoveryCodeAlreadyExists,
+    /// ERR0026: no recovery code that differs from every existing one.
+    UnableToGenerateRecoveryCode,
+    /// ERR0027: no such recovery code.
+    RecoveryCodeNotFound,
+    /// ERR0028: a recovery code that cannot be used, or a wrong PUK.
+    InvalidRecoveryCode,
+    /// ERR0029: the recovery configuration lacks a key postcards need.
+    InvalidRecoveryConfiguration,
     /// ERR0033: no operation template with that name or id.
     OperationTemplateNotFound,
     /// ERR0034: no operation with that id.
@@ -120,6 +137,17 @@ impl RestCode {
             RestCode::InvalidApplication => ("ERR0015", "Invalid application."),
             RestCode::DecryptionFailed => ("ERR0018", "Data decryption failed."),
             RestCode::InvalidRequest => ("ERR0024", "Invalid request."),
+            RestCode::RecoveryCodeAlreadyExists => ("ERR0025", "Recovery code already exists."),
+            RestCode::UnableToGenerateRecoveryCode => (
+                "ERR0026",
+                "Too many failed attempts to generate recovery code.",
+            ),
+            RestCode::RecoveryCodeNotFound => ("ERR0027", "Recovery code was not found."),
+            RestCode::InvalidRecoveryCode => ("ERR0028", "Invalid recovery code."),
+            RestCode::InvalidRecoveryConfiguration => (
+                "ERR0029",
+                "Recovery code configuration is missing or incomplete.",
+            ),
             RestCode::OperationTemplateNotFound => ("ERR0033", "Operation template was not found."),
             RestCode::OperationNotFound => ("ERR0034", "Operation was not found."),
             RestCode::OperationTemplateAlreadyExists => {
@@ -167,7 +195,8 @@ impl Error {
             | Error::UnknownActivation
             | Error::UnknownOperation
             | Error::ActivationState(_)
-            | Error::Recovery { .. } => StatusCode::BAD_REQUEST,
+            | Error::Recovery { .. }
+            | Error::RestRecovery { .. } => StatusCode::BAD_REQUEST,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
@@ -219,7 +248,8 @@ impl Error {
             Error::Api { .. }
             | Error::Unauthenticated(_)
             | Error::Forbidden
-            | Error::Recovery { .. } => None,
+            | Error::Recovery { .. }
+            | Error::RestRecovery { .. } => None,
         }
     }
 }
@@ -243,6 +273,10 @@ impl IntoResponse for Error {
                 "INVALID_RECOVERY_CODE",
                 "POWER_AUTH_RECOVERY_INVALID".into(),
             ),
+            Error::RestRecovery { .. } => {
+                let (code, message) = RestCode::InvalidRecoveryCode.parts();
+                (code, message.into())
+            }
             Error::Forbidden => ("ERR_AUTHORIZATION", text.clone().into()),
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
@@ -254,7 +288,9 @@ impl IntoResponse for Error {
             _ => None,
         };
         let mut body = error_body(code, &message, detail.as_deref());
-        if let Error::Recovery { current_puk_index } = &self {
+        if let Error::Recovery { current_puk_index } | Error::RestRecovery { current_puk_index } =
+            &self
+        {
             body.response_object.current_recovery_puk_index = Some(*current_puk_index);
         }
         let mut response = (status, Json(body)).into_response();

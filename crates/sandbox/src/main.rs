@@ -36,7 +36,8 @@ struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     body_limit: usize,
-    /// Issue no recovery codes with new activations.
+    /// Activation recovery off for applications whose recovery configuration was never
+    /// saved (`/rest/v3/recovery/config/update`): no recovery codes with new activations.
     #[arg(long)]
     no_recovery_codes: bool,
     /// Password for the built-in `admin` user (random when absent).

@@ -107,6 +107,9 @@ struct ActivationIdRequest {
     external_user_id: Option<String>,
     activation_otp: Option<String>,
     reason: Option<String>,
+    /// `activation/remove`: revoke the recovery codes issued with the activation too.
+    #[serde(default)]
+    revoke_recovery_codes: bool,
 }
 
 #[derive(Serialize)]
@@ -253,6 +256,12 @@ async fn remove(
         Ok(())
     })
     .await?;
+    if request.revoke_recovery_codes {
+        state
+            .store
+            .revoke_activation_recoveries(&activation.activation_id, state.now_ms())
+            .await?;
+    }
     Ok(ResponseObject(RemoveResponse {
         activation_id: activation.activation_id,
         removed: true,

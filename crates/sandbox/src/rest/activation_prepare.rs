@@ -1,6 +1,7 @@
 //! `/rest/v3/activation/prepare` (the key exchange for an intermediate server),
 //! `/rest/v3/activation/create` (the same for a record it creates in the same call, the
-//! custom-credentials flow) and `/rest/v3/activation/list`.
+//! custom-credentials flow), `/rest/v3/activation/recovery/create` (the same for a record
+//! that replaces the one a recovery code recovers) and `/rest/v3/activation/list`.
 
 use super::activation::{StatusResponse, check_new_activation, status_response};
 use crate::activations::{self, NewActivation};
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/activation/prepare", post(prepare))
         .route("/rest/v3/activation/create", post(create))
+        .route("/rest/v3/activation/recovery/create", post(recovery_create))
         .route("/rest/v3/activation/list", post(list))
 }
 
@@ -49,7 +51,7 @@ async fn prepare(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<PrepareRequest>,
 ) -> Result<ResponseObject<PrepareResponse>, Error> {
-    let exchange = Exchange::parse(
+    let exchange = Exchange::open(
         &state,
         &request.application_key,
         &request.protocol_version,
@@ -94,7 +96,7 @@ async fn create(
         ));
     }
     check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
-    let exchange = Exchange::parse(
+    let exchange = Exchange::open(
         &state,
         &request.application_key,
         &request.protocol_version,
@@ -135,17 +137,114 @@ async fn create(
     outcome.map(ResponseObject)
 }
 
-/// A checked key-exchange request: the application version its key names, the declared
-/// protocol version and the layer-2 envelope.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecoveryCreateRequest {
+    recovery_code: String,
+    puk: String,
+    application_key: String,
+    protocol_version: String,
+    activation_otp: Option<String>,
+    max_failure_count: Option<i64>,
+    #[serde(default)]
+    generate_recovery_codes: bool,
+    #[serde(flatten)]
+    envelope: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `/rest/v3/activation/recovery/create`: an intermediate server peeled layer 1 of a
+/// `RECOVERY` activation and forwards its recovery code, PUK and layer 2. The PUK is
+/// spent (a wrong one counts: ERR0028 with `currentRecoveryPukIndex`), the activation the
+/// code was issued with is removed and a new one for the code's user, with its flags,
+/// waits for commit (`PENDING_COMMIT`), where an `activationOtp` is checked. ERR0024
+/// for an unknown or unsupported application key, activation recovery switched off, or a
+/// code that does not exist or is not `ACTIVE`.
+async fn recovery_create(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<RecoveryCreateRequest>,
+) -> Result<ResponseObject<PrepareResponse>, Error> {
+    use crate::error::RestCode;
+    check_new_activation(request.activation_otp.as_deref(), request.max_failure_count)?;
+    let invalid = |detail: &str| Error::rest(RestCode::InvalidRequest, detail);
+    let exchange = Exchange::open(
+        &state,
+        &request.application_key,
+        &request.protocol_version,
+        request.envelope,
+    )
+    .await
+    .map_err(|e| match e {
+        Error::UnknownApplication => invalid("unknown or unsupported applicationKey"),
+        other => other,
+    })?;
+    let application_id = exchange.application.application_id.clone();
+    if !crate::recovery::activation_recovery_enabled(&state, &application_id).await? {
+        return Err(invalid(
+            "activation recovery is disabled for this application",
+        ));
+    }
+    let code = powerauth::recovery::RecoveryCode::parse_qr(&request.recovery_code)
+        .map_err(|_| invalid("recoveryCode is not a valid recovery code"))?;
+    let record = match state
+        .store
+        .recovery_by_code(&application_id, code.as_str())
+        .await?
+    {
+        Some(record) if record.status == "ACTIVE" => record,
+        Some(_) => return Err(invalid("the recovery code is not ACTIVE")),
+        None => return Err(invalid("no such recovery code in this application")),
+    };
+    let record =
+        crate::recovery::redeem(&state, &application_id, &record.recovery_code, &request.puk)
+            .await
+            .map_err(|e| match e {
+                Error::Recovery { current_puk_index } => Error::RestRecovery { current_puk_index },
+                other => other,
+            })?;
+    let flags = crate::recovery::retire_replaced(&state, &record).await?;
+    let created = activations::create(
+        &state,
+        NewActivation {
+            user_id: record.user_id,
+            application_id,
+            timestamp_expires: None,
+            max_failed_attempts: request.max_failure_count,
+            activation_otp: request.activation_otp,
+            commit_phase: crate::store::CommitPhase::OnCommit,
+            flags,
+        },
+    )
+    .await?;
+    let outcome = exchange
+        .run(
+            &state,
+            &created.activation_code,
+            request.generate_recovery_codes,
+        )
+        .await;
+    if outcome.is_err() {
+        activations::update(&state, &created.activation_id, |a, now| {
+            if a.state == ActivationState::Created {
+                a.state = ActivationState::Removed;
+                a.timestamp_last_change = now;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    outcome.map(ResponseObject)
+}
+
+/// A checked key-exchange request: the application its key names and layer 2, already
+/// decrypted, so that a request that cannot be decrypted is refused before it changes
+/// anything (no record made, no PUK spent, no activation retired).
 struct Exchange {
     application: crate::store::Application,
-    version: crate::store::ApplicationVersion,
-    protocol: powerauth::ProtocolVersion,
-    layer2: powerauth::ecies::EncryptedRequest,
+    layer2: crate::restful::key_exchange::OpenedLayer2,
 }
 
 impl Exchange {
-    async fn parse(
+    async fn open(
         state: &AppState,
         application_key: &str,
         protocol_version: &str,
@@ -165,39 +264,39 @@ impl Exchange {
             .application(&version.application_id)
             .await?
             .ok_or(Error::UnknownApplication)?;
-        let layer2 = powerauth::ecies::EncryptedRequest::try_from(envelope)
+        let envelope = powerauth::ecies::EncryptedRequest::try_from(envelope)
             .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let layer2 = crate::restful::key_exchange::open_layer2(
+            state,
+            &application,
+            &version,
+            protocol,
+            &envelope,
+        )
+        .await
+        .map_err(exchange_error)?;
         Ok(Self {
             application,
-            version,
-            protocol,
             layer2,
         })
     }
 
     /// The server's half for the CREATED record with `code`.
     async fn run(
-        &self,
+        self,
         state: &AppState,
         code: &str,
         generate_recovery_codes: bool,
     ) -> Result<PrepareResponse, Error> {
-        use crate::restful::key_exchange::{KeyExchangeError, exchange_keys};
-        let (activation, response) = exchange_keys(
+        let (activation, response) = crate::restful::key_exchange::exchange_keys(
             state,
             &self.application,
-            &self.version,
-            self.protocol,
             code,
-            &self.layer2,
+            self.layer2,
             generate_recovery_codes,
         )
         .await
-        .map_err(|e| match e {
-            KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
-            KeyExchangeError::Refused(why) => Error::InvalidRequest(why),
-            KeyExchangeError::Fault(e) => e,
-        })?;
+        .map_err(exchange_error)?;
         let envelope = serde_json::from_str(&response.to_json())
             .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(PrepareResponse {
@@ -207,6 +306,15 @@ impl Exchange {
             activation_status: activation.state,
             envelope,
         })
+    }
+}
+
+fn exchange_error(error: crate::restful::key_exchange::KeyExchangeError) -> Error {
+    use crate::restful::key_exchange::KeyExchangeError;
+    match error {
+        KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
+        KeyExchangeError::Refused(why) => Error::InvalidRequest(why),
+        KeyExchangeError::Fault(e) => e,
     }
 }
 

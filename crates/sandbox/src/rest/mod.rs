@@ -9,6 +9,7 @@ mod ecies;
 mod offline;
 mod operation;
 mod operation_template;
+mod recovery;
 mod signature;
 mod status;
 mod token;
@@ -32,5 +33,6 @@ pub fn router() -> Router<AppState> {
         .merge(operation::router())
         .merge(operation_template::router())
         .merge(offline::router())
+        .merge(recovery::router())
         .layer(map_response(rest_error_codes))
 }

@@ -2,7 +2,7 @@
 //! `/pa/v3/activation/status` (the encrypted status blob, digest §6).
 
 use super::encryption::{Refused, decrypt_application_scope};
-use super::key_exchange::{KeyExchangeError, exchange_keys};
+use super::key_exchange::{KeyExchangeError, exchange_keys, open_layer2};
 use super::{activation_invalid, request_invalid};
 use crate::activations;
 use crate::error::Error;
@@ -60,6 +60,14 @@ fn from_refused(refused: Refused) -> Error {
     }
 }
 
+fn key_exchange_error(error: KeyExchangeError) -> Error {
+    match error {
+        KeyExchangeError::Format(e) => from_refused(Refused::Format(e)),
+        KeyExchangeError::Refused(why) => refuse(why),
+        KeyExchangeError::Fault(e) => e,
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -98,6 +106,13 @@ async fn create(
     .await
     .map_err(from_refused)?;
     let layer1: Layer1Request = serde_json::from_slice(&plaintext).map_err(refuse)?;
+    // Layer 2 first, as PowerAuth Server does: an undecryptable request changes nothing
+    // (no record made, no PUK spent, no activation retired).
+    let layer2 = match EncryptedRequest::try_from(layer1.activation_data) {
+        Ok(envelope) => open_layer2(&state, &application, &version, protocol, &envelope).await,
+        Err(e) => Err(KeyExchangeError::Refused(e.to_string())),
+    }
+    .map_err(key_exchange_error)?;
     let code = match layer1.r#type.as_str() {
         "CODE" => layer1
             .identity_attributes
@@ -132,31 +147,28 @@ async fn create(
                     .cloned()
                     .ok_or_else(|| refuse(format!("RECOVERY identityAttributes lack {name}")))
             };
+            if !crate::recovery::activation_recovery_enabled(&state, &application.application_id)
+                .await?
+            {
+                return Err(refuse(
+                    "activation recovery is disabled for this application",
+                ));
+            }
             let (recovery_code, puk) = (attribute("recoveryCode")?, attribute("puk")?);
             let recovery_code = recovery_code.strip_prefix("R:").unwrap_or(&recovery_code);
             let record =
                 crate::recovery::redeem(&state, &application.application_id, recovery_code, &puk)
                     .await?;
             // The lost device's activation goes; a new one takes its place.
-            if let Some(old) = &record.activation_id
-                && state.store.activation(old).await?.is_some()
-            {
-                activations::update(&state, old, |a, now| {
-                    a.state = ActivationState::Removed;
-                    a.timestamp_last_change = now;
-                    Ok(())
-                })
-                .await?;
-            }
-            activations::create(
-                &state,
-                activations::NewActivation::committed_at_key_exchange(
-                    record.user_id,
-                    application.application_id.clone(),
-                ),
-            )
-            .await?
-            .activation_code
+            let flags = crate::recovery::retire_replaced(&state, &record).await?;
+            let mut replacement = activations::NewActivation::committed_at_key_exchange(
+                record.user_id,
+                application.application_id.clone(),
+            );
+            replacement.flags = flags;
+            activations::create(&state, replacement)
+                .await?
+                .activation_code
         }
         other => {
             return Err(refuse(format!(
@@ -165,21 +177,7 @@ async fn create(
         }
     };
 
-    let exchanged = match EncryptedRequest::try_from(layer1.activation_data) {
-        Ok(layer2) => {
-            exchange_keys(
-                &state,
-                &application,
-                &version,
-                protocol,
-                &code,
-                &layer2,
-                true,
-            )
-            .await
-        }
-        Err(e) => Err(KeyExchangeError::Refused(e.to_string())),
-    };
+    let exchanged = exchange_keys(&state, &application, &code, layer2, true).await;
     let layer2_response = match exchanged {
         Ok((_, response)) => response,
         Err(error) => {
@@ -187,11 +185,7 @@ async fn create(
                 // Leave nothing half-made behind: the record made for this request goes.
                 discard_unused(&state, &application.application_id, &code).await?;
             }
-            return Err(match error {
-                KeyExchangeError::Format(e) => from_refused(Refused::Format(e)),
-                KeyExchangeError::Refused(why) => refuse(why),
-                KeyExchangeError::Fault(e) => e,
-            });
+            return Err(key_exchange_error(error));
         }
     };
     let now = u64::try_from(state.now_ms()).unwrap_or_default();

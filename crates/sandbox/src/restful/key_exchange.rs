@@ -1,5 +1,5 @@
-//! The server's half of the activation key exchange (digest §4.3): decrypt layer 2,
-//! check the code's record (state, OTP), make `KEY_SERVER` and `CTR_DATA`, save, answer
+//! The server's half of the activation key exchange (digest §4.3): decrypt layer 2
+//! ([`open_layer2`]), then ([`exchange_keys`]) check the code's record (state, OTP), make `KEY_SERVER` and `CTR_DATA`, save, answer
 //! `{activationId, serverPublicKey, ctrData}` encrypted. Shared by
 //! `/pa/v3/activation/create` and `/rest/v3/activation/prepare`.
 
@@ -8,7 +8,9 @@ use crate::activations;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{Activation, Application, ApplicationVersion, CommitPhase};
-use powerauth::ecies::{EciesError, EncryptedRequest, EncryptedResponse, SharedInfo1};
+use powerauth::ecies::{
+    EciesError, EncryptedRequest, EncryptedResponse, ResponseEncryptor, SharedInfo1,
+};
 use powerauth::encoding::b64;
 use powerauth::status::ActivationState;
 use powerauth::{CtrData, KeyPair, ProtocolVersion, PublicKey};
@@ -70,18 +72,24 @@ fn refused(why: impl std::fmt::Display) -> KeyExchangeError {
     KeyExchangeError::Refused(why.to_string())
 }
 
-/// Runs the exchange for the `CREATED` record with `code` in `application`; with
-/// `issue_recovery` (and recovery codes on in the configuration) the answer carries a new
-/// recovery code and PUK.
-pub async fn exchange_keys(
+/// Layer 2 of an activation, decrypted and parsed: the device's half of the exchange and
+/// the encryptor for the answer.
+pub struct OpenedLayer2 {
+    request: Layer2Request,
+    device_public_key: PublicKey,
+    responder: ResponseEncryptor,
+}
+
+/// Decrypts and parses layer 2. Nothing is saved but the request's nonce, so callers open
+/// it before anything a refused request must not change (spending a PUK, retiring an
+/// activation, making a record), as PowerAuth Server decrypts before it looks at codes.
+pub async fn open_layer2(
     state: &AppState,
     application: &Application,
     version: &ApplicationVersion,
     protocol: ProtocolVersion,
-    code: &str,
     layer2: &EncryptedRequest,
-    issue_recovery: bool,
-) -> Result<(Activation, EncryptedResponse), KeyExchangeError> {
+) -> Result<OpenedLayer2, KeyExchangeError> {
     let (plaintext, responder) = decrypt_application_scope(
         state,
         application,
@@ -96,8 +104,30 @@ pub async fn exchange_keys(
         Refused::Decrypt(why) => KeyExchangeError::Refused(why),
         Refused::Store(e) => e.into(),
     })?;
-    let layer2: Layer2Request = serde_json::from_slice(&plaintext).map_err(refused)?;
-    let device_public_key = PublicKey::from_b64(&layer2.device_public_key).map_err(refused)?;
+    let request: Layer2Request = serde_json::from_slice(&plaintext).map_err(refused)?;
+    let device_public_key = PublicKey::from_b64(&request.device_public_key).map_err(refused)?;
+    Ok(OpenedLayer2 {
+        request,
+        device_public_key,
+        responder,
+    })
+}
+
+/// Runs the exchange for the `CREATED` record with `code` in `application`, from an
+/// opened layer 2 ([`open_layer2`]); with `issue_recovery` (and activation recovery on for
+/// the application) the answer carries a new recovery code and PUK.
+pub async fn exchange_keys(
+    state: &AppState,
+    application: &Application,
+    code: &str,
+    layer2: OpenedLayer2,
+    issue_recovery: bool,
+) -> Result<(Activation, EncryptedResponse), KeyExchangeError> {
+    let OpenedLayer2 {
+        request: layer2,
+        device_public_key,
+        responder,
+    } = layer2;
     let record = state
         .store
         .created_activation_by_code(&application.application_id, code)
@@ -149,7 +179,9 @@ pub async fn exchange_keys(
     if !otp_ok {
         return Err(refused("wrong activation OTP"));
     }
-    let activation_recovery = if issue_recovery && state.config.recovery_codes {
+    let activation_recovery = if issue_recovery
+        && crate::recovery::activation_recovery_enabled(state, &application.application_id).await?
+    {
         let (recovery_code, puk) = crate::recovery::issue(state, &activation).await?;
         Some(ActivationRecovery { recovery_code, puk })
     } else {

@@ -1,10 +1,12 @@
-//! `/pa/v3/recovery/confirm`: the device confirms it holds a recovery code. Codes issued
-//! with an activation are confirmed from the start, so the answer is
-//! `{"alreadyConfirmed": true}` for a live code of the device's user.
+//! `/pa/v3/recovery/confirm`: the device confirms it holds a recovery code of its user.
+//! A postcard code (`CREATED`) becomes `ACTIVE` and the answer is
+//! `{"alreadyConfirmed": false}`; codes issued with an activation are confirmed from the
+//! start, so for them, as for a postcard code confirmed before, it is `true`.
 
 use super::encryption::{SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::RawBody;
+use crate::recovery::ConfirmRefusal;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
@@ -56,21 +58,24 @@ async fn confirm(
     )
     .await?;
     let request: ConfirmRequest = serde_json::from_slice(&plaintext).map_err(confirm_error)?;
-    let code = request
-        .recovery_code
-        .strip_prefix("R:")
-        .unwrap_or(&request.recovery_code);
-    let activation = &authenticated.activation;
-    let record = state
-        .store
-        .recovery_by_code(&activation.application_id, code)
-        .await?
-        .filter(|r| r.user_id == activation.user_id && r.status == "ACTIVE")
-        .ok_or_else(|| confirm_error("no live recovery code of this user"))?;
-    tracing::debug!(recovery_code_id = %record.recovery_code_id, "recovery code confirmed");
+    let (record, already_confirmed) =
+        crate::recovery::confirm(&state, &authenticated.activation, &request.recovery_code)
+            .await
+            .map_err(|refusal| match refusal {
+                ConfirmRefusal::Invalid(why) => confirm_error(why),
+                ConfirmRefusal::NotFound => confirm_error("no such recovery code"),
+                ConfirmRefusal::Fault(e) => e,
+            })?;
+    tracing::debug!(
+        recovery_code_id = record.number,
+        already_confirmed,
+        "recovery code confirmed"
+    );
     seal(
         &state,
         responder,
-        json!({"alreadyConfirmed": true}).to_string().as_bytes(),
+        json!({"alreadyConfirmed": already_confirmed})
+            .to_string()
+            .as_bytes(),
     )
 }

@@ -31,7 +31,7 @@ pub use applications::{Application, ApplicationVersion};
 pub use inbox::InboxMessage;
 pub use operations::{Operation, OperationStatus, Template, TemplateRemoval};
 pub use push::PushMessage;
-pub use recovery::RecoveryRecord;
+pub use recovery::{RecoveryConfig, RecoveryLookup, RecoveryPuk, RecoveryRecord};
 pub use temporary_keys::TemporaryKey;
 pub use tokens::Token;
 pub use users::{Role, User};
@@ -200,6 +200,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "operation template ids",
         include_str!("../../migrations/0004_operation_template_ids.sql"),
+    ),
+    (
+        5,
+        "recovery postcards",
+        include_str!("../../migrations/0005_recovery_postcards.sql"),
     ),
 ];
 

@@ -164,6 +164,29 @@ pub async fn activation_request_as(
     identity_attributes: Value,
     otp: Option<&str>,
 ) -> ActivationRequest {
+    activation_request_edited(
+        server,
+        app,
+        protocol,
+        activation_type,
+        identity_attributes,
+        otp,
+        |_| {},
+    )
+    .await
+}
+
+/// [`activation_request_as`] with `edit` applied to the layer-2 envelope's JSON before
+/// layer 1 seals it (to tamper with it).
+pub async fn activation_request_edited(
+    server: &TestServer,
+    app: &AppConfig,
+    protocol: ProtocolVersion,
+    activation_type: &str,
+    identity_attributes: Value,
+    otp: Option<&str>,
+    edit: impl FnOnce(&mut Value),
+) -> ActivationRequest {
     let rng = SystemRandom::new();
     let now = u64::try_from(server.clock_ms()).unwrap();
     let temporary = if protocol.uses_temporary_keys() {
@@ -181,10 +204,12 @@ pub async fn activation_request_as(
     };
     let (device, layer2_request, layer2_decryptor) =
         layer2_request(app, protocol, recipient, otp, now);
+    let mut activation_data = serde_json::from_str::<Value>(&layer2_request.to_json()).unwrap();
+    edit(&mut activation_data);
     let layer1_plain = json!({
         "type": activation_type,
         "identityAttributes": identity_attributes,
-        "activationData": serde_json::from_str::<Value>(&layer2_request.to_json()).unwrap(),
+        "activationData": activation_data,
     });
     let layer1 = Encryptor::new(
         protocol,
