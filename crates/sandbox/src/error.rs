@@ -62,18 +62,18 @@ pub enum Error {
     #[error("activation state forbids this: {0}")]
     ActivationState(String),
     /// A recovery code that does not exist, is blocked or used up, or a wrong PUK. The
-    /// answer names the PUK index the user should type next.
+    /// answer names the PUK index the user should type next, if the code has one left.
     #[error("invalid recovery code or PUK")]
     Recovery {
-        /// `currentRecoveryPukIndex`.
-        current_puk_index: i64,
+        /// `currentRecoveryPukIndex`; `None` when every PUK is used.
+        current_puk_index: Option<i64>,
     },
     /// The same on PowerAuth Server's API (`/rest/v3/activation/recovery/create`): 400
     /// `ERR0028` with `currentRecoveryPukIndex`.
     #[error("invalid recovery code or PUK")]
     RestRecovery {
-        /// `currentRecoveryPukIndex`.
-        current_puk_index: i64,
+        /// `currentRecoveryPukIndex`; `None` when every PUK is used.
+        current_puk_index: Option<i64>,
     },
     /// The sandbox's own fault (database, broken invariant). Logged, never shown.
     #[error("internal error: {0}")]
@@ -291,7 +291,7 @@ impl IntoResponse for Error {
         if let Error::Recovery { current_puk_index } | Error::RestRecovery { current_puk_index } =
             &self
         {
-            body.response_object.current_recovery_puk_index = Some(*current_puk_index);
+            body.response_object.current_recovery_puk_index = *current_puk_index;
         }
         let mut response = (status, Json(body)).into_response();
         if let Error::Unauthenticated(_) = &self {

@@ -416,20 +416,19 @@ pub async fn redeem(
     puk: &str,
 ) -> Result<RecoveryRecord, Error> {
     for _ in 0..MAX_RETRIES {
+        // PowerAuth Server names the PUK to type next only after a wrong PUK that left the
+        // code usable; an unknown, blocked or used-up code gets no index.
+        let refused = Error::Recovery {
+            current_puk_index: None,
+        };
         let Some(mut record) = state.store.recovery_by_code(application_id, code).await? else {
-            return Err(Error::Recovery {
-                current_puk_index: 1,
-            });
+            return Err(refused);
         };
         let Some((index, hash)) = state.store.current_puk(&record.recovery_code_id).await? else {
-            return Err(Error::Recovery {
-                current_puk_index: 1,
-            });
+            return Err(refused);
         };
         if record.status != "ACTIVE" {
-            return Err(Error::Recovery {
-                current_puk_index: index,
-            });
+            return Err(refused);
         }
         let given = puk.to_owned();
         let matches = tokio::task::spawn_blocking(move || verify_password(&given, &hash))
@@ -460,7 +459,7 @@ pub async fn redeem(
         }
         if !matches {
             return Err(Error::Recovery {
-                current_puk_index: index,
+                current_puk_index: (record.status == "ACTIVE").then_some(index),
             });
         }
         return Ok(record);

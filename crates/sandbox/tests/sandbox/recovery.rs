@@ -89,7 +89,7 @@ async fn five_wrong_puks_block_the_code() {
     } else {
         "0000000000"
     };
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let (status, body, _) = recover(&server, &app, &code, wrong).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["responseObject"]["code"], "INVALID_RECOVERY_CODE");
@@ -97,7 +97,9 @@ async fn five_wrong_puks_block_the_code() {
             body["responseObject"]["message"],
             "POWER_AUTH_RECOVERY_INVALID"
         );
-        assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], 1);
+        // The fifth blocks the code: as on PowerAuth Server, no PUK to type next.
+        let expected = if attempt < 5 { json!(1) } else { Value::Null };
+        assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], expected);
     }
     let (status, _, _) = recover(&server, &app, &code, &puk).await;
     assert_eq!(
@@ -448,6 +450,19 @@ async fn a_printed_postcard_recovers_the_user_puk_by_puk() {
     let (status, body, _) = recover(&server, &app, &code, &puks[1]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], 3);
+
+    // The last PUK recovers too; after it the code has no PUK left to name.
+    let (status, body, _) = recover(&server, &app, &code, &puks[2]).await;
+    assert_eq!(status, StatusCode::OK, "PUK 3 recovers: {body}");
+    let (status, body, _) = recover(&server, &app, &code, &puks[2]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_parts(&body).0, "INVALID_RECOVERY_CODE");
+    assert!(
+        body["responseObject"]
+            .get("currentRecoveryPukIndex")
+            .is_none(),
+        "no index once every PUK is used: {body}"
+    );
 }
 
 #[tokio::test]
@@ -467,10 +482,11 @@ async fn wrong_puks_block_a_postcard_code() {
     } else {
         "0000000000"
     };
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let (status, body, _) = recover(&server, &app, code, wrong).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], 1);
+        let expected = if attempt < 5 { json!(1) } else { Value::Null };
+        assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], expected);
     }
     let (status, _, _) = recover(&server, &app, code, right).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "blocked");
