@@ -25,7 +25,8 @@ pub enum Error {
         status: StatusCode,
         /// The protocol's error code.
         code: &'static str,
-        /// The protocol's message (fixed per code on `/rest/v3`, e.g. "Invalid application.").
+        /// The protocol's message (fixed per code on `/rest/v3`, as PowerAuth Server's
+        /// `errors.properties` has it, e.g. "Invalid request received.").
         message: Cow<'static, str>,
         /// Detail for a human (`localizedMessage` on `/rest/v3`).
         detail: Option<String>,
@@ -134,9 +135,12 @@ impl RestCode {
             ),
             RestCode::InvalidKeyFormat => ("ERR0010", "Key with invalid format was provided."),
             RestCode::InvalidInputFormat => ("ERR0011", "Invalid input parameter format."),
-            RestCode::InvalidApplication => ("ERR0015", "Invalid application."),
+            RestCode::InvalidApplication => (
+                "ERR0015",
+                "Application or application version does not exist.",
+            ),
             RestCode::DecryptionFailed => ("ERR0018", "Data decryption failed."),
-            RestCode::InvalidRequest => ("ERR0024", "Invalid request."),
+            RestCode::InvalidRequest => ("ERR0024", "Invalid request received."),
             RestCode::RecoveryCodeAlreadyExists => ("ERR0025", "Recovery code already exists."),
             RestCode::UnableToGenerateRecoveryCode => (
                 "ERR0026",

@@ -222,7 +222,10 @@ async fn unknown_applications_and_versions_are_err0015() {
         let (code, message) = error_parts(&body);
         assert_eq!(
             (code.as_str(), message.as_str()),
-            ("ERR0015", "Invalid application."),
+            (
+                "ERR0015",
+                "Application or application version does not exist."
+            ),
             "{path}"
         );
     }
