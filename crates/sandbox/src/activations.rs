@@ -69,6 +69,20 @@ pub fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
     }
 }
 
+/// Marks a record made for a request that then failed `REMOVED`, if it is still
+/// `CREATED`: its code was never shown to anyone, so nothing half-made stays usable.
+pub async fn discard_unused(state: &AppState, activation_id: &str) -> Result<(), Error> {
+    update(state, activation_id, |a, now| {
+        if a.state == ActivationState::Created {
+            a.state = ActivationState::Removed;
+            a.timestamp_last_change = now;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
 /// Creates a `CREATED` record with a fresh id, a code unique among the application's live
 /// records, and the code's signature by the application's master key.
 pub async fn create(state: &AppState, request: NewActivation) -> Result<Activation, Error> {

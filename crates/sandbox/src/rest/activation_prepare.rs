@@ -103,38 +103,19 @@ async fn create(
         request.envelope,
     )
     .await?;
-    let record = activations::create(
-        &state,
-        NewActivation {
-            user_id: request.user_id,
-            application_id: exchange.application.application_id.clone(),
-            timestamp_expires: request.timestamp_activation_expire,
-            max_failed_attempts: request.max_failure_count,
-            activation_otp: request.activation_otp,
-            commit_phase: crate::store::CommitPhase::OnCommit,
-            flags: Vec::new(),
-        },
-    )
-    .await?;
-    let outcome = exchange
-        .run(
-            &state,
-            &record.activation_code,
-            request.generate_recovery_codes,
-        )
-        .await;
-    if outcome.is_err() {
-        // Nothing half-made stays usable: the code was never shown to anyone.
-        activations::update(&state, &record.activation_id, |a, now| {
-            if a.state == ActivationState::Created {
-                a.state = ActivationState::Removed;
-                a.timestamp_last_change = now;
-            }
-            Ok(())
-        })
-        .await?;
-    }
-    outcome.map(ResponseObject)
+    let new = NewActivation {
+        user_id: request.user_id,
+        application_id: exchange.application.application_id.clone(),
+        timestamp_expires: request.timestamp_activation_expire,
+        max_failed_attempts: request.max_failure_count,
+        activation_otp: request.activation_otp,
+        commit_phase: crate::store::CommitPhase::OnCommit,
+        flags: Vec::new(),
+    };
+    exchange
+        .run_new(&state, new, request.generate_recovery_codes)
+        .await
+        .map(ResponseObject)
 }
 
 #[derive(Deserialize)]
@@ -202,37 +183,19 @@ async fn recovery_create(
                 other => other,
             })?;
     let flags = crate::recovery::retire_replaced(&state, &record).await?;
-    let created = activations::create(
-        &state,
-        NewActivation {
-            user_id: record.user_id,
-            application_id,
-            timestamp_expires: None,
-            max_failed_attempts: request.max_failure_count,
-            activation_otp: request.activation_otp,
-            commit_phase: crate::store::CommitPhase::OnCommit,
-            flags,
-        },
-    )
-    .await?;
-    let outcome = exchange
-        .run(
-            &state,
-            &created.activation_code,
-            request.generate_recovery_codes,
-        )
-        .await;
-    if outcome.is_err() {
-        activations::update(&state, &created.activation_id, |a, now| {
-            if a.state == ActivationState::Created {
-                a.state = ActivationState::Removed;
-                a.timestamp_last_change = now;
-            }
-            Ok(())
-        })
-        .await?;
-    }
-    outcome.map(ResponseObject)
+    let new = NewActivation {
+        user_id: record.user_id,
+        application_id,
+        timestamp_expires: None,
+        max_failed_attempts: request.max_failure_count,
+        activation_otp: request.activation_otp,
+        commit_phase: crate::store::CommitPhase::OnCommit,
+        flags,
+    };
+    exchange
+        .run_new(&state, new, request.generate_recovery_codes)
+        .await
+        .map(ResponseObject)
 }
 
 /// A checked key-exchange request: the application its key names and layer 2, already
@@ -279,6 +242,24 @@ impl Exchange {
             application,
             layer2,
         })
+    }
+
+    /// Makes the record `new` and runs the exchange for it; if the exchange is refused,
+    /// the record goes ([`activations::discard_unused`]).
+    async fn run_new(
+        self,
+        state: &AppState,
+        new: NewActivation,
+        generate_recovery_codes: bool,
+    ) -> Result<PrepareResponse, Error> {
+        let record = activations::create(state, new).await?;
+        let outcome = self
+            .run(state, &record.activation_code, generate_recovery_codes)
+            .await;
+        if outcome.is_err() {
+            activations::discard_unused(state, &record.activation_id).await?;
+        }
+        outcome
     }
 
     /// The server's half for the CREATED record with `code`.

@@ -209,14 +209,7 @@ async fn discard_unused(state: &AppState, application_id: &str, code: &str) -> R
         .created_activation_by_code(application_id, code)
         .await?
     {
-        activations::update(state, &record.activation_id, |a, now| {
-            if a.state == ActivationState::Created {
-                a.state = ActivationState::Removed;
-                a.timestamp_last_change = now;
-            }
-            Ok(())
-        })
-        .await?;
+        activations::discard_unused(state, &record.activation_id).await?;
     }
     Ok(())
 }
