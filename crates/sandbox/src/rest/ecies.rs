@@ -166,12 +166,13 @@ async fn decryptor(
         Some(key_id) => Some(
             state
                 .store
-                .temporary_key(key_id, state.now_ms())
+                .scoped_temporary_key(
+                    key_id,
+                    &version.application_key,
+                    request.activation_id.as_deref(),
+                    state.now_ms(),
+                )
                 .await?
-                .filter(|key| {
-                    key.application_key == version.application_key
-                        && key.activation_id == request.activation_id
-                })
                 .ok_or_else(|| {
                     Error::rest(
                         RestCode::MissingTemporaryKey,

@@ -460,12 +460,13 @@ async fn confirm(
         // PowerAuth Server names this one apart from a request that does not decrypt.
         state
             .store
-            .temporary_key(key_id, state.now_ms())
+            .scoped_temporary_key(
+                key_id,
+                &version.application_key,
+                Some(&activation.activation_id),
+                state.now_ms(),
+            )
             .await?
-            .filter(|key| {
-                key.application_key == version.application_key
-                    && key.activation_id.as_deref() == Some(activation.activation_id.as_str())
-            })
             .ok_or_else(|| {
                 Error::rest(
                     RestCode::MissingTemporaryKey,

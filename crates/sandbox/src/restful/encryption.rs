@@ -72,12 +72,8 @@ pub async fn decrypt(
         };
         temporary = state
             .store
-            .temporary_key(key_id, now)
+            .scoped_temporary_key(key_id, channel.application_key, activation_id, now)
             .await?
-            .filter(|key| {
-                key.application_key == channel.application_key
-                    && key.activation_id.as_deref() == activation_id
-            })
             .ok_or_else(|| Refused::Decrypt(format!("no temporary key {key_id} for this scope")))?;
         &temporary.key_pair.private
     } else {

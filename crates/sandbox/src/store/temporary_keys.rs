@@ -81,6 +81,21 @@ impl Store {
         }))
     }
 
+    /// [`Store::temporary_key`], and only if it was issued for `application_key` and the
+    /// scope: `activation_id` for activation scope, `None` for application scope. A key of
+    /// another application or scope is answered as no key at all.
+    pub async fn scoped_temporary_key(
+        &self,
+        key_id: &str,
+        application_key: &str,
+        activation_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Option<TemporaryKey>, StoreError> {
+        Ok(self.temporary_key(key_id, now_ms).await?.filter(|key| {
+            key.application_key == application_key && key.activation_id.as_deref() == activation_id
+        }))
+    }
+
     /// Deletes a key. Returns `false` when there was none.
     pub async fn remove_temporary_key(&self, key_id: &str) -> Result<bool, StoreError> {
         let deleted = sqlx::query("DELETE FROM temporary_keys WHERE key_id = $1")
