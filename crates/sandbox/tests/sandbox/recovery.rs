@@ -39,6 +39,35 @@ async fn recover(
     (status, body, request)
 }
 
+/// A well-formed PUK that is not `right`.
+fn wrong_puk(right: &str) -> &'static str {
+    if right == "0000000000" {
+        "1111111111"
+    } else {
+        "0000000000"
+    }
+}
+
+/// Five wrong PUKs for `code` (PUK 1 current, `right`): each is `INVALID_RECOVERY_CODE`;
+/// the first four name PUK 1 as the one to type next, the fifth blocks the code and, as on
+/// PowerAuth Server, names none.
+async fn block_with_wrong_puks(server: &TestServer, app: &AppConfig, code: &str, right: &str) {
+    for attempt in 1..=5 {
+        let (status, body, _) = recover(server, app, code, wrong_puk(right)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["responseObject"]["code"], "INVALID_RECOVERY_CODE");
+        assert_eq!(
+            body["responseObject"]["message"],
+            "POWER_AUTH_RECOVERY_INVALID"
+        );
+        let expected = if attempt < 5 { json!(1) } else { Value::Null };
+        assert_eq!(
+            body["responseObject"]["currentRecoveryPukIndex"], expected,
+            "attempt {attempt}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_recovery_code_replaces_the_lost_device_once() {
     let server = TestServer::start().await;
@@ -84,23 +113,7 @@ async fn five_wrong_puks_block_the_code() {
     let app = AppConfig::default_of(&server).await;
     let device = activate(&server, ProtocolVersion::V3_3).await;
     let (code, puk) = device.recovery.clone().unwrap();
-    let wrong = if puk == "0000000000" {
-        "1111111111"
-    } else {
-        "0000000000"
-    };
-    for attempt in 1..=5 {
-        let (status, body, _) = recover(&server, &app, &code, wrong).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body["responseObject"]["code"], "INVALID_RECOVERY_CODE");
-        assert_eq!(
-            body["responseObject"]["message"],
-            "POWER_AUTH_RECOVERY_INVALID"
-        );
-        // The fifth blocks the code: as on PowerAuth Server, no PUK to type next.
-        let expected = if attempt < 5 { json!(1) } else { Value::Null };
-        assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], expected);
-    }
+    block_with_wrong_puks(&server, &app, &code, &puk).await;
     let (status, _, _) = recover(&server, &app, &code, &puk).await;
     assert_eq!(
         status,
@@ -477,17 +490,7 @@ async fn wrong_puks_block_a_postcard_code() {
     let code = printed.recovery_code.as_str();
     assert_eq!(device_confirms(&server, &mut device, code).await, Ok(false));
     let right = printed.puks[0].expose_str();
-    let wrong = if right == "0000000000" {
-        "1111111111"
-    } else {
-        "0000000000"
-    };
-    for attempt in 1..=5 {
-        let (status, body, _) = recover(&server, &app, code, wrong).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        let expected = if attempt < 5 { json!(1) } else { Value::Null };
-        assert_eq!(body["responseObject"]["currentRecoveryPukIndex"], expected);
-    }
+    block_with_wrong_puks(&server, &app, code, right).await;
     let (status, _, _) = recover(&server, &app, code, right).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "blocked");
     let id = created["recoveryCodeId"].clone();
@@ -893,13 +896,7 @@ async fn an_intermediate_server_recovers_through_the_server_api() {
             json!({"activationId": lost.activation_id, "activationFlags": ["VIP"]}),
         )
         .await;
-    let wrong = if puk == "0000000000" {
-        "1111111111"
-    } else {
-        "0000000000"
-    };
-
-    let (request, _, _) = recovery_create_request(&server, &app, &code, wrong).await;
+    let (request, _, _) = recovery_create_request(&server, &app, &code, wrong_puk(&puk)).await;
     let (status, body) = server
         .rest("/rest/v3/activation/recovery/create", request)
         .await;
