@@ -8,8 +8,9 @@
 //! comes from RustCrypto because `ring` does not offer it. PBKDF2-HMAC-SHA1 comes from
 //! RustCrypto too: `ring`'s SHA-1 is portable code, while the `sha1` crate uses the CPU's
 //! SHA instructions where it has them. The PIN's 10,000 iterations took 4.2 ms with
-//! `ring` and 0.97 ms with `pbkdf2` + `sha1` on the machines we benchmark on, and they were
-//! the largest single cost of a fleet device (see docs/benchmarks.md). Multiplication by
+//! `ring` and 0.93 ms with `pbkdf2` + `sha1` on the machines we benchmark on (`cargo bench
+//! -p powerauth`, `pbkdf2_hmac_sha1_10000`), and they were the largest single cost of a
+//! fleet device (see docs/benchmarks.md). Multiplication by
 //! the P-256 generator uses a precomputed table ([`base_table`]) on top of `p256`'s point
 //! arithmetic.
 
