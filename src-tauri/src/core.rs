@@ -49,7 +49,7 @@ pub struct Core {
     pending: Mutex<HashMap<String, u32>>,
 }
 
-/// Runs `$body` with a [`Session`] named `$s` over device `$id`, holding its lock, and saves
+/// Runs `$body` with a [`Session`] named `$s` over device `$id`, holding its lock and lease, and saves
 /// the device afterwards (counters were already persisted before each signed request).
 macro_rules! with_session {
     ($core:expr, $id:expr, |$s:ident| $body:expr) => {
@@ -58,6 +58,7 @@ macro_rules! with_session {
     ($core:expr, $id:expr, $client:expr, |$s:ident| $body:expr) => {{
         let lock = $core.book.lock($id);
         let _guard = lock.lock().await;
+        let _lease = $core.book.lease($id).await?;
         let mut device = $core.book.load_active($id)?;
         let client = $client;
         let mut persist = $core.book.persister($id)?;
@@ -604,6 +605,7 @@ impl Core {
     pub async fn change_enrollment(&self, id: &str) -> Result<(), AppError> {
         let lock = self.book.lock(id);
         let _guard = lock.lock().await;
+        let _lease = self.book.lease(id).await?;
         let mut device = self.book.load_active(id)?;
         device.change_biometric_enrollment(format!("enrollment-{}", self.client.now_ms()));
         self.book.save(id, &device)
@@ -613,6 +615,7 @@ impl Core {
     pub async fn remove_biometry(&self, id: &str) -> Result<(), AppError> {
         let lock = self.book.lock(id);
         let _guard = lock.lock().await;
+        let _lease = self.book.lease(id).await?;
         let mut device = self.book.load_active(id)?;
         device.remove_biometry();
         self.book.save(id, &device)

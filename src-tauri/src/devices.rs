@@ -1,5 +1,6 @@
 //! The device book: the shared [`Wallet`] (the CLI's store, same layout) plus a lock per
-//! device, so two calls of one device never sign with the same counter.
+//! device inside the app and the wallet's lease across processes, so two calls of one device
+//! never sign with the same counter.
 
 use crate::types::AppError;
 use std::collections::HashMap;
@@ -7,7 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokensim_device::{ActiveDevice, DeviceState};
 use tokensim_wallet::{
-    BackendKind, DeviceId, DeviceSummary, MemorySecrets, Passphrase, Secrets, Wallet, WalletPersist,
+    BackendKind, DeviceId, DeviceSummary, Lease, MemorySecrets, Passphrase, Secrets, Wallet,
+    WalletPersist,
 };
 
 /// Which secret backend to open, from `TOKENSIM_STORE` (`keychain`, `file`, `memory`).
@@ -93,6 +95,17 @@ impl DeviceBook {
     pub fn lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         locks.entry(id.to_owned()).or_default().clone()
+    }
+
+    /// Leases `id` across processes (the CLI, a second app): hold it from load to save.
+    /// Waits on a blocking thread, so a lease another process holds stalls no async task.
+    pub async fn lease(&self, id: &str) -> Result<Lease, AppError> {
+        let id = parse_id(id)?;
+        let wallet = self.wallet.clone();
+        tokio::task::spawn_blocking(move || wallet.lease(&id))
+            .await
+            .map_err(|e| AppError::new("STORE", e))?
+            .map_err(store_error)
     }
 
     /// Loads an activated device.

@@ -21,7 +21,7 @@ use tokensim_device::{
     ActiveDevice, Client, ClientConfig, DeviceRecord, DeviceState, Events, Exchange, Factors,
     Fault, FaultRun, PendingActivation, Persist, Profile, Session,
 };
-use tokensim_store::{DeviceId, Secret, Secrets, Store};
+use tokensim_store::{DeviceId, Lease, Secret, Secrets, Store};
 
 /// Where the fleet runs and how it is told to behave, resolved from [`FleetArgs`].
 pub(crate) struct Context {
@@ -281,6 +281,9 @@ pub(crate) fn user_of(context: &Context, index: usize) -> String {
 struct Keep<'a> {
     store: Option<&'a Store<DeviceRecord>>,
     id: DeviceId,
+    /// The device's lease while the task runs (stored devices only): another process
+    /// (`tokensim --device fleet-N`) waits instead of reusing a counter value.
+    _lease: Option<Lease>,
 }
 
 impl Persist for Keep<'_> {
@@ -408,9 +411,23 @@ async fn run_device(context: &Context, index: usize) -> bool {
             return true;
         }
     };
+    let lease = match context
+        .store
+        .as_ref()
+        .map(|store| store.lease(&id))
+        .transpose()
+    {
+        Ok(lease) => lease,
+        Err(e) => {
+            context.metrics.error("store".to_owned(), e.to_string());
+            fail_rest(0);
+            return true;
+        }
+    };
     let mut keep = Keep {
         store: context.store.as_ref(),
         id,
+        _lease: lease,
     };
     if let Err(e) = keep.persist(&device) {
         context.metrics.error("store".to_owned(), e);

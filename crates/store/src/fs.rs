@@ -73,6 +73,7 @@ pub(crate) fn create_folder(folder: &Path) -> Result<(), Error> {
 
 /// An advisory lock on the store's lock file, held until dropped. Exclusive for writers,
 /// shared for readers; it serialises processes and threads alike (each lock opens the file).
+#[derive(Debug)]
 pub(crate) struct Lock {
     _file: File,
 }

@@ -62,4 +62,4 @@ pub use error::Error;
 pub use id::DeviceId;
 pub use sealed::KdfParams;
 pub use secret::{Passphrase, Secret};
-pub use store::{Conflict, Device, Store, default_folder, stored_backend};
+pub use store::{Conflict, Device, Lease, Store, default_folder, stored_backend};

@@ -20,6 +20,17 @@ use crate::{DeviceId, Error, KdfParams, Passphrase, Secret, bundle};
 
 const INDEX_FILE: &str = "devices.json";
 const LOCK_FILE: &str = ".lock";
+/// The folder of per-device lease files.
+const LEASE_FOLDER: &str = ".leases";
+
+/// Exclusive use of one device across threads and processes, held until dropped: take it
+/// before loading a device whose counter a call will use and drop it after saving, so two
+/// processes (the CLI and the app, two CLIs) never sign with the same counter value.
+#[derive(Debug)]
+#[must_use = "the device is leased only while the lease is held"]
+pub struct Lease {
+    _lock: Lock,
+}
 
 /// A device as loaded: its id, record and secret.
 #[derive(Debug)]
@@ -133,6 +144,17 @@ impl<T: Serialize + DeserializeOwned> Store<T> {
             backend,
             removed_orphans,
             record: PhantomData,
+        })
+    }
+
+    /// Leases device `id`: blocks until no other thread or process holds its lease. The
+    /// lease file (`.leases/<id>`) is empty and stays; only the OS lock on it matters, and
+    /// the OS releases it when the holder exits, however it exits.
+    pub fn lease(&self, id: &DeviceId) -> Result<Lease, Error> {
+        let folder = self.folder.join(LEASE_FOLDER);
+        fs::create_folder(&folder)?;
+        Ok(Lease {
+            _lock: Lock::acquire(&folder.join(id.as_str()), true)?,
         })
     }
 

@@ -5,6 +5,7 @@
 //! Wallet::open(folder, backend, passphrase)   keychain / encrypted file / memory, never a silent fallback
 //!   .list()            -> Vec<DeviceSummary>   name, server, activation id, state, version
 //!   .resolve(selector) -> DeviceId             by id, name or activation id; the only device if None
+//!   .lease(&id)        -> Lease                 held from load to save: one counter user at a time, across processes
 //!   .load(&id)         -> DeviceState          .load_active(&id) -> ActiveDevice for a Session
 //!   .persister(&id)    -> WalletPersist        a `Persist` that saves through the store atomically
 //!   .add(&state)       -> DeviceId             after an activation: an id made from the name
@@ -26,7 +27,7 @@ use tokensim_device::state::PartsError;
 use tokensim_device::{ActiveDevice, DeviceRecord, DeviceState, Persist};
 pub use tokensim_store::Error as StoreError;
 pub use tokensim_store::{
-    BackendKind, DeviceId, KdfParams, KeychainStatus, KeychainUnavailable, MemorySecrets,
+    BackendKind, DeviceId, KdfParams, KeychainStatus, KeychainUnavailable, Lease, MemorySecrets,
     Passphrase, Secrets, default_folder, detect,
 };
 use tokensim_store::{Conflict, Secret, Store};
@@ -268,6 +269,13 @@ impl Wallet {
             selector: selector.to_owned(),
             available: ids(),
         })
+    }
+
+    /// Leases device `id` (blocks while another thread or process holds it). Hold the lease
+    /// from [`Self::load`] to the last save around every call that uses the counter: two
+    /// holders of one loaded device would sign with the same counter value.
+    pub fn lease(&self, id: &DeviceId) -> Result<Lease> {
+        Ok(self.store.lease(id)?)
     }
 
     /// Device `id`, pending or active.
