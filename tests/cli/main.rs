@@ -14,3 +14,4 @@ mod errors;
 mod faults;
 mod fleet;
 mod keychain;
+mod lease;

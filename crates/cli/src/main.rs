@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::error::{Class, Failure};
+use crate::error::{Class, ErrorKind, Failure};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             return report(
                 &Failure::new(
                     Class::Error,
-                    "runtime",
+                    ErrorKind::Runtime,
                     format!("cannot start the async runtime: {error}"),
                 ),
                 json,
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 /// Prints a failure (`error: … / hint: …`, or JSON on stdout) and returns its exit code.
 fn report(failure: &Failure, json: bool) -> ExitCode {
     if json {
-        output::emit(&format!("{}\n", failure.to_json()));
+        output::emit(&format!("{}\n", error::to_json(failure)));
     } else {
         let mut text = format!("error: {}\n", failure.message);
         if let Some(hint) = &failure.hint {
@@ -80,8 +80,9 @@ fn usage_error(error: clap::Error) -> ExitCode {
         let text = error.render().to_string();
         let first = text.lines().next().unwrap_or_default();
         let message = first.strip_prefix("error: ").unwrap_or(first);
-        let failure = Failure::new(Class::Usage, "usage", message).hint("see tokensim --help");
-        output::emit(&format!("{}\n", failure.to_json()));
+        let failure = Failure::new(Class::Usage, crate::error::ErrorKind::Usage, message)
+            .hint("see tokensim --help");
+        output::emit(&format!("{}\n", error::to_json(&failure)));
     } else {
         let _ = error.print();
     }

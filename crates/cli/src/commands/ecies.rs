@@ -3,7 +3,7 @@
 
 use super::{Ctx, Result, factors};
 use crate::cli::{EciesArgs, EciesScopeArg};
-use crate::error::{Class, Failure};
+use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
 use powerauth::encoding::b64;
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, args: EciesArgs) -> Result<Output> {
     if !args.path.starts_with('/') {
         return Err(Failure::new(
             Class::Usage,
-            "bad-path",
+            ErrorKind::BadPath,
             format!("--path {:?} is not a path", args.path),
         )
         .hint("give the path under the device's server URL, e.g. --path /exchange/v3/activation"));
@@ -36,7 +36,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, args: EciesArgs) -> Result<Output> {
     if args.sign.is_some() && scope == EciesScope::Application {
         return Err(Failure::new(
             Class::Usage,
-            "sign-needs-activation-scope",
+            ErrorKind::SignNeedsActivationScope,
             "a signed exchange is encrypted in activation scope",
         )
         .hint("use --scope activation with --sign"));

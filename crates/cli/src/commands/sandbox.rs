@@ -1,0 +1,51 @@
+//! `tokensim sandbox`: the local PowerAuth server, until Ctrl-C.
+
+use serde_json::json;
+
+use super::{Ctx, Result};
+use crate::cli::SandboxArgs;
+use crate::error::{Class, ErrorKind, Failure};
+use crate::output::{Output, emit};
+
+pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> {
+    ctx.no_fault("sandbox")?;
+    let mut config = sandbox::Config::in_memory();
+    config.bind = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, args.port));
+    if let Some(db) = &args.db {
+        config.database_url = sandbox::Config::sqlite_url(db);
+    }
+    let server = sandbox::Sandbox::start(config).await.map_err(|e| {
+        Failure::new(
+            Class::Error,
+            ErrorKind::Sandbox,
+            format!("the sandbox did not start: {e}"),
+        )
+        .hint("choose another --port, or check the --db file")
+    })?;
+    let sdk_config = server
+        .default_mobile_sdk_config()
+        .await
+        .map_err(|e| Failure::new(Class::Error, ErrorKind::Sandbox, e.to_string()))?
+        .unwrap_or_default();
+    let info = json!({
+        "url": server.url(),
+        "admin": {"username": server.admin().username, "password": server.admin().password},
+        "integration": {"username": server.integration().username, "password": server.integration().password},
+        "mobileSdkConfig": sdk_config,
+    });
+    if ctx.g.json {
+        emit(&format!("{info}\n"));
+    } else {
+        emit(&format!(
+            "PowerAuth sandbox running at {url}\n  admin:        {au} / {ap}\n  integration:  {iu} / {ip}\n  mobile SDK config:\n    {sdk_config}\n\nActivate a device:\n  tokensim activate --server {url} --config {sdk_config} --qr 'CODE#SIGNATURE'\n\nCtrl-C stops it.\n",
+            url = server.url(),
+            au = server.admin().username,
+            ap = server.admin().password,
+            iu = server.integration().username,
+            ip = server.integration().password,
+        ));
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    Ok(Output::new("", json!(null)))
+}
