@@ -5,7 +5,13 @@
 //! States: `CREATED` → (key exchange) → `PENDING_COMMIT` → (commit) → `ACTIVE` ⇄ `BLOCKED`
 //! → `REMOVED`. A `CREATED` or `PENDING_COMMIT` record past its expiry reads as `REMOVED`
 //! (and is saved so).
+//!
+//! Every saved state change is reported to the application's callbacks
+//! ([`crate::callbacks`]) from here, so no API family can forget to: creation (`CREATED`),
+//! each transition, and expiry. A record discarded before anyone saw its code
+//! ([`discard_unused`]) is not reported, as PowerAuth Server rolls such a record back.
 
+use crate::callbacks::Change;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{Activation, CommitPhase};
@@ -72,7 +78,7 @@ pub fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
 /// Marks a record made for a request that then failed `REMOVED`, if it is still
 /// `CREATED`: its code was never shown to anyone, so nothing half-made stays usable.
 pub async fn discard_unused(state: &AppState, activation_id: &str) -> Result<(), Error> {
-    update(state, activation_id, |a, now| {
+    update_with(state, activation_id, None, Report::Never, |a, now| {
         if a.state == ActivationState::Created {
             a.state = ActivationState::Removed;
             a.timestamp_last_change = now;
@@ -83,9 +89,37 @@ pub async fn discard_unused(state: &AppState, activation_id: &str) -> Result<(),
     Ok(())
 }
 
+/// Whether a saved change goes to the callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// When the state changed.
+    StateChanges,
+    /// Never (a record nobody saw).
+    Never,
+}
+
+fn report(state: &AppState, activation: &Activation) {
+    state
+        .callbacks
+        .notify(Change::Activation(activation.into()));
+}
+
 /// Creates a `CREATED` record with a fresh id, a code unique among the application's live
-/// records, and the code's signature by the application's master key.
+/// records, and the code's signature by the application's master key; reports it to the
+/// callbacks.
 pub async fn create(state: &AppState, request: NewActivation) -> Result<Activation, Error> {
+    let activation = create_unreported(state, request).await?;
+    report(state, &activation);
+    Ok(activation)
+}
+
+/// [`create`] for a record whose key exchange runs in the same request (one-step
+/// activation, custom credentials, recovery): only the state the exchange leaves is
+/// reported, as PowerAuth Server reports such an activation once.
+pub async fn create_unreported(
+    state: &AppState,
+    request: NewActivation,
+) -> Result<Activation, Error> {
     let application = state
         .store
         .application(&request.application_id)
@@ -150,6 +184,7 @@ pub async fn load(state: &AppState, activation_id: &str) -> Result<Option<Activa
             return Ok(Some(activation));
         }
         if state.store.save_activation(&mut activation).await? {
+            report(state, &activation);
             return Ok(Some(activation));
         }
     }
@@ -180,7 +215,7 @@ pub async fn update<T>(
     activation_id: &str,
     change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
 ) -> Result<(Activation, T), Error> {
-    update_with(state, activation_id, None, change).await
+    update_with(state, activation_id, None, Report::StateChanges, change).await
 }
 
 /// [`update`] starting from `current`, a record the caller has just read: the first
@@ -192,13 +227,21 @@ pub async fn update_from<T>(
     change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
 ) -> Result<(Activation, T), Error> {
     let activation_id = current.activation_id.clone();
-    update_with(state, &activation_id, Some(current), change).await
+    update_with(
+        state,
+        &activation_id,
+        Some(current),
+        Report::StateChanges,
+        change,
+    )
+    .await
 }
 
 async fn update_with<T>(
     state: &AppState,
     activation_id: &str,
     mut current: Option<Activation>,
+    reporting: Report,
     mut change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
 ) -> Result<(Activation, T), Error> {
     for _ in 0..MAX_RETRIES {
@@ -210,6 +253,7 @@ async fn update_with<T>(
         let Some(mut activation) = read else {
             return Err(Error::UnknownActivation);
         };
+        let stored_state = activation.state;
         let expired = expire_if_stale(&mut activation, now);
         let outcome = match change(&mut activation, now) {
             Ok(outcome) => outcome,
@@ -221,14 +265,20 @@ async fn update_with<T>(
                         .activation(activation_id)
                         .await?
                         .ok_or(Error::UnknownActivation)?;
-                    if expire_if_stale(&mut stale, now) {
-                        state.store.save_activation(&mut stale).await?;
+                    if expire_if_stale(&mut stale, now)
+                        && state.store.save_activation(&mut stale).await?
+                        && reporting == Report::StateChanges
+                    {
+                        report(state, &stale);
                     }
                 }
                 return Err(error);
             }
         };
         if state.store.save_activation(&mut activation).await? {
+            if reporting == Report::StateChanges && activation.state != stored_state {
+                report(state, &activation);
+            }
             return Ok((activation, outcome));
         }
     }

@@ -28,6 +28,51 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Password of the built-in `integration` Cloud API user; random when `None`.
     pub integration_password: Option<String>,
+    /// How application callbacks are delivered.
+    pub callbacks: CallbackConfig,
+}
+
+/// Delivery of application callbacks ([`crate::callbacks`]). The retry defaults are
+/// PowerAuth Server's (`powerauth.service.callbacks.*`); a URL's own `maxAttempts`,
+/// `initialBackoff` and `retentionPeriod` win over them.
+#[derive(Debug, Clone)]
+pub struct CallbackConfig {
+    /// Time to open the connection (PowerAuth Server: 5 s).
+    pub connect_timeout: Duration,
+    /// Time for the receiver to answer once connected. PowerAuth Server waits 60 s; the
+    /// sandbox gives up after 10 s so a hanging receiver shows in the log soon.
+    pub response_timeout: Duration,
+    /// State changes waiting to be turned into deliveries (PowerAuth Server's executor
+    /// queue: 1000); beyond it changes are dropped and counted, never waited for.
+    pub queue_capacity: usize,
+    /// Deliveries in progress at once, retries' waits included.
+    pub max_in_flight: usize,
+    /// Attempts per event when the URL sets none (1).
+    pub default_max_attempts: u32,
+    /// Wait before the first retry when the URL sets none (2 s).
+    pub default_initial_backoff: Duration,
+    /// Longest wait between retries (32 s).
+    pub max_backoff: Duration,
+    /// Growth of the wait per retry (1.5).
+    pub backoff_multiplier: f64,
+    /// How long finished events stay in the log when the URL sets none (30 days).
+    pub default_retention_period: Duration,
+}
+
+impl Default for CallbackConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(10),
+            queue_capacity: 1000,
+            max_in_flight: 32,
+            default_max_attempts: 1,
+            default_initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(32),
+            backoff_multiplier: 1.5,
+            default_retention_period: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
 }
 
 impl Config {
@@ -44,6 +89,7 @@ impl Config {
             recovery_codes: true,
             admin_password: None,
             integration_password: None,
+            callbacks: CallbackConfig::default(),
         }
     }
 
@@ -71,6 +117,7 @@ impl std::fmt::Debug for Config {
             .field("look_ahead", &self.look_ahead)
             .field("body_limit", &self.body_limit)
             .field("recovery_codes", &self.recovery_codes)
+            .field("callbacks", &self.callbacks)
             .finish_non_exhaustive()
     }
 }

@@ -161,12 +161,14 @@ impl Sandbox {
                 Err(_) => task.abort(),
             }
         }
+        self.state.callbacks.stop();
         self.state.store.close().await;
     }
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.state.callbacks.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -95,6 +95,8 @@ pub enum RestCode {
     InvalidKeyFormat,
     /// ERR0011: a value in the wrong format (Base64, date).
     InvalidInputFormat,
+    /// ERR0014: a callback URL that is not a URL.
+    InvalidUrlFormat,
     /// ERR0015: no such application or application version.
     InvalidApplication,
     /// ERR0018: an ECIES request that cannot be decrypted.
@@ -135,6 +137,7 @@ impl RestCode {
             ),
             RestCode::InvalidKeyFormat => ("ERR0010", "Key with invalid format was provided."),
             RestCode::InvalidInputFormat => ("ERR0011", "Invalid input parameter format."),
+            RestCode::InvalidUrlFormat => ("ERR0014", "Invalid URL format."),
             RestCode::InvalidApplication => (
                 "ERR0015",
                 "Application or application version does not exist.",

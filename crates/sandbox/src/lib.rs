@@ -3,6 +3,7 @@
 pub mod activations;
 pub mod apps;
 pub mod bootstrap;
+pub mod callbacks;
 pub mod clock;
 pub mod cloud;
 pub mod config;

@@ -50,6 +50,10 @@ struct Args {
         hide_env_values = true
     )]
     integration_password: Option<String>,
+    /// Seconds an application callback's receiver has to answer before the attempt
+    /// counts as failed.
+    #[arg(long, default_value_t = 10)]
+    callback_timeout_secs: u64,
 }
 
 /// A startup failure, printed as one line.
@@ -86,6 +90,10 @@ impl Args {
             recovery_codes: !self.no_recovery_codes,
             admin_password: self.admin_password,
             integration_password: self.integration_password,
+            callbacks: sandbox::config::CallbackConfig {
+                response_timeout: Duration::from_secs(self.callback_timeout_secs),
+                ..Default::default()
+            },
         })
     }
 }

@@ -1,7 +1,11 @@
 //! Operations: created from a template by a backend, shown to the user's device,
 //! approved with a signature over the exact `data`, rejected, canceled, or left to
 //! expire. States: `PENDING` → `APPROVED | REJECTED | CANCELED | EXPIRED | FAILED`.
+//!
+//! Creation, every status change and every failed approval attempt (PowerAuth Server
+//! reports those too) go to the application's callbacks ([`crate::callbacks`]) from here.
 
+use crate::callbacks::Change;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{Operation, OperationStatus, Template};
@@ -149,7 +153,12 @@ pub async fn create(
         timestamp_finalized: None,
     };
     state.store.insert_operation(&operation).await?;
+    report(state, &operation);
     Ok((operation, template))
+}
+
+fn report(state: &AppState, operation: &Operation) {
+    state.callbacks.notify(Change::Operation(operation.into()));
 }
 
 fn expire_if_stale(operation: &mut Operation, now: i64) -> bool {
@@ -167,9 +176,11 @@ pub async fn load(state: &AppState, operation_id: &str) -> Result<Option<Operati
         let Some(mut operation) = state.store.operation(operation_id).await? else {
             return Ok(None);
         };
-        if !expire_if_stale(&mut operation, state.now_ms())
-            || state.store.save_operation(&mut operation).await?
-        {
+        if !expire_if_stale(&mut operation, state.now_ms()) {
+            return Ok(Some(operation));
+        }
+        if state.store.save_operation(&mut operation).await? {
+            report(state, &operation);
             return Ok(Some(operation));
         }
     }
@@ -211,6 +222,7 @@ pub async fn update<T>(
         let Some(mut operation) = state.store.operation(operation_id).await? else {
             return Err(Error::UnknownOperation);
         };
+        let before = (operation.status, operation.failure_count);
         let expired = expire_if_stale(&mut operation, now);
         let outcome = match change(&mut operation, now) {
             Ok(outcome) => outcome,
@@ -222,6 +234,9 @@ pub async fn update<T>(
             }
         };
         if state.store.save_operation(&mut operation).await? {
+            if (operation.status, operation.failure_count) != before {
+                report(state, &operation);
+            }
             return Ok((operation, outcome));
         }
     }

@@ -23,6 +23,8 @@ pub struct AppState {
     pub key_cache: Arc<crate::key_cache::KeyCache>,
     /// Cloud API logins already checked against their Argon2 hash.
     pub logins: Arc<crate::cloud::auth::LoginCache>,
+    /// Application callbacks: report state changes here.
+    pub callbacks: crate::callbacks::Callbacks,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
     signing_rng: Arc<SystemRandom>,
 }
@@ -42,8 +44,15 @@ impl AppState {
     ) -> Result<Self, StoreError> {
         let store = Store::open(&config.database_url).await?;
         let logins = Arc::new(crate::cloud::auth::LoginCache::new(&*rng));
+        let callbacks = crate::callbacks::Callbacks::start(
+            store.clone(),
+            clock.clone(),
+            rng.clone(),
+            config.callbacks.clone(),
+        );
         Ok(Self {
             logins,
+            callbacks,
             key_cache: Arc::default(),
             store,
             clock,

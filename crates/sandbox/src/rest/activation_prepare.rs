@@ -252,7 +252,7 @@ impl Exchange {
         new: NewActivation,
         generate_recovery_codes: bool,
     ) -> Result<PrepareResponse, Error> {
-        let record = activations::create(state, new).await?;
+        let record = activations::create_unreported(state, new).await?;
         let outcome = self
             .run(state, &record.activation_code, generate_recovery_codes)
             .await;

@@ -5,6 +5,7 @@ mod activation;
 mod activation_flags;
 mod activation_prepare;
 mod application;
+mod callback;
 mod ecies;
 mod offline;
 mod operation;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(status::router())
         .merge(application::router())
+        .merge(callback::router())
         .merge(activation::router())
         .merge(activation_flags::router())
         .merge(activation_prepare::router())

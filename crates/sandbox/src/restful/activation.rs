@@ -129,7 +129,7 @@ async fn create(
                 .ok_or_else(|| {
                     refuse("CUSTOM identityAttributes must name a userId or username")
                 })?;
-            activations::create(
+            activations::create_unreported(
                 &state,
                 activations::NewActivation::committed_at_key_exchange(
                     user_id.clone(),
@@ -166,7 +166,7 @@ async fn create(
                 application.application_id.clone(),
             );
             replacement.flags = flags;
-            activations::create(&state, replacement)
+            activations::create_unreported(&state, replacement)
                 .await?
                 .activation_code
         }

@@ -16,6 +16,7 @@
 
 mod activations;
 mod applications;
+mod callbacks;
 mod inbox;
 mod nonces;
 mod operations;
@@ -28,6 +29,7 @@ mod users;
 
 pub use activations::{Activation, CommitPhase};
 pub use applications::{Application, ApplicationVersion};
+pub use callbacks::{CallbackAttempt, CallbackEvent, CallbackUrlRecord};
 pub use inbox::InboxMessage;
 pub use operations::{Operation, OperationStatus, Template, TemplateRemoval};
 pub use push::PushMessage;
@@ -205,6 +207,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "recovery postcards",
         include_str!("../../migrations/0005_recovery_postcards.sql"),
+    ),
+    (
+        6,
+        "callbacks",
+        include_str!("../../migrations/0006_callbacks.sql"),
     ),
 ];
 

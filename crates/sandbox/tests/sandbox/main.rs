@@ -5,6 +5,7 @@ mod activation;
 mod activation_create;
 mod applications;
 mod binary;
+mod callbacks;
 mod cloud_admin;
 mod cloud_v2;
 mod common;
