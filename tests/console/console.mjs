@@ -7,7 +7,10 @@
 // stdout reports each step; anything else goes to stderr.
 //
 // Environment: TOKENSIM_CONSOLE_URL, TOKENSIM_CONSOLE_USER, TOKENSIM_CONSOLE_PASSWORD,
-// TOKENSIM_CONSOLE_SHOT (where the QR screenshot goes), CHROMIUM (default /usr/bin/chromium).
+// TOKENSIM_CONSOLE_SHOT (where the QR screenshot goes), TOKENSIM_CONSOLE_CALLBACK_URL (a
+// receiver the console registers as the application's activation callback; its delivery log
+// is read at the end), TOKENSIM_CONSOLE_CALLBACKS_SHOT (a screenshot of that log),
+// CHROMIUM (default /usr/bin/chromium).
 
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -44,6 +47,16 @@ try {
   await page.fill("#user", env("TOKENSIM_CONSOLE_USER"));
   await page.fill("#password", env("TOKENSIM_CONSOLE_PASSWORD"));
   await page.getByRole("button", { name: "Use", exact: true }).click();
+  // The backend's callback, added from the console's Callbacks section.
+  await page.fill("#cbUrl", env("TOKENSIM_CONSOLE_CALLBACK_URL"));
+  await page.getByRole("button", { name: "Add callback", exact: true }).click();
+  await page.locator("#cbList tr[data-callback-id]").waitFor();
+  report({
+    event: "callback",
+    info: await page.textContent("#cbInfo"),
+    listed: await page.textContent("#cbList tr[data-callback-id] .url"),
+  });
+
   await page.fill("#regUser", "console-user");
   await page.getByRole("button", { name: "New registration", exact: true }).click();
 
@@ -84,6 +97,25 @@ try {
   // An active registration has nothing left to count down to.
   await page.waitForFunction(() => document.getElementById("countdown").textContent === "—");
   report({ event: "state", state: "ACTIVE", qrClass: await qr.getAttribute("class") });
+
+  // The delivery log shows each state change delivered to the callback.
+  await page.waitForFunction(() => {
+    const delivered = [...document.querySelectorAll("#cbLog tr[data-event-id]")]
+      .filter((row) => row.querySelector(".result")?.textContent === "HTTP 200");
+    return ["CREATED", "PENDING_COMMIT", "ACTIVE"]
+      .every((s) => delivered.some((row) => row.dataset.subjectStatus === s));
+  });
+  const rows = await page.$$eval("#cbLog tr[data-event-id]", (all) => all.map((row) => ({
+    status: row.dataset.subjectStatus,
+    attempt: row.querySelector(".attempt").textContent,
+    url: row.querySelector(".url").textContent,
+    result: row.querySelector(".result").textContent,
+    eventStatus: row.querySelector(".status").textContent,
+  })));
+  if (process.env.TOKENSIM_CONSOLE_CALLBACKS_SHOT) {
+    await page.locator("#callbacks").screenshot({ path: process.env.TOKENSIM_CONSOLE_CALLBACKS_SHOT });
+  }
+  report({ event: "callbacks", rows });
 } catch (error) {
   // What the console itself showed helps more than the locator's complaint alone.
   const shown = await browser?.pages()[0]?.textContent("#reg").catch(() => null);

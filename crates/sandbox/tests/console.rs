@@ -1,7 +1,10 @@
 //! The web console in headless Chromium (`make test-console`): the console creates a
 //! registration and shows its QR code; the test reads a screenshot of that code with the
 //! project's decoder, activates a simulated device (`tokensim-device`) with what it read,
-//! and watches the console show the state change, then commit the registration.
+//! and watches the console show the state change, then commit the registration. Before
+//! that the console registers a callback receiver (an axum server in this test) from its
+//! Callbacks section; at the end its delivery log shows each state change delivered, and the
+//! receiver confirms it got them.
 //!
 //! Chromium is driven by `tests/console/console.mjs` (Node, `playwright-core`). Ignored in a
 //! plain `cargo test`: it needs Chromium and the Node package. `make test-console` installs
@@ -57,6 +60,11 @@ async fn the_console_shows_a_qr_code_a_device_reads_and_follows_the_activation()
         .expect("the sandbox starts");
     let scratch = tempfile::tempdir().unwrap();
     let shot = scratch.path().join("qr.png");
+    // TOKENSIM_CONSOLE_SCREENSHOTS keeps the delivery log's screenshot for a person to look at.
+    let callbacks_shot = std::env::var_os("TOKENSIM_CONSOLE_SCREENSHOTS")
+        .map_or_else(|| scratch.path().to_owned(), PathBuf::from)
+        .join("console-callbacks.png");
+    let (receiver_url, received) = callback_receiver().await;
 
     let mut driver = Command::new("node")
         .arg(folder.join("console.mjs"))
@@ -64,6 +72,11 @@ async fn the_console_shows_a_qr_code_a_device_reads_and_follows_the_activation()
         .env("TOKENSIM_CONSOLE_USER", &sandbox.integration().username)
         .env("TOKENSIM_CONSOLE_PASSWORD", &sandbox.integration().password)
         .env("TOKENSIM_CONSOLE_SHOT", &shot)
+        .env(
+            "TOKENSIM_CONSOLE_CALLBACK_URL",
+            format!("{receiver_url}/console-hook?key=k3y"),
+        )
+        .env("TOKENSIM_CONSOLE_CALLBACKS_SHOT", &callbacks_shot)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -82,6 +95,22 @@ async fn the_console_shows_a_qr_code_a_device_reads_and_follows_the_activation()
             }
         }
     });
+    // The callback was added from the console.
+    let callback = tokio::task::block_in_place(|| next_event(&events));
+    assert_eq!(callback["event"], "callback");
+    assert!(
+        callback["info"]
+            .as_str()
+            .unwrap()
+            .starts_with("Added backend"),
+        "{callback}"
+    );
+    assert_eq!(
+        callback["listed"].as_str().unwrap(),
+        format!("{receiver_url}/console-hook?key=***"),
+        "the console masks the URL's query values"
+    );
+
     // The console shows the new registration's QR code, its payload and a countdown.
     let qr = tokio::task::block_in_place(|| next_event(&events));
     assert_eq!(qr["event"], "qr");
@@ -148,7 +177,62 @@ async fn the_console_shows_a_qr_code_a_device_reads_and_follows_the_activation()
         .unwrap();
     assert_eq!(record.state, ActivationState::Active);
 
+    // The delivery log: CREATED, PENDING_COMMIT and ACTIVE each delivered at the first
+    // attempt, the URL's query value masked; the receiver got exactly those.
+    let log = tokio::task::block_in_place(|| next_event(&events));
+    assert_eq!(log["event"], "callbacks");
+    let rows = log["rows"].as_array().unwrap();
+    for status in ["CREATED", "PENDING_COMMIT", "ACTIVE"] {
+        let row = rows
+            .iter()
+            .find(|r| r["status"] == status)
+            .unwrap_or_else(|| panic!("no {status} row: {log}"));
+        assert_eq!(row["attempt"], "1", "{row}");
+        assert_eq!(row["result"], "HTTP 200", "{row}");
+        assert_eq!(row["eventStatus"], "COMPLETED", "{row}");
+        assert_eq!(
+            row["url"].as_str().unwrap(),
+            format!("{receiver_url}/console-hook?key=***")
+        );
+    }
+    let mut statuses: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|body| {
+            assert_eq!(body["activationId"], activation_id, "{body}");
+            assert_eq!(body["userId"], "console-user", "{body}");
+            body["activationStatus"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["ACTIVE", "CREATED", "PENDING_COMMIT"]);
+    assert!(
+        callbacks_shot.is_file(),
+        "the delivery log was screenshotted"
+    );
+
     let status = tokio::task::block_in_place(|| driver.wait()).unwrap();
     assert!(status.success(), "the browser driver failed: {status}");
     sandbox.shutdown().await;
+}
+
+/// A backend's callback receiver on 127.0.0.1:0: its URL and the JSON bodies it got.
+async fn callback_receiver() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/console-hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
 }

@@ -148,10 +148,22 @@ mod tests {
         assert_eq!(format_ms(3_601_001), "PT1H1.001S");
     }
 
-    #[test]
-    fn printing_then_parsing_gives_the_same_duration() {
-        for ms in [0, 1, 999, 1000, 61_001, 3_600_000, 86_400_000 * 30 + 7] {
-            assert_eq!(parse_ms(&format_ms(ms)), Some(ms), "{ms}");
+    proptest::proptest! {
+        #[test]
+        fn printing_then_parsing_gives_the_same_duration(ms in 0_i64..i64::MAX / 2) {
+            proptest::prop_assert_eq!(parse_ms(&format_ms(ms)), Some(ms));
+        }
+
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in "\\PC{0,40}") {
+            let _ = parse_ms(&text);
+        }
+
+        #[test]
+        fn duration_like_text_parses_or_is_refused_without_panicking(
+            text in "[-+]?[Pp][0-9]{0,20}[Dd]?([Tt][-+0-9]{0,20}[HhMm]?[-+0-9.,]{0,25}[Ss]?)?"
+        ) {
+            let _ = parse_ms(&text);
         }
     }
 }
