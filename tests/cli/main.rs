@@ -7,11 +7,14 @@
 
 mod activation;
 mod claim_and_proximity;
+mod cmdtool;
 mod common;
 mod device;
+mod doctor;
 mod ecies;
 mod errors;
 mod faults;
 mod fleet;
 mod keychain;
 mod lease;
+mod snapshot;

@@ -154,6 +154,18 @@ kinds! {
     Scan = "scan",
     /// Another run is in progress (the app).
     Busy = "busy",
+    /// The PIN does not unlock an imported knowledge key (checked offline).
+    WrongPin = "wrong-pin",
+    /// A cmd-tool status file cannot be read or is not a finished activation.
+    CmdtoolFile = "cmdtool-file",
+    /// A cmd-tool status file's keys do not belong to one activation.
+    CmdtoolKeys = "cmdtool-keys",
+    /// A snapshot name that cannot be one.
+    SnapshotName = "snapshot-name",
+    /// A snapshot of that name exists.
+    SnapshotExists = "snapshot-exists",
+    /// No snapshot of that name.
+    SnapshotNotFound = "snapshot-not-found",
 }
 
 impl std::fmt::Display for ErrorKind {
@@ -337,6 +349,18 @@ impl From<WalletError> for Error {
             ),
             WalletError::NotFound { .. } => (ErrorKind::DeviceNotFound, LIST.into()),
             WalletError::Ambiguous { .. } => (ErrorKind::AmbiguousDevice, LIST.into()),
+            WalletError::SnapshotName { .. } => (
+                ErrorKind::SnapshotName,
+                "name snapshots like before-approve or day_2".into(),
+            ),
+            WalletError::SnapshotExists { .. } => (
+                ErrorKind::SnapshotExists,
+                "tokensim snapshot list DEVICE shows the names in use".into(),
+            ),
+            WalletError::SnapshotNotFound { .. } => (
+                ErrorKind::SnapshotNotFound,
+                "tokensim snapshot list DEVICE shows the device's snapshots".into(),
+            ),
             WalletError::Store(store) => {
                 use tokensim_wallet::StoreError as S;
                 match store {

@@ -134,6 +134,12 @@ pub enum Command {
     Ecies(EciesArgs),
     /// Write a redacted bug-report bundle: device state, last exchanges, versions.
     Diagnose(DiagnoseArgs),
+    /// Save a device's whole state under a name, list, diff, and restore it on purpose.
+    #[command(subcommand)]
+    Snapshot(crate::commands::snapshot::SnapshotCommand),
+    /// Check a server before activating: reachability, TLS, /pa/v3, protocol versions,
+    /// clock, mobile-token API, push and inbox, the application.
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Activate a fleet of devices and run approvals, rejections and faults against a server
@@ -228,6 +234,10 @@ pub enum DevicesCommand {
         #[arg(long, value_name = "VAR", default_value = "TOKENSIM_BUNDLE_PASSPHRASE")]
         bundle_passphrase_env: String,
     },
+    /// Add a device from a status file of Wultra's cmd-tool (asks its PIN, unlocks the vault once).
+    ImportCmdtool(crate::commands::cmdtool::ImportArgs),
+    /// Write a device as a status file of Wultra's cmd-tool (keys in plain JSON, mode 0600).
+    ExportCmdtool(crate::commands::cmdtool::ExportArgs),
 }
 
 #[derive(Debug, Args)]

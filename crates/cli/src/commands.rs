@@ -21,8 +21,10 @@ use crate::trace::Sink;
 
 mod activate;
 mod biometry;
+pub(crate) mod cmdtool;
 mod devices;
 mod diagnose;
+pub(crate) mod doctor;
 mod ecies;
 mod fleet;
 mod inbox;
@@ -33,6 +35,7 @@ mod push;
 mod remove;
 mod sandbox;
 mod sign;
+pub(crate) mod snapshot;
 mod status;
 mod tokens;
 mod vault;
@@ -67,6 +70,12 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
     match command {
         Command::Sandbox(args) => sandbox::sandbox(ctx, args).await,
         Command::Activate(args) => activate::activate_device(ctx, args).await,
+        Command::Devices {
+            command: Some(DevicesCommand::ImportCmdtool(args)),
+        } => cmdtool::import_cmdtool(ctx, args).await,
+        Command::Devices {
+            command: Some(DevicesCommand::ExportCmdtool(args)),
+        } => cmdtool::export_cmdtool(ctx, args),
         Command::Devices { command } => {
             devices::devices(ctx, command.unwrap_or(DevicesCommand::List))
         }
@@ -91,6 +100,8 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
         Command::Remove(pin) => remove::remove(ctx, &pin).await,
         Command::Ecies(args) => ecies::run(ctx, args).await,
         Command::Diagnose(args) => diagnose::diagnose(ctx, &args),
+        Command::Snapshot(command) => snapshot::run(ctx, command).await,
+        Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Fleet(args) => fleet::fleet(ctx, *args).await,
         Command::Completions(args) => {
             let mut buffer = Vec::new();

@@ -227,6 +227,7 @@ pub fn finish(
         server_public_key,
         ctr_data,
         ctr_byte: None,
+        counter: 0,
         possession_key: keys.possession.clone(),
         transport_key: keys.transport.clone(),
         knowledge_key,

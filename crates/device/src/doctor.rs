@@ -6,6 +6,8 @@
 //! the sentence ([`Error`]'s own words) and a hint saying what to do. It never holds a
 //! secret: codes, PINs and OTPs are not repeated back.
 
+pub mod server;
+
 use crate::Error;
 use powerauth::activation_code::{QrPayload, SignatureCheck};
 use powerauth::config::ApplicationConfig;

@@ -79,6 +79,7 @@ pub struct FaultRun {
     before: Option<StatusSnapshot>,
     ctr_before: CtrData,
     ctr_byte_before: Option<u8>,
+    counter_before: u64,
 }
 
 struct Forward(Arc<dyn Events>, Arc<Recorder>);
@@ -117,6 +118,7 @@ impl FaultRun {
             before: Some(before),
             ctr_before: device.ctr_data.clone(),
             ctr_byte_before: device.ctr_byte,
+            counter_before: device.counter,
         })
     }
 
@@ -133,6 +135,7 @@ impl FaultRun {
             before: None,
             ctr_before: CtrData::from_bytes([0; 16]),
             ctr_byte_before: None,
+            counter_before: 0,
         }
     }
 
@@ -243,6 +246,7 @@ impl FaultRun {
         if matches!(self.fault, Fault::StaleCounter(_)) && result.is_err() {
             device.ctr_data = self.ctr_before.next();
             device.ctr_byte = self.ctr_byte_before.map(|b| b.wrapping_add(1));
+            device.counter = self.counter_before + 1;
             let _ = persist.persist(device);
         }
         let after = Session::new(&self.base, device, persist).status().await;

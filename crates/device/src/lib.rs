@@ -29,6 +29,7 @@
 
 pub mod activation;
 pub mod client;
+pub mod cmdtool;
 pub mod doctor;
 pub mod error;
 pub mod events;
@@ -40,6 +41,7 @@ pub mod operations;
 pub mod push;
 pub mod qr_image;
 pub mod remove;
+pub mod rollback;
 pub mod session;
 pub mod signing;
 pub mod state;

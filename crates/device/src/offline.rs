@@ -69,11 +69,16 @@ impl Session<'_> {
         let mut ctr_data = device.ctr_data.clone();
         let signature = compute_offline_signature(&keys, signature_type, &mut ctr_data, &qr)
             .map_err(|e| Error::Protocol(e.to_string()))?;
-        let previous = (device.ctr_data.clone(), device.ctr_byte);
+        let previous = (device.ctr_data.clone(), device.ctr_byte, device.counter);
         self.device.ctr_data = ctr_data;
         self.device.ctr_byte = previous.1.map(|b| b.wrapping_add(1));
+        self.device.counter = previous.2 + 1;
         if let Err(e) = self.persist.persist(self.device) {
-            (self.device.ctr_data, self.device.ctr_byte) = previous;
+            (
+                self.device.ctr_data,
+                self.device.ctr_byte,
+                self.device.counter,
+            ) = previous;
             return Err(Error::Persist(e));
         }
         Ok(OfflineCode {

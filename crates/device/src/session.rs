@@ -173,13 +173,18 @@ impl<'a> Session<'a> {
         let header = authorization
             .sign(&keys, &mut ctr_data, &request, self.client.rng())
             .map_err(|e| Error::Protocol(e.to_string()))?;
-        let previous = (device.ctr_data.clone(), device.ctr_byte);
+        let previous = (device.ctr_data.clone(), device.ctr_byte, device.counter);
         self.device.ctr_data = ctr_data;
         self.device.ctr_byte = previous
             .1
             .map(|b| b.wrapping_add(1).wrapping_add(skipped as u8));
+        self.device.counter = previous.2 + 1 + u64::from(skipped);
         if let Err(e) = self.persist.persist(self.device) {
-            (self.device.ctr_data, self.device.ctr_byte) = previous;
+            (
+                self.device.ctr_data,
+                self.device.ctr_byte,
+                self.device.counter,
+            ) = previous;
             return Err(Error::Persist(e));
         }
         Ok(header.to_header_value())

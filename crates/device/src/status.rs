@@ -139,6 +139,7 @@ impl Session<'_> {
             }
             self.device.ctr_data = ctr_data.clone();
             self.device.ctr_byte = Some(*ctr_byte);
+            self.device.counter += u64::from(*server_ahead);
         }
         self.device.last_status = Some(snapshot.clone());
         self.persist.persist(self.device).map_err(Error::Persist)?;

@@ -30,6 +30,14 @@ pub struct Config {
     pub integration_password: Option<String>,
     /// How application callbacks are delivered.
     pub callbacks: CallbackConfig,
+    /// The protocol versions `/pa/v3` accepts (default 3.0–3.3). A request declaring
+    /// another is refused as a server of that age refuses it, and without 3.3 there is no
+    /// `/pa/v3/keystore/create`: for testing clients (and `tokensim doctor`) against older
+    /// servers.
+    pub protocol_versions: Vec<powerauth::ProtocolVersion>,
+    /// Whether the mobile-token API (`/api/auth/token/app/operation/*`, push, inbox) is
+    /// served (default yes): a plain PowerAuth server has none.
+    pub mobile_token_api: bool,
 }
 
 /// Delivery of application callbacks ([`crate::callbacks`]). The retry defaults are
@@ -90,6 +98,8 @@ impl Config {
             admin_password: None,
             integration_password: None,
             callbacks: CallbackConfig::default(),
+            protocol_versions: powerauth::ProtocolVersion::ALL.to_vec(),
+            mobile_token_api: true,
         }
     }
 
@@ -118,6 +128,8 @@ impl std::fmt::Debug for Config {
             .field("body_limit", &self.body_limit)
             .field("recovery_codes", &self.recovery_codes)
             .field("callbacks", &self.callbacks)
+            .field("protocol_versions", &self.protocol_versions)
+            .field("mobile_token_api", &self.mobile_token_api)
             .finish_non_exhaustive()
     }
 }

@@ -40,10 +40,19 @@ use tower_http::trace::TraceLayer;
 /// The whole sandbox as one router: `/pa/v3`, `/rest/v3` and `/powerauth-cloud`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    let restful = restful::router().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        restful::version_gate,
+    ));
+    let mobile = if state.config.mobile_token_api {
+        mobile::router()
+    } else {
+        Router::new()
+    };
     Router::new()
-        .merge(restful::router())
+        .merge(restful)
         .merge(rest::router())
-        .merge(mobile::router())
+        .merge(mobile)
         .merge(console::router())
         .nest("/powerauth-cloud", cloud::router())
         .fallback(error::not_found)

@@ -54,6 +54,13 @@ struct Args {
     /// counts as failed.
     #[arg(long, default_value_t = 10)]
     callback_timeout_secs: u64,
+    /// Accept only these protocol versions on /pa/v3, comma-separated (e.g. 3.1), as an
+    /// older PowerAuth server would.
+    #[arg(long, value_delimiter = ',', value_name = "VERSIONS")]
+    protocol_versions: Vec<powerauth::ProtocolVersion>,
+    /// Serve no mobile-token API (operations, push, inbox), as a plain PowerAuth server.
+    #[arg(long)]
+    no_mobile_token_api: bool,
 }
 
 /// A startup failure, printed as one line.
@@ -94,6 +101,12 @@ impl Args {
                 response_timeout: Duration::from_secs(self.callback_timeout_secs),
                 ..Default::default()
             },
+            protocol_versions: if self.protocol_versions.is_empty() {
+                powerauth::ProtocolVersion::ALL.to_vec()
+            } else {
+                self.protocol_versions
+            },
+            mobile_token_api: !self.no_mobile_token_api,
         })
     }
 }

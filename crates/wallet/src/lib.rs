@@ -32,6 +32,9 @@ pub use tokensim_store::{
 };
 use tokensim_store::{Conflict, Secret, Store};
 
+mod snapshot;
+pub use snapshot::{SnapshotInfo, Snapshots};
+
 /// What can go wrong in the wallet. Each message says what is wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -68,6 +71,28 @@ pub enum Error {
     /// The store holds no device.
     #[error("there is no device yet: activate one first (tokensim activate)")]
     NoDevices,
+    /// A snapshot name that cannot be a store id.
+    #[error("\"{name}\" cannot name a snapshot: use up to 64 letters, digits, '-' and '_'")]
+    SnapshotName {
+        /// The name given.
+        name: String,
+    },
+    /// A snapshot of that name exists.
+    #[error(
+        "the device already has a snapshot \"{name}\": choose another name, or replace it (--replace)"
+    )]
+    SnapshotExists {
+        /// The name given.
+        name: String,
+    },
+    /// No snapshot of that name.
+    #[error("the device has no snapshot \"{name}\": its snapshots are {}", list(.available))]
+    SnapshotNotFound {
+        /// The name given.
+        name: String,
+        /// The device's snapshots.
+        available: Vec<String>,
+    },
     /// No device matches the selector.
     #[error("there is no device \"{selector}\": the devices are {}", list(.available))]
     NotFound {
@@ -146,6 +171,7 @@ impl DeviceSummary {
 #[derive(Clone, Debug)]
 pub struct Wallet {
     store: Arc<Store<DeviceRecord>>,
+    twin: snapshot::Twin,
 }
 
 impl Wallet {
@@ -189,12 +215,14 @@ impl Wallet {
     /// Opens the wallet in `folder` with exactly these `secrets` (the app's shared memory
     /// secrets, custom Argon2id costs...).
     pub fn open_with(folder: impl AsRef<Path>, secrets: Secrets) -> Result<Self> {
+        let twin = snapshot::Twin::of(&secrets);
         let store = Store::open(folder, secrets)?;
         for orphan in store.removed_orphans() {
             tracing::info!(device = %orphan, "removed secrets a crash left without a device");
         }
         Ok(Self {
             store: Arc::new(store),
+            twin,
         })
     }
 

@@ -115,6 +115,10 @@ pub(super) fn devices(ctx: &Ctx<'_>, command: DevicesCommand) -> Result<Output> 
                 json!({ "id": id.as_str() }),
             ))
         }
+        // Dispatched before: the import is async, and both live in `cmdtool`.
+        DevicesCommand::ImportCmdtool(_) | DevicesCommand::ExportCmdtool(_) => {
+            unreachable!("run::dispatch sends the cmd-tool commands to commands::cmdtool")
+        }
     }
 }
 

@@ -6,9 +6,11 @@
 //! [`DeviceState::to_parts`] and [`DeviceState::from_parts`]. Secrets zeroize on drop and
 //! `Debug` never prints them.
 
+mod diff;
 mod parts;
 mod snapshot;
 
+pub use diff::{CTR_SEARCH_STEPS, FieldChange, diff};
 pub use parts::{ActivationRecord, DeviceRecord, PartsError, TokenRecord};
 pub use snapshot::StatusSnapshot;
 
@@ -145,6 +147,10 @@ pub struct ActiveDevice {
     pub ctr_data: CtrData,
     /// The counter's low byte, learned from the first status (3.1+).
     pub ctr_byte: Option<u8>,
+    /// How many steps `CTR_DATA` moved on this device since TokenSim got it (Wultra's
+    /// command-line client keeps this number as `counter` beside `ctrData`); 0 for devices
+    /// stored before it was counted.
+    pub counter: u64,
     /// `KEY_SIGNATURE_POSSESSION`.
     pub possession_key: SymmetricKey,
     /// `KEY_TRANSPORT`.
@@ -236,6 +242,7 @@ impl std::fmt::Debug for ActiveDevice {
             .field("activation_id", &self.activation_id)
             .field("fingerprint", &self.fingerprint)
             .field("ctr_byte", &self.ctr_byte)
+            .field("counter", &self.counter)
             .field("biometry", &self.biometry.is_some())
             .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
             .field("last_status", &self.last_status)

@@ -51,6 +51,9 @@ pub struct ActivationRecord {
     pub server_public_key: String,
     /// The counter's low byte, once known.
     pub ctr_byte: Option<u8>,
+    /// How many steps `CTR_DATA` moved here (absent in records written before it was kept).
+    #[serde(default)]
+    pub counter: u64,
     /// The enrollment the biometry key is bound to, if enrolled.
     pub biometry_enrollment: Option<String>,
     /// The simulated OS biometric enrollment.
@@ -193,6 +196,7 @@ fn activation_record(a: &ActiveDevice) -> ActivationRecord {
         device_public_key: b64(a.device_public_key.encoded()),
         server_public_key: b64(a.server_public_key.encoded()),
         ctr_byte: a.ctr_byte,
+        counter: a.counter,
         biometry_enrollment: a.biometry.as_ref().map(|b| b.enrollment_id.clone()),
         biometric_enrollment: a.biometric_enrollment.clone(),
         tokens: a
@@ -321,6 +325,7 @@ fn rebuild(record: &DeviceRecord, secrets: &SecretBlob) -> Result<DeviceState, P
         ctr_data: CtrData::from_slice(&bytes(&s.ctr_data, "ctrData")?)
             .ok_or(PartsError::Field("ctrData"))?,
         ctr_byte: activation.ctr_byte,
+        counter: activation.counter,
         possession_key: symmetric(&s.possession_key, "possessionKey")?,
         transport_key: symmetric(&s.transport_key, "transportKey")?,
         knowledge_key,

@@ -43,6 +43,7 @@ fn world() -> World {
         fingerprint: "00000000".to_owned(),
         ctr_data: CtrData::from_bytes([7; 16]),
         ctr_byte: None,
+        counter: 0,
         possession_key: keys.possession.clone(),
         transport_key: keys.transport.clone(),
         knowledge_key: ProtectedKnowledgeKey::protect(&keys.knowledge, PIN, &rng),

@@ -42,6 +42,50 @@ pub fn router() -> Router<AppState> {
         .layer(map_response(restful_error_codes))
 }
 
+/// Refuses a request declaring a protocol version outside `Config::protocol_versions` as
+/// the RESTful integration refuses an unknown one (`PowerAuthVersionUtil`): 401
+/// `POWER_AUTH_REQUEST_INVALID`; without 3.3 `/pa/v3/keystore/create` does not exist (404).
+pub async fn version_gate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let accepted = &state.config.protocol_versions;
+    if request.uri().path() == "/pa/v3/keystore/create"
+        && !accepted.contains(&powerauth::ProtocolVersion::V3_3)
+    {
+        return crate::error::not_found().await.into_response();
+    }
+    let declared = [
+        "X-PowerAuth-Authorization",
+        "X-PowerAuth-Encryption",
+        "X-PowerAuth-Token",
+    ]
+    .iter()
+    .filter_map(|name| request.headers().get(*name)?.to_str().ok())
+    .filter_map(declared_version)
+    .next();
+    match declared {
+        Some(version) if !accepted.iter().any(|v| v.as_str() == version) => {
+            tracing::debug!(%version, "protocol version not accepted by this sandbox");
+            request_invalid().into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// The `version` or `pa_version` a PowerAuth header declares.
+fn declared_version(header: &str) -> Option<&str> {
+    header
+        .split(',')
+        .map(|part| part.trim().trim_start_matches("PowerAuth").trim())
+        .find_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            matches!(key.trim(), "version" | "pa_version").then(|| value.trim().trim_matches('"'))
+        })
+}
+
 /// 401 `POWER_AUTH_REQUEST_INVALID`: a header or envelope that does not fit the declared
 /// version.
 fn request_invalid() -> Error {
