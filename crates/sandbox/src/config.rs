@@ -38,6 +38,9 @@ pub struct Config {
     /// Whether the mobile-token API (`/api/auth/token/app/operation/*`, push, inbox) is
     /// served (default yes): a plain PowerAuth server has none.
     pub mobile_token_api: bool,
+    /// How often pending operations and unfinished activations past their expiry are
+    /// expired without being read (PowerAuth Server's cleanup jobs: 5 s).
+    pub expiry_sweep_interval: Duration,
 }
 
 /// Delivery of application callbacks ([`crate::callbacks`]). The retry defaults are
@@ -100,6 +103,7 @@ impl Config {
             callbacks: CallbackConfig::default(),
             protocol_versions: powerauth::ProtocolVersion::ALL.to_vec(),
             mobile_token_api: true,
+            expiry_sweep_interval: Duration::from_secs(5),
         }
     }
 
@@ -130,6 +134,7 @@ impl std::fmt::Debug for Config {
             .field("callbacks", &self.callbacks)
             .field("protocol_versions", &self.protocol_versions)
             .field("mobile_token_api", &self.mobile_token_api)
+            .field("expiry_sweep_interval", &self.expiry_sweep_interval)
             .finish_non_exhaustive()
     }
 }

@@ -79,6 +79,7 @@ impl Sandbox {
             source,
         })?;
         let (stop, stopped) = oneshot::channel::<()>();
+        crate::expiry::start(state.clone());
         let router = crate::app(state.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, router)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod embedded;
 pub mod error;
+pub mod expiry;
 pub mod extract;
 pub mod key_cache;
 pub mod mobile;

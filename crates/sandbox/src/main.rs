@@ -97,6 +97,7 @@ impl Args {
             recovery_codes: !self.no_recovery_codes,
             admin_password: self.admin_password,
             integration_password: self.integration_password,
+            expiry_sweep_interval: Duration::from_secs(5),
             callbacks: sandbox::config::CallbackConfig {
                 response_timeout: Duration::from_secs(self.callback_timeout_secs),
                 ..Default::default()

@@ -127,6 +127,11 @@ impl Callbacks {
         self.shared.generation.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Changes to `true` when the sandbox stops (for its other background tasks).
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.shared.stop.subscribe()
+    }
+
     /// Stops taking changes and ends deliveries at their next wait.
     pub fn stop(&self) {
         self.shared.stop.send_replace(true);

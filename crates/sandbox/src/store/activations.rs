@@ -175,6 +175,26 @@ impl Store {
             .transpose()
     }
 
+    /// `CREATED` and `PENDING_COMMIT` records past their expiry, soonest expired first, at
+    /// most `limit`.
+    pub async fn expired_unfinished_activations(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT activation_id FROM activations WHERE state IN ('CREATED', 'PENDING_COMMIT') \
+             AND timestamp_expires < $1 ORDER BY timestamp_expires LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| row.try_get("activation_id").map_err(StoreError::from))
+            .collect()
+    }
+
     /// The record in state `CREATED` that carries `code` in `application_id`.
     pub async fn created_activation_by_code(
         &self,

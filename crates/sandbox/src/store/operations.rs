@@ -289,6 +289,25 @@ impl Store {
         Ok(TemplateRemoval::Removed)
     }
 
+    /// Pending operations past their expiry, soonest expired first, at most `limit`.
+    pub async fn expired_pending_operations(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT operation_id FROM operations WHERE status = 'PENDING' AND timestamp_expires < $1 \
+             ORDER BY timestamp_expires LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| row.try_get("operation_id").map_err(StoreError::from))
+            .collect()
+    }
+
     /// Stores a new operation.
     pub async fn insert_operation(&self, o: &Operation) -> Result<(), StoreError> {
         let sql = format!(

@@ -849,3 +849,58 @@ async fn bad_callback_requests_answer_powerauth_server_error_codes() {
         .unwrap();
     assert_eq!(status, StatusCode::BAD_REQUEST, "{:?}", body.text().await);
 }
+
+#[tokio::test]
+async fn expiry_is_reported_without_anyone_reading_the_record() {
+    // PowerAuth Server expires pending operations and abandoned activations on a schedule
+    // and notifies; here the sweep runs every 50 ms and nothing reads the records.
+    let mut config = Config::in_memory();
+    config.expiry_sweep_interval = Duration::from_millis(50);
+    let server = TestServer::start_with(config).await;
+    let receiver = Receiver::start().await;
+    for (name, callback_type, attributes) in [
+        ("ops", "OPERATION_STATUS_CHANGE", json!(["status"])),
+        (
+            "acts",
+            "ACTIVATION_STATUS_CHANGE",
+            json!(["activationStatus"]),
+        ),
+    ] {
+        create_callback(
+            &server,
+            json!({"applicationId": "tokensim", "name": name, "type": callback_type,
+                   "callbackUrl": format!("{}/{name}", receiver.url), "attributes": attributes}),
+        )
+        .await;
+    }
+    let operation = server
+        .rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login", "userId": "alice"}),
+        )
+        .await;
+    let (activation_id, _, _) = crate::device::init(&server, "alice", json!({})).await;
+    receiver.wait_for(2).await;
+    server.clock.advance(3_600_000);
+    let received = receiver.wait_for(4).await;
+    let expired: Vec<&Value> = received[2..].iter().map(|r| &r.body).collect();
+    assert!(
+        expired.contains(
+            &&json!({"type": "OPERATION", "operationId": operation["id"], "status": "EXPIRED"})
+        ),
+        "{expired:#?}"
+    );
+    assert!(
+        expired.contains(&&json!({"type": "ACTIVATION", "activationId": activation_id, "activationStatus": "REMOVED"})),
+        "{expired:#?}"
+    );
+    // Reported once: a later read finds nothing more to change.
+    server
+        .rest_ok(
+            "/rest/v3/operation/detail",
+            json!({"operationId": operation["id"]}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 4, "{:#?}", receiver.received());
+}
