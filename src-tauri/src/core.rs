@@ -176,6 +176,11 @@ impl Core {
         Ok(info)
     }
 
+    /// The engine client, without any armed fault (the doctor, snapshots, imports).
+    pub fn engine_client(&self) -> &Client {
+        &self.client
+    }
+
     /// The current server, if any.
     pub fn server(&self) -> Option<Server> {
         lock(&self.server).clone()

@@ -108,6 +108,11 @@ impl DeviceBook {
             .map_err(store_error)
     }
 
+    /// The wallet itself (snapshots).
+    pub fn wallet(&self) -> &Wallet {
+        &self.wallet
+    }
+
     /// Loads an activated device.
     pub fn load_active(&self, id: &str) -> Result<ActiveDevice, AppError> {
         self.wallet.load_active(&parse_id(id)?).map_err(store_error)

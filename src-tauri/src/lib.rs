@@ -29,6 +29,7 @@
 pub mod commands;
 pub mod core;
 pub mod devices;
+pub mod devtools;
 pub mod fleet;
 pub mod frames;
 pub mod offline;
@@ -235,6 +236,13 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             fleet::fleet_run,
             fleet::fleet_cancel,
             fleet::fleet_save,
+            devtools::doctor_server,
+            devtools::snapshot_list,
+            devtools::snapshot_save,
+            devtools::snapshot_restore,
+            devtools::snapshot_diff,
+            devtools::export_cmdtool,
+            devtools::import_cmdtool,
         ])
         .setup(move |app| {
             let show = MenuItem::with_id(app, "show", "Show TokenSim", true, None::<&str>)?;
