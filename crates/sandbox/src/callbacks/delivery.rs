@@ -144,6 +144,9 @@ impl Engine {
         let mut no_urls: HashMap<(String, &'static str), Instant> = HashMap::new();
         let mut generation = self.shared.generation.load(Ordering::Relaxed);
         let mut last_sweep = Instant::now();
+        if !self.resume(&mut stop).await {
+            return;
+        }
         loop {
             let change = tokio::select! {
                 change = changes.recv() => match change {
@@ -195,6 +198,42 @@ impl Engine {
         }
     }
 
+    /// Events a stop interrupted (still `PROCESSING` or `PENDING` in the database) are
+    /// delivered again, as PowerAuth Server's scheduler reruns them; with the same
+    /// `Idempotency-Key`, so a receiver can tell a repeat. An event whose URL was removed
+    /// meanwhile fails. `false` when the sandbox stopped meanwhile.
+    async fn resume(self: &Arc<Self>, stop: &mut watch::Receiver<bool>) -> bool {
+        let events = match self.store.unfinished_callback_events().await {
+            Ok(events) => events,
+            Err(error) => {
+                tracing::error!(%error, "cannot read unfinished callback events");
+                return true;
+            }
+        };
+        for event in events {
+            match self.store.callback_url(&event.callback_id).await {
+                Ok(Some(url)) => {
+                    if !self.start_delivery(event, url, stop).await {
+                        return false;
+                    }
+                }
+                Ok(None) => {
+                    let retention = millis(self.config.default_retention_period);
+                    let delete_after = self.clock.now_ms().saturating_add(retention);
+                    if let Err(error) = self
+                        .store
+                        .fail_callback_event(&event.event_id, delete_after)
+                        .await
+                    {
+                        tracing::error!(%error, "cannot fail a callback event");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "cannot read a callback URL"),
+            }
+        }
+        true
+    }
+
     /// Stores the event and starts its delivery once a slot is free. `false` when the
     /// sandbox stopped meanwhile.
     async fn dispatch(
@@ -223,6 +262,17 @@ impl Engine {
             tracing::error!(%error, "cannot store a callback event");
             return true;
         }
+        self.start_delivery(event, url, stop).await
+    }
+
+    /// Runs the delivery of a stored event once a slot is free. `false` when the sandbox
+    /// stopped meanwhile.
+    async fn start_delivery(
+        self: &Arc<Self>,
+        event: CallbackEvent,
+        url: CallbackUrlRecord,
+        stop: &mut watch::Receiver<bool>,
+    ) -> bool {
         let slot = tokio::select! {
             slot = self.shared.slots.clone().acquire_owned() => slot,
             () = stopped(stop) => return false,
@@ -259,10 +309,15 @@ impl Engine {
         let auth: PrivateAuth =
             serde_json::from_value(url.authentication.clone()).unwrap_or_default();
         let logged_url = masked_url(&url.callback_url);
-        for attempt in 1..=max_attempts {
+        // A resumed event goes on from the attempts it has; a stop ends an attempt at once
+        // (it is not logged, and the next start makes it again).
+        for attempt in (event.attempts + 1)..=max_attempts {
             let started_ms = self.clock.now_ms();
             let started = Instant::now();
-            let outcome = self.attempt(&url, &auth, &event).await;
+            let outcome = tokio::select! {
+                outcome = self.attempt(&url, &auth, &event) => outcome,
+                () = stopped(&mut stop) => return,
+            };
             let now = self.clock.now_ms();
             event.attempts = attempt;
             let backoff = backoff(attempt, initial_backoff, config);
@@ -303,16 +358,20 @@ impl Engine {
             if event.status != "PENDING" {
                 return;
             }
+            // Stopped while waiting: the event stays PENDING for the next start.
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
-                () = stopped(&mut stop) => {
-                    let _ = self
-                        .store
-                        .fail_callback_event(&event.event_id, now.saturating_add(retention_ms))
-                        .await;
-                    return;
-                }
+                () = stopped(&mut stop) => return,
             }
+        }
+        // Only reached when a resumed event already had every attempt its URL now allows.
+        let delete_after = self.clock.now_ms().saturating_add(retention_ms);
+        if let Err(error) = self
+            .store
+            .fail_callback_event(&event.event_id, delete_after)
+            .await
+        {
+            tracing::error!(%error, "cannot fail a callback event");
         }
     }
 

@@ -26,6 +26,8 @@
 //! delivered (WebClient's rule; redirects are not followed). Every attempt is logged in
 //! the database (time, URL, HTTP status or error, attempt number): the console's delivery
 //! log. Finished events are deleted after the URL's `retentionPeriod` (default 30 days).
+//! Events a stop interrupted are delivered again at the next start, with the same
+//! `Idempotency-Key` (PowerAuth Server's scheduler reruns them the same way).
 //!
 //! What it refuses: the queue never grows past `queue_capacity`; changes beyond it are
 //! dropped and counted ([`Callbacks::dropped`]), never delaying a request. Client

@@ -278,7 +278,21 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an event `FAILED` without an attempt (the sandbox stopped before it).
+    /// Events not finished (`PROCESSING` or `PENDING`), oldest first.
+    pub async fn unfinished_callback_events(&self) -> Result<Vec<CallbackEvent>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM callback_events \
+             WHERE status IN ('PROCESSING', 'PENDING') ORDER BY event_number"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
+    }
+
+    /// Marks an event `FAILED` without a further attempt (its URL was removed, or it had
+    /// every attempt its URL allows).
     pub async fn fail_callback_event(
         &self,
         event_id: &str,

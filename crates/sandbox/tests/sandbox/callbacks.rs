@@ -39,6 +39,8 @@ struct Inner {
     hanging: AtomicUsize,
     most_hanging: AtomicUsize,
     release: Notify,
+    /// Once set, `/hang` answers at once.
+    released: std::sync::atomic::AtomicBool,
 }
 
 /// A backend's callback receiver.
@@ -109,6 +111,7 @@ async fn receive(
             }
             StatusCode::OK
         }
+        "/hang" if inner.released.load(Ordering::SeqCst) => StatusCode::OK,
         "/hang" => {
             let now = inner.hanging.fetch_add(1, Ordering::SeqCst) + 1;
             inner.most_hanging.fetch_max(now, Ordering::SeqCst);
@@ -903,4 +906,58 @@ async fn expiry_is_reported_without_anyone_reading_the_record() {
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 4, "{:#?}", receiver.received());
+}
+
+#[tokio::test]
+async fn an_event_a_stop_interrupted_is_delivered_at_the_next_start() {
+    // Two sandboxes one after the other on the same database (a SQLite file, or the
+    // PostgreSQL schema of this test).
+    let scratch = tempfile::tempdir().unwrap();
+    let database_url = match crate::common::test_database_url().await {
+        url if url.starts_with("postgres") => url,
+        _ => Config::sqlite_url(&scratch.path().join("callbacks.db")),
+    };
+    let config = Config {
+        database_url,
+        admin_password: Some("fixed-admin-password".to_owned()),
+        integration_password: Some("fixed-integration-password".to_owned()),
+        ..Config::in_memory()
+    };
+    let receiver = Receiver::start().await;
+    let first = TestServer::start_with(config.clone()).await;
+    create_callback(
+        &first,
+        json!({"applicationId": "tokensim", "name": "slow", "type": "OPERATION_STATUS_CHANGE",
+               "callbackUrl": format!("{}/hang", receiver.url), "attributes": ["status"]}),
+    )
+    .await;
+    let operation = first
+        .rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login", "userId": "alice"}),
+        )
+        .await;
+    receiver.wait_for(1).await;
+    // Stopped while the receiver holds the callback: the attempt ends unfinished.
+    first.sandbox.shutdown().await;
+    receiver.inner.released.store(true, Ordering::SeqCst);
+    receiver.inner.release.notify_waiters();
+
+    let second = TestServer::start_with(config).await;
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received[1].body, received[0].body);
+    assert_eq!(
+        received[1].body,
+        json!({"type": "OPERATION", "operationId": operation["id"], "status": "PENDING"})
+    );
+    assert_eq!(
+        received[1].idempotency_key, received[0].idempotency_key,
+        "the same event, so the receiver can tell"
+    );
+    let events = settled_log(&second, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["status"], "COMPLETED", "{:#}", events[0]);
+    assert_eq!(events[0]["attempts"], 1);
+    assert_eq!(events[0]["attemptLog"][0]["httpStatus"], 200);
+    second.sandbox.shutdown().await;
 }
