@@ -542,17 +542,23 @@ fn describe(error: &reqwest::Error, response_timeout: Duration) -> String {
             response_timeout.as_millis()
         );
     }
-    let mut text = if error.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
+    // The innermost cause says what happened ("Connection refused (os error 111)"); the
+    // layers above it only name the libraries it passed through.
+    let mut innermost = None;
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        text += &format!(": {cause}");
+        innermost = Some(cause);
         source = cause.source();
     }
-    text
+    let what = if error.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    match innermost {
+        Some(cause) => format!("{what}: {cause}"),
+        None => what.to_owned(),
+    }
 }
 
 #[cfg(test)]
