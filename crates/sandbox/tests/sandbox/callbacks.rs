@@ -964,3 +964,71 @@ async fn an_event_a_stop_interrupted_is_delivered_at_the_next_start() {
     assert_eq!(events[0]["attemptLog"][0]["httpStatus"], 200);
     second.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_device_blocked_by_wrong_pins_over_pa_v3_is_reported_with_its_reason() {
+    const VALIDATE: &str = "/pa/v3/signature/validate";
+    const BODY: &str = r#"{"requestObject":{"reason":"COUNTER_SYNCHRONIZATION"}}"#;
+    let server = TestServer::start().await;
+    let mut device = activate(&server, ProtocolVersion::V3_3).await;
+    let receiver = Receiver::start().await;
+    create_callback(
+        &server,
+        json!({"applicationId": "tokensim", "name": "blocks", "type": "ACTIVATION_STATUS_CHANGE",
+               "callbackUrl": format!("{}/blocks", receiver.url),
+               "attributes": ["activationStatus", "blockedReason"]}),
+    )
+    .await;
+    // Four wrong PINs change no state: nothing is reported; the fifth blocks.
+    for _ in 0..5 {
+        let header = device.sign_wrong_pin("/pa/signature/validate", BODY.as_bytes());
+        let (status, _) =
+            crate::device::post_with_authorization(&server, VALIDATE, &header, BODY).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let received = receiver.wait_for(1).await;
+    assert_eq!(
+        received[0].body,
+        json!({"type": "ACTIVATION", "activationId": device.activation_id,
+               "activationStatus": "BLOCKED", "blockedReason": "MAX_FAILED_ATTEMPTS"})
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.received().len(), 1, "{:#?}", receiver.received());
+}
+
+#[tokio::test]
+async fn an_operation_the_mobile_token_approves_over_api_is_reported() {
+    let server = TestServer::start().await;
+    let mut phone = crate::operations::Phone::new(&server).await;
+    let receiver = Receiver::start().await;
+    create_callback(
+        &server,
+        json!({"applicationId": "tokensim", "name": "ops", "type": "OPERATION_STATUS_CHANGE",
+               "callbackUrl": format!("{}/ops", receiver.url),
+               "attributes": ["status", "userId", "timestampFinalized"]}),
+    )
+    .await;
+    let created = server
+        .rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login", "userId": "alice"}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    receiver.wait_for(1).await;
+    let (status, body) = phone
+        .authorize(
+            &server,
+            id,
+            created["data"].as_str().unwrap(),
+            powerauth::signature::SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let received = receiver.wait_for(2).await;
+    assert_eq!(
+        received[1].body,
+        json!({"type": "OPERATION", "operationId": id, "status": "APPROVED", "userId": "alice",
+               "timestampFinalized": server.clock_ms()})
+    );
+}
