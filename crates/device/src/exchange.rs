@@ -8,12 +8,13 @@
 //!   the activation (activation scope) and the version.
 //! - With a signature ([`Session::signed_encrypted_exchange`]), only
 //!   `X-PowerAuth-Authorization` goes along (its version drives the encryption, digest
-//!   §7.5); the signature covers the encrypted body and the given resource id.
+//!   §7.5). Sign-then-encrypt, as Wultra's SDK and cmd-tool do it: the signature covers
+//!   the plaintext and the given resource id, then the plaintext is encrypted.
 //!
 //! Protocol 3.3 encrypts to a temporary key of the scope, cached on the device. The
 //! inspector sees the plaintext of both directions (JSON secrets redacted).
 
-use crate::client::Request;
+use crate::client::{AUTHORIZATION, Request};
 use crate::session::{Factors, Session};
 use crate::{Error, Result};
 use powerauth::ecies::{
@@ -96,8 +97,8 @@ impl Session<'_> {
         reply.decrypted(WHAT).map(<[u8]>::to_vec)
     }
 
-    /// Encrypts `plaintext` in activation scope, signs the encrypted body with `factors`
-    /// for resource id `uri_id`, POSTs it to `path`, and returns the decrypted answer.
+    /// Signs `plaintext` with `factors` for resource id `uri_id`, encrypts it in
+    /// activation scope, POSTs it to `path`, and returns the decrypted answer.
     pub async fn signed_encrypted_exchange(
         &mut self,
         path: &str,
@@ -108,7 +109,10 @@ impl Session<'_> {
         let (body, decryptor) = self
             .encrypt_for_activation(SharedInfo1::ActivationScopeGeneric, plaintext)
             .await?;
-        let mut request = self.signed_post(WHAT, path, uri_id, factors, body)?;
+        // The signature is computed after the temporary key fetch: signing moves the
+        // counter, and a failed fetch must not spend it.
+        let authorization = self.sign(factors, "POST", uri_id, plaintext)?;
+        let mut request = Request::post(WHAT, path, body).header(AUTHORIZATION, authorization);
         request.plaintext = Some(String::from_utf8_lossy(plaintext).into_owned());
         request.decryptor = Some(decryptor);
         let reply = self.execute(request).await?;

@@ -1,10 +1,10 @@
 //! `/pa/v3/activation/detail` (token + activation-scope encryption) and
-//! `/pa/v3/activation/rename` (2FA signature + encryption). Both answer the whole
+//! `/pa/v3/activation/rename` (2FA signature over the decrypted request + encryption). Both answer the whole
 //! `{"status":"OK","responseObject":{activationId, activationName}}` envelope encrypted
 //! (digest §10).
 
 use super::encryption::{
-    HeaderRefusal, SignedEndpoint, open_signed_request, open_with_header, seal,
+    HeaderRefusal, SignatureCovers, SignedEndpoint, open_signed_request, open_with_header, seal,
 };
 use crate::activations;
 use crate::error::Error;
@@ -83,6 +83,7 @@ async fn rename(
         uri_id: "/pa/activation/rename",
         allowed: &SECOND_FACTOR,
         shared_info1: SharedInfo1::ActivationScopeGeneric,
+        covers: SignatureCovers::Plaintext,
     };
     let (authenticated, plaintext, responder) = open_signed_request(
         &state,

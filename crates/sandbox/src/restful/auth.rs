@@ -40,17 +40,46 @@ pub async fn authenticate(
     body: &[u8],
     allowed: &[SignatureType],
 ) -> Result<Authenticated, Error> {
+    let header = parse_header(headers, allowed)?;
+    verify_header(state, header, method, uri_id, body).await
+}
+
+/// Reads `X-PowerAuth-Authorization` and refuses a signature type not in `allowed`
+/// (no attempt counted, counter unchanged).
+pub fn parse_header(
+    headers: &HeaderMap,
+    allowed: &[SignatureType],
+) -> Result<AuthorizationHeader, Error> {
     let header = headers
         .get(AUTHORIZATION_HEADER)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(signature_invalid)?;
+        .ok_or_else(|| {
+            tracing::debug!("signature refused: no {AUTHORIZATION_HEADER} header");
+            signature_invalid()
+        })?;
     let header = AuthorizationHeader::parse(header).map_err(|e| {
-        tracing::debug!(%e, "bad authorization header");
+        tracing::debug!(%e, "signature refused: bad authorization header");
         signature_invalid()
     })?;
     if !allowed.contains(&header.signature_type) {
+        tracing::debug!(
+            signature_type = %header.signature_type,
+            ?allowed,
+            "signature refused: factor not allowed on this endpoint (no attempt counted)"
+        );
         return Err(signature_invalid());
     }
+    Ok(header)
+}
+
+/// Verifies a parsed `header`'s signature over `body` with resource id `uri_id`.
+pub async fn verify_header(
+    state: &AppState,
+    header: AuthorizationHeader,
+    method: &str,
+    uri_id: &str,
+    body: &[u8],
+) -> Result<Authenticated, Error> {
     let data = RequestData::new(method, uri_id, &header.nonce, body);
     let verdict = signatures::verify(
         state,

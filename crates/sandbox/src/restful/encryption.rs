@@ -172,22 +172,23 @@ pub async fn decrypt_application_scope(
     decrypt(state, &channel, request).await
 }
 
-/// Decrypts the activation-scope body of a request whose signature already verified:
-/// the signature header's version drives the encryption (digest §7.5), its application
-/// key picks the secret, the activation's keys the scope.
-pub async fn open_signed(
+/// Decrypts the activation-scope body of a request signed with `header` by
+/// `activation`: the signature header's version drives the encryption (digest §7.5), its
+/// application key (one of the activation's application) picks the secret, the
+/// activation's keys the scope.
+async fn open_signed(
     state: &AppState,
-    authenticated: &super::auth::Authenticated,
+    header: &powerauth::signature::AuthorizationHeader,
+    activation: &crate::store::Activation,
     shared_info1: SharedInfo1,
     body: &[u8],
 ) -> Result<(Vec<u8>, ResponseEncryptor), Refused> {
-    let activation = &authenticated.activation;
-    let header = &authenticated.header;
     let version = state
         .store
         .version_by_key(&header.application_key)
         .await?
-        .ok_or_else(|| Refused::Decrypt("application key vanished".to_owned()))?;
+        .filter(|v| v.application_id == activation.application_id)
+        .ok_or_else(|| Refused::Decrypt("application key of another application".to_owned()))?;
     let (Some(keys), Some(server)) = (
         state.activation_keys(activation),
         &activation.server_key_pair,
@@ -209,6 +210,19 @@ pub async fn open_signed(
     decrypt(state, &channel, &request).await
 }
 
+/// What the signature of a signed, encrypted endpoint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCovers {
+    /// The encrypted body as sent: `@PowerAuth` alone, the controller decrypts afterwards
+    /// (`/pa/v3/token/create`, `/pa/v3/vault/unlock`, `/pa/v3/recovery/confirm`).
+    EncryptedBody,
+    /// The decrypted request, sign-then-encrypt: `@PowerAuth` together with
+    /// `@PowerAuthEncryption`. The RESTful integration's interceptor decrypts first and
+    /// `extractRequestBodyBytes` hands the signature check the decrypted bytes
+    /// (`/exchange/v3/signed*`, `/pa/v3/activation/rename`).
+    Plaintext,
+}
+
 /// A signed endpoint whose body is encrypted in activation scope: what its signature
 /// covers, which factors may sign it, and its `sharedInfo1`.
 pub struct SignedEndpoint {
@@ -218,39 +232,72 @@ pub struct SignedEndpoint {
     pub allowed: &'static [SignatureType],
     /// The ECIES `sharedInfo1` of the body.
     pub shared_info1: SharedInfo1,
+    /// Whether the signature covers the encrypted body or the decrypted request.
+    pub covers: SignatureCovers,
 }
 
-/// The start every signed, encrypted `/pa/v3` endpoint shares: check the `POST` signature,
-/// then decrypt the body. `on_auth` restates a refused signature and `on_refused` a refused
-/// decryption in the endpoint's own error; server faults pass through unchanged.
+/// The start every signed, encrypted endpoint shares: check the `POST` signature and
+/// decrypt the body, in the order [`SignedEndpoint::covers`] says. `on_auth` restates a
+/// refused signature and `on_refused` a refused decryption in the endpoint's own error;
+/// server faults pass through unchanged.
 pub async fn open_signed_request(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     body: &[u8],
     endpoint: &SignedEndpoint,
-    on_auth: impl FnOnce(crate::error::Error) -> crate::error::Error,
+    on_auth: impl Fn(crate::error::Error) -> crate::error::Error,
     on_refused: impl FnOnce(Refused) -> crate::error::Error,
 ) -> Result<(super::auth::Authenticated, Vec<u8>, ResponseEncryptor), crate::error::Error> {
-    let authenticated = super::auth::authenticate(
-        state,
-        headers,
-        "POST",
-        endpoint.uri_id,
-        body,
-        endpoint.allowed,
-    )
-    .await
-    .map_err(|e| match e {
+    let on_auth = |e: crate::error::Error| match e {
         crate::error::Error::Internal(_) => e,
         other => on_auth(other),
-    })?;
-    let (plaintext, responder) = open_signed(state, &authenticated, endpoint.shared_info1, body)
-        .await
-        .map_err(|e| match e {
-            Refused::Store(e) => e.into(),
-            other => on_refused(other),
-        })?;
-    Ok((authenticated, plaintext, responder))
+    };
+    let on_refused = |e: Refused| match e {
+        Refused::Store(e) => e.into(),
+        other => on_refused(other),
+    };
+    let header = super::auth::parse_header(headers, endpoint.allowed).map_err(on_auth)?;
+    match endpoint.covers {
+        SignatureCovers::EncryptedBody => {
+            let authenticated =
+                super::auth::verify_header(state, header, "POST", endpoint.uri_id, body)
+                    .await
+                    .map_err(on_auth)?;
+            let (plaintext, responder) = open_signed(
+                state,
+                &authenticated.header,
+                &authenticated.activation,
+                endpoint.shared_info1,
+                body,
+            )
+            .await
+            .map_err(on_refused)?;
+            Ok((authenticated, plaintext, responder))
+        }
+        SignatureCovers::Plaintext => {
+            // Only an ACTIVE activation has a signature to check; anything else is refused
+            // as the check itself would refuse it.
+            let Some(activation) = crate::activations::load(state, &header.activation_id)
+                .await?
+                .filter(|a| a.state == powerauth::status::ActivationState::Active)
+            else {
+                tracing::debug!(
+                    activation_id = %header.activation_id,
+                    "signature refused: no ACTIVE activation"
+                );
+                return Err(on_auth(super::auth::signature_invalid()));
+            };
+            let (plaintext, responder) =
+                open_signed(state, &header, &activation, endpoint.shared_info1, body)
+                    .await
+                    .map_err(on_refused)?;
+            let authenticated =
+                super::auth::verify_header(state, header, "POST", endpoint.uri_id, &plaintext)
+                    .await
+                    .map_err(on_auth)?;
+            Ok((authenticated, plaintext, responder))
+        }
+    }
 }
 
 /// Encrypts `plaintext` as the answer and wraps it in a 200 JSON response.

@@ -7,8 +7,9 @@
 //!   version; `{"data": …}` → `{"data": "Server successfully decrypted signed data: …,
 //!   scope: APPLICATION_SCOPE"}` (or `ACTIVATION_SCOPE`).
 //! - `signed`, `signed/string`, `signed/raw`, `signed/generics`: `X-PowerAuth-Authorization`
-//!   (resource id = the path, a 2FA signature over the encrypted body) also drives the
-//!   activation-scope encryption (digest §7.5). `signed` answers `{"data": "… request
+//!   (resource id = the path, a 2FA signature) also drives the activation-scope
+//!   encryption (digest §7.5). Sign-then-encrypt, as the RESTful integration does it:
+//!   the body is decrypted first and the signature covers the decrypted request. `signed` answers `{"data": "… request
 //!   data: …, user ID: …"}`, `string` the same text as a JSON string, `raw` echoes the
 //!   bytes, `generics` takes `{"requestObject": {"data"}}` and answers
 //!   `{"status": "OK", "responseObject": {"data"}}`.
@@ -20,8 +21,8 @@
 //! `POWER_AUTH_SIGNATURE_INVALID`.
 
 use super::encryption::{
-    HeaderRefusal, Refused, SignedEndpoint, open_application_with_header, open_signed_request,
-    open_with_header, seal,
+    HeaderRefusal, Refused, SignatureCovers, SignedEndpoint, open_application_with_header,
+    open_signed_request, open_with_header, seal,
 };
 use crate::error::Error;
 use crate::extract::RawBody;
@@ -154,8 +155,8 @@ const TWO_FACTORS: &[SignatureType] = &[
     SignatureType::PossessionKnowledgeBiometry,
 ];
 
-/// Checks the signature (resource id `uri_id`), then decrypts in activation scope;
-/// returns the activation's user id and the plaintext.
+/// Decrypts in activation scope, then checks the signature (resource id `uri_id`) over
+/// the decrypted request; returns the activation's user id and the plaintext.
 async fn open_signed(
     state: &AppState,
     headers: &HeaderMap,
@@ -166,6 +167,7 @@ async fn open_signed(
         uri_id,
         allowed: TWO_FACTORS,
         shared_info1: SharedInfo1::ActivationScopeGeneric,
+        covers: SignatureCovers::Plaintext,
     };
     let (authenticated, plaintext, responder) = open_signed_request(
         state,

@@ -3,7 +3,7 @@
 //! `{"alreadyConfirmed": false}`; codes issued with an activation are confirmed from the
 //! start, so for them, as for a postcard code confirmed before, it is `true`.
 
-use super::encryption::{SignedEndpoint, open_signed_request, seal};
+use super::encryption::{SignatureCovers, SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::RawBody;
 use crate::recovery::ConfirmRefusal;
@@ -47,6 +47,7 @@ async fn confirm(
         uri_id: "/pa/recovery/confirm",
         allowed: &[SignatureType::PossessionKnowledge],
         shared_info1: SharedInfo1::ConfirmRecoveryCode,
+        covers: SignatureCovers::EncryptedBody,
     };
     let (authenticated, plaintext, responder) = open_signed_request(
         &state,

@@ -1,7 +1,7 @@
 //! `/pa/v3/token/create` (signed, activation-scope ECIES) and `/pa/v3/token/remove`.
 
 use super::auth::{authenticate, signature_invalid};
-use super::encryption::{SignedEndpoint, open_signed_request, seal};
+use super::encryption::{SignatureCovers, SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::{RawBody, ResponseObject, request_object};
 use crate::state::AppState;
@@ -49,6 +49,7 @@ async fn create(
         uri_id: "/pa/token/create",
         allowed: &SignatureType::ALL,
         shared_info1: SharedInfo1::CreateToken,
+        covers: SignatureCovers::EncryptedBody,
     };
     let (authenticated, _, responder) = open_signed_request(
         &state,

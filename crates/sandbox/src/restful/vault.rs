@@ -2,7 +2,7 @@
 //! wrapped with `KEY_TRANSPORT` (digest §9.1, §14 #10), e.g. to add biometry or to
 //! decrypt its private key.
 
-use super::encryption::{SignedEndpoint, open_signed_request, seal};
+use super::encryption::{SignatureCovers, SignedEndpoint, open_signed_request, seal};
 use crate::error::Error;
 use crate::extract::RawBody;
 use crate::state::AppState;
@@ -56,6 +56,7 @@ async fn unlock(
             SignatureType::PossessionKnowledgeBiometry,
         ],
         shared_info1: SharedInfo1::VaultUnlock,
+        covers: SignatureCovers::EncryptedBody,
     };
     let (authenticated, plaintext, responder) = open_signed_request(
         &state,

@@ -462,7 +462,8 @@ impl Device {
             .expect("signed by KEY_SERVER_PRIVATE")
     }
 
-    /// A signed, activation-scope encrypted POST (token create, vault unlock): encrypt
+    /// A signed, activation-scope encrypted POST whose signature covers the encrypted
+    /// body (token create, vault unlock, recovery confirm: `@PowerAuth` alone): encrypt
     /// `plaintext`, sign the encrypted body, decrypt the answer.
     pub async fn signed_encrypted(
         &mut self,
@@ -472,6 +473,42 @@ impl Device {
         shared_info1: SharedInfo1,
         plaintext: &[u8],
         signature_type: SignatureType,
+    ) -> Result<Value, (StatusCode, Value)> {
+        let request = (path, uri_id, shared_info1, plaintext, signature_type);
+        self.signed_and_encrypted(server, request, Covers::EncryptedBody)
+            .await
+    }
+
+    /// Sign-then-encrypt, as Wultra's mobile SDK and cmd-tool do it for an endpoint with
+    /// `@PowerAuth` and `@PowerAuthEncryption` (`/exchange/v3/signed*`, activation
+    /// rename): sign `plaintext`, encrypt it, decrypt the answer.
+    pub async fn sign_then_encrypt(
+        &mut self,
+        server: &TestServer,
+        path: &str,
+        uri_id: &str,
+        shared_info1: SharedInfo1,
+        plaintext: &[u8],
+        signature_type: SignatureType,
+    ) -> Result<Value, (StatusCode, Value)> {
+        let request = (path, uri_id, shared_info1, plaintext, signature_type);
+        self.signed_and_encrypted(server, request, Covers::Plaintext)
+            .await
+    }
+
+    /// Encrypts and signs `(path, uri_id, sharedInfo1, plaintext, signature type)`, the
+    /// signature covering what `covers` says.
+    pub async fn signed_and_encrypted(
+        &mut self,
+        server: &TestServer,
+        (path, uri_id, shared_info1, plaintext, signature_type): (
+            &str,
+            &str,
+            SharedInfo1,
+            &[u8],
+            SignatureType,
+        ),
+        covers: Covers,
     ) -> Result<Value, (StatusCode, Value)> {
         let rng = SystemRandom::new();
         let temporary = if self.protocol.uses_temporary_keys() {
@@ -496,7 +533,11 @@ impl Device {
             .encrypt_request(recipient, plaintext, &rng, now)
             .unwrap();
         let body = request.to_json();
-        let header = self.sign("POST", uri_id, body.as_bytes(), signature_type);
+        let signed = match covers {
+            Covers::EncryptedBody => body.as_bytes(),
+            Covers::Plaintext => plaintext,
+        };
+        let header = self.sign("POST", uri_id, signed, signature_type);
         let (status, response) = post_with_authorization(server, path, &header, &body).await;
         if status != StatusCode::OK {
             return Err((status, response));
@@ -594,4 +635,13 @@ impl Device {
         let response = EncryptedResponse::from_json(body.to_string().as_bytes()).unwrap();
         Ok(serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap())
     }
+}
+
+/// What the signature of a signed, encrypted request covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers {
+    /// The encrypted body as sent.
+    EncryptedBody,
+    /// The plaintext before encryption (sign-then-encrypt).
+    Plaintext,
 }

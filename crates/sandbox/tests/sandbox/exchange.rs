@@ -2,7 +2,7 @@
 //! device built from `crates/powerauth`, in every protocol version.
 
 use crate::common::{TestServer, error_parts};
-use crate::device::{AppConfig, Device, activate, application_temporary_key};
+use crate::device::{AppConfig, Covers, Device, activate, application_temporary_key};
 use powerauth::ProtocolVersion;
 use powerauth::ecies::{
     ENCRYPTION_HEADER_NAME, EncryptedRequest, EncryptedResponse, EncryptionHeader, Encryptor,
@@ -185,7 +185,7 @@ async fn signed_exchanges_in_every_version() {
         let mut device = activate(&server, protocol).await;
         let mut call = async |path: &str, plaintext: &[u8], signature_type: SignatureType| {
             device
-                .signed_encrypted(
+                .sign_then_encrypt(
                     &server,
                     path,
                     path,
@@ -249,7 +249,7 @@ async fn signed_exchanges_in_every_version() {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(error_parts(&body).1, "POWER_AUTH_SIGNATURE_INVALID");
         let (status, _) = device
-            .signed_encrypted(
+            .sign_then_encrypt(
                 &server,
                 "/exchange/v3/signed",
                 "/exchange/v3/signed/raw",
@@ -262,7 +262,7 @@ async fn signed_exchanges_in_every_version() {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         // A good signature over a body encrypted for another endpoint.
         let (status, body) = device
-            .signed_encrypted(
+            .sign_then_encrypt(
                 &server,
                 "/exchange/v3/signed",
                 "/exchange/v3/signed",
@@ -276,7 +276,7 @@ async fn signed_exchanges_in_every_version() {
         assert_eq!(error_parts(&body).0, "ERR_ENCRYPTION");
         // A body that is not what the endpoint reads.
         let result = device
-            .signed_encrypted(
+            .sign_then_encrypt(
                 &server,
                 "/exchange/v3/signed/generics",
                 "/exchange/v3/signed/generics",
@@ -286,6 +286,70 @@ async fn signed_exchanges_in_every_version() {
             )
             .await;
         assert_encryption_failed(result, "generics without requestObject");
+    }
+}
+
+/// Regression: Wultra's SDK and cmd-tool (`sign-encrypt`) sign the plaintext, then
+/// encrypt it, and the RESTful integration decrypts before it checks the signature. A
+/// signature over the ciphertext is wrong there and costs an attempt; `/pa/v3/token/create`
+/// keeps its signature over the encrypted body.
+#[tokio::test]
+async fn signed_exchange_checks_the_signature_over_the_plaintext_as_wultras_sdk_signs() {
+    let server = TestServer::start().await;
+    for protocol in [ProtocolVersion::V3_0, ProtocolVersion::V3_3] {
+        let mut device = activate(&server, protocol).await;
+        let request = (
+            "/exchange/v3/signed",
+            "/exchange/v3/signed",
+            SharedInfo1::ActivationScopeGeneric,
+            &br#"{"data":"cmd-tool"}"#[..],
+            SignatureType::PossessionKnowledge,
+        );
+        let answer = device
+            .signed_and_encrypted(&server, request, Covers::Plaintext)
+            .await
+            .unwrap_or_else(|e| panic!("{protocol}: {e:?}"));
+        assert_eq!(
+            answer["data"],
+            "Server successfully decrypted data and verified signature, request data: cmd-tool, \
+             user ID: alice"
+        );
+        let failed = |status: &Value| status["failedAttempts"].clone();
+        let status = json!({"activationId": device.activation_id});
+        let before = server
+            .rest_ok("/rest/v3/activation/status", status.clone())
+            .await;
+        assert_eq!(failed(&before), 0, "{protocol}");
+
+        let (code, body) = device
+            .signed_and_encrypted(&server, request, Covers::EncryptedBody)
+            .await
+            .expect_err("a signature over the ciphertext");
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{protocol}");
+        assert_eq!(error_parts(&body).1, "POWER_AUTH_SIGNATURE_INVALID");
+        let after = server
+            .rest_ok("/rest/v3/activation/status", status.clone())
+            .await;
+        assert_eq!(failed(&after), 1, "{protocol}: the wrong signature counts");
+
+        // Token creation signs the encrypted body (`@PowerAuth` alone).
+        let token = (
+            "/pa/v3/token/create",
+            "/pa/token/create",
+            SharedInfo1::CreateToken,
+            &b"{}"[..],
+            SignatureType::PossessionKnowledge,
+        );
+        let (code, _) = device
+            .signed_and_encrypted(&server, token, Covers::Plaintext)
+            .await
+            .expect_err("token/create signs the encrypted body");
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{protocol}");
+        let created = device
+            .signed_and_encrypted(&server, token, Covers::EncryptedBody)
+            .await
+            .unwrap_or_else(|e| panic!("{protocol}: {e:?}"));
+        assert!(created["tokenId"].is_string(), "{created}");
     }
 }
 

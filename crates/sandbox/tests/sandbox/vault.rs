@@ -130,7 +130,7 @@ async fn activation_detail_and_rename() {
         assert_eq!(detail["responseObject"]["activationName"], "Test phone");
 
         let renamed = device
-            .signed_encrypted(
+            .sign_then_encrypt(
                 &server,
                 "/pa/v3/activation/rename",
                 "/pa/activation/rename",
