@@ -102,6 +102,12 @@ impl Core {
             config.database_url = Config::sqlite_url(path);
         }
         config.bind.set_port(port);
+        // The PowerAuth Server release to answer as, as `tokensim sandbox --server-version`.
+        if let Ok(version) = std::env::var("TOKENSIM_SERVER_VERSION") {
+            config.server_version = version.parse().map_err(|e: sandbox::ServerVersionError| {
+                AppError::new("SANDBOX", format!("TOKENSIM_SERVER_VERSION: {e}"))
+            })?;
+        }
         let started = async {
             let sandbox = Sandbox::start(config)
                 .await

@@ -155,6 +155,10 @@ pub struct SandboxArgs {
     /// SQLite database file (default: in memory, nothing survives).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// The PowerAuth Server release to answer as (reported by /rest/v3/status; behaviour
+    /// follows it where releases differ), 1.0.0 to 1.9.x.
+    #[arg(long, env = "TOKENSIM_SERVER_VERSION", value_name = "X.Y.Z", default_value_t = sandbox::ServerVersion::NEWEST)]
+    pub server_version: sandbox::ServerVersion,
 }
 
 /// Where the PIN comes from: an environment variable, a file, or the terminal.
@@ -546,8 +550,9 @@ pub struct EciesArgs {
     /// The plaintext to send; @FILE sends the bytes of FILE.
     #[arg(long)]
     pub data: String,
-    /// Also sign the encrypted body for this resource id with --factors (activation scope
-    /// only; X-PowerAuth-Authorization then replaces X-PowerAuth-Encryption).
+    /// Also sign the data for this resource id with --factors before encrypting it
+    /// (sign-then-encrypt, as Wultra's SDK does; activation scope only;
+    /// X-PowerAuth-Authorization then replaces X-PowerAuth-Encryption).
     #[arg(long, value_name = "URI_ID")]
     pub sign: Option<String>,
     #[command(flatten)]

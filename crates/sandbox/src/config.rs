@@ -41,6 +41,9 @@ pub struct Config {
     /// How often pending operations and unfinished activations past their expiry are
     /// expired without being read (PowerAuth Server's cleanup jobs: 5 s).
     pub expiry_sweep_interval: Duration,
+    /// The PowerAuth Server release the sandbox answers as (`/rest/v3/status`), and whose
+    /// behaviour it follows where releases differ.
+    pub server_version: ServerVersion,
 }
 
 /// Delivery of application callbacks ([`crate::callbacks`]). The retry defaults are
@@ -104,6 +107,7 @@ impl Config {
             protocol_versions: powerauth::ProtocolVersion::ALL.to_vec(),
             mobile_token_api: true,
             expiry_sweep_interval: Duration::from_secs(5),
+            server_version: ServerVersion::NEWEST,
         }
     }
 
@@ -135,6 +139,140 @@ impl std::fmt::Debug for Config {
             .field("protocol_versions", &self.protocol_versions)
             .field("mobile_token_api", &self.mobile_token_api)
             .field("expiry_sweep_interval", &self.expiry_sweep_interval)
+            .field("server_version", &self.server_version)
             .finish_non_exhaustive()
+    }
+}
+
+/// A PowerAuth Server release, `major.minor.patch`: the version the sandbox reports and
+/// whose behaviour it follows where PowerAuth Server changed between releases.
+///
+/// - Before 1.5 (protocol 3.1 servers), `/rest/v3/activation/prepare` has no
+///   `protocolVersion` and implies 3.1; from 1.5 on a request without it cannot be
+///   decrypted (ERR0018).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServerVersion {
+    /// Major.
+    pub major: u16,
+    /// Minor.
+    pub minor: u16,
+    /// Patch.
+    pub patch: u16,
+}
+
+impl ServerVersion {
+    /// The newest release whose API the sandbox implements: 1.9.0, the first with
+    /// protocol 3.3 (temporary keys).
+    pub const NEWEST: Self = Self::new(1, 9, 0);
+    /// The oldest release the sandbox can answer as: 1.0.0, the first with `/rest/v3`.
+    pub const OLDEST: Self = Self::new(1, 0, 0);
+    /// 1.5.0: the first release with protocol 3.2 and `protocolVersion` in prepare.
+    pub const V1_5: Self = Self::new(1, 5, 0);
+
+    /// `major.minor.patch`.
+    pub const fn new(major: u16, minor: u16, patch: u16) -> Self {
+        Self {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// Whether `/rest/v3/activation/prepare` without `protocolVersion` means 3.1 (before
+    /// 1.5) rather than a request that cannot be decrypted.
+    pub fn implies_protocol_3_1(self) -> bool {
+        self < Self::V1_5
+    }
+}
+
+impl Default for ServerVersion {
+    fn default() -> Self {
+        Self::NEWEST
+    }
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// Why a `--server-version` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerVersionError {
+    /// Not `X.Y.Z` with numbers.
+    #[error("server version {0:?} is not X.Y.Z (e.g. 1.9.0)")]
+    Format(String),
+    /// Outside what the sandbox implements.
+    #[error(
+        "server version {0} is outside what the sandbox implements ({oldest} to {newest}.x)",
+        oldest = ServerVersion::OLDEST,
+        newest = format!("{}.{}", ServerVersion::NEWEST.major, ServerVersion::NEWEST.minor)
+    )]
+    Unsupported(ServerVersion),
+}
+
+impl std::str::FromStr for ServerVersion {
+    type Err = ServerVersionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let format = || ServerVersionError::Format(text.to_owned());
+        let mut parts = text.trim().split('.');
+        let mut next = || -> Result<u16, ServerVersionError> {
+            let part = parts.next().ok_or_else(format)?;
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format());
+            }
+            part.parse().map_err(|_| format())
+        };
+        let version = Self::new(next()?, next()?, next()?);
+        if parts.next().is_some() {
+            return Err(format());
+        }
+        let newest_line = Self::new(Self::NEWEST.major, Self::NEWEST.minor, u16::MAX);
+        if version < Self::OLDEST || version > newest_line {
+            return Err(ServerVersionError::Unsupported(version));
+        }
+        Ok(version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_versions_parse_print_and_order() {
+        let v: ServerVersion = "1.4.0".parse().unwrap();
+        assert_eq!(v.to_string(), "1.4.0");
+        assert!(v.implies_protocol_3_1());
+        assert!(
+            !"1.5.0"
+                .parse::<ServerVersion>()
+                .unwrap()
+                .implies_protocol_3_1()
+        );
+        assert_eq!(
+            "1.9.3".parse::<ServerVersion>().unwrap(),
+            ServerVersion::new(1, 9, 3)
+        );
+        assert_eq!(ServerVersion::default().to_string(), "1.9.0");
+        for bad in ["1.4", "1.4.0.1", "v1.4.0", "1..0", "1.4.x", "", "1.4.-1"] {
+            assert!(
+                matches!(
+                    bad.parse::<ServerVersion>(),
+                    Err(ServerVersionError::Format(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        for outside in ["0.24.2", "1.10.0", "2.0.0"] {
+            let error = outside.parse::<ServerVersion>().unwrap_err();
+            assert!(
+                matches!(error, ServerVersionError::Unsupported(_)),
+                "{outside}"
+            );
+            assert!(error.to_string().contains("1.0.0 to 1.9.x"), "{error}");
+        }
     }
 }

@@ -27,7 +27,7 @@ pub mod tokens;
 
 pub use bootstrap::{BuiltInUsers, Credentials};
 pub use clock::{Clock, SystemClock, TestClock};
-pub use config::Config;
+pub use config::{Config, ServerVersion, ServerVersionError};
 pub use embedded::{Sandbox, StartError};
 pub use error::Error;
 pub use state::AppState;

@@ -61,6 +61,10 @@ struct Args {
     /// Serve no mobile-token API (operations, push, inbox), as a plain PowerAuth server.
     #[arg(long)]
     no_mobile_token_api: bool,
+    /// The PowerAuth Server release to answer as (reported by /rest/v3/status; behaviour
+    /// follows it where releases differ), 1.0.0 to 1.9.x.
+    #[arg(long, env = "TOKENSIM_SERVER_VERSION", value_name = "X.Y.Z", default_value_t = sandbox::ServerVersion::NEWEST)]
+    server_version: sandbox::ServerVersion,
 }
 
 /// A startup failure, printed as one line.
@@ -108,6 +112,7 @@ impl Args {
                 self.protocol_versions
             },
             mobile_token_api: !self.no_mobile_token_api,
+            server_version: self.server_version,
         })
     }
 }

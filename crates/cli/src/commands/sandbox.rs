@@ -14,6 +14,7 @@ pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> 
     if let Some(db) = &args.db {
         config.database_url = sandbox::Config::sqlite_url(db);
     }
+    config.server_version = args.server_version;
     let server = sandbox::Sandbox::start(config).await.map_err(|e| {
         Failure::new(
             Class::Error,

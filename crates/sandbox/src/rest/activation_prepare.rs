@@ -27,7 +27,8 @@ pub fn router() -> Router<AppState> {
 struct PrepareRequest {
     activation_code: String,
     application_key: String,
-    protocol_version: String,
+    /// Absent in PowerAuth Server before 1.5 (protocol 3.1 only).
+    protocol_version: Option<String>,
     #[serde(default)]
     generate_recovery_codes: bool,
     #[serde(flatten)]
@@ -54,7 +55,7 @@ async fn prepare(
     let exchange = Exchange::open(
         &state,
         &request.application_key,
-        &request.protocol_version,
+        request.protocol_version.as_deref(),
         request.envelope,
     )
     .await?;
@@ -73,7 +74,8 @@ async fn prepare(
 struct CreateRequest {
     user_id: String,
     application_key: String,
-    protocol_version: String,
+    /// Absent in PowerAuth Server before 1.5 (protocol 3.1 only).
+    protocol_version: Option<String>,
     activation_otp: Option<String>,
     max_failure_count: Option<i64>,
     timestamp_activation_expire: Option<i64>,
@@ -99,7 +101,7 @@ async fn create(
     let exchange = Exchange::open(
         &state,
         &request.application_key,
-        &request.protocol_version,
+        request.protocol_version.as_deref(),
         request.envelope,
     )
     .await?;
@@ -124,7 +126,8 @@ struct RecoveryCreateRequest {
     recovery_code: String,
     puk: String,
     application_key: String,
-    protocol_version: String,
+    /// Absent in PowerAuth Server before 1.5 (protocol 3.1 only).
+    protocol_version: Option<String>,
     activation_otp: Option<String>,
     max_failure_count: Option<i64>,
     #[serde(default)]
@@ -150,7 +153,7 @@ async fn recovery_create(
     let exchange = Exchange::open(
         &state,
         &request.application_key,
-        &request.protocol_version,
+        request.protocol_version.as_deref(),
         request.envelope,
     )
     .await
@@ -210,9 +213,24 @@ impl Exchange {
     async fn open(
         state: &AppState,
         application_key: &str,
-        protocol_version: &str,
+        protocol_version: Option<&str>,
         envelope: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Self, Error> {
+        // PowerAuth Server before 1.5 spoke 3.1 only and had no protocolVersion; from 1.5
+        // on, a request without one cannot be decrypted (ERR0018).
+        let protocol_version = match protocol_version {
+            Some(version) => version,
+            None if state.config.server_version.implies_protocol_3_1() => "3.1",
+            None => {
+                return Err(Error::rest(
+                    crate::error::RestCode::DecryptionFailed,
+                    format!(
+                        "no protocolVersion: PowerAuth Server {} needs one (3.0 to 3.3)",
+                        state.config.server_version
+                    ),
+                ));
+            }
+        };
         let protocol: powerauth::ProtocolVersion = protocol_version
             .parse()
             .map_err(|_| Error::InvalidRequest("protocolVersion must be 3.0 to 3.3".to_owned()))?;

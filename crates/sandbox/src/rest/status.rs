@@ -1,4 +1,6 @@
-//! `/rest/v3/status`: who this server is and what time it thinks it is.
+//! `/rest/v3/status`: who this server is, which PowerAuth Server release it answers as
+//! (`Config::server_version`, which Wultra's clients pick their API flavour from) and what
+//! time it thinks it is.
 
 use crate::clock::iso8601;
 use crate::extract::ResponseObject;
@@ -19,7 +21,7 @@ struct SystemStatus {
     application_name: &'static str,
     application_display_name: &'static str,
     application_environment: &'static str,
-    version: &'static str,
+    version: String,
     build_time: Option<String>,
     timestamp: String,
 }
@@ -30,7 +32,7 @@ async fn status(State(state): State<AppState>) -> ResponseObject<SystemStatus> {
         application_name: "powerauth-server",
         application_display_name: "TokenSim PowerAuth sandbox",
         application_environment: "sandbox",
-        version: env!("CARGO_PKG_VERSION"),
+        version: state.config.server_version.to_string(),
         build_time: None,
         timestamp: iso8601(state.now_ms()),
     })

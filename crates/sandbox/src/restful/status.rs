@@ -21,7 +21,7 @@ struct ServerStatus {
 #[derive(Serialize)]
 struct ApplicationInfo {
     name: &'static str,
-    version: &'static str,
+    version: String,
 }
 
 async fn status(State(state): State<AppState>) -> ResponseObject<ServerStatus> {
@@ -29,7 +29,7 @@ async fn status(State(state): State<AppState>) -> ResponseObject<ServerStatus> {
         server_time: state.now_ms(),
         application: ApplicationInfo {
             name: "tokensim-sandbox",
-            version: env!("CARGO_PKG_VERSION"),
+            version: state.config.server_version.to_string(),
         },
     })
 }

@@ -622,6 +622,46 @@ async fn an_intermediate_server_can_prepare_and_list() {
     assert!(none["activations"].as_array().unwrap().is_empty());
 }
 
+/// PowerAuth Server before 1.5 spoke 3.1 only: its prepare has no `protocolVersion` and
+/// implies 3.1 (what Wultra's js-test-client sends). From 1.5 on, a request without it
+/// cannot be decrypted: ERR0018.
+#[tokio::test]
+async fn prepare_without_protocol_version_follows_the_server_version() {
+    for (version, implied) in [("1.4.0", true), ("1.5.0", false), ("1.9.0", false)] {
+        let config = sandbox::Config {
+            server_version: version.parse().unwrap(),
+            ..sandbox::Config::in_memory()
+        };
+        let server = TestServer::start_with(config).await;
+        let status = server.rest_ok("/rest/v3/status", json!({})).await;
+        assert_eq!(status["version"], version);
+        let app = AppConfig::default_of(&server).await;
+        let (activation_id, code, _) = init(&server, "ivan", json!({})).await;
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        let recipient = powerauth::ecies::Recipient::Static(&app.master_public_key);
+        let (_device, layer2, decryptor) =
+            device::layer2_request(&app, ProtocolVersion::V3_1, recipient, None, now);
+        let mut request: Value = serde_json::from_str(&layer2.to_json()).unwrap();
+        request["activationCode"] = json!(code);
+        request["applicationKey"] = json!(app.application_key);
+        request["generateRecoveryCodes"] = json!(false);
+        let (status, body) = server.rest("/rest/v3/activation/prepare", request).await;
+        if implied {
+            assert_eq!(status, StatusCode::OK, "{version}: {body}");
+            let response = powerauth::ecies::EncryptedResponse::from_json(
+                body["responseObject"].to_string().as_bytes(),
+            )
+            .unwrap();
+            let plain: Value =
+                serde_json::from_slice(&decryptor.decrypt_response(&response).unwrap()).unwrap();
+            assert_eq!(plain["activationId"], activation_id.as_str());
+        } else {
+            assert_error(status, &body, StatusCode::BAD_REQUEST, "ERR0018");
+            assert_eq!(body["responseObject"]["message"], "Data decryption failed.");
+        }
+    }
+}
+
 #[tokio::test]
 async fn custom_credentials_activate_at_once_and_leave_nothing_on_failure() {
     let server = TestServer::start().await;

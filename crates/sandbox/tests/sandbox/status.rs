@@ -26,6 +26,30 @@ async fn restful_status_gives_server_time_for_sdk_clock_sync() {
         body["responseObject"]["application"]["name"],
         "tokensim-sandbox"
     );
+    assert_eq!(body["responseObject"]["application"]["version"], "1.9.0");
+}
+
+/// Wultra's clients pick their API flavour from the reported release: the default is the
+/// newest the sandbox implements, `--server-version` another.
+#[tokio::test]
+async fn both_statuses_report_the_emulated_server_version() {
+    let server = TestServer::start().await;
+    let status = server.rest_ok("/rest/v3/status", json!({})).await;
+    assert_eq!(
+        status["version"],
+        sandbox::ServerVersion::NEWEST.to_string()
+    );
+    assert_eq!(status["version"], "1.9.0");
+    let config = sandbox::Config {
+        server_version: "1.4.2".parse().unwrap(),
+        ..sandbox::Config::in_memory()
+    };
+    let server = TestServer::start_with(config).await;
+    let status = server.rest_ok("/rest/v3/status", json!({})).await;
+    assert_eq!(status["version"], "1.4.2");
+    assert_eq!(status["applicationName"], "powerauth-server");
+    let (_, body) = server.post("/pa/v3/status", &json!({})).await;
+    assert_eq!(body["responseObject"]["application"]["version"], "1.4.2");
 }
 
 #[tokio::test]
