@@ -5,8 +5,8 @@ use crate::core::Core;
 use crate::scan::{PREVIEW_WIDTH, Scanner, classify, scan_bytes};
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, AppInfo, Approval, DeviceDetail, DeviceSummary,
-    ExchangeView, FaultChoice, OfflinePreview, OfflineSigned, OperationView, Region, Registration,
-    ScanResult, ServerInfo, SignedData, SourceKind,
+    ExchangeView, OfflinePreview, OfflineSigned, OperationView, Region, Registration, ScanResult,
+    ServerInfo, SignedData, SourceKind,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -242,10 +242,10 @@ pub async fn biometry(
     }
 }
 
-/// Arms (or disarms) a fault for the device's next call.
+/// Arms (or disarms) a fault of the catalogue, by name, for the device's next call.
 #[tauri::command]
-pub fn set_fault(core: State<'_, Arc<Core>>, id: String, fault: Option<FaultChoice>) {
-    core.set_fault(&id, fault);
+pub fn set_fault(core: State<'_, Arc<Core>>, id: String, fault: Option<String>) -> Result<()> {
+    core.set_fault(&id, fault.as_deref())
 }
 
 /// The inspector timeline.

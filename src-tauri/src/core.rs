@@ -5,25 +5,20 @@
 use crate::devices::DeviceBook;
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, Approval, DeviceDetail, DeviceSummary,
-    ExchangeView, FaultChoice, OfflinePreview, OfflineSigned, OperationView, Registration,
-    ServerInfo, SignedData, Step,
+    ExchangeView, OfflinePreview, OfflineSigned, OperationView, Registration, ServerInfo,
+    SignedData, Step,
 };
 use base64::Engine as _;
 use powerauth::ProtocolVersion;
-use powerauth::activation_code::SignatureCheck;
 use powerauth::config::ApplicationConfig;
 use powerauth::signature::SignatureType;
 use sandbox::{Config, Sandbox};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokensim_device::activation::{ActivationInput, activate};
-use tokensim_device::doctor;
+use tokensim_api::ErrorKind;
 use tokensim_device::operations::Operation;
-use tokensim_device::{
-    ActiveDevice, Client, ClientConfig, Factors, Fault, PendingActivation, Profile, Recorder,
-    Session,
-};
+use tokensim_device::{ActiveDevice, Client, ClientConfig, Factors, Fault, Recorder, Session};
 
 /// The server the devices talk to.
 #[derive(Clone)]
@@ -45,7 +40,7 @@ pub struct Core {
     server: Mutex<Option<Server>>,
     server_error: Mutex<Option<String>>,
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
-    faults: Mutex<HashMap<String, FaultChoice>>,
+    faults: Mutex<HashMap<String, &'static str>>,
     pending: Mutex<HashMap<String, u32>>,
 }
 
@@ -216,19 +211,28 @@ impl Core {
 
     /// The client for `id`'s next call: with its armed fault, which is then disarmed.
     fn client_for(&self, id: &str) -> Client {
-        match lock(&self.faults).remove(id) {
-            Some(fault) => self.client.with_fault(fault.to_fault()),
+        match lock(&self.faults).remove(id).and_then(Fault::named) {
+            Some(fault) => self.client.with_fault(fault),
             None => self.client.clone(),
         }
     }
 
-    /// Arms (or with `None` disarms) a fault for `id`'s next call.
-    pub fn set_fault(&self, id: &str, fault: Option<FaultChoice>) {
+    /// Arms (or with `None` disarms) the catalogue's fault `name` (its default parameter)
+    /// for `id`'s next call.
+    pub fn set_fault(&self, id: &str, name: Option<&str>) -> Result<(), AppError> {
         let mut faults = lock(&self.faults);
-        match fault {
-            Some(fault) => faults.insert(id.to_owned(), fault),
-            None => faults.remove(id),
-        };
+        match name {
+            Some(name) => {
+                let spec = tokensim_device::catalogue::find(name).ok_or_else(|| {
+                    AppError::new("INPUT", format!("{name:?} is not a fault this app knows"))
+                })?;
+                faults.insert(id.to_owned(), spec.name);
+            }
+            None => {
+                faults.remove(id);
+            }
+        }
+        Ok(())
     }
 
     /// Remembers the pending counts of the last poll; returns the new total.
@@ -246,7 +250,7 @@ impl Core {
             version: device.version.clone(),
             state: device.state.clone(),
             pending: lock(&self.pending).get(&device.id).copied().unwrap_or(0),
-            fault: lock(&self.faults).get(&device.id).copied(),
+            fault: lock(&self.faults).get(&device.id).map(|f| (*f).to_owned()),
         }
     }
 
@@ -268,7 +272,7 @@ impl Core {
 
     /// Activates a device with `request` on the current server and stores it.
     pub async fn activate(&self, request: ActivateRequest) -> ActivationReport {
-        let mut steps = Vec::new();
+        let steps = Vec::new();
         let failed = |steps: Vec<Step>, error: AppError| ActivationReport {
             steps,
             device: None,
@@ -299,98 +303,41 @@ impl Core {
         } else {
             request.name.trim().to_owned()
         };
-        // The doctor: the code's checksum and signature, before anything is sent.
-        match doctor::check_code(&request.code, &server.application) {
-            Ok(check) => {
-                steps.push(Step::done(
-                    doctor::Step::ReadCode.title(),
-                    "The code's shape and CRC-16 checksum are right.",
-                ));
-                steps.push(Step::done(
-                    doctor::Step::VerifySignature.title(),
-                    match check {
-                        SignatureCheck::Verified => {
-                            "The QR payload's signature verifies with the application's master public key: the server of this application issued it."
-                        }
-                        SignatureCheck::Unsigned => {
-                            "The code carries no signature (a typed-in code), so it could not be checked against the application; a QR payload CODE#SIGNATURE can be."
-                        }
-                    },
-                ));
-            }
-            Err(problem) => {
-                let diagnosis = problem.diagnosis();
-                if diagnosis.step == doctor::Step::VerifySignature {
-                    steps.push(Step::done(
-                        doctor::Step::ReadCode.title(),
-                        "The code's shape and CRC-16 checksum are right.",
-                    ));
-                }
-                steps.push(Step::failed(diagnosis.step.title(), &diagnosis.message));
-                return failed(steps, AppError::from_diagnosis(&diagnosis));
-            }
-        }
-        let otp = request.otp.filter(|otp| !otp.trim().is_empty());
-        let otp_given = otp.is_some();
-        let mut input = ActivationInput::new(request.code.trim(), &request.pin);
-        input.otp = otp;
-        if request.biometry {
-            input.biometry_enrollment = Some("enrollment-1".to_owned());
-        }
-        let pending = PendingActivation::new(Profile::new(
-            name.clone(),
-            server.info.url.clone(),
-            server.application.clone(),
+        let request = tokensim_api::ActivateRequest {
+            name,
+            server_url: server.info.url.clone(),
+            application: server.application.clone(),
             version,
-        ));
-        let seen = self.recorder.exchanges().len();
-        let result = activate(&self.client, pending, &input).await;
-        for exchange in self.recorder.exchanges().into_iter().skip(seen) {
-            steps.push(explain_exchange(&exchange));
-        }
-        let device = match result {
-            Ok(device) => device,
-            Err(e) => {
-                let diagnosis = doctor::diagnose(&e, otp_given);
-                steps.push(Step::failed(diagnosis.step.title(), &diagnosis.message));
-                return failed(steps, AppError::from_diagnosis(&diagnosis));
-            }
+            code: request.code,
+            pin: &request.pin,
+            otp: request.otp.filter(|otp| !otp.trim().is_empty()),
+            biometry_enrollment: request.biometry.then(|| "enrollment-1".to_owned()),
         };
-        let id = match self.book.add(&device) {
-            Ok(id) => id,
-            Err(e) => {
-                steps.push(Step::failed("Saving the device", &e.message));
-                return failed(steps, e);
+        let activation = tokensim_api::activate(
+            &self.client,
+            &self.recorder,
+            self.book.wallet(),
+            request,
+            None,
+        )
+        .await;
+        let steps = activation.steps;
+        match activation.result {
+            Ok(tokensim_api::Ran::Done(device)) => {
+                let summary = self.book.summary(&device.id).map(|d| self.summary(&d)).ok();
+                ActivationReport {
+                    steps,
+                    device: summary,
+                    fingerprint: Some(device.fingerprint),
+                    error: None,
+                }
             }
-        };
-        steps.push(Step::done(
-            "Stored the device",
-            &format!(
-                "Keys and counter saved in the {} store; the PIN-protected knowledge key never leaves it.",
-                self.book.kind()
+            // Not armed here: the app arms faults on a device's next call.
+            Ok(tokensim_api::Ran::Fault(report)) => failed(
+                steps,
+                AppError::new("ACTIVATION", format!("fault {} ran", report.fault)),
             ),
-        ));
-        let status = self.detail(&id).await;
-        if let Ok(detail) = &status {
-            steps.push(Step::done(
-                "Fetched the activation status",
-                &format!(
-                    "The server reports {}{}",
-                    detail.summary.state,
-                    if detail.summary.state == "PENDING_COMMIT" {
-                        ": the bank must commit the activation before the device can sign"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
-        let summary = self.book.summary(&id).map(|d| self.summary(&d)).ok();
-        ActivationReport {
-            steps,
-            device: summary,
-            fingerprint: Some(device.fingerprint.clone()),
-            error: None,
+            Err(error) => failed(steps, AppError::from_api("ACTIVATION", error)),
         }
     }
 
@@ -803,37 +750,25 @@ impl Core {
     }
 }
 
-impl FaultChoice {
-    /// The engine's fault.
-    pub fn to_fault(self) -> Fault {
-        match self {
-            FaultChoice::WrongPin => Fault::WrongPin,
-            FaultChoice::ReplaySignature => Fault::ReplaySignature,
-            FaultChoice::ClockSkew => Fault::ClockSkew(600_000),
-            FaultChoice::StaleCounter => Fault::StaleCounter(30),
-            FaultChoice::CorruptMac => Fault::CorruptMac,
-            FaultChoice::DropResponse => Fault::DropResponse,
-            FaultChoice::SlowNetwork => Fault::SlowNetwork(3_000),
-        }
-    }
-}
-
 impl AppError {
-    /// An error with a code and a message.
+    /// An error with an app code and a message; its kind follows from the code.
     pub fn new(code: &str, message: impl std::fmt::Display) -> Self {
         Self {
+            kind: Some(kind_of(code)),
             code: code.to_owned(),
             message: message.to_string(),
             hint: None,
         }
     }
 
-    /// The activation doctor's diagnosis: its sentence and hint (code `ACTIVATION`).
-    pub fn from_diagnosis(diagnosis: &doctor::Diagnosis) -> Self {
+    /// A use case's error under the app's `code`: its kind, message and hint (the same the
+    /// CLI prints).
+    pub fn from_api(code: &str, error: tokensim_api::Error) -> Self {
         Self {
-            code: "ACTIVATION".to_owned(),
-            message: diagnosis.message.clone(),
-            hint: Some(diagnosis.hint.clone()),
+            code: code.to_owned(),
+            kind: Some(error.kind),
+            message: error.message,
+            hint: error.hint,
         }
     }
 
@@ -843,14 +778,32 @@ impl AppError {
         self
     }
 
-    /// The engine's error in its own words.
+    /// The engine's error in its own words, with the kind and hint `tokensim-api` gives it.
     pub fn from_device(error: &tokensim_device::Error) -> Self {
         let code = if error.is_authentication_failure() {
             "AUTHENTICATION"
         } else {
             "DEVICE"
         };
-        Self::new(code, error)
+        Self::from_api(code, tokensim_api::Error::from(error))
+    }
+}
+
+/// The kind of an app error made from its code alone.
+fn kind_of(code: &str) -> ErrorKind {
+    match code {
+        "INPUT" | "REGION" => ErrorKind::Usage,
+        "CONFIG" => ErrorKind::Config,
+        "NO_SERVER" => ErrorKind::NoServer,
+        "NOT_ACTIVE" => ErrorKind::NotActivated,
+        "STORE" | "SAVE" => ErrorKind::Store,
+        "SANDBOX" => ErrorKind::Sandbox,
+        "CLOUD" => ErrorKind::Cloud,
+        "FLEET" => ErrorKind::Fleet,
+        "BUSY" => ErrorKind::Busy,
+        "QR" | "IMAGE" => ErrorKind::QrImage,
+        "SCAN" | "CAMERA" | "NO_CAMERA" | "NO_FRAME" | "NO_SOURCE" | "SCREEN" => ErrorKind::Scan,
+        _ => ErrorKind::Error,
     }
 }
 
@@ -876,50 +829,6 @@ fn device_error(error: &tokensim_device::Error, device: &ActiveDevice) -> AppErr
         );
     }
     app
-}
-
-impl Step {
-    fn done(title: &str, detail: &str) -> Self {
-        Self {
-            title: title.to_owned(),
-            detail: detail.to_owned(),
-            outcome: "done".to_owned(),
-        }
-    }
-
-    fn failed(title: &str, detail: &str) -> Self {
-        Self {
-            title: title.to_owned(),
-            detail: detail.to_owned(),
-            outcome: "failed".to_owned(),
-        }
-    }
-}
-
-fn explain_exchange(exchange: &tokensim_device::Exchange) -> Step {
-    let what = match exchange.label {
-        "activation/create" => {
-            "Sent the device public key in two ECIES layers (the activation code outside, the key exchange inside); the server answered with its public key and the initial counter"
-        }
-        label if label.contains("temporary") || label.contains("keystore") => {
-            "Fetched a temporary ECIES key from the server (protocol 3.3: each encryption goes to a short-lived server key)"
-        }
-        "activation/status" => "Asked the server for the activation status (encrypted status blob)",
-        _ => "Exchanged a request with the server",
-    };
-    let ok = exchange.status.is_some_and(|s| (200..300).contains(&s));
-    let outcome = match (exchange.status, &exchange.error) {
-        (Some(status), _) => format!("HTTP {status} in {} ms", exchange.elapsed.as_millis()),
-        (None, Some(error)) => format!("no answer: {error}"),
-        (None, None) => "no answer".to_owned(),
-    };
-    let title = format!("{} {}", exchange.method, exchange.label);
-    let detail = format!("{what}. {outcome}.");
-    if ok {
-        Step::done(&title, &detail)
-    } else {
-        Step::failed(&title, &detail)
-    }
 }
 
 fn operation_view(operation: &Operation) -> OperationView {

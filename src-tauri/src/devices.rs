@@ -81,6 +81,11 @@ impl DeviceBook {
         self.warning.as_deref()
     }
 
+    /// The wallet (the use cases of `tokensim-api` take it).
+    pub fn wallet(&self) -> &Wallet {
+        &self.wallet
+    }
+
     /// Every device.
     pub fn list(&self) -> Result<Vec<DeviceSummary>, AppError> {
         self.wallet.list().map_err(store_error)

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokensim_api::ErrorKind;
 use ts_rs::TS;
 
 /// An error as the window shows it: what went wrong and what to do about it.
@@ -14,6 +15,11 @@ use ts_rs::TS;
 pub struct AppError {
     /// A stable code the UI may branch on, e.g. `AUTHENTICATION`, `NO_CAMERA`.
     pub code: String,
+    /// The kind of failure, the same the CLI's `--json` prints (`tokensim-api`'s kinds);
+    /// the backend always sets it, errors the window makes itself may not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub kind: Option<ErrorKind>,
     /// The explanation, in words for a tester.
     pub message: String,
     /// What to do about it, when there is something to say (the activation doctor's hint).
@@ -117,8 +123,8 @@ pub struct DeviceSummary {
     pub state: String,
     /// Pending operations seen at the last poll.
     pub pending: u32,
-    /// The armed fault, if any.
-    pub fault: Option<FaultChoice>,
+    /// The armed fault, if any: its catalogue name (`FAULTS`).
+    pub fault: Option<String>,
 }
 
 /// A device with its counters and keys' public facts.
@@ -165,17 +171,8 @@ pub struct ActivateRequest {
     pub otp: Option<String>,
 }
 
-/// One step of an activation, explained.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Step {
-    /// What was done.
-    pub title: String,
-    /// Why, or what came back.
-    pub detail: String,
-    /// `done` or `failed`.
-    pub outcome: String,
-}
+/// One step of an activation, explained (made by `tokensim-api`'s activation).
+pub use tokensim_api::Step;
 
 /// How an activation went.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -227,25 +224,8 @@ pub enum Approval {
     Biometry,
 }
 
-/// A fault to arm on a device's next call (the CLI's set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultChoice {
-    /// Sign with a wrong PIN.
-    WrongPin,
-    /// Send a signed request twice.
-    ReplaySignature,
-    /// Device clock 10 minutes ahead.
-    ClockSkew,
-    /// Counter 30 steps ahead.
-    StaleCounter,
-    /// Flip a bit of the ECIES MAC.
-    CorruptMac,
-    /// Discard the response.
-    DropResponse,
-    /// 3 s delay.
-    SlowNetwork,
-}
+/// The fault catalogue the fault menu lists (`tokensim-device`'s, the CLI's `--fault` set).
+pub use tokensim_device::{FaultParameter, FaultSpec};
 
 /// One HTTP exchange in the inspector (secrets already redacted by the engine).
 #[derive(Debug, Clone, Serialize, TS)]
@@ -361,6 +341,7 @@ pub fn typescript() -> String {
          export type FormData = { title?: string; message?: string; attributes?: Array<Record<string, unknown>> };\n",
     );
     for decl in [
+        <ErrorKind as TS>::decl(),
         <AppError as TS>::decl(),
         <ServerInfo as TS>::decl(),
         <AppInfo as TS>::decl(),
@@ -374,7 +355,8 @@ pub fn typescript() -> String {
         <ActivationReport as TS>::decl(),
         <OperationView as TS>::decl(),
         <Approval as TS>::decl(),
-        <FaultChoice as TS>::decl(),
+        <FaultParameter as TS>::decl(),
+        <FaultSpec as TS>::decl(),
         <ExchangeView as TS>::decl(),
         <Registration as TS>::decl(),
         <SignedData as TS>::decl(),
@@ -387,6 +369,10 @@ pub fn typescript() -> String {
         out.push_str(&decl);
         out.push('\n');
     }
+    out.push_str(&format!(
+        "\n/** Every fault the engine can inject, with its default parameter (tokensim-device's catalogue). */\nexport const FAULTS: FaultSpec[] = {};\n",
+        serde_json::to_string(tokensim_device::CATALOGUE).unwrap_or_else(|_| "[]".to_owned())
+    ));
     out
 }
 

@@ -220,9 +220,15 @@ const TRACE_HINT: &str = "run again with --trace to see the exchange; `tokensim 
 
 impl From<DeviceError> for Error {
     fn from(error: DeviceError) -> Self {
+        Self::from(&error)
+    }
+}
+
+impl From<&DeviceError> for Error {
+    fn from(error: &DeviceError) -> Self {
         use Class::*;
         let message = error.to_string();
-        let (class, kind, hint): (Class, ErrorKind, String) = match &error {
+        let (class, kind, hint): (Class, ErrorKind, String) = match error {
             DeviceError::ActivationCode(_) => (
                 Rejected,
                 ErrorKind::ActivationCode,

@@ -15,9 +15,13 @@
 //! nothing of Tauri (the app does), and never puts a secret in an error or a result unless
 //! the caller asks for it by name.
 
+mod activate;
 mod error;
 mod run;
 
+pub use activate::{
+    ActivateRequest, Activated, Activation, Step, activate, check_code, store_name,
+};
 pub use error::{Class, Error, ErrorKind};
 pub use run::{Leased, Ran, Runner};
 

@@ -111,12 +111,15 @@ impl<'c> Runner<'c> {
         knowledge: bool,
         op: impl AsyncFnOnce(&mut Session<'_>) -> tokensim_device::Result<T>,
     ) -> Result<Ran<T>> {
-        if self.fault == Some(Fault::WrongPin) && !knowledge {
+        if let Some(fault) = self.fault
+            && fault.spec().needs_pin
+            && !knowledge
+        {
             return Err(Error::from(DeviceError::FaultNotApplicable {
-                fault: Fault::WrongPin.to_string(),
+                fault: fault.to_string(),
                 what: "a call without the PIN",
             })
-            .hint("wrong-pin needs a command that signs with the PIN, e.g. `vault unlock` or `ops approve` with --factors possession,knowledge"));
+            .hint(format!("{} needs a command that signs with the PIN, e.g. `vault unlock` or `ops approve` with --factors possession,knowledge", fault.spec().name)));
         }
         match self.fault {
             None => {

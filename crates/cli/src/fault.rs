@@ -2,46 +2,9 @@
 
 use tokensim_device::{Fault, FaultReport};
 
-/// The fault names `--fault` takes, with their default values.
-pub const NAMES: &str = "wrong-pin, replay, clock-skew[=MS] (default 600000), stale-counter[=N] (default 25), corrupted-mac, dropped-response, slow-network[=MS] (default 1500)";
-
-/// Parses `--fault`.
+/// Parses `--fault NAME[=VALUE]` by the engine's fault catalogue (names, aliases, defaults).
 pub fn parse(text: &str) -> Result<Fault, String> {
-    let (name, value) = match text.split_once('=') {
-        Some((name, value)) => (name, Some(value)),
-        None => (text, None),
-    };
-    let number = |default: i64| -> Result<i64, String> {
-        value.map_or(Ok(default), |v| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| format!("{name} takes a whole number, not {v:?}"))
-        })
-    };
-    let positive = |default: i64| -> Result<u64, String> {
-        u64::try_from(number(default)?).map_err(|_| format!("{name} takes a positive number"))
-    };
-    let fault = match name {
-        "wrong-pin" => Fault::WrongPin,
-        "replay" | "replay-signature" => Fault::ReplaySignature,
-        "clock-skew" => Fault::ClockSkew(number(600_000)?),
-        "stale-counter" => Fault::StaleCounter(
-            u32::try_from(positive(25)?).map_err(|_| "stale-counter is too large".to_owned())?,
-        ),
-        "corrupted-mac" | "corrupt-mac" => Fault::CorruptMac,
-        "dropped-response" | "drop-response" => Fault::DropResponse,
-        "slow-network" => Fault::SlowNetwork(positive(1_500)?),
-        _ => return Err(format!("unknown fault {name:?}; faults: {NAMES}")),
-    };
-    if value.is_some()
-        && matches!(
-            fault,
-            Fault::WrongPin | Fault::ReplaySignature | Fault::CorruptMac | Fault::DropResponse
-        )
-    {
-        return Err(format!("{name} takes no value"));
-    }
-    Ok(fault)
+    text.parse()
 }
 
 /// The report as text for a terminal.

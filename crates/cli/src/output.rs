@@ -15,6 +15,23 @@ pub struct Output {
 }
 
 impl Output {
+    /// A successful output whose `--json` form is `value` (keys in the same sorted order
+    /// as `json!` documents: the JSON scripts read does not depend on field order).
+    pub fn typed(
+        text: impl Into<String>,
+        value: &impl serde::Serialize,
+    ) -> Result<Self, crate::error::Failure> {
+        use crate::error::{Class, ErrorKind, Failure};
+        let json = serde_json::to_value(value).map_err(|e| {
+            Failure::new(
+                Class::Error,
+                ErrorKind::Error,
+                format!("cannot encode the result: {e}"),
+            )
+        })?;
+        Ok(Self::new(text, json))
+    }
+
     /// A successful output.
     pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
         Self {

@@ -115,7 +115,7 @@ pub fn diagnose(error: &Error, otp_given: bool) -> Diagnosis {
         Error::ActivationSignature(_) => (
             Step::VerifySignature,
             "activation-signature",
-            "use the mobile SDK configuration of the application that issued this code (the sandbox panel shows the embedded one)".into(),
+            "use the mobile SDK configuration of the application that issued this code (`tokensim activate --config`; the app's sandbox panel shows the embedded one)".into(),
         ),
         Error::Network { .. } => (
             Step::ReachServer,

@@ -28,6 +28,7 @@
 //! [`DeviceState::to_parts`]), terminal output, and retries.
 
 pub mod activation;
+pub mod catalogue;
 pub mod client;
 pub mod cmdtool;
 pub mod doctor;
@@ -49,6 +50,7 @@ pub mod status;
 pub mod token;
 pub mod vault;
 
+pub use catalogue::{CATALOGUE, FaultParameter, FaultSpec};
 pub use client::{Client, ClientConfig, Clock, SystemClock};
 pub use error::{Error, Result};
 pub use events::{Events, Exchange, NoEvents, Recorder, Warning};

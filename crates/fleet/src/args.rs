@@ -330,12 +330,25 @@ impl FromStr for FaultMix {
             let (name, ratio) = part
                 .split_once('=')
                 .ok_or_else(|| format!("{part:?}: expected FAULT=RATIO, e.g. wrong-pin=0.05"))?;
+            // The engine's catalogue names the faults (and their aliases); the fleet mixes
+            // those an operation's approval can carry.
+            let mixable = || {
+                FaultKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let spec = tokensim_device::catalogue::find(name.trim())
+                .ok_or_else(|| format!("{name:?} is not a fault; known: {}", mixable()))?;
             let kind = FaultKind::ALL
                 .into_iter()
-                .find(|k| k.as_str() == name.trim())
+                .find(|k| k.as_str() == spec.name)
                 .ok_or_else(|| {
                     format!(
-                        "{name:?} is not a fault; known: wrong-pin, replay, clock-skew, stale-counter"
+                        "{} is a fault of single commands, not of the fleet's mix; the fleet mixes: {}",
+                        spec.name,
+                        mixable()
                     )
                 })?;
             if mix.iter().any(|(k, _)| *k == kind) {

@@ -9,8 +9,8 @@ import type {
   Approval,
   DeviceDetail,
   DeviceSummary,
+  ErrorKind,
   ExchangeView,
-  FaultChoice,
   OfflinePreview,
   OfflineSigned,
   OperationView,
@@ -54,7 +54,7 @@ export const api = {
   changePin: (id: string, oldPin: string, newPin: string) => invoke<void>("change_pin", { id, oldPin, newPin }),
   biometry: (id: string, action: "enroll" | "change-enrollment" | "remove", pin: string | null) =>
     invoke<void>("biometry", { id, action, pin }),
-  setFault: (id: string, fault: FaultChoice | null) => invoke<void>("set_fault", { id, fault }),
+  setFault: (id: string, fault: string | null) => invoke<void>("set_fault", { id, fault }),
   inspector: () => invoke<ExchangeView[]>("inspector"),
   clearInspector: () => invoke<void>("clear_inspector"),
   diagnostics: () => invoke<string>("diagnostics"),
@@ -67,9 +67,13 @@ export const api = {
 /** Any thrown value as an AppError the ErrorBox can show. */
 export function asError(error: unknown): AppError {
   if (error && typeof error === "object" && "message" in error) {
-    const e = error as { code?: unknown; message: unknown; hint?: unknown };
+    const e = error as { code?: unknown; kind?: unknown; message: unknown; hint?: unknown };
     const code = typeof e.code === "string" ? e.code : "ERROR";
-    return typeof e.hint === "string" ? { code, message: String(e.message), hint: e.hint } : { code, message: String(e.message) };
+    const out: AppError = { code, message: String(e.message) };
+    if (typeof e.hint === "string") out.hint = e.hint;
+    // The backend's kind (the CLI's --json kind), passed through for the UI to branch on.
+    if (typeof e.kind === "string") out.kind = e.kind as ErrorKind;
+    return out;
   }
   return { code: "ERROR", message: String(error) };
 }

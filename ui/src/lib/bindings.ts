@@ -4,11 +4,18 @@
 /** An operation's form data as the mobile API sends it (rendered by OperationCard). */
 export type FormData = { title?: string; message?: string; attributes?: Array<Record<string, unknown>> };
 
+export type ErrorKind = "error" | "usage" | "io" | "runtime" | "activation-code" | "activation-signature" | "config" | "network" | "timeout" | "response-dropped" | "server-error" | "rejected" | "invalid-response" | "not-active" | "counter-deadlock" | "biometry" | "factor-not-allowed" | "unknown-token" | "vault" | "offline-qr" | "qr-image" | "store" | "fault-not-applicable" | "keychain-unavailable" | "keychain" | "passphrase-needed" | "passphrase-mismatch" | "wrong-passphrase" | "store-damaged" | "store-mismatch" | "not-activated" | "no-device" | "device-not-found" | "ambiguous-device" | "device-exists" | "no-pin" | "no-passphrase" | "no-password" | "bad-path" | "sign-needs-activation-scope" | "signature-invalid" | "diagnose" | "sandbox" | "fleet" | "no-server" | "cloud" | "scan" | "busy";
+
 export type AppError = { 
 /**
  * A stable code the UI may branch on, e.g. `AUTHENTICATION`, `NO_CAMERA`.
  */
 code: string, 
+/**
+ * The kind of failure, the same the CLI's `--json` prints (`tokensim-api`'s kinds);
+ * the backend always sets it, errors the window makes itself may not.
+ */
+kind?: ErrorKind, 
 /**
  * The explanation, in words for a tester.
  */
@@ -139,9 +146,9 @@ state: string,
  */
 pending: number, 
 /**
- * The armed fault, if any.
+ * The armed fault, if any: its catalogue name (`FAULTS`).
  */
-fault: FaultChoice | null, };
+fault: string | null, };
 
 export type DeviceDetail = { 
 /**
@@ -283,7 +290,45 @@ export type Approval = { "kind": "pin",
  */
 pin: string, } | { "kind": "biometry" };
 
-export type FaultChoice = "wrong-pin" | "replay-signature" | "clock-skew" | "stale-counter" | "corrupt-mac" | "drop-response" | "slow-network";
+export type FaultParameter = { 
+/**
+ * What it counts: `ms` or `steps`.
+ */
+unit: string, 
+/**
+ * The value when none is given.
+ */
+default: number, 
+/**
+ * Whether it may be negative (a clock behind instead of ahead).
+ */
+signed: boolean, };
+
+export type FaultSpec = { 
+/**
+ * The name `--fault` and the app take, e.g. `wrong-pin`.
+ */
+name: string, 
+/**
+ * A short label for a menu, e.g. `Wrong PIN`.
+ */
+label: string, 
+/**
+ * Other names accepted for it.
+ */
+aliases: Array<string>, 
+/**
+ * Its parameter, if it takes one.
+ */
+parameter: FaultParameter | null, 
+/**
+ * Whether only a call that carries the PIN can have it.
+ */
+needsPin: boolean, 
+/**
+ * What it does, in a tester's words.
+ */
+description: string, };
 
 export type ExchangeView = { 
 /**
@@ -423,3 +468,6 @@ width: number,
  * Height.
  */
 height: number, };
+
+/** Every fault the engine can inject, with its default parameter (tokensim-device's catalogue). */
+export const FAULTS: FaultSpec[] = [{"name":"wrong-pin","label":"Wrong PIN","aliases":[],"parameter":null,"needsPin":true,"description":"Sign the knowledge factor with a key unlocked from a wrong PIN: the server must refuse and count a failed attempt."},{"name":"replay","label":"Replay the signature","aliases":["replay-signature"],"parameter":null,"needsPin":false,"description":"Send a signed request, then the identical bytes and header again: the replay must be refused."},{"name":"clock-skew","label":"Clock ahead","aliases":[],"parameter":{"unit":"ms","default":600000,"signed":true},"needsPin":false,"description":"Shift the device clock (token and ECIES timestamps) by this many ms; negative: behind."},{"name":"stale-counter","label":"Counter ahead","aliases":[],"parameter":{"unit":"steps","default":25,"signed":false},"needsPin":false,"description":"Sign with a counter this many steps ahead: accepted within the server's look-ahead window, refused beyond it."},{"name":"corrupted-mac","label":"Corrupt the ECIES MAC","aliases":["corrupt-mac"],"parameter":null,"needsPin":false,"description":"Flip a bit of the ECIES request MAC: the server must refuse before decrypting."},{"name":"dropped-response","label":"Drop the response","aliases":["drop-response"],"parameter":null,"needsPin":false,"description":"Send the request, then discard the response: the device stays usable and the counters in sync."},{"name":"slow-network","label":"Slow network","aliases":[],"parameter":{"unit":"ms","default":1500,"signed":false},"needsPin":false,"description":"Delay the request by this many ms (a timeout when it exceeds the client's)."}];

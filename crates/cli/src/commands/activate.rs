@@ -2,11 +2,8 @@
 
 use powerauth::ProtocolVersion;
 use powerauth::config::ApplicationConfig;
-use serde_json::json;
-use tokensim_device::activation::{ActivationInput, activate};
-use tokensim_device::{
-    DeviceState, Error as DeviceError, FaultRun, PendingActivation, Profile, Session,
-};
+use tokensim_api::{ActivateRequest, Activation, Ran};
+use tokensim_device::Error as DeviceError;
 
 use super::{Ctx, Result, fault_output, read_pin};
 use crate::cli::ActivateArgs;
@@ -34,88 +31,55 @@ pub(super) async fn activate_device(ctx: &Ctx<'_>, args: ActivateArgs) -> Result
         (Some(code), _, _) => code.clone(),
         _ => unreachable!("clap requires one of --code, --qr, --image"),
     };
-    // The doctor: the code's checksum and signature are checked before anything is sent
-    // or stored, with the failure explained (activate() checks again, cheaply).
-    doctor(&code, &application)?;
+    // The doctor: the code's checksum and signature are checked before anything is sent,
+    // stored or asked for, with the failure explained (activate() checks again, cheaply).
+    if let Err(failed) = tokensim_api::check_code(&code, &application) {
+        return Err(failure(*failed));
+    }
     let wallet = ctx.wallet()?;
     let pin = read_pin(&args.pin, "new PIN")?;
-    let mut input = ActivationInput::new(code, &pin);
-    input.otp = args.otp.clone();
-    if args.biometry {
-        input.biometry_enrollment = Some("enrolled".to_owned());
-    }
-    let pending =
-        PendingActivation::new(Profile::new(&args.name, &args.server, application, version));
-    let bar = ctx.spinner("activating…");
-    let device = match ctx.g.fault {
-        None => activate(&ctx.client, pending, &input).await,
-        Some(fault) => {
-            let run = FaultRun::detached(&ctx.client, fault);
-            let result = activate(run.client(), pending, &input).await;
-            bar.finish_and_clear();
-            let report = run.judge(&result);
-            if let Ok(device) = result {
-                wallet.add(&DeviceState::Active(device))?;
-            }
-            return Ok(fault_output(&report));
-        }
+    let request = ActivateRequest {
+        name: args.name.clone(),
+        server_url: args.server.clone(),
+        application,
+        version,
+        code,
+        pin: &pin,
+        otp: args.otp.clone(),
+        biometry_enrollment: args.biometry.then(|| "enrolled".to_owned()),
     };
+    let bar = ctx.spinner("activating…");
+    let activation =
+        tokensim_api::activate(&ctx.client, &ctx.recorder, &wallet, request, ctx.g.fault).await;
     bar.finish_and_clear();
-    let mut device = device?;
-    let id = wallet.add(&DeviceState::Active(device.clone()))?;
-    let mut persist = wallet.persister(&id);
-    let status = Session::new(&ctx.client, &mut device, &mut persist)
-        .status()
-        .await;
-    wallet.save(&id, &DeviceState::Active(device.clone()))?;
-    let state = match &status {
-        Ok(report) => report.snapshot.state.clone(),
-        Err(e) => {
-            tracing::warn!("activated, but the first status failed: {e}");
-            "UNKNOWN".to_owned()
-        }
+    let device = match activation.result {
+        Ok(Ran::Done(device)) => device,
+        Ok(Ran::Fault(report)) => return Ok(fault_output(&report)),
+        Err(error) => return Err(error),
     };
     let mut text = format!(
         "activated {name:?} as device {id}\n  activation id: {aid}\n  fingerprint:   {fp}\n  version:       {version}\n  state:         {state}\n",
-        name = device.profile.name,
+        name = device.name,
+        id = device.id,
         aid = device.activation_id,
         fp = device.fingerprint,
+        version = device.version,
+        state = device.state,
     );
-    if state == "PENDING_COMMIT" {
+    if device.state == "PENDING_COMMIT" {
         text.push_str("  hint: the server must commit the activation before the device can sign\n");
     }
-    Ok(Output::new(
-        text,
-        json!({
-            "id": id.as_str(),
-            "name": device.profile.name,
-            "activationId": device.activation_id,
-            "fingerprint": device.fingerprint,
-            "version": version.as_str(),
-            "state": state,
-            "serverUrl": device.profile.server_url,
-        }),
-    ))
+    Output::typed(text, &device)
 }
 
-/// Explains, before anything is sent, why an activation code cannot work (the shared
-/// doctor of `tokensim_device::doctor`, which the desktop app shows too).
-fn doctor(code: &str, application: &ApplicationConfig) -> Result<()> {
-    use tokensim_device::doctor::{CodeProblem, RECOVERY_CODE, RECOVERY_CODE_HINT, check_code};
-    match check_code(code, application) {
-        Ok(powerauth::activation_code::SignatureCheck::Unsigned) => {
-            tracing::info!(
-                "the code carries no signature, so it was not checked against the application; a QR payload CODE#SIGNATURE can be"
-            );
-            Ok(())
-        }
-        Ok(_) => Ok(()),
-        Err(CodeProblem::Invalid(error)) => Err(error.into()),
-        Err(CodeProblem::RecoveryCode) => {
-            Err(
-                Failure::new(Class::Usage, ErrorKind::ActivationCode, RECOVERY_CODE)
-                    .hint(RECOVERY_CODE_HINT),
-            )
-        }
+/// The failure of an activation the doctor explained.
+fn failure(activation: Activation) -> Failure {
+    match activation.result {
+        Err(error) => error,
+        Ok(_) => Failure::new(
+            Class::Error,
+            ErrorKind::Error,
+            "the activation code check failed without a reason",
+        ),
     }
 }

@@ -1,0 +1,267 @@
+//! The fault catalogue: every [`Fault`] by name, with its aliases, its parameter and
+//! default, whether it needs the PIN, and what it does. The CLI's `--fault`, the app's fault
+//! menu and the fleet's `--faults` mix all read it, so a new fault is one entry here plus
+//! its behaviour in the client and its rule in [`crate::FaultRun`].
+//!
+//! ```text
+//! "stale-counter=40".parse::<Fault>()  -> Fault::StaleCounter(40)
+//! "stale-counter".parse::<Fault>()     -> Fault::StaleCounter(25)   (the catalogue's default)
+//! Fault::WrongPin.spec().needs_pin     -> true
+//! ```
+
+use serde::Serialize;
+
+use crate::Fault;
+
+/// A fault's numeric parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct FaultParameter {
+    /// What it counts: `ms` or `steps`.
+    pub unit: &'static str,
+    /// The value when none is given.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub default: i64,
+    /// Whether it may be negative (a clock behind instead of ahead).
+    pub signed: bool,
+}
+
+/// One entry of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct FaultSpec {
+    /// The name `--fault` and the app take, e.g. `wrong-pin`.
+    pub name: &'static str,
+    /// A short label for a menu, e.g. `Wrong PIN`.
+    pub label: &'static str,
+    /// Other names accepted for it.
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub aliases: &'static [&'static str],
+    /// Its parameter, if it takes one.
+    pub parameter: Option<FaultParameter>,
+    /// Whether only a call that carries the PIN can have it.
+    pub needs_pin: bool,
+    /// What it does, in a tester's words.
+    pub description: &'static str,
+}
+
+/// Counter steps skipped by default: beyond PowerAuth Server's default look-ahead window of
+/// 20 (`powerauth.service.crypto.signatureValidationLookahead`), so the server must refuse.
+pub const STALE_COUNTER_STEPS: u32 = 25;
+/// The default delay of `slow-network`: clearly slow next to a local round trip (a few ms),
+/// well under every client timeout, and short enough for tests that run it.
+pub const SLOW_NETWORK_MS: u64 = 1_500;
+/// The default clock shift of `clock-skew`: 10 minutes ahead, beyond the token timestamp
+/// tolerance (digest §16) and the ECIES timestamp window.
+pub const CLOCK_SKEW_MS: i64 = 600_000;
+
+/// Every fault, in menu order.
+pub const CATALOGUE: &[FaultSpec] = &[
+    FaultSpec {
+        name: "wrong-pin",
+        label: "Wrong PIN",
+        aliases: &[],
+        parameter: None,
+        needs_pin: true,
+        description: "Sign the knowledge factor with a key unlocked from a wrong PIN: the server must refuse and count a failed attempt.",
+    },
+    FaultSpec {
+        name: "replay",
+        label: "Replay the signature",
+        aliases: &["replay-signature"],
+        parameter: None,
+        needs_pin: false,
+        description: "Send a signed request, then the identical bytes and header again: the replay must be refused.",
+    },
+    FaultSpec {
+        name: "clock-skew",
+        label: "Clock ahead",
+        aliases: &[],
+        parameter: Some(FaultParameter {
+            unit: "ms",
+            default: CLOCK_SKEW_MS,
+            signed: true,
+        }),
+        needs_pin: false,
+        description: "Shift the device clock (token and ECIES timestamps) by this many ms; negative: behind.",
+    },
+    FaultSpec {
+        name: "stale-counter",
+        label: "Counter ahead",
+        aliases: &[],
+        parameter: Some(FaultParameter {
+            unit: "steps",
+            default: STALE_COUNTER_STEPS as i64,
+            signed: false,
+        }),
+        needs_pin: false,
+        description: "Sign with a counter this many steps ahead: accepted within the server's look-ahead window, refused beyond it.",
+    },
+    FaultSpec {
+        name: "corrupted-mac",
+        label: "Corrupt the ECIES MAC",
+        aliases: &["corrupt-mac"],
+        parameter: None,
+        needs_pin: false,
+        description: "Flip a bit of the ECIES request MAC: the server must refuse before decrypting.",
+    },
+    FaultSpec {
+        name: "dropped-response",
+        label: "Drop the response",
+        aliases: &["drop-response"],
+        parameter: None,
+        needs_pin: false,
+        description: "Send the request, then discard the response: the device stays usable and the counters in sync.",
+    },
+    FaultSpec {
+        name: "slow-network",
+        label: "Slow network",
+        aliases: &[],
+        parameter: Some(FaultParameter {
+            unit: "ms",
+            default: SLOW_NETWORK_MS as i64,
+            signed: false,
+        }),
+        needs_pin: false,
+        description: "Delay the request by this many ms (a timeout when it exceeds the client's).",
+    },
+];
+
+/// The catalogue entry named `name` (or one of its aliases).
+pub fn find(name: &str) -> Option<&'static FaultSpec> {
+    CATALOGUE
+        .iter()
+        .find(|spec| spec.name == name || spec.aliases.contains(&name))
+}
+
+/// The names, with their defaults, for help texts and error messages.
+pub fn names() -> String {
+    CATALOGUE
+        .iter()
+        .map(|spec| match spec.parameter {
+            Some(p) => format!(
+                "{}[={}] (default {})",
+                spec.name,
+                p.unit.to_ascii_uppercase(),
+                p.default
+            ),
+            None => spec.name.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Fault {
+    /// This fault's catalogue entry.
+    pub fn spec(&self) -> &'static FaultSpec {
+        let name = match self {
+            Fault::WrongPin => "wrong-pin",
+            Fault::ReplaySignature => "replay",
+            Fault::ClockSkew(_) => "clock-skew",
+            Fault::StaleCounter(_) => "stale-counter",
+            Fault::CorruptMac => "corrupted-mac",
+            Fault::DropResponse => "dropped-response",
+            Fault::SlowNetwork(_) => "slow-network",
+        };
+        find(name).unwrap_or(&CATALOGUE[0])
+    }
+
+    /// The fault `name` names, with its default parameter.
+    pub fn named(name: &str) -> Option<Fault> {
+        let spec = find(name)?;
+        let value = spec.parameter.map_or(0, |p| p.default);
+        Some(Self::build(spec.name, value))
+    }
+
+    fn build(name: &str, value: i64) -> Fault {
+        match name {
+            "replay" => Fault::ReplaySignature,
+            "clock-skew" => Fault::ClockSkew(value),
+            "stale-counter" => Fault::StaleCounter(u32::try_from(value).unwrap_or(u32::MAX)),
+            "corrupted-mac" => Fault::CorruptMac,
+            "dropped-response" => Fault::DropResponse,
+            "slow-network" => Fault::SlowNetwork(u64::try_from(value).unwrap_or(0)),
+            _ => Fault::WrongPin,
+        }
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    /// `NAME` or `NAME=VALUE`, by the catalogue: `wrong-pin`, `stale-counter=40`,
+    /// `clock-skew=-5000`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (name, value) = match text.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (text.trim(), None),
+        };
+        let spec =
+            find(name).ok_or_else(|| format!("unknown fault {name:?}; faults: {}", names()))?;
+        let value = match (spec.parameter, value) {
+            (None, Some(_)) => return Err(format!("{name} takes no value")),
+            (None, None) => 0,
+            (Some(p), None) => p.default,
+            (Some(p), Some(v)) => {
+                let number: i64 = v
+                    .parse()
+                    .map_err(|_| format!("{name} takes a whole number, not {v:?}"))?;
+                if !p.signed && number < 0 {
+                    return Err(format!("{name} takes a positive number"));
+                }
+                if spec.name == "stale-counter" && u32::try_from(number).is_err() {
+                    return Err("stale-counter is too large".to_owned());
+                }
+                number
+            }
+        };
+        Ok(Fault::build(spec.name, value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_has_one_entry_and_parses_back_from_its_name_and_aliases() {
+        let faults = [
+            Fault::WrongPin,
+            Fault::ReplaySignature,
+            Fault::ClockSkew(CLOCK_SKEW_MS),
+            Fault::StaleCounter(STALE_COUNTER_STEPS),
+            Fault::CorruptMac,
+            Fault::DropResponse,
+            Fault::SlowNetwork(SLOW_NETWORK_MS),
+        ];
+        assert_eq!(faults.len(), CATALOGUE.len());
+        for fault in faults {
+            let spec = fault.spec();
+            assert_eq!(spec.name.parse::<Fault>(), Ok(fault), "{spec:?}");
+            assert_eq!(Fault::named(spec.name), Some(fault));
+            for alias in spec.aliases {
+                assert_eq!(alias.parse::<Fault>(), Ok(fault), "{alias}");
+            }
+        }
+        assert!(Fault::WrongPin.spec().needs_pin);
+        assert!(!Fault::DropResponse.spec().needs_pin);
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert_eq!("clock-skew=-5000".parse(), Ok(Fault::ClockSkew(-5000)));
+        assert_eq!("slow-network=10".parse(), Ok(Fault::SlowNetwork(10)));
+        assert!("slow-network=-1".parse::<Fault>().is_err());
+        assert!("wrong-pin=3".parse::<Fault>().is_err());
+        assert!("stale-counter=x".parse::<Fault>().is_err());
+        assert!("stale-counter=99999999999".parse::<Fault>().is_err());
+        assert!(
+            "gremlins"
+                .parse::<Fault>()
+                .unwrap_err()
+                .contains("wrong-pin")
+        );
+    }
+}
