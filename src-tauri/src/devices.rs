@@ -81,11 +81,6 @@ impl DeviceBook {
         self.warning.as_deref()
     }
 
-    /// The wallet (the use cases of `tokensim-api` take it).
-    pub fn wallet(&self) -> &Wallet {
-        &self.wallet
-    }
-
     /// Every device.
     pub fn list(&self) -> Result<Vec<DeviceSummary>, AppError> {
         self.wallet.list().map_err(store_error)
@@ -113,7 +108,7 @@ impl DeviceBook {
             .map_err(store_error)
     }
 
-    /// The wallet itself (snapshots).
+    /// The wallet itself (snapshots; the use cases of `tokensim-api` take it).
     pub fn wallet(&self) -> &Wallet {
         &self.wallet
     }
