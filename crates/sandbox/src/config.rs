@@ -71,6 +71,11 @@ pub struct CallbackConfig {
     pub backoff_multiplier: f64,
     /// How long finished events stay in the log when the URL sets none (30 days).
     pub default_retention_period: Duration,
+    /// Failed attempts in a row after which a URL's new events are logged as `FAILED`
+    /// without being sent (200); `None` never stops (PowerAuth Server's `-1`).
+    pub failure_threshold: Option<u32>,
+    /// How long after its last failure such a URL gets one event through again (60 s).
+    pub failure_reset_timeout: Duration,
 }
 
 impl Default for CallbackConfig {
@@ -85,6 +90,8 @@ impl Default for CallbackConfig {
             max_backoff: Duration::from_secs(32),
             backoff_multiplier: 1.5,
             default_retention_period: Duration::from_secs(30 * 24 * 3600),
+            failure_threshold: Some(200),
+            failure_reset_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -51,6 +51,8 @@ struct Engine {
     config: CallbackConfig,
     http: reqwest::Client,
     shared: Arc<Shared>,
+    /// Failed attempts in a row per callback URL, and when the last one failed.
+    failures: std::sync::Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Callbacks {
@@ -91,6 +93,7 @@ impl Callbacks {
             config,
             http,
             shared: shared.clone(),
+            failures: std::sync::Mutex::default(),
         });
         tokio::spawn(engine.intake(changes));
         Self { queue, shared }
@@ -258,8 +261,24 @@ impl Engine {
             timestamp_next_call: None,
             timestamp_delete_after: None,
         };
+        let suspended = self.failure_threshold_reached(&url.callback_id);
+        if suspended {
+            // PowerAuth Server's createAndSaveFailedEvent: logged, never sent.
+            let retention = url
+                .retention_period_ms
+                .unwrap_or_else(|| millis(self.config.default_retention_period));
+            event.status = "FAILED".to_owned();
+            event.timestamp_delete_after = Some(event.timestamp_created.saturating_add(retention));
+            tracing::warn!(
+                callback = %url.callback_id,
+                "callback URL failed too often in a row: event not sent"
+            );
+        }
         if let Err(error) = self.store.insert_callback_event(&mut event).await {
             tracing::error!(%error, "cannot store a callback event");
+            return true;
+        }
+        if suspended {
             return true;
         }
         self.start_delivery(event, url, stop).await
@@ -320,6 +339,7 @@ impl Engine {
             };
             let now = self.clock.now_ms();
             event.attempts = attempt;
+            self.count_outcome(&url.callback_id, outcome.delivered());
             let backoff = backoff(attempt, initial_backoff, config);
             if outcome.delivered() {
                 event.status = "COMPLETED".to_owned();
@@ -372,6 +392,31 @@ impl Engine {
             .await
         {
             tracing::error!(%error, "cannot fail a callback event");
+        }
+    }
+
+    /// PowerAuth Server's failure threshold: after `failure_threshold` failed attempts in a
+    /// row a URL's new events are not sent, until `failure_reset_timeout` after the last
+    /// failure lets one through to probe the receiver.
+    fn failure_threshold_reached(&self, callback_id: &str) -> bool {
+        let Some(threshold) = self.config.failure_threshold else {
+            return false;
+        };
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.get(callback_id).is_some_and(|(count, last)| {
+            *count >= threshold && last.elapsed() <= self.config.failure_reset_timeout
+        })
+    }
+
+    fn count_outcome(&self, callback_id: &str, delivered: bool) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if delivered {
+            failures.remove(callback_id);
+        } else {
+            let entry = failures
+                .entry(callback_id.to_owned())
+                .or_insert((0, Instant::now()));
+            *entry = (entry.0.saturating_add(1), Instant::now());
         }
     }
 

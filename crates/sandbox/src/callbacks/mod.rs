@@ -22,7 +22,9 @@
 //! matching URL (stored), and delivers each with at most `max_in_flight` deliveries at
 //! once, a connect and a response timeout per attempt, and retries with PowerAuth
 //! Server's exponential backoff (`initialBackoff` × 1.5ⁿ, at most 32 s) up to the URL's
-//! `maxAttempts` (default 1, as in PowerAuth Server). Any answer below 400 counts as
+//! `maxAttempts` (default 1, as in PowerAuth Server); after `failure_threshold` failed
+//! attempts in a row a URL's new events are logged `FAILED` unsent until
+//! `failure_reset_timeout` has passed. Any answer below 400 counts as
 //! delivered (WebClient's rule; redirects are not followed). Every attempt is logged in
 //! the database (time, URL, HTTP status or error, attempt number): the console's delivery
 //! log. Finished events are deleted after the URL's `retentionPeriod` (default 30 days).

@@ -1032,3 +1032,46 @@ async fn an_operation_the_mobile_token_approves_over_api_is_reported() {
                "timestampFinalized": server.clock_ms()})
     );
 }
+
+#[tokio::test]
+async fn a_url_that_keeps_failing_gets_no_events_until_the_reset_timeout() {
+    // PowerAuth Server's failureThreshold and failureResetTimeout, here 2 and 300 ms.
+    let mut config = Config::in_memory();
+    config.callbacks.failure_threshold = Some(2);
+    config.callbacks.failure_reset_timeout = Duration::from_millis(300);
+    let server = TestServer::start_with(config).await;
+    let receiver = Receiver::start().await;
+    receiver
+        .inner
+        .failures_left
+        .store(usize::MAX, Ordering::SeqCst);
+    create_callback(
+        &server,
+        json!({"applicationId": "tokensim", "name": "down", "type": "OPERATION_STATUS_CHANGE",
+               "callbackUrl": format!("{}/flaky", receiver.url)}),
+    )
+    .await;
+    let create = || {
+        server.rest_ok(
+            "/rest/v3/operation/create",
+            json!({"applications": ["tokensim"], "templateName": "login", "userId": "alice"}),
+        )
+    };
+    create().await;
+    settled_log(&server, 1).await;
+    create().await;
+    settled_log(&server, 2).await;
+    // Two failures in a row: the third event is logged FAILED and not sent.
+    create().await;
+    let events = settled_log(&server, 3).await;
+    assert_eq!(events[2]["status"], "FAILED");
+    assert_eq!(events[2]["attempts"], 0);
+    assert_eq!(events[2]["attemptLog"], json!([]));
+    assert_eq!(receiver.received().len(), 2);
+    // After the reset timeout one event goes through again to probe the receiver.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    create().await;
+    let events = settled_log(&server, 4).await;
+    assert_eq!(events[3]["attempts"], 1, "{:#}", events[3]);
+    assert_eq!(receiver.received().len(), 3);
+}
