@@ -1,5 +1,6 @@
 //! What a sandbox makes sure of at every start: an application to activate against, and
-//! the two built-in Cloud API users with known passwords.
+//! the two built-in Cloud API users with known passwords, the integration user assigned
+//! to the default application.
 
 use crate::apps;
 use crate::cloud::auth::{hash_password, make_password};
@@ -54,6 +55,18 @@ pub async fn prepare(state: &AppState) -> Result<BuiltInUsers, Error> {
         state.config.integration_password.clone(),
     )
     .await?;
+    // The built-in integration user may use the default application (Cloud API access).
+    if state
+        .store
+        .application(apps::DEFAULT_APPLICATION)
+        .await?
+        .is_some()
+    {
+        state
+            .store
+            .assign_application("integration", apps::DEFAULT_APPLICATION, state.now_ms())
+            .await?;
+    }
     Ok(BuiltInUsers { admin, integration })
 }
 

@@ -1,17 +1,19 @@
-//! `/powerauth-cloud/admin/*`: users of the Cloud API and applications with the
-//! configuration a mobile app needs. Admin role only.
+//! `/powerauth-cloud/admin/*`: system users (integration users get a generated password,
+//! shown once) and applications with the credentials a mobile app is built with. Admin
+//! role only.
 
 use super::auth::{Admin, hash_password, make_password};
+use super::status_ok;
 use crate::apps;
 use crate::error::Error;
-use crate::extract::{Json, json_response};
+use crate::extract::{RawBody, json_response};
 use crate::state::AppState;
-use crate::store::{Application, ApplicationVersion, Role, User};
+use crate::store::{Application, Role, User};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use powerauth::encoding::b64;
 use serde::{Deserialize, Serialize};
 
@@ -20,66 +22,65 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{username}", delete(delete_user))
         .route(
+            "/admin/users/{username}/applications/{app_id}",
+            post(assign_application),
+        )
+        .route(
             "/admin/applications",
             get(list_applications).post(create_application),
         )
-        .route("/admin/applications/{name}", get(application_detail))
+        .route("/admin/applications/{id}", get(application_detail))
 }
 
+/// A system user as the Cloud shows it (`password` only in the creation answer).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct UserView {
     username: String,
-    role: Role,
-    timestamp_created: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    enabled: bool,
+    role: Vec<&'static str>,
+    applications: Vec<String>,
 }
 
-impl From<User> for UserView {
-    fn from(user: User) -> Self {
-        Self {
-            username: user.username,
-            role: user.role,
-            timestamp_created: user.timestamp_created,
-        }
+fn roles(role: Role) -> Vec<&'static str> {
+    match role {
+        Role::Admin => vec!["ROLE_ADMIN"],
+        Role::Integration => vec!["ROLE_USER"],
     }
 }
 
+async fn user_view(state: &AppState, user: User) -> Result<UserView, Error> {
+    Ok(UserView {
+        applications: state.store.user_applications(&user.username).await?,
+        role: roles(user.role),
+        username: user.username,
+        password: None,
+        enabled: true,
+    })
+}
+
 async fn list_users(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
-    let users: Vec<UserView> = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(UserView::from)
-        .collect();
+    let mut users = Vec::new();
+    for user in state.store.users().await? {
+        users.push(user_view(&state, user).await?);
+    }
     Ok(json_response(&users))
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewUser {
     username: String,
-    #[serde(default = "integration")]
-    role: Role,
-}
-
-fn integration() -> Role {
-    Role::Integration
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreatedUser {
-    username: String,
-    password: String,
-    role: Role,
 }
 
 async fn create_user(
     _: Admin,
     State(state): State<AppState>,
-    Json(request): Json<NewUser>,
+    body: RawBody,
 ) -> Result<Response, Error> {
+    let request: NewUser =
+        serde_json::from_slice(&body.0).map_err(|e| Error::InvalidRequest(e.to_string()))?;
     let username = request.username.trim();
     if username.is_empty()
         || username.len() > 64
@@ -94,28 +95,18 @@ async fn create_user(
     let password = make_password(&*state.rng);
     let user = User {
         username: username.to_owned(),
-        role: request.role,
+        role: Role::Integration,
         password_hash: hash_password(&password, &*state.rng)?,
         timestamp_created: state.now_ms(),
     };
     if !state.store.create_user(&user).await? {
-        return Err(Error::api(
-            StatusCode::CONFLICT,
-            "USER_ALREADY_EXISTS",
-            format!("a user {username:?} already exists"),
-        ));
+        return Err(Error::InvalidRequest(format!(
+            "a user {username:?} already exists"
+        )));
     }
-    Ok(json_response(&CreatedUser {
-        username: user.username,
-        password,
-        role: user.role,
-    }))
-}
-
-#[derive(Serialize)]
-struct Removed {
-    username: String,
-    removed: bool,
+    let mut view = user_view(&state, user).await?;
+    view.password = Some(password);
+    Ok(json_response(&view))
 }
 
 async fn delete_user(
@@ -129,104 +120,145 @@ async fn delete_user(
         ));
     }
     if !state.store.delete_user(&username).await? {
-        return Err(Error::api(
-            StatusCode::NOT_FOUND,
-            "USER_NOT_FOUND",
-            format!("no user {username:?}"),
-        ));
+        return Err(Error::InvalidRequest(format!("no user {username:?}")));
     }
-    Ok(json_response(&Removed {
-        username,
-        removed: true,
-    }))
+    Ok(status_ok())
 }
 
-/// An application as the Cloud API shows it: everything a mobile app must be built with.
+/// `POST /admin/users/{username}/applications/{appId}`: the path says everything; a body
+/// (the tutorial repeats the path in one) is ignored. Assigning again changes nothing.
+async fn assign_application(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((username, app_id)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    let user = state
+        .store
+        .user(&username)
+        .await?
+        .ok_or_else(|| Error::InvalidRequest(format!("no user {username:?}")))?;
+    if state.store.application(&app_id).await?.is_none() {
+        return Err(Error::InvalidRequest(format!("no application {app_id:?}")));
+    }
+    state
+        .store
+        .assign_application(&username, &app_id, state.now_ms())
+        .await?;
+    Ok(json_response(&user_view(&state, user).await?))
+}
+
+/// An application as the Cloud shows it: flat, with everything a mobile app is built with.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ApplicationView {
-    name: String,
+pub(super) struct ApplicationView {
+    id: String,
+    service_base_url: String,
     master_server_public_key: String,
-    versions: Vec<VersionView>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VersionView {
-    version: String,
     app_key: String,
     app_secret: String,
     mobile_sdk_config: String,
-    supported: bool,
+    roles: Vec<String>,
 }
 
-fn application_view(
+/// Where the mobile app reaches this sandbox's Standard RESTful API (`/pa/v3`): the host
+/// the caller used.
+fn service_base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+async fn application_view(
+    state: &AppState,
+    headers: &HeaderMap,
     application: Application,
-    versions: Vec<ApplicationVersion>,
 ) -> Result<ApplicationView, Error> {
-    let mut views = Vec::new();
-    for v in versions {
-        views.push(VersionView {
-            mobile_sdk_config: apps::mobile_sdk_config(&application, &v)?,
-            version: v.version_id,
-            app_key: v.application_key,
-            app_secret: v.application_secret,
-            supported: v.supported,
-        });
-    }
+    let versions = state.store.versions(&application.application_id).await?;
+    let version = versions
+        .iter()
+        .find(|v| v.supported)
+        .or(versions.first())
+        .ok_or_else(|| {
+            Error::Internal(format!(
+                "application {} has no version",
+                application.application_id
+            ))
+        })?;
     Ok(ApplicationView {
+        mobile_sdk_config: apps::mobile_sdk_config(&application, version)?,
+        service_base_url: service_base_url(headers),
         master_server_public_key: b64(application.master.public.to_uncompressed()),
-        name: application.application_id,
-        versions: views,
+        app_key: version.application_key.clone(),
+        app_secret: version.application_secret.clone(),
+        roles: state
+            .store
+            .application_roles(&application.application_id)
+            .await?,
+        id: application.application_id,
     })
 }
 
-async fn list_applications(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
+async fn list_applications(
+    _: Admin,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let mut views = Vec::new();
     for application in state.store.applications().await? {
-        let versions = state.store.versions(&application.application_id).await?;
-        views.push(application_view(application, versions)?);
+        views.push(application_view(&state, &headers, application).await?);
     }
     Ok(json_response(&views))
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct NewApplication {
-    name: String,
+    id: String,
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 async fn create_application(
     _: Admin,
     State(state): State<AppState>,
-    Json(request): Json<NewApplication>,
+    headers: HeaderMap,
+    body: RawBody,
 ) -> Result<Response, Error> {
-    let Some((application, version)) = apps::create_application(&state, &request.name).await?
-    else {
-        return Err(Error::api(
-            StatusCode::CONFLICT,
-            "APPLICATION_ALREADY_EXISTS",
-            format!("an application {:?} already exists", request.name),
-        ));
+    let request: NewApplication =
+        serde_json::from_slice(&body.0).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    let Some((application, _)) = apps::create_application(&state, &request.id).await? else {
+        return Err(Error::InvalidRequest(format!(
+            "an application {:?} already exists",
+            request.id
+        )));
     };
-    Ok(json_response(&application_view(
-        application,
-        vec![version],
-    )?))
+    state
+        .store
+        .set_application_roles(&application.application_id, &request.roles)
+        .await?;
+    Ok(json_response(
+        &application_view(&state, &headers, application).await?,
+    ))
 }
 
 async fn application_detail(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
 ) -> Result<Response, Error> {
-    let application = state.store.application(&name).await?.ok_or_else(|| {
-        Error::api(
-            StatusCode::NOT_FOUND,
-            "APPLICATION_NOT_FOUND",
-            format!("no application {name:?}"),
-        )
-    })?;
-    let versions = state.store.versions(&name).await?;
-    Ok(json_response(&application_view(application, versions)?))
+    let application = state
+        .store
+        .application(&id)
+        .await?
+        .ok_or_else(|| Error::InvalidRequest(format!("no application {id:?}")))?;
+    Ok(json_response(
+        &application_view(&state, &headers, application).await?,
+    ))
 }

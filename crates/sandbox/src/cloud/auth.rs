@@ -178,13 +178,20 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A random password: 24 characters of a 64-letter URL-safe alphabet (144 bits).
+/// A random password: 24 alphanumeric characters (about 143 bits), the form Wultra's
+/// Cloud generates (`nMVPAQFZ4xqR9lP1m56reqaW`). Bytes of 248 and above are drawn again,
+/// so each of the 62 letters is equally likely.
 pub fn make_password(rng: &dyn RandomSource) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut bytes = [0u8; 24];
-    rng.fill(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(b & 63)]))
-        .collect()
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut password = String::with_capacity(24);
+    while password.len() < 24 {
+        let mut bytes = [0u8; 32];
+        rng.fill(&mut bytes);
+        for b in bytes {
+            if b < 248 && password.len() < 24 {
+                password.push(char::from(ALPHABET[usize::from(b % 62)]));
+            }
+        }
+    }
+    password
 }

@@ -1,5 +1,7 @@
 //! The Cloud API's OpenAPI document and Swagger UI, served from the binary: the docs
-//! work with no network at all.
+//! work with no network at all. Tags and operation ids are the ones the onboarding
+//! tutorial's "Console URL" links name (`swagger-ui/index.html#/Registrations/createRegistration`),
+//! and deep linking is on, so each link opens its operation.
 
 use axum::Router;
 use axum::http::header;
@@ -25,6 +27,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/swagger-ui/",
+            get(|| async { asset("text/html; charset=utf-8", INDEX) }),
+        )
+        .route(
+            "/swagger-ui/index.html",
             get(|| async { asset("text/html; charset=utf-8", INDEX) }),
         )
         .route(

@@ -1,64 +1,109 @@
-//! `/powerauth-cloud/v2/push/*`: send a push message to a user's devices (it lands in
-//! the outbox), read the outbox, and follow it live as Server-Sent Events or over a
-//! WebSocket (`/v2/push/ws`, one text frame per message). Both streams carry the same
-//! messages from the same outbox.
+//! `/powerauth-cloud/v2/messages/send`: a push message to a user's devices (Wultra's
+//! API). A sandbox has no APNs or FCM: each message lands in the outbox, one per device
+//! registered for push. Sandbox extensions read the outbox (`GET /v2/push/messages`) and
+//! follow it live as Server-Sent Events (`/v2/push/stream`) or over a WebSocket
+//! (`/v2/push/ws`, one text frame per message); both streams carry the same messages.
 
-use super::auth::Authenticated;
+use super::access::Caller;
+use super::{error, status_ok};
 use crate::error::Error;
-use crate::extract::{Json, json_response};
+use crate::extract::{RawBody, json_response};
 use crate::state::AppState;
 use crate::store::PushMessage;
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures_util::Stream;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::convert::Infallible;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v2/push/messages", get(outbox).post(send))
+        .route("/v2/messages/send", post(send))
+        .route("/v2/push/messages", get(outbox))
         .route("/v2/push/stream", get(stream))
         .route("/v2/push/ws", get(websocket))
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct SendRequest {
     user_id: String,
-    message: Value,
+    registration_id: Option<String>,
+    #[serde(default)]
+    silent: bool,
+    title: Option<String>,
+    message: Option<String>,
+    sound: Option<String>,
+    #[serde(default)]
+    extras: Map<String, Value>,
 }
 
+/// Queues the message for the user's devices (only `registrationId`'s when given) and
+/// answers `{"status":"OK"}`, as sending is asynchronous.
 async fn send(
-    _: Authenticated,
+    caller: Caller,
     State(state): State<AppState>,
-    Json(request): Json<SendRequest>,
+    body: RawBody,
 ) -> Result<Response, Error> {
-    if !request.message.is_object() {
-        return Err(Error::InvalidRequest(
-            "message must be a JSON object".to_owned(),
+    let request: SendRequest =
+        serde_json::from_slice(&body.0).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    let title = request.title.unwrap_or_default();
+    if title.trim().is_empty() && !request.silent {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "ERROR_PUSH_MESSAGE",
+            "Title must not be blank.",
         ));
     }
-    let mut ids = Vec::new();
-    for activation_id in state.store.push_targets(&request.user_id).await? {
+    if let Some(id) = &request.registration_id {
+        let known = crate::activations::load(&state, id).await?.is_some_and(|a| {
+            caller.may_use(&a.application_id) && a.user_id == request.user_id
+        });
+        if !known {
+            return Err(Error::UnknownActivation);
+        }
+    }
+    let body = json!({
+        "title": title,
+        "message": request.message,
+        "sound": request.sound,
+        "silent": request.silent,
+        "extras": request.extras,
+    });
+    queue(&state, &request.user_id, request.registration_id.as_deref(), &body).await?;
+    Ok(status_ok())
+}
+
+/// Puts `body` in the outbox for each of `user_id`'s devices registered for push (only
+/// `only`, when given) and tells the live listeners.
+pub(super) async fn queue(
+    state: &AppState,
+    user_id: &str,
+    only: Option<&str>,
+    body: &Value,
+) -> Result<(), Error> {
+    for activation_id in state.store.push_targets(user_id).await? {
+        if only.is_some_and(|only| only != activation_id) {
+            continue;
+        }
         let message = PushMessage {
             message_id: state.make_uuid(),
-            user_id: request.user_id.clone(),
+            user_id: user_id.to_owned(),
             activation_id: Some(activation_id),
-            body: request.message.clone(),
+            body: body.clone(),
             timestamp_created: state.now_ms(),
         };
         state.store.insert_push_message(&message).await?;
-        ids.push(message.message_id.clone());
+        // Nobody listening is fine: the outbox keeps the message.
         let _ = state.push_events.send(message);
     }
-    Ok(json_response(
-        &json!({"messageIds": ids, "count": ids.len()}),
-    ))
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -68,7 +113,7 @@ struct OutboxQuery {
 }
 
 async fn outbox(
-    _: Authenticated,
+    _: Caller,
     State(state): State<AppState>,
     query: Result<Query<OutboxQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Error> {
@@ -79,7 +124,7 @@ async fn outbox(
 
 /// New outbox messages as they are queued, one SSE `push` event each.
 async fn stream(
-    _: Authenticated,
+    _: Caller,
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.push_events.subscribe();
@@ -105,7 +150,7 @@ async fn stream(
 /// New outbox messages over a WebSocket: each a text frame with the message's JSON (the
 /// SSE event's data). The client sends nothing but pings and a close.
 async fn websocket(
-    _: Authenticated,
+    _: Caller,
     State(state): State<AppState>,
     upgrade: WebSocketUpgrade,
 ) -> Response {

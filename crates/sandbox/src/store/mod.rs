@@ -17,6 +17,7 @@
 mod activations;
 mod applications;
 mod callbacks;
+mod cloud_access;
 mod inbox;
 mod nonces;
 mod operations;
@@ -212,6 +213,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "callbacks",
         include_str!("../../migrations/0006_callbacks.sql"),
+    ),
+    (
+        7,
+        "cloud user applications",
+        include_str!("../../migrations/0007_cloud_user_applications.sql"),
     ),
 ];
 

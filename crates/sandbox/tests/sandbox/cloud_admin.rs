@@ -25,7 +25,7 @@ async fn missing_or_wrong_credentials_are_401_with_a_challenge() {
         let challenge = response.headers()["www-authenticate"].to_str().unwrap();
         assert!(challenge.starts_with("Basic "), "{challenge}");
         let (_, body) = read(response).await;
-        assert_eq!(error_parts(&body).0, "ERR_AUTHENTICATION");
+        assert_eq!(error_parts(&body).0, "HTTP_401");
     }
 }
 
@@ -64,8 +64,9 @@ async fn integration_users_may_not_administer() {
         .await
         .unwrap();
     let (status, body) = read(response).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    error_parts(&body);
+    // The Cloud answers a role that may not call `/admin` like missing credentials.
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_parts(&body).0, "HTTP_401");
 }
 
 #[tokio::test]
@@ -79,17 +80,28 @@ async fn admin_manages_users() {
         .unwrap();
     let (status, created) = read(response).await;
     assert_eq!(status, StatusCode::OK, "{created}");
-    assert_eq!(created["role"], "INTEGRATION");
+    assert_eq!(created["role"], json!(["ROLE_USER"]));
+    assert_eq!(created["enabled"], true);
     let password = created["password"].as_str().unwrap().to_owned();
     assert!(password.len() >= 20);
 
-    // The new user authenticates (403, not 401: the credentials are right, the role is not).
+    // The new user authenticates on /v2, but its role may not call /admin (401 HTTP_401).
     let response = server
         .cloud(Method::GET, "/admin/users", Some(("ci-bot", &password)))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = server
+        .cloud(
+            Method::GET,
+            "/v2/registrations?userId=nobody",
+            Some(("ci-bot", &password)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 
     let response = server
         .cloud(Method::GET, "/admin/users", Some(server.admin()))
@@ -118,7 +130,7 @@ async fn admin_manages_users() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
     let response = server
         .cloud(Method::DELETE, "/admin/users/ci-bot", Some(server.admin()))
@@ -142,7 +154,7 @@ async fn admin_manages_users() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = server
         .cloud(Method::DELETE, "/admin/users/admin", Some(server.admin()))
         .send()
@@ -163,8 +175,7 @@ async fn bad_user_requests_are_400() {
         "{}",
         r#"{"username":""}"#,
         r#"{"username":"has space"}"#,
-        r#"{"username":"x","role":"ROOT"}"#,
-        r#"{"username":"x","extra":1}"#,
+        r#"{"username":5}"#,
     ];
     for body in bodies {
         let response = server
@@ -176,7 +187,7 @@ async fn bad_user_requests_are_400() {
             .unwrap();
         let (status, response) = read(response).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "body {body}: {response}");
-        assert_eq!(error_parts(&response).0, "INVALID_REQUEST");
+        assert_eq!(error_parts(&response).0, "ERROR_REQUEST");
     }
 }
 
@@ -185,23 +196,20 @@ async fn admin_manages_applications() {
     let server = TestServer::start().await;
     let response = server
         .cloud(Method::POST, "/admin/applications", Some(server.admin()))
-        .json(&json!({"name": "bank"}))
+        .json(&json!({"id": "bank"}))
         .send()
         .await
         .unwrap();
     let (status, created) = read(response).await;
     assert_eq!(status, StatusCode::OK, "{created}");
-    assert_eq!(created["name"], "bank");
+    assert_eq!(created["id"], "bank");
     PublicKey::from_b64(created["masterServerPublicKey"].as_str().unwrap()).unwrap();
-    assert_eq!(created["versions"][0]["version"], "default");
+    assert_eq!(created["serviceBaseUrl"], server.sandbox.url());
     let config = powerauth::config::ApplicationConfig::from_mobile_sdk_config(
-        created["versions"][0]["mobileSdkConfig"].as_str().unwrap(),
+        created["mobileSdkConfig"].as_str().unwrap(),
     )
     .unwrap();
-    assert_eq!(
-        config.application_key.to_b64(),
-        created["versions"][0]["appKey"]
-    );
+    assert_eq!(config.application_key.to_b64(), created["appKey"]);
 
     let response = server
         .cloud(
@@ -226,11 +234,11 @@ async fn admin_manages_applications() {
 
     let response = server
         .cloud(Method::POST, "/admin/applications", Some(server.admin()))
-        .json(&json!({"name": "bank"}))
+        .json(&json!({"id": "bank"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = server
         .cloud(
             Method::GET,
@@ -240,11 +248,11 @@ async fn admin_manages_applications() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = server
         .cloud(Method::POST, "/admin/applications", Some(server.admin()))
         .header("content-type", "application/json")
-        .body(r#"{"name":""}"#)
+        .body(r#"{"id":""}"#)
         .send()
         .await
         .unwrap();

@@ -29,11 +29,11 @@ async fn a_registration_goes_from_qr_code_to_active_and_is_managed() {
         &server,
         Method::POST,
         "/v2/registrations",
-        Some(json!({"userId": "alice"})),
+        Some(json!({"userId": "alice", "appId": "tokensim"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{created}");
-    let id = created["activationId"].as_str().unwrap().to_owned();
+    let id = created["registrationId"].as_str().unwrap().to_owned();
     let qr = created["activationQrCodeData"].as_str().unwrap();
     let app = AppConfig::default_of(&server).await;
     let parsed = powerauth::activation_code::ActivationQr::parse(qr).unwrap();
@@ -59,8 +59,8 @@ async fn a_registration_goes_from_qr_code_to_active_and_is_managed() {
         None,
     )
     .await;
-    assert_eq!(detail["activationStatus"], "PENDING_COMMIT");
-    assert_eq!(detail["activationName"], "Test phone");
+    assert_eq!(detail["registrationStatus"], "PENDING_COMMIT");
+    assert_eq!(detail["name"], "Test phone");
     let (status, committed) = call(
         &server,
         Method::POST,
@@ -69,33 +69,46 @@ async fn a_registration_goes_from_qr_code_to_active_and_is_managed() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{committed}");
-    assert_eq!(committed["activationStatus"], "ACTIVE");
-    let (status, _) = call(
+    assert_eq!(committed, json!({"status": "OK"}));
+    let (_, detail) = call(
+        &server,
+        Method::GET,
+        &format!("/v2/registrations/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(detail["registrationStatus"], "ACTIVE");
+    let (status, twice) = call(
         &server,
         Method::POST,
         &format!("/v2/registrations/{id}/commit"),
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::CONFLICT, "commit twice");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "commit twice");
+    assert_eq!(error_parts(&twice).0, "ERROR_REGISTRATION_CHANGE");
 
-    let (_, blocked) = call(
+    let detail_path = format!("/v2/registrations/{id}");
+    let (status, _) = call(
         &server,
-        Method::POST,
-        &format!("/v2/registrations/{id}/block"),
-        Some(json!({"reason": "FRAUD"})),
+        Method::PUT,
+        &detail_path,
+        Some(json!({"change": "BLOCK", "blockReason": "FRAUD"})),
     )
     .await;
-    assert_eq!(blocked["activationStatus"], "BLOCKED");
+    assert_eq!(status, StatusCode::OK);
+    let (_, blocked) = call(&server, Method::GET, &detail_path, None).await;
+    assert_eq!(blocked["registrationStatus"], "BLOCKED");
     assert_eq!(blocked["blockedReason"], "FRAUD");
-    let (_, unblocked) = call(
+    call(
         &server,
-        Method::POST,
-        &format!("/v2/registrations/{id}/unblock"),
-        None,
+        Method::PUT,
+        &detail_path,
+        Some(json!({"change": "UNBLOCK"})),
     )
     .await;
-    assert_eq!(unblocked["activationStatus"], "ACTIVE");
+    let (_, unblocked) = call(&server, Method::GET, &detail_path, None).await;
+    assert_eq!(unblocked["registrationStatus"], "ACTIVE");
     let (_, list) = call(&server, Method::GET, "/v2/registrations?userId=alice", None).await;
     assert_eq!(list["registrations"].as_array().unwrap().len(), 1);
     let (_, removed) = call(
@@ -105,7 +118,9 @@ async fn a_registration_goes_from_qr_code_to_active_and_is_managed() {
         None,
     )
     .await;
-    assert_eq!(removed["activationStatus"], "REMOVED");
+    assert_eq!(removed, json!({"status": "OK"}));
+    let (_, removed) = call(&server, Method::GET, &detail_path, None).await;
+    assert_eq!(removed["registrationStatus"], "REMOVED");
 }
 
 #[tokio::test]
@@ -135,6 +150,7 @@ async fn registration_endpoints_refuse_bad_input() {
             Method::POST,
             "/v2/registrations",
             Some(json!({"userId": "a", "bogus": 1})),
+            // no appId
             StatusCode::BAD_REQUEST,
         ),
         (
@@ -143,18 +159,18 @@ async fn registration_endpoints_refuse_bad_input() {
             None,
             StatusCode::BAD_REQUEST,
         ),
-        (Method::GET, unknown, None, StatusCode::NOT_FOUND),
-        (Method::DELETE, unknown, None, StatusCode::NOT_FOUND),
+        (Method::GET, unknown, None, StatusCode::BAD_REQUEST),
+        (Method::DELETE, unknown, None, StatusCode::BAD_REQUEST),
         (
             Method::POST,
             &format!("{unknown}/commit"),
             None,
-            StatusCode::NOT_FOUND,
+            StatusCode::BAD_REQUEST,
         ),
         (
-            Method::POST,
-            &format!("{unknown}/block"),
-            Some(json!({"reason": 5})),
+            Method::PUT,
+            unknown,
+            Some(json!({"change": 5})),
             StatusCode::BAD_REQUEST,
         ),
     ] {
@@ -197,7 +213,10 @@ async fn operations_signature_verification_and_push() {
     .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     let id = created["operationId"].as_str().unwrap().to_owned();
-    assert_eq!(created["data"], "A1*A5EUR*IDE02100100109307118603");
+    let stored = server
+        .rest_ok("/rest/v3/operation/detail", json!({"operationId": id}))
+        .await;
+    assert_eq!(stored["data"], "A1*A5EUR*IDE02100100109307118603");
 
     let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
         .await
@@ -226,7 +245,9 @@ async fn operations_signature_verification_and_push() {
         None,
     )
     .await;
-    assert_eq!(canceled["status"], "CANCELED");
+    assert_eq!(canceled["status"], "OK");
+    let (_, detail) = call(&server, Method::GET, &format!("/v2/operations/{id}"), None).await;
+    assert_eq!(detail["status"], "CANCELED");
     let (status, _) = call(
         &server,
         Method::DELETE,
@@ -235,18 +256,19 @@ async fn operations_signature_verification_and_push() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "already canceled");
-    let (status, _) = call(&server, Method::GET, "/v2/operations/nope", None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = call(&server, Method::GET, "/v2/operations/nope", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "ERROR_OPERATION_NOT_FOUND");
 
     let (status, sent) = call(
         &server,
         Method::POST,
-        "/v2/push/messages",
-        Some(json!({"userId": "alice", "message": {"title": "Hello"}})),
+        "/v2/messages/send",
+        Some(json!({"userId": "alice", "title": "Hello", "message": "Hi"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{sent}");
-    assert_eq!(sent["count"], 1);
+    assert_eq!(sent, json!({"status": "OK"}));
     let (_, outbox) = call(&server, Method::GET, "/v2/push/messages?userId=alice", None).await;
     assert_eq!(outbox["messages"].as_array().unwrap().len(), 2);
 

@@ -25,7 +25,7 @@ async fn messages_are_counted_listed_read() {
     let phone = Phone::new(&server).await;
     let (status, first) = post_message(
         &server,
-        json!({"userId": "alice", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}),
+        json!({"userId": "alice", "type": "text", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{first}");
@@ -37,7 +37,7 @@ async fn messages_are_counted_listed_read() {
     .await;
     post_message(
         &server,
-        json!({"userId": "bob", "subject": "Not yours", "summary": "", "body": ""}),
+        json!({"userId": "bob", "type": "text", "subject": "Not yours", "summary": "", "body": ""}),
     )
     .await;
 

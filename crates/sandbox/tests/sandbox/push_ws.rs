@@ -51,10 +51,10 @@ async fn a_sent_push_and_a_new_operation_arrive_as_text_frames_in_order() {
     let sent = server
         .cloud(
             Method::POST,
-            "/v2/push/messages",
+            "/v2/messages/send",
             Some(server.integration()),
         )
-        .json(&json!({"userId": "alice", "message": {"title": "Hello"}}))
+        .json(&json!({"userId": "alice", "title": "Hello"}))
         .send()
         .await
         .unwrap();
@@ -70,9 +70,9 @@ async fn a_sent_push_and_a_new_operation_arrive_as_text_frames_in_order() {
     assert_eq!(status, StatusCode::OK, "{created}");
 
     let first = next_text(&mut socket).await;
-    assert_eq!(first["messageId"], sent["messageIds"][0]);
+    assert_eq!(sent, json!({"status": "OK"}));
     assert_eq!(first["userId"], "alice");
-    assert_eq!(first["body"], json!({"title": "Hello"}));
+    assert_eq!(first["body"]["title"], "Hello");
     let second = next_text(&mut socket).await;
     assert_eq!(second["body"]["messageType"], "mtoken.operationInit");
     assert_eq!(second["body"]["operationId"], created["operationId"]);
@@ -106,16 +106,16 @@ async fn every_listener_gets_every_message() {
     let sent = server
         .cloud(
             Method::POST,
-            "/v2/push/messages",
+            "/v2/messages/send",
             Some(server.integration()),
         )
-        .json(&json!({"userId": "alice", "message": {"n": 1}}))
+        .json(&json!({"userId": "alice", "title": "One", "extras": {"n": 1}}))
         .send()
         .await
         .unwrap();
     assert_eq!(sent.status(), StatusCode::OK);
-    assert_eq!(next_text(&mut one).await["body"]["n"], 1);
-    assert_eq!(next_text(&mut two).await["body"]["n"], 1);
+    assert_eq!(next_text(&mut one).await["body"]["extras"]["n"], 1);
+    assert_eq!(next_text(&mut two).await["body"]["extras"]["n"], 1);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ async fn register(server: &TestServer, user: &str) -> Value {
             "/v2/registrations",
             Some(server.integration()),
         )
-        .json(&json!({ "userId": user }))
+        .json(&json!({ "userId": user, "appId": "tokensim" }))
         .send()
         .await
         .unwrap();
@@ -40,7 +40,7 @@ async fn image(server: &TestServer, id: &str, format: &str) -> reqwest::Response
 async fn the_png_reads_back_as_the_activation_qr_code_data() {
     let server = TestServer::start().await;
     let created = register(&server, "alice").await;
-    let response = image(&server, created["activationId"].as_str().unwrap(), "png").await;
+    let response = image(&server, created["registrationId"].as_str().unwrap(), "png").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/png");
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -56,7 +56,7 @@ async fn the_png_reads_back_as_the_activation_qr_code_data() {
 async fn the_svg_is_a_scalable_drawing_of_the_same_code() {
     let server = TestServer::start().await;
     let created = register(&server, "alice").await;
-    let id = created["activationId"].as_str().unwrap();
+    let id = created["registrationId"].as_str().unwrap();
     let response = image(&server, id, "svg").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/svg+xml");
@@ -81,7 +81,7 @@ async fn the_svg_is_a_scalable_drawing_of_the_same_code() {
 async fn only_a_created_registration_has_a_qr_code() {
     let server = TestServer::start().await;
     let created = register(&server, "alice").await;
-    let id = created["activationId"].as_str().unwrap();
+    let id = created["registrationId"].as_str().unwrap();
     let code = powerauth::activation_code::ActivationQr::parse(
         created["activationQrCodeData"].as_str().unwrap(),
     )
@@ -99,8 +99,8 @@ async fn only_a_created_registration_has_a_qr_code() {
     assert_eq!(status, StatusCode::OK, "{body}");
     for format in ["png", "svg"] {
         let (status, body) = read(image(&server, id, format).await).await;
-        assert_eq!(status, StatusCode::CONFLICT, "{body}");
-        assert_eq!(error_parts(&body).0, "INVALID_REGISTRATION_STATE");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_parts(&body).0, "ERROR_REGISTRATION_CHANGE");
     }
 }
 
@@ -109,10 +109,10 @@ async fn an_unknown_registration_or_missing_login_is_refused() {
     let server = TestServer::start().await;
     let (status, body) =
         read(image(&server, "00000000-0000-4000-8000-000000000000", "png").await).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(error_parts(&body).0, "REGISTRATION_NOT_FOUND");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_parts(&body).0, "ERROR_REGISTRATION_NOT_FOUND");
     let created = register(&server, "alice").await;
-    let id = created["activationId"].as_str().unwrap();
+    let id = created["registrationId"].as_str().unwrap();
     let response = server
         .cloud(Method::GET, &format!("/v2/registrations/{id}/qr.png"), None)
         .send()
@@ -124,7 +124,7 @@ async fn an_unknown_registration_or_missing_login_is_refused() {
 #[tokio::test]
 async fn a_listed_registration_shows_when_it_expires_until_it_is_active() {
     let server = TestServer::start().await;
-    let created = register(&server, "alice").await;
+    register(&server, "alice").await;
     let response = server
         .cloud(
             Method::GET,
@@ -135,8 +135,9 @@ async fn a_listed_registration_shows_when_it_expires_until_it_is_active() {
         .await
         .unwrap();
     let (_, list) = read(response).await;
+    // Epoch milliseconds, the configured 2 minutes after creation.
     assert_eq!(
-        list["registrations"][0]["expiration"],
-        created["expiration"]
+        list["registrations"][0]["timestampRegistrationExpire"],
+        crate::common::START_MS + 120_000
     );
 }
