@@ -143,8 +143,9 @@ test-console: deps tools ## Web console in headless Chromium (registration, QR c
 	  || npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
 	@$(REPORT) run console -- $(call WORKSPACE_TESTS,--run-ignored only -E 'binary_id(sandbox::console)',--test console -- --ignored)
 
-# The sandbox's suite on PostgreSQL: a throwaway cluster in a temp folder, reached through a
-# Unix socket in that folder (no TCP port to collide with), one schema per test, removed after.
+# The sandbox's suite and the Cloud API conformance suite on PostgreSQL: a throwaway cluster
+# in a temp folder, reached through a Unix socket in that folder (no TCP port to collide
+# with), one schema per test, removed after.
 # As root, the cluster runs as the `postgres` user (initdb refuses root).
 .PHONY: test-postgres
 test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL cluster
@@ -156,7 +157,7 @@ test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL 
 	"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -l "$$scratch/server.log" -w \
 	  -o "-c listen_addresses= -k $$scratch -c fsync=off -c max_connections=300" start >/dev/null; \
 	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
-	  $(REPORT) run postgres -- $(call WORKSPACE_TESTS,-E 'binary_id(sandbox::sandbox)',--test sandbox)
+	  $(REPORT) run postgres -- $(call WORKSPACE_TESTS,-E 'binary_id(sandbox::sandbox) | binary_id(sandbox::conformance)',--test sandbox --test conformance)
 
 # The desktop app (src-tauri, UI in ui/). npm keeps its download cache beside the cargo
 # cache, and `npm ci` runs only when a lock file is newer than the installed tree.

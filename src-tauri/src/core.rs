@@ -696,14 +696,21 @@ impl Core {
         };
         let request = self
             .cloud(reqwest::Method::POST, "/v2/registrations")?
-            .json(&json!({"userId": user, "commitOnKeyExchange": true}));
+            .json(&json!({
+                "userId": user,
+                "appId": sandbox::apps::DEFAULT_APPLICATION,
+                "commitPhase": "ON_KEY_EXCHANGE",
+            }));
         let body = self.cloud_json(request, "creating a registration").await?;
         let qr_text = body["activationQrCodeData"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
         Ok(Registration {
-            activation_id: body["activationId"].as_str().unwrap_or_default().to_owned(),
+            activation_id: body["registrationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             user_id: user.to_owned(),
             qr_png: qr_png(&qr_text)?,
             qr_text,

@@ -510,7 +510,7 @@ try {
     await click("#remove-device");
     await $("[data-testid=no-devices]");
     const registration = await cloud(`/v2/registrations/${activationId}`);
-    if (registration.activationStatus !== "REMOVED") {
+    if (registration.registrationStatus !== "REMOVED") {
       throw new Error(`after removal the server says ${JSON.stringify(registration)}`);
     }
   });

@@ -260,8 +260,8 @@ async fn a_push_sent_through_the_cloud_api_is_received_and_the_inbox_reads() {
         .unwrap();
     assert!(line.contains("listening for pushes"), "{line}");
     let response = world
-        .cloud(reqwest::Method::POST, "/v2/push/messages")
-        .json(&json!({"userId": "carol", "message": {"title": "Payment waiting"}}))
+        .cloud(reqwest::Method::POST, "/v2/messages/send")
+        .json(&json!({"userId": "carol", "title": "Payment waiting", "message": "A payment waits for you."}))
         .send()
         .await
         .unwrap();
@@ -280,7 +280,7 @@ async fn a_push_sent_through_the_cloud_api_is_received_and_the_inbox_reads() {
 
     let response = world
         .cloud(reqwest::Method::POST, "/v2/inbox/messages")
-        .json(&json!({"userId": "carol", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}))
+        .json(&json!({"userId": "carol", "type": "text", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}))
         .send()
         .await
         .unwrap();

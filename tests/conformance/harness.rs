@@ -228,7 +228,10 @@ impl Checks {
             self.check(
                 format!("{call}: {name} is {kind:?}"),
                 kind.matches(value),
-                format!("got {}", value.map_or("nothing".to_owned(), Value::to_string)),
+                format!(
+                    "got {}",
+                    value.map_or("nothing".to_owned(), Value::to_string)
+                ),
             );
         }
     }

@@ -11,30 +11,58 @@ use tokensim_device::{ActiveDevice, Client, Factors, Session};
 async fn integration(server: &Server, c: &mut Checks, app: &str) -> (Api, Value) {
     let admin = server.admin();
     let user = admin
-        .call("POST", "/admin/users", Some(&json!({"username": format!("{app}-user")}).to_string()))
+        .call(
+            "POST",
+            "/admin/users",
+            Some(&json!({"username": format!("{app}-user")}).to_string()),
+        )
         .await;
     c.status("POST /admin/users", &user, 200);
     let created = admin
-        .call("POST", "/admin/applications", Some(&json!({"id": app}).to_string()))
+        .call(
+            "POST",
+            "/admin/applications",
+            Some(&json!({"id": app}).to_string()),
+        )
         .await;
     c.status("POST /admin/applications", &created, 200);
     // WD-DEP and SC assign with an empty body and no content type.
     let assigned = admin
-        .send("POST", &format!("/admin/users/{app}-user/applications/{app}"), Some(""), None)
+        .send(
+            "POST",
+            &format!("/admin/users/{app}-user/applications/{app}"),
+            Some(""),
+            None,
+        )
         .await;
-    c.status("POST /admin/users/{user}/applications/{app} (empty body)", &assigned, 200);
+    c.status(
+        "POST /admin/users/{user}/applications/{app} (empty body)",
+        &assigned,
+        200,
+    );
     // RN (2025), IOS (2026) and NET read the application before activating.
     let row = "GET /admin/applications/{id}";
-    let detail = admin.call("GET", &format!("/admin/applications/{app}"), None).await;
-    c.ok(row, &detail, &[
-        ("id", Kind::Str),
-        ("serviceBaseUrl", Kind::Str),
-        ("appKey", Kind::Str),
-        ("appSecret", Kind::Str),
-        ("mobileSdkConfig", Kind::Str),
-        ("masterServerPublicKey", Kind::Str),
-    ]);
-    c.equal(row, &detail.body, "mobileSdkConfig", created.body["mobileSdkConfig"].clone());
+    let detail = admin
+        .call("GET", &format!("/admin/applications/{app}"), None)
+        .await;
+    c.ok(
+        row,
+        &detail,
+        &[
+            ("id", Kind::Str),
+            ("serviceBaseUrl", Kind::Str),
+            ("appKey", Kind::Str),
+            ("appSecret", Kind::Str),
+            ("mobileSdkConfig", Kind::Str),
+            ("masterServerPublicKey", Kind::Str),
+        ],
+    );
+    c.equal(
+        row,
+        &detail.body,
+        "mobileSdkConfig",
+        created.body["mobileSdkConfig"].clone(),
+    );
     let password = user.body["password"].as_str().unwrap_or_default();
     (server.cloud(&format!("{app}-user"), password), detail.body)
 }
@@ -47,20 +75,32 @@ async fn registered_device(
     body: &Value,
 ) -> Option<(String, Client, ActiveDevice)> {
     let row = "POST /v2/registrations (harness body)";
-    let created = int.call("POST", "/v2/registrations", Some(&body.to_string())).await;
-    c.ok(row, &created, &[
-        ("activationQrCodeData", Kind::Str),
-        ("activationCode", Kind::Str),
-        ("activationCodeSignature", Kind::Str),
-        ("registrationId", Kind::Str),
-    ]);
+    let created = int
+        .call("POST", "/v2/registrations", Some(&body.to_string()))
+        .await;
+    c.ok(
+        row,
+        &created,
+        &[
+            ("activationQrCodeData", Kind::Str),
+            ("activationCode", Kind::Str),
+            ("activationCodeSignature", Kind::Str),
+            ("registrationId", Kind::Str),
+        ],
+    );
     let activated = activate_device(
         app["serviceBaseUrl"].as_str().unwrap_or_default(),
         app["mobileSdkConfig"].as_str().unwrap_or_default(),
-        created.body["activationQrCodeData"].as_str().unwrap_or_default(),
+        created.body["activationQrCodeData"]
+            .as_str()
+            .unwrap_or_default(),
     )
     .await;
-    c.check("the device activates", activated.is_ok(), format!("{:?}", activated.as_ref().err()));
+    c.check(
+        "the device activates",
+        activated.is_ok(),
+        format!("{:?}", activated.as_ref().err()),
+    );
     let (client, device) = activated.ok()?;
     Some((created.text_of("registrationId"), client, device))
 }
@@ -78,7 +118,10 @@ async fn android_mtoken_harness() {
     // PowerAuth Server's template API, as an operator configures one.
     let template = server
         .http
-        .post(format!("{}/rest/v3/operation/template/create", server.sandbox.url()))
+        .post(format!(
+            "{}/rest/v3/operation/template/create",
+            server.sandbox.url()
+        ))
         .json(&json!({"requestObject": {
             "templateName": "login_preApproval",
             "operationType": "login_preApproval",
@@ -91,7 +134,11 @@ async fn android_mtoken_harness() {
         .send()
         .await
         .map(|r| r.status().as_u16());
-    c.check("the login_preApproval template is configured", matches!(template, Ok(200)), format!("{template:?}"));
+    c.check(
+        "the login_preApproval template is configured",
+        matches!(template, Ok(200)),
+        format!("{template:?}"),
+    );
     let user = "and-user-1";
     let Some((registration_id, client, mut device)) = registered_device(
         &mut c,
@@ -136,7 +183,10 @@ async fn android_mtoken_harness() {
     let row = "AND createOperation";
     let created = int.call("POST", "/v2/operations", Some(login)).await;
     c.ok(row, &created, &operation_fields);
-    let operation_id = created.body["operationId"].as_str().unwrap_or("none").to_owned();
+    let operation_id = created.body["operationId"]
+        .as_str()
+        .unwrap_or("none")
+        .to_owned();
 
     // Offline: the QR code the back end shows, the OTP the device computes from it.
     let row = "AND getQROperation";
@@ -147,7 +197,11 @@ async fn android_mtoken_harness() {
             None,
         )
         .await;
-    c.ok(row, &qr, &[("operationQrCodeData", Kind::Str), ("nonce", Kind::Str)]);
+    c.ok(
+        row,
+        &qr,
+        &[("operationQrCodeData", Kind::Str), ("nonce", Kind::Str)],
+    );
     let mut persist = |_: &ActiveDevice| Ok(());
     let mut session = Session::new(&client, &mut device, &mut persist);
     let code = session.sign_offline(
@@ -171,20 +225,27 @@ async fn android_mtoken_harness() {
             )),
         )
         .await;
-    c.ok(row, &verified, &[
-        ("otpValid", Kind::Bool),
-        ("userId", Kind::Str),
-        ("registrationId", Kind::Str),
-        ("registrationStatus", Kind::Str),
-        ("signatureType", Kind::Str),
-        ("remainingAttempts", Kind::Int),
-    ]);
+    c.ok(
+        row,
+        &verified,
+        &[
+            ("otpValid", Kind::Bool),
+            ("userId", Kind::Str),
+            ("registrationId", Kind::Str),
+            ("registrationStatus", Kind::Str),
+            ("signatureType", Kind::Str),
+            ("remainingAttempts", Kind::Int),
+        ],
+    );
     c.equal(row, &verified.body, "otpValid", true);
     c.equal(row, &verified.body, "registrationStatus", "ACTIVE");
 
     // Cancel with a reason in the query and an empty body.
     let second = int.call("POST", "/v2/operations", Some(login)).await;
-    let second_id = second.body["operationId"].as_str().unwrap_or("none").to_owned();
+    let second_id = second.body["operationId"]
+        .as_str()
+        .unwrap_or("none")
+        .to_owned();
     let row = "AND cancelOperation";
     let canceled = int
         .call(
@@ -195,14 +256,20 @@ async fn android_mtoken_harness() {
         .await;
     c.ok(row, &canceled, &[("status", Kind::Str)]);
     c.equal(row, &canceled.body, "status", "OK");
-    let detail = int.call("GET", &format!("/v2/operations/{second_id}"), None).await;
+    let detail = int
+        .call("GET", &format!("/v2/operations/{second_id}"), None)
+        .await;
     c.equal(row, &detail.body, "status", "CANCELED");
     c.equal(row, &detail.body, "statusReason", "PREARRANGED_REASON");
 
     // Non-personalized operation with a proximity check: GET shows its TOTP.
     let row = "AND createNonPersonalizedPACOperation";
     let created = int
-        .call("POST", "/v2/operations", Some(r#"{
+        .call(
+            "POST",
+            "/v2/operations",
+            Some(
+                r#"{
   "template": "login_preApproval",
   "proximityCheckEnabled": true,
    "parameters": {
@@ -211,21 +278,31 @@ async fn android_mtoken_harness() {
          "session.id": "123",
          "session.ip-address": "192.168.0.1"
    }
-}"#))
+}"#,
+            ),
+        )
         .await;
-    c.ok(row, &created, &[
-        ("operationId", Kind::Str),
-        ("status", Kind::Str),
-        ("operationType", Kind::Str),
-        ("failureCount", Kind::Int),
-        ("maxFailureCount", Kind::Int),
-        ("timestampCreated", Kind::Int),
-        ("timestampExpires", Kind::Int),
-    ]);
+    c.ok(
+        row,
+        &created,
+        &[
+            ("operationId", Kind::Str),
+            ("status", Kind::Str),
+            ("operationType", Kind::Str),
+            ("failureCount", Kind::Int),
+            ("maxFailureCount", Kind::Int),
+            ("timestampCreated", Kind::Int),
+            ("timestampExpires", Kind::Int),
+        ],
+    );
     let id = created.body["operationId"].as_str().unwrap_or("none");
     let row = "AND getOperation (proximity)";
     let detail = int.call("GET", &format!("/v2/operations/{id}"), None).await;
-    c.ok(row, &detail, &[("proximityOtp", Kind::Str), ("status", Kind::Str)]);
+    c.ok(
+        row,
+        &detail,
+        &[("proximityOtp", Kind::Str), ("status", Kind::Str)],
+    );
 
     // Inbox messages, silent.
     for (i, kind) in [(1, "text"), (2, "html")] {
@@ -239,24 +316,35 @@ async fn android_mtoken_harness() {
                 )),
             )
             .await;
-        c.ok(&row, &message, &[
-            ("id", Kind::Str),
-            ("subject", Kind::Str),
-            ("summary", Kind::Str),
-            ("body", Kind::Str),
-            ("read", Kind::Bool),
-            ("type", Kind::Str),
-            ("timestamp", Kind::Int),
-        ]);
+        c.ok(
+            &row,
+            &message,
+            &[
+                ("id", Kind::Str),
+                ("subject", Kind::Str),
+                ("summary", Kind::Str),
+                ("body", Kind::Str),
+                ("read", Kind::Bool),
+                ("type", Kind::Str),
+                ("timestamp", Kind::Int),
+            ],
+        );
     }
 
     // removeRegistration: DELETE with no body at all.
     let row = "AND removeRegistration";
     let removed = int
-        .send("DELETE", &format!("/v2/registrations/{registration_id}"), None, None)
+        .send(
+            "DELETE",
+            &format!("/v2/registrations/{registration_id}"),
+            None,
+            None,
+        )
         .await;
     c.ok(row, &removed, &[("status", Kind::Str)]);
-    let detail = int.call("GET", &format!("/v2/registrations/{registration_id}"), None).await;
+    let detail = int
+        .call("GET", &format!("/v2/registrations/{registration_id}"), None)
+        .await;
     c.equal(row, &detail.body, "registrationStatus", "REMOVED");
     c.finish();
 }
@@ -281,12 +369,28 @@ async fn flutter_powerauth_harness() {
     else {
         return c.finish();
     };
-    let detail = int.call("GET", &format!("/v2/registrations/{auto_id}"), None).await;
-    c.equal("FLT autoCommit detail", &detail.body, "registrationStatus", "ACTIVE");
-    let commit = int
-        .call("POST", &format!("/v2/registrations/{auto_id}/commit"), Some("{}"))
+    let detail = int
+        .call("GET", &format!("/v2/registrations/{auto_id}"), None)
         .await;
-    c.error("FLT commitActivation after autoCommit", &commit, 400, "ERROR_REGISTRATION_CHANGE");
+    c.equal(
+        "FLT autoCommit detail",
+        &detail.body,
+        "registrationStatus",
+        "ACTIVE",
+    );
+    let commit = int
+        .call(
+            "POST",
+            &format!("/v2/registrations/{auto_id}/commit"),
+            Some("{}"),
+        )
+        .await;
+    c.error(
+        "FLT commitActivation after autoCommit",
+        &commit,
+        400,
+        "ERROR_REGISTRATION_CHANGE",
+    );
 
     // autoCommit = false: the fingerprint is shown while PENDING_COMMIT, gone once ACTIVE.
     let Some((id, client, mut device)) = registered_device(
@@ -300,18 +404,29 @@ async fn flutter_powerauth_harness() {
         return c.finish();
     };
     let row = "FLT getRegistrationDetail (PENDING_COMMIT)";
-    let detail = int.call("GET", &format!("/v2/registrations/{id}"), None).await;
-    c.ok(row, &detail, &[
-        ("registrationId", Kind::Str),
-        ("registrationStatus", Kind::Str),
-        ("applicationId", Kind::Str),
-        ("userId", Kind::Str),
-        ("flags", Kind::Strings),
-        ("timestampCreated", Kind::Int),
-        ("timestampLastUsed", Kind::Int),
-        ("activationFingerprint", Kind::Str),
-    ]);
-    c.equal(row, &detail.body, "activationFingerprint", device.fingerprint.as_str());
+    let detail = int
+        .call("GET", &format!("/v2/registrations/{id}"), None)
+        .await;
+    c.ok(
+        row,
+        &detail,
+        &[
+            ("registrationId", Kind::Str),
+            ("registrationStatus", Kind::Str),
+            ("applicationId", Kind::Str),
+            ("userId", Kind::Str),
+            ("flags", Kind::Strings),
+            ("timestampCreated", Kind::Int),
+            ("timestampLastUsed", Kind::Int),
+            ("activationFingerprint", Kind::Str),
+        ],
+    );
+    c.equal(
+        row,
+        &detail.body,
+        "activationFingerprint",
+        device.fingerprint.as_str(),
+    );
     let commit = int
         .call(
             "POST",
@@ -319,9 +434,19 @@ async fn flutter_powerauth_harness() {
             Some(r#"{ "externalUserId": "test" }"#),
         )
         .await;
-    c.ok("FLT prepareActiveActivation commit", &commit, &[("status", Kind::Str)]);
-    let detail = int.call("GET", &format!("/v2/registrations/{id}"), None).await;
-    c.fields("FLT detail (ACTIVE)", &detail.body, &[("activationFingerprint", Kind::Null)]);
+    c.ok(
+        "FLT prepareActiveActivation commit",
+        &commit,
+        &[("status", Kind::Str)],
+    );
+    let detail = int
+        .call("GET", &format!("/v2/registrations/{id}"), None)
+        .await;
+    c.fields(
+        "FLT detail (ACTIVE)",
+        &detail.body,
+        &[("activationFingerprint", Kind::Null)],
+    );
     c.equal("FLT detail (ACTIVE)", &detail.body, "userId", "flt-user");
 
     let mut persist = |_: &ActiveDevice| Ok(());
@@ -329,10 +454,18 @@ async fn flutter_powerauth_harness() {
     for (change, device_state) in [("BLOCK", "BLOCKED"), ("UNBLOCK", "ACTIVE")] {
         let row = format!("FLT changeActivation {change}");
         let answer = int
-            .call("PUT", &format!("/v2/registrations/{id}"), Some(&format!("{{\"change\":\"{change}\"}}")))
+            .call(
+                "PUT",
+                &format!("/v2/registrations/{id}"),
+                Some(&format!("{{\"change\":\"{change}\"}}")),
+            )
             .await;
         c.ok(&row, &answer, &[("status", Kind::Str)]);
-        let status = session.status().await.map(|report| report.snapshot.state).map_err(|e| e.to_string());
+        let status = session
+            .status()
+            .await
+            .map(|report| report.snapshot.state)
+            .map_err(|e| e.to_string());
         c.check(
             format!("{row}: the device reads {device_state}"),
             status.as_deref() == Ok(device_state),
@@ -341,21 +474,29 @@ async fn flutter_powerauth_harness() {
     }
 
     // verifySignature: POST with a JSON body, valid, then replayed.
-    let header = session.sign(&Factors::pin(PIN), "POST", "/some/uriId", b"{}").unwrap_or_default();
+    let header = session
+        .sign(&Factors::pin(PIN), "POST", "/some/uriId", b"{}")
+        .unwrap_or_default();
     let payload = format!(
         "{{\n  \"method\": \"POST\",\n  \"uriId\": \"/some/uriId\",\n  \"authHeader\": \"{}\",\n  \"requestBody\": \"e30=\"\n}}",
         header.replace('"', "\\\"")
     );
     let row = "FLT verifySignature";
-    let verified = int.call("POST", "/v2/signature/verify", Some(&payload)).await;
-    c.ok(row, &verified, &[
-        ("signatureValid", Kind::Bool),
-        ("userId", Kind::Str),
-        ("registrationId", Kind::Str),
-        ("registrationStatus", Kind::Str),
-        ("signatureType", Kind::Str),
-        ("remainingAttempts", Kind::Int),
-    ]);
+    let verified = int
+        .call("POST", "/v2/signature/verify", Some(&payload))
+        .await;
+    c.ok(
+        row,
+        &verified,
+        &[
+            ("signatureValid", Kind::Bool),
+            ("userId", Kind::Str),
+            ("registrationId", Kind::Str),
+            ("registrationStatus", Kind::Str),
+            ("signatureType", Kind::Str),
+            ("remainingAttempts", Kind::Int),
+        ],
+    );
     c.equal(row, &verified.body, "signatureValid", true);
     c.equal(row, &verified.body, "registrationId", id.as_str());
 
@@ -366,17 +507,31 @@ async fn flutter_powerauth_harness() {
     ] {
         let row = format!("FLT verifyToken ({name})");
         let made = session.create_token(name, &factors).await;
-        c.check(format!("{row}: the device gets a token"), made.is_ok(), format!("{made:?}"));
-        let header = session.device.token_header(name, &client).unwrap_or_default();
-        let payload = format!("{{\n  \"authHeader\": \"{}\"\n}}", header.replace('"', "\\\""));
+        c.check(
+            format!("{row}: the device gets a token"),
+            made.is_ok(),
+            format!("{made:?}"),
+        );
+        let header = session
+            .device
+            .token_header(name, &client)
+            .unwrap_or_default();
+        let payload = format!(
+            "{{\n  \"authHeader\": \"{}\"\n}}",
+            header.replace('"', "\\\"")
+        );
         let verified = int.call("POST", "/v2/token/verify", Some(&payload)).await;
-        c.ok(&row, &verified, &[
-            ("tokenValid", Kind::Bool),
-            ("userId", Kind::Str),
-            ("registrationId", Kind::Str),
-            ("registrationStatus", Kind::Str),
-            ("signatureType", Kind::Str),
-        ]);
+        c.ok(
+            &row,
+            &verified,
+            &[
+                ("tokenValid", Kind::Bool),
+                ("userId", Kind::Str),
+                ("registrationId", Kind::Str),
+                ("registrationStatus", Kind::Str),
+                ("signatureType", Kind::Str),
+            ],
+        );
         c.equal(&row, &verified.body, "tokenValid", true);
         c.equal(&row, &verified.body, "registrationId", id.as_str());
         c.equal(&row, &verified.body, "signatureType", expected);
@@ -384,9 +539,15 @@ async fn flutter_powerauth_harness() {
 
     // removeRegistration of an ACTIVE registration: DELETE, JSON content type, no body.
     let row = "FLT removeRegistration (ACTIVE)";
-    let removed = int.call("DELETE", &format!("/v2/registrations/{id}"), None).await;
+    let removed = int
+        .call("DELETE", &format!("/v2/registrations/{id}"), None)
+        .await;
     c.ok(row, &removed, &[("status", Kind::Str)]);
-    let status = session.status().await.map(|report| report.snapshot.state).map_err(|e| e.to_string());
+    let status = session
+        .status()
+        .await
+        .map(|report| report.snapshot.state)
+        .map_err(|e| e.to_string());
     c.check(
         format!("{row}: the device reads REMOVED"),
         status.as_deref() == Ok("REMOVED"),
@@ -416,7 +577,12 @@ async fn react_native_harness() {
     let mut session = Session::new(&client, &mut device, &mut persist);
     let query = powerauth::signature::canonicalize_query("b=2&a=1").unwrap_or_default();
     let header = session
-        .sign(&Factors::pin(PIN), "GET", "/some/resource", query.as_bytes())
+        .sign(
+            &Factors::pin(PIN),
+            "GET",
+            "/some/resource",
+            query.as_bytes(),
+        )
         .unwrap_or_default();
     let row = "RN verifySignature (GET, queryParams)";
     let body = json!({
@@ -426,8 +592,17 @@ async fn react_native_harness() {
         "requestBody": null,
         "queryParams": {"b": "2", "a": "1"},
     });
-    let verified = int.call("POST", "/v2/signature/verify", Some(&body.to_string())).await;
-    c.ok(row, &verified, &[("signatureValid", Kind::Bool), ("registrationId", Kind::Str)]);
+    let verified = int
+        .call("POST", "/v2/signature/verify", Some(&body.to_string()))
+        .await;
+    c.ok(
+        row,
+        &verified,
+        &[
+            ("signatureValid", Kind::Bool),
+            ("registrationId", Kind::Str),
+        ],
+    );
     c.equal(row, &verified.body, "signatureValid", true);
     c.equal(row, &verified.body, "registrationId", id.as_str());
     c.finish();

@@ -68,10 +68,10 @@ try {
   });
   await page.waitForFunction(() => /^\d+:\d\d$/.test(document.getElementById("countdown").textContent));
   await qr.screenshot({ path: env("TOKENSIM_CONSOLE_SHOT") });
-  const activationId = await qr.getAttribute("data-activation-id");
+  const registrationId = await qr.getAttribute("data-registration-id");
   report({
     event: "qr",
-    activationId,
+    registrationId,
     qrData: await page.textContent("#qrData"),
     countdown: await page.textContent("#countdown"),
     state: await page.textContent("#regState"),
@@ -87,12 +87,12 @@ try {
     countdown: await page.textContent("#countdown"),
   });
 
-  const row = page.locator(`tr[data-activation-id="${activationId}"]`);
+  const row = page.locator(`tr[data-registration-id="${registrationId}"]`);
   await row.locator('button[data-action="commit"]').click();
   await page.waitForFunction(() => document.getElementById("regState").textContent === "ACTIVE");
   await page.waitForFunction(
-    (id) => document.querySelector(`tr[data-activation-id="${id}"] .status`)?.textContent === "ACTIVE",
-    activationId,
+    (id) => document.querySelector(`tr[data-registration-id="${id}"] .status`)?.textContent === "ACTIVE",
+    registrationId,
   );
   // An active registration has nothing left to count down to.
   await page.waitForFunction(() => document.getElementById("countdown").textContent === "—");

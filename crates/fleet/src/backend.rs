@@ -96,11 +96,11 @@ impl Backend {
                     reqwest::Method::POST,
                     "/powerauth-cloud/v2/registrations",
                     &[],
-                    Some(json!({"userId": user_id, "appId": self.app_id, "commitOnKeyExchange": true})),
+                    Some(json!({"userId": user_id, "appId": self.app_id, "commitPhase": "ON_KEY_EXCHANGE"})),
                 )
                 .await?;
             Ok(Registration {
-                activation_id: text(&created, "activationId", "registration")?,
+                activation_id: text(&created, "registrationId", "registration")?,
                 qr: text(&created, "activationQrCodeData", "registration")?,
             })
         } else {
@@ -136,7 +136,6 @@ impl Backend {
                     &[],
                     Some(json!({
                         "userId": user_id,
-                        "appId": self.app_id,
                         "template": "payment",
                         "parameters": parameters,
                     })),

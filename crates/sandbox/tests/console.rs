@@ -121,7 +121,7 @@ async fn the_console_shows_a_qr_code_a_device_reads_and_follows_the_activation()
         "two minutes to scan: {countdown}"
     );
     assert!(qr["svgLink"].as_str().unwrap().starts_with("blob:"), "{qr}");
-    let activation_id = qr["activationId"].as_str().unwrap();
+    let activation_id = qr["registrationId"].as_str().unwrap();
     let record = sandbox
         .state()
         .store

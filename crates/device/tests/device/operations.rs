@@ -138,7 +138,7 @@ async fn push_registration_and_inbox() {
             .unwrap_or_else(|e| panic!("{version}: {e}"));
         let response = server
             .cloud(reqwest::Method::POST, "/v2/inbox/messages")
-            .json(&json!({"userId": user, "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}))
+            .json(&json!({"userId": user, "type": "text", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}))
             .send()
             .await
             .unwrap();
@@ -183,8 +183,8 @@ async fn pushes_arrive_on_the_stream_for_this_device_only() {
     .unwrap();
     for user in ["dave", "carol"] {
         let response = server
-            .cloud(reqwest::Method::POST, "/v2/push/messages")
-            .json(&json!({"userId": user, "message": {"title": format!("for {user}")}}))
+            .cloud(reqwest::Method::POST, "/v2/messages/send")
+            .json(&json!({"userId": user, "title": format!("for {user}")}))
             .send()
             .await
             .unwrap();

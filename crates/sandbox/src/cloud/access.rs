@@ -43,7 +43,12 @@ impl Caller {
             return Ok(first.clone());
         }
         if self.user.role == Role::Admin {
-            if state.store.application(DEFAULT_APPLICATION).await?.is_some() {
+            if state
+                .store
+                .application(DEFAULT_APPLICATION)
+                .await?
+                .is_some()
+            {
                 return Ok(DEFAULT_APPLICATION.to_owned());
             }
             if let Some(first) = state.store.applications().await?.into_iter().next() {

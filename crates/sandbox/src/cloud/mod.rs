@@ -114,7 +114,11 @@ fn iso8601_ms(text: &str) -> Option<i64> {
 /// an extractor wrote in plain text (a path parameter that is not UTF-8, a bad query).
 async fn cloud_errors(response: Response) -> Response {
     let status = response.status();
-    if let Some(shared) = response.extensions().get::<crate::error::SharedError>().cloned() {
+    if let Some(shared) = response
+        .extensions()
+        .get::<crate::error::SharedError>()
+        .cloned()
+    {
         let (status, code, message) = match shared.kind {
             SharedKind::InvalidRequest if status == StatusCode::NOT_FOUND => {
                 (status, "ERROR_NOT_FOUND", shared.detail)
@@ -196,8 +200,14 @@ mod tests {
         let at = |v: Value| timestamp("t", Some(&v)).ok().flatten();
         assert_eq!(at(json!(1_703_852_368_813_i64)), Some(1_703_852_368_813));
         assert_eq!(at(json!("1703852368813")), Some(1_703_852_368_813));
-        assert_eq!(at(json!("2023-12-29T12:19:28.813Z")), Some(1_703_852_368_813));
-        assert_eq!(at(json!("2023-12-29T13:19:28.813+01:00")), Some(1_703_852_368_813));
+        assert_eq!(
+            at(json!("2023-12-29T12:19:28.813Z")),
+            Some(1_703_852_368_813)
+        );
+        assert_eq!(
+            at(json!("2023-12-29T13:19:28.813+01:00")),
+            Some(1_703_852_368_813)
+        );
         assert_eq!(at(json!("2023-12-29T12:19:28Z")), Some(1_703_852_368_000));
         assert!(timestamp("t", Some(&json!("soon"))).is_err());
         assert!(timestamp("t", Some(&json!(true))).is_err());

@@ -29,7 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/v2/operations/", post(create).get(list))
         .route("/v2/operations/{operation_id}", get(detail).delete(cancel))
         .route("/v2/operations/{operation_id}/offline/qr", get(offline_qr))
-        .route("/v2/operations/{operation_id}/offline/otp", post(offline_otp))
+        .route(
+            "/v2/operations/{operation_id}/offline/otp",
+            post(offline_otp),
+        )
 }
 
 #[derive(Deserialize)]
@@ -368,7 +371,9 @@ async fn offline_otp(
         },
     )
     .await?;
-    let owner_matches = operation.user_id.is_none_or(|user| user == activation.user_id)
+    let owner_matches = operation
+        .user_id
+        .is_none_or(|user| user == activation.user_id)
         && operation.application_id == activation.application_id;
     let valid = verdict.valid && owner_matches;
     operations::update(&state, &operation_id, |o, now| {

@@ -62,9 +62,9 @@ async fn send(
         ));
     }
     if let Some(id) = &request.registration_id {
-        let known = crate::activations::load(&state, id).await?.is_some_and(|a| {
-            caller.may_use(&a.application_id) && a.user_id == request.user_id
-        });
+        let known = crate::activations::load(&state, id)
+            .await?
+            .is_some_and(|a| caller.may_use(&a.application_id) && a.user_id == request.user_id);
         if !known {
             return Err(Error::UnknownActivation);
         }
@@ -76,7 +76,13 @@ async fn send(
         "silent": request.silent,
         "extras": request.extras,
     });
-    queue(&state, &request.user_id, request.registration_id.as_deref(), &body).await?;
+    queue(
+        &state,
+        &request.user_id,
+        request.registration_id.as_deref(),
+        &body,
+    )
+    .await?;
     Ok(status_ok())
 }
 

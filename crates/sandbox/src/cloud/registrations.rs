@@ -68,9 +68,7 @@ fn commit_phase(request: &CreateRequest) -> Result<CommitPhase, Error> {
         "ON_COMMIT" => Ok(Some(CommitPhase::OnCommit)),
         "ON_KEY_EXCHANGE" => Ok(Some(CommitPhase::OnKeyExchange)),
         "NONE" if field == "otpValidation" => Ok(None),
-        other => Err(Error::InvalidRequest(format!(
-            "unknown {field} {other:?}"
-        ))),
+        other => Err(Error::InvalidRequest(format!("unknown {field} {other:?}"))),
     };
     let phase = match &request.commit_phase {
         Some(value) => parse("commitPhase", value)?,

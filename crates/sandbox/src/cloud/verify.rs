@@ -67,8 +67,7 @@ async fn verify_signature(
         .map_err(|e| signature_invalid(format!("authHeader: {e}")))?;
     let signed = match (&request.query_params, &request.request_body) {
         (Some(params), _) if request.method.eq_ignore_ascii_case("GET") => {
-            canonicalize_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .into_bytes()
+            canonicalize_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into_bytes()
         }
         (_, Some(body)) => b64_decode(body)
             .map_err(|_| Error::InvalidRequest("requestBody must be Base64".to_owned()))?,
