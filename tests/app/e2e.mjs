@@ -499,6 +499,40 @@ try {
     await shot("inspector");
   });
 
+  await check("server_doctor_in_the_sandbox_panel", async () => {
+    await click("#nav-sandbox");
+    await click("#doctor-run");
+    await waitText("#doctor-overall", /can work with it|works, with warnings/);
+    const versions = await $('[data-check="protocol-versions"]');
+    expect("versions", await versions.getAttribute("class"), /verdict-ok/);
+    expect("application", await textOf('[data-check="application"]'), /signed a temporary key/);
+    await shot("server-doctor");
+  });
+
+  await check("snapshot_timeline_restore_with_resync_diff_and_cmdtool_export", async () => {
+    await openDevice();
+    await type("#snapshot-name", "before-unlock");
+    await click("#snapshot-save");
+    await waitText("#snapshot-timeline", /before-unlock/);
+    // A call the server verifies moves its counter past the snapshot's.
+    await type("#device-pin", "24680");
+    await click("#unlock-vault");
+    expect("vault", await deviceNotice(), /vault unlocked/);
+    await click("#snapshot-timeline li button.small");
+    await waitText("#snapshot-diff", /<redacted> moved 1 step forward/);
+    await click("[data-testid=snapshot-restore]");
+    await waitText("#restore-report", /resync/);
+    const file = join(scratch, "status.json");
+    await type("#cmdtool-export-path", file);
+    await click("#cmdtool-export");
+    await waitText("[data-testid=snapshots] ~ section .success", /mode 0600/);
+    const status = JSON.parse(readFileSync(file, "utf8"));
+    if (typeof status.activationId !== "string" || status.version !== 3) {
+      throw new Error(`the status file is not the cmd-tool's: ${Object.keys(status)}`);
+    }
+    await shot("device-snapshots");
+  });
+
   await check("rename_and_remove_on_the_server", async () => {
     await click("#nav-devices");
     await click(".device-row .rename");

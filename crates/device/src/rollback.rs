@@ -72,7 +72,8 @@ impl Session<'_> {
             (_, CounterSync::Updated { server_ahead, .. }) if *server_ahead > 0 => (
                 Reaction::Resync,
                 format!(
-                    "the server's counter was {server_ahead} steps ahead of the restored device's, within its look-ahead window of {}: the status lets the device adopt it (resync); a signature sent before it would have been refused with HTTP 401",
+                    "the server's counter was {server_ahead} step{} ahead of the restored device's, within its look-ahead window of {}: the status lets the device adopt it (resync); a signature sent before it would have been refused with HTTP 401",
+                    if *server_ahead == 1 { "" } else { "s" },
                     s.ctr_look_ahead
                 ),
                 "nothing: the device signs again".to_owned(),

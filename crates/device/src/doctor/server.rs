@@ -518,6 +518,14 @@ pub fn clock_check(offset_ms: i64) -> Check {
             format!("{said}: within the windows signatures and tokens tolerate, but drifting"),
             "set the clock right before it leaves the windows (60 s for encryption, 30 min for tokens)",
         )
+    } else if abs < 1_000 {
+        check(
+            "clock",
+            title,
+            Verdict::Ok,
+            format!("this machine's clock agrees with the server's (within {abs} ms)"),
+            "nothing",
+        )
     } else {
         check("clock", title, Verdict::Ok, said, "nothing")
     }

@@ -106,9 +106,17 @@ fn ctr_steps(before: &DeviceState, after: &DeviceState) -> String {
         steps(&a.ctr_data, &b.ctr_data),
         steps(&b.ctr_data, &a.ctr_data),
     ) {
-        (Some(n), _) => format!("moved {n} steps forward"),
-        (_, Some(n)) => format!("moved {n} steps back"),
+        (Some(n), _) => format!("moved {} forward", plural(n)),
+        (_, Some(n)) => format!("moved {} back", plural(n)),
         _ => format!("changed (not within {CTR_SEARCH_STEPS} steps: another activation's counter)"),
+    }
+}
+
+fn plural(n: u32) -> String {
+    if n == 1 {
+        "1 step".to_owned()
+    } else {
+        format!("{n} steps")
     }
 }
 
