@@ -18,12 +18,14 @@
 mod activate;
 mod error;
 mod run;
+mod status;
 
 pub use activate::{
     ActivateRequest, Activated, Activation, Step, activate, check_code, store_name,
 };
 pub use error::{Class, Error, ErrorKind};
 pub use run::{Leased, Ran, Runner};
+pub use status::{Status, status};
 
 /// A use case's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
