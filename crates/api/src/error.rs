@@ -78,6 +78,8 @@ kinds! {
     Timeout = "timeout",
     /// The response was dropped (a fault): the counter may be out of sync.
     ResponseDropped = "response-dropped",
+    /// The answer was larger than the device reads (16 MiB): not a PowerAuth server.
+    ResponseTooLarge = "response-too-large",
     /// The server failed (HTTP 5xx).
     ServerError = "server-error",
     /// The server refused the request (wrong PIN, invalid activation...).
@@ -253,6 +255,11 @@ impl From<&DeviceError> for Error {
                 Error,
                 ErrorKind::Timeout,
                 "retry, or raise --timeout; `tokensim status` afterwards resynchronises the counter".into(),
+            ),
+            DeviceError::ResponseTooLarge { .. } => (
+                Error,
+                ErrorKind::ResponseTooLarge,
+                "check that --server points at a PowerAuth server, not a file server or a proxy page".into(),
             ),
             DeviceError::ResponseDropped { .. } => (
                 Error,

@@ -127,6 +127,11 @@ pub fn diagnose(error: &Error, otp_given: bool) -> Diagnosis {
             "timeout",
             "retry, or raise the timeout".into(),
         ),
+        Error::ResponseTooLarge { .. } => (
+            Step::ReachServer,
+            "response-too-large",
+            "check that the URL points at a PowerAuth server, not a file server or a proxy page".into(),
+        ),
         Error::Server {
             status, message, ..
         } => match (status, message.as_str()) {

@@ -41,6 +41,18 @@ pub enum Error {
         /// The timeout that expired.
         after: Duration,
     },
+    /// The server's answer is larger than the device reads
+    /// ([`MAX_RESPONSE_BYTES`](crate::client::MAX_RESPONSE_BYTES)): not a PowerAuth server,
+    /// or a broken proxy. Nothing of it was used.
+    #[error(
+        "the answer from {url} is larger than the {} MiB the token reads: check that the URL points at a PowerAuth server", .limit / (1024 * 1024)
+    )]
+    ResponseTooLarge {
+        /// The URL called.
+        url: String,
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// The response was discarded by the `DropResponse` fault; the request did reach the
     /// server.
     #[error(

@@ -189,8 +189,29 @@ fn redact_value(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_value),
+        // A live activation or recovery code under any name (`activationCode`,
+        // `identityAttributes.code`, a QR payload `CODE#SIGNATURE`): a bug report must not
+        // carry a code someone else could still activate with.
+        Value::String(text) if holds_activation_code(text) => *text = REDACTED.to_owned(),
         _ => {}
     }
+}
+
+/// Whether `text` is an activation code (`XXXXX-XXXXX-XXXXX-XXXXX`, Base32 letters), alone,
+/// after `R:` (recovery), or followed by `#` and a signature.
+fn holds_activation_code(text: &str) -> bool {
+    let text = text.strip_prefix("R:").unwrap_or(text);
+    let bytes = text.as_bytes();
+    if bytes.len() < 23 || !(bytes.len() == 23 || bytes[23] == b'#') {
+        return false;
+    }
+    bytes[..23].iter().enumerate().all(|(i, &b)| {
+        if i % 6 == 5 {
+            b == b'-'
+        } else {
+            b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -206,6 +227,18 @@ mod tests {
         let token = r#"PowerAuth token_id="t", token_digest="DIGEST", nonce="n""#;
         assert!(!redact_header("X-PowerAuth-Token", token).contains("DIGEST"));
         assert_eq!(redact_header("Content-Type", "x"), "x");
+    }
+
+    #[test]
+    fn activation_codes_are_redacted_under_any_name() {
+        let out = redact_json(
+            r#"{"activationCode":"AAAAA-BBBBB-CCCCC-DDDDD","identityAttributes":{"code":"ABCDE-FGHIJ-KLMNO-PQRST"},"activationQrCodeData":"AAAAA-BBBBB-CCCCC-DDDDD#MEUCIQ==","x":"R:AAAAA-BBBBB-CCCCC-DDDDD","userId":"AAAAA-BBBBB","code":"ERR_ACTIVATION"}"#,
+        );
+        for code in ["BBBBB-CCCCC", "FGHIJ"] {
+            assert!(!out.contains(code), "{out}");
+        }
+        assert!(out.contains("AAAAA-BBBBB\""), "{out}");
+        assert!(out.contains("ERR_ACTIVATION"), "{out}");
     }
 
     #[test]

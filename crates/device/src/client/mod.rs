@@ -41,6 +41,10 @@ impl Clock for SystemClock {
     }
 }
 
+/// The largest response body the device reads (16 MiB). The protocol's answers are a few
+/// kilobytes; an operation list of thousands stays far below this.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// How the client talks HTTP.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -326,11 +330,30 @@ impl Client {
                 )
             })
             .collect();
-        let body = response.bytes().await.map_err(network)?;
+        let too_large = || Error::ResponseTooLarge {
+            url: url.to_owned(),
+            limit: MAX_RESPONSE_BYTES,
+        };
+        // A server (or something posing as one) may announce or send any size: read at
+        // most the cap, and stop at the first byte past it.
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response.chunk().await.map_err(network)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(Answer {
             status,
             headers,
-            body: body.to_vec(),
+            body,
         })
     }
 

@@ -313,6 +313,76 @@ async fn a_timeout_leaves_the_device_usable() {
         .expect("usable after a timeout");
 }
 
+/// A server that answers every request with `head` and then 1 MiB chunks of spaces until
+/// the client hangs up (`chunked`: an endless chunked body; otherwise whatever
+/// Content-Length `head` announced). Returns its URL.
+fn endless_server(head: &'static str, chunked: bool) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 1024 * 1024];
+                loop {
+                    let written = if chunked {
+                        stream
+                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                            .and_then(|()| stream.write_all(&chunk))
+                            .and_then(|()| stream.write_all(b"\r\n"))
+                    } else {
+                        stream.write_all(&chunk)
+                    };
+                    if written.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_huge_or_endless_answer_stops_at_the_cap_and_leaves_the_device_usable() {
+    let server = Server::start().await;
+    let mut device = server.device("alice", ProtocolVersion::V3_3).await;
+    let real_url = device.profile.server_url.clone();
+    let announced = endless_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 8589934592\r\n\r\n",
+        false,
+    );
+    let endless = endless_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        true,
+    );
+    let mut persist = |_: &tokensim_device::ActiveDevice| Ok(());
+    for url in [announced, endless] {
+        device.profile.server_url = url;
+        let error = Session::new(&server.client, &mut device, &mut persist)
+            .status()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::ResponseTooLarge { limit, .. } if limit == tokensim_device::client::MAX_RESPONSE_BYTES),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("larger than the 16 MiB"),
+            "{error}"
+        );
+    }
+    device.profile.server_url = real_url;
+    let mut session = Session::new(&server.client, &mut device, &mut persist);
+    assert!(session.status().await.unwrap().in_sync());
+}
+
 #[tokio::test]
 async fn inspector_events_redact_secrets_unless_asked() {
     let server = Server::start().await;
