@@ -288,6 +288,7 @@ pub fn error_kind(error: &tokensim_device::Error) -> String {
     match error {
         E::Network { .. } => "network".to_owned(),
         E::Timeout { .. } => "timeout".to_owned(),
+        E::ResponseTooLarge { .. } => "response too large".to_owned(),
         E::Server {
             status,
             code,

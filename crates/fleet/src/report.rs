@@ -184,6 +184,16 @@ impl FleetReport {
                 .is_none_or(|view| *view == self.operations)
     }
 
+    /// Whether every error was the server out of reach (`network`, `timeout`): the run
+    /// says nothing about the server's behaviour, so the CLI exits 1 (error), not 3.
+    pub fn failed_on_network_only(&self) -> bool {
+        !self.errors.is_empty()
+            && self
+                .errors
+                .iter()
+                .all(|e| e.kind == "network" || e.kind == "timeout")
+    }
+
     /// Pretty JSON.
     pub fn to_json(&self) -> String {
         // A struct of strings and numbers always serialises.
@@ -535,5 +545,24 @@ mod tests {
         let html = report.to_html();
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn a_run_whose_every_error_is_the_network_failed_on_the_network_only() {
+        let errors = |kinds: &[&str]| FleetReport {
+            errors: kinds
+                .iter()
+                .map(|kind| ErrorCount {
+                    kind: (*kind).into(),
+                    count: 3,
+                    example: String::new(),
+                })
+                .collect(),
+            ..FleetReport::default()
+        };
+        assert!(errors(&["network"]).failed_on_network_only());
+        assert!(errors(&["network", "timeout"]).failed_on_network_only());
+        assert!(!errors(&["network", "HTTP 401 ERR_AUTHENTICATION/x"]).failed_on_network_only());
+        assert!(!errors(&[]).failed_on_network_only());
     }
 }

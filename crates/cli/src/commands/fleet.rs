@@ -6,7 +6,7 @@ use crate::output::{Output, emit};
 
 /// `tokensim fleet`: the fleet engine writes its own report (table or JSON, and `--html`);
 /// a fleet that is not clean (a device failed, an operation failed, a fault answered
-/// wrongly) exits 3.
+/// wrongly) exits 3, or 1 when every error was the server out of reach.
 pub(super) async fn fleet(ctx: &Ctx<'_>, mut args: tokensim_fleet::FleetArgs) -> Result<Output> {
     ctx.no_fault("fleet (use its --faults mix)")?;
     args.json |= ctx.g.json;
@@ -25,6 +25,12 @@ pub(super) async fn fleet(ctx: &Ctx<'_>, mut args: tokensim_fleet::FleetArgs) ->
     Ok(Output {
         text: String::new(),
         json: serde_json::Value::Null,
-        code: if report.is_clean() { 0 } else { 3 },
+        code: if report.is_clean() {
+            0
+        } else if report.failed_on_network_only() {
+            1
+        } else {
+            3
+        },
     })
 }
