@@ -17,9 +17,55 @@ use crate::state::AppState;
 use crate::store::{Activation, CommitPhase};
 use powerauth::activation_code::ActivationCode;
 use powerauth::status::ActivationState;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 
-/// How many times a lost compare-and-swap is retried before giving up.
-const MAX_RETRIES: usize = 16;
+/// How many times a lost compare-and-swap is retried before giving up. Writers in this
+/// process take turns per activation ([`Locks`]), so a lost swap means another process
+/// (a second sandbox on the same PostgreSQL) or a direct store write got there first.
+const MAX_RETRIES: usize = 32;
+
+/// One turn per activation for the writers of this process: clients signing with one
+/// activation at once (the same device on many threads, a fleet sharing it) queue for the
+/// record instead of racing the compare-and-swap and losing. A lock lives while someone
+/// holds or waits for it.
+#[derive(Debug, Default)]
+pub struct Locks {
+    held: std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl Locks {
+    /// Waits for `activation_id`'s turn.
+    pub async fn lock(&self, activation_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut held = self
+                .held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(lock) = held.get(activation_id).and_then(Weak::upgrade) {
+                lock
+            } else {
+                if held.len() >= 1024 {
+                    held.retain(|_, lock| lock.strong_count() > 0);
+                }
+                let lock = Arc::new(tokio::sync::Mutex::new(()));
+                held.insert(activation_id.to_owned(), Arc::downgrade(&lock));
+                lock
+            }
+        };
+        lock.lock_owned().await
+    }
+}
+
+/// A pause before retrying a lost compare-and-swap: grows with the attempt, with jitter
+/// from the record's own bytes and the attempt so racing writers spread out.
+fn backoff(attempt: usize, activation_id: &str) -> std::time::Duration {
+    let spread = activation_id.bytes().fold(attempt as u64, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u64::from(b))
+    }) % 1000;
+    let base_us = 200u64 << attempt.min(6);
+    std::time::Duration::from_micros(base_us + base_us * spread / 1000)
+}
 
 /// What `/rest/v3/activation/init` (or a Cloud registration) asks for.
 #[derive(Debug, Clone)]
@@ -244,7 +290,11 @@ async fn update_with<T>(
     reporting: Report,
     mut change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
 ) -> Result<(Activation, T), Error> {
-    for _ in 0..MAX_RETRIES {
+    let _turn = state.activation_locks.lock(activation_id).await;
+    for attempt in 0..MAX_RETRIES {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt, activation_id)).await;
+        }
         let now = state.now_ms();
         let read = match current.take() {
             Some(record) => Some(record),

@@ -2,6 +2,7 @@
 //! protocol policies a tester may want to change.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,6 +45,47 @@ pub struct Config {
     /// The PowerAuth Server release the sandbox answers as (`/rest/v3/status`), and whose
     /// behaviour it follows where releases differ.
     pub server_version: ServerVersion,
+    /// Serve on an address other than loopback. Off, such an address is refused; on, any
+    /// `Host` is accepted and `/rest/v3` asks for a Cloud API user's Basic credentials
+    /// (see docs/security.md).
+    pub allow_remote: bool,
+    /// How long a connection may take to send a request's headers, and may stay idle
+    /// between requests, before it is closed.
+    pub header_timeout: Duration,
+}
+
+/// Signature look-ahead PowerAuth Server accepts (`signatureValidationLookahead`,
+/// `@Min(1) @Max(64)`); a status blob carries it in one byte, and the token's counter
+/// check needs it at most 64.
+pub const LOOK_AHEAD_RANGE: RangeInclusive<u32> = 1..=64;
+
+/// Failed attempts before blocking. PowerAuth Server's `signatureMaxFailedAttempts` is
+/// `@Max(64)`; 0 (which it allows) would block every activation at its first signature, so
+/// the sandbox starts at 1.
+pub const MAX_FAILED_ATTEMPTS_RANGE: RangeInclusive<u32> = 1..=64;
+
+/// Why a [`Config`] cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A number outside the range the protocol allows.
+    #[error("{name} must be between {} and {} (PowerAuth Server's range), not {value}", .range.start(), .range.end())]
+    OutOfRange {
+        /// The setting, as the command line names it.
+        name: &'static str,
+        /// The value given.
+        value: u64,
+        /// What is allowed.
+        range: RangeInclusive<u32>,
+    },
+    /// A non-loopback address without `allow_remote`.
+    #[error(
+        "{0} is reachable from other machines, and the sandbox is a local test server (its /rest/v3 has no authentication by default): bind to 127.0.0.1, or pass --allow-remote to serve it anyway with /rest/v3 behind Basic credentials"
+    )]
+    Remote(SocketAddr),
+    /// A body limit of zero.
+    #[error("the body limit must be at least 1 byte")]
+    BodyLimit,
 }
 
 /// Delivery of application callbacks ([`crate::callbacks`]). The retry defaults are
@@ -115,7 +157,37 @@ impl Config {
             mobile_token_api: true,
             expiry_sweep_interval: Duration::from_secs(5),
             server_version: ServerVersion::NEWEST,
+            allow_remote: false,
+            header_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// Checks the settings a user can give on the command line.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let in_range = |name, value: u32, range: RangeInclusive<u32>| {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError::OutOfRange {
+                    name,
+                    value: u64::from(value),
+                    range,
+                })
+            }
+        };
+        in_range("--look-ahead", self.look_ahead, LOOK_AHEAD_RANGE)?;
+        in_range(
+            "--max-failed-attempts",
+            self.max_failed_attempts,
+            MAX_FAILED_ATTEMPTS_RANGE,
+        )?;
+        if self.body_limit == 0 {
+            return Err(ConfigError::BodyLimit);
+        }
+        if !self.bind.ip().is_loopback() && !self.allow_remote {
+            return Err(ConfigError::Remote(self.bind));
+        }
+        Ok(())
     }
 
     /// The default SQLite file: `<user data dir>/tokensim/sandbox.db`, or `None` when the
@@ -147,6 +219,8 @@ impl std::fmt::Debug for Config {
             .field("mobile_token_api", &self.mobile_token_api)
             .field("expiry_sweep_interval", &self.expiry_sweep_interval)
             .field("server_version", &self.server_version)
+            .field("allow_remote", &self.allow_remote)
+            .field("header_timeout", &self.header_timeout)
             .finish_non_exhaustive()
     }
 }

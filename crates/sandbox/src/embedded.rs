@@ -2,7 +2,7 @@
 
 use crate::bootstrap::{self, BuiltInUsers, Credentials};
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -16,6 +16,9 @@ use tokio::task::JoinHandle;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
+    /// A setting is out of range, or the address is not loopback without `allow_remote`.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The database could not be opened or migrated (bad URL, unreachable PostgreSQL,
     /// a file in a directory that does not exist, a schema from a newer sandbox).
     #[error(transparent)]
@@ -51,6 +54,7 @@ impl Sandbox {
     /// Opens the database, prepares defaults, binds and starts serving in the background
     /// of the current Tokio runtime.
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        config.validate()?;
         let state = AppState::open(config).await?;
         Self::serve(state).await
     }
@@ -61,6 +65,7 @@ impl Sandbox {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn RandomSource>,
     ) -> Result<Self, StartError> {
+        config.validate()?;
         let state = AppState::open_with(config, clock, rng).await?;
         Self::serve(state).await
     }
@@ -81,14 +86,12 @@ impl Sandbox {
         let (stop, stopped) = oneshot::channel::<()>();
         crate::expiry::start(state.clone());
         let router = crate::app(state.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    // A dropped sender stops the server too.
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(accept_loop(
+            listener,
+            router,
+            state.config.header_timeout,
+            stopped,
+        ));
         tracing::info!(%address, "sandbox listening");
         Ok(Self {
             address,
@@ -165,6 +168,83 @@ impl Sandbox {
         self.state.callbacks.stop();
         self.state.store.close().await;
     }
+}
+
+/// Serves every connection of `listener` until `stop` fires (or its sender is dropped), then
+/// asks each open connection to finish its request in flight and close, and waits for them.
+///
+/// axum's `serve` sets no timer, so a client could hold a connection open forever without
+/// sending a request; here hyper closes a connection whose request headers have not arrived
+/// within `header_timeout`, which also bounds how long a kept-alive connection may idle.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    header_timeout: std::time::Duration,
+    stop: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tokio::sync::watch;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    // Dropping `closing` tells every connection to shut down; each holds a `done` receiver
+    // until it has, so `done_tx.closed()` resolves when the last one ends.
+    let (closing, closed) = watch::channel(());
+    let (done_tx, done) = watch::channel(());
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    if !matches!(
+                        error.kind(),
+                        std::io::ErrorKind::ConnectionRefused
+                            | std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::ConnectionReset
+                    ) {
+                        // Out of file descriptors, most likely: wait for some to close.
+                        tracing::error!(%error, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let closed = closed.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let shutdown = async {
+                let mut closed = closed;
+                while closed.changed().await.is_ok() {}
+            };
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = shutdown => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+            drop(done);
+        });
+    }
+    drop(listener);
+    drop(closing);
+    drop(done);
+    done_tx.closed().await;
+    Ok(())
 }
 
 impl Drop for Sandbox {

@@ -35,6 +35,10 @@ pub enum Error {
     /// or a field has an invalid value. The text says which.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A request the sandbox will not serve whatever its body says: a foreign `Origin` or
+    /// `Host` (a web page trying to drive it), a form or text content type (415).
+    #[error("{1}")]
+    Refused(StatusCode, String),
     /// The body is larger than the configured limit (`Config::body_limit`).
     #[error("request body is larger than the sandbox accepts")]
     TooLarge,
@@ -205,6 +209,7 @@ impl Error {
             | Error::Recovery { .. }
             | Error::RestRecovery { .. } => StatusCode::BAD_REQUEST,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Refused(status, _) => *status,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
@@ -245,6 +250,7 @@ impl Error {
         match self {
             Error::InvalidRequest(_)
             | Error::TooLarge
+            | Error::Refused(..)
             | Error::NotFound
             | Error::MethodNotAllowed => Some(SharedKind::InvalidRequest),
             Error::UnknownApplication => Some(SharedKind::UnknownApplication),
@@ -269,6 +275,7 @@ impl IntoResponse for Error {
             Error::Api { code, message, .. } => (code, message.clone()),
             Error::InvalidRequest(_)
             | Error::TooLarge
+            | Error::Refused(..)
             | Error::NotFound
             | Error::MethodNotAllowed => ("INVALID_REQUEST", text.clone().into()),
             Error::UnknownApplication => ("INVALID_APPLICATION", text.clone().into()),
@@ -409,7 +416,71 @@ pub async fn restful_error_codes(response: Response) -> Response {
 
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
+        // PostgreSQL refuses a NUL in a text column (SQLSTATE 22021). The extractors refuse
+        // NULs in request bodies; this catches one that came another way (an encrypted
+        // payload), so it is the client's 400, never a 500.
+        if let StoreError::Database(sqlx::Error::Database(db)) = &error
+            && db.code().as_deref() == Some("22021")
+        {
+            return Error::InvalidRequest(crate::extract::NUL_MESSAGE.to_owned());
+        }
         Error::Internal(error.to_string())
+    }
+}
+
+/// Every error in the JSON shape of the API it belongs to, whoever wrote it: a shared error
+/// of a handler, the fallback or a guard outside the family's router is restated in the
+/// family's codes (`/rest/v3` → [`rest_error_codes`], `/pa/v3` → [`restful_error_codes`]),
+/// and a framework rejection that is not JSON (a plain-text 4xx from an extractor, a 415,
+/// a 413 from a body limit) becomes the common error shape with its status kept.
+pub async fn api_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error())
+        && !is_json
+        && response.extensions().get::<SharedError>().is_none()
+    {
+        let body = axum::body::to_bytes(std::mem::take(response.body_mut()), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&body).trim().to_owned();
+        let text = if text.is_empty() {
+            status.canonical_reason().unwrap_or("refused").to_owned()
+        } else {
+            text
+        };
+        let error = match status {
+            StatusCode::NOT_FOUND => Error::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge,
+            StatusCode::UNAUTHORIZED => {
+                Error::Unauthenticated("missing Authorization: Basic header")
+            }
+            StatusCode::INTERNAL_SERVER_ERROR => Error::Internal(text),
+            status if status.is_client_error() => Error::Refused(status, text),
+            _ => Error::Internal(format!("{status}: {text}")),
+        };
+        let headers = std::mem::take(response.headers_mut());
+        response = error.into_response();
+        // Keep what the framework said besides the body (`Allow` on a 405).
+        for (name, value) in &headers {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                response.headers_mut().entry(name).or_insert(value.clone());
+            }
+        }
+    }
+    if path.starts_with("/rest/") {
+        rest_error_codes(response).await
+    } else if path.starts_with("/pa/") {
+        restful_error_codes(response).await
+    } else {
+        response
     }
 }
 

@@ -66,8 +66,44 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+/// Parses a JSON body. A string (or key) holding the NUL character is refused: no field of
+/// any API means it, and PostgreSQL cannot store it in a text column.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    refuse_nul(bytes)?;
     serde_json::from_slice(bytes).map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+/// The message of a body whose JSON strings hold a NUL character.
+pub const NUL_MESSAGE: &str =
+    "a text field holds the NUL character (\\u0000), which no field accepts";
+
+/// Refuses JSON whose strings or keys hold `\u0000`. JSON can only carry a NUL escaped, so a
+/// body without the six bytes `\\u0000` is let through unparsed; one with them is parsed to
+/// tell a NUL from the text `\\u0000` (an escaped backslash).
+pub fn refuse_nul(bytes: &[u8]) -> Result<(), Error> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    // Bytes that are not JSON are left for the real parse to report.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    if holds_nul(&value) {
+        return Err(Error::InvalidRequest(NUL_MESSAGE.to_owned()));
+    }
+    Ok(())
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 /// A success answer, `{"status":"OK","responseObject": …}`.

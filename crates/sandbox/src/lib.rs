@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod expiry;
 pub mod extract;
+pub mod guard;
 pub mod key_cache;
 pub mod mobile;
 pub mod operations;
@@ -61,6 +62,11 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
+        .layer(axum::middleware::from_fn(error::api_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

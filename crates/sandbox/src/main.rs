@@ -12,9 +12,14 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "tokensim-sandbox", version)]
 struct Args {
-    /// Address to listen on.
+    /// Address to listen on. An address other than loopback needs --allow-remote.
     #[arg(long, default_value = "127.0.0.1:8780")]
     bind: SocketAddr,
+    /// Serve on a --bind address other than loopback, to other machines. /rest/v3 then
+    /// asks for the Basic credentials of a Cloud API user (admin or integration), and any
+    /// Host name is accepted. See docs/security.md.
+    #[arg(long)]
+    allow_remote: bool,
     /// Database URL (`sqlite://…`, `postgres://…`); overrides --db-file and DATABASE_URL.
     #[arg(long)]
     database_url: Option<String>,
@@ -27,10 +32,10 @@ struct Args {
     /// Seconds a new activation stays usable before it must be committed.
     #[arg(long, default_value_t = 120)]
     activation_validity_secs: u64,
-    /// Failed signature attempts before an activation is blocked.
+    /// Failed signature attempts before an activation is blocked (1 to 64).
     #[arg(long, default_value_t = 5)]
     max_failed_attempts: u32,
-    /// Counter look-ahead window for signature verification.
+    /// Counter look-ahead window for signature verification (1 to 64).
     #[arg(long, default_value_t = 20)]
     look_ahead: u32,
     /// Largest accepted request body, in bytes.
@@ -85,8 +90,18 @@ impl Args {
                 None => Config::default_database_path()
                     .ok_or_else(|| Fail("no user data directory; pass --db-file".to_owned()))?,
             };
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
+            if let Some(parent) = path.parent()
+                && !parent.as_os_str().is_empty()
+                && !parent.exists()
+            {
+                // The database holds the master and server private keys: a folder made
+                // for it is the user's alone (the file itself is created 0600).
+                let mut folder = std::fs::DirBuilder::new();
+                folder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+                folder
+                    .create(parent)
                     .map_err(|e| Fail(format!("cannot create {}: {e}", parent.display())))?;
             }
             Config::sqlite_url(&path)
@@ -113,6 +128,8 @@ impl Args {
             },
             mobile_token_api: !self.no_mobile_token_api,
             server_version: self.server_version,
+            allow_remote: self.allow_remote,
+            ..Config::in_memory()
         })
     }
 }
@@ -159,6 +176,10 @@ async fn run(args: Args) -> Result<(), Fail> {
     if let Ok(Some(config)) = sandbox.default_mobile_sdk_config().await {
         banner += &format!("  mobileSdkConfig (application tokensim): {config}\n");
     }
+    if sandbox.state().config.allow_remote && !sandbox.address().ip().is_loopback() {
+        banner +=
+            "  Remote access on: /rest/v3 needs the admin or integration credentials above.\n";
+    }
     banner += "Press Ctrl-C to stop.\n";
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
@@ -168,9 +189,27 @@ async fn run(args: Args) -> Result<(), Fail> {
         tracing::warn!("cannot print the banner ({e}); serving anyway");
     }
     drop(stdout);
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))?;
+    stop_signal().await?;
+    tracing::info!("stopping: finishing the requests in flight");
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (a service manager, `docker stop`, `kill`): both stop the sandbox
+/// gracefully and exit 0.
+async fn stop_signal() -> Result<(), Fail> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| Fail(format!("cannot wait for SIGTERM: {e}")))?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}"))),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub logins: Arc<crate::cloud::auth::LoginCache>,
     /// Application callbacks: report state changes here.
     pub callbacks: crate::callbacks::Callbacks,
+    /// One writer at a time per activation ([`crate::activations::Locks`]).
+    pub activation_locks: Arc<crate::activations::Locks>,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
     signing_rng: Arc<SystemRandom>,
 }
@@ -53,6 +55,7 @@ impl AppState {
         Ok(Self {
             logins,
             callbacks,
+            activation_locks: Arc::default(),
             key_cache: Arc::default(),
             store,
             clock,

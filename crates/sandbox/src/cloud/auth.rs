@@ -3,8 +3,8 @@
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{Role, User};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -12,6 +12,8 @@ use powerauth::RandomSource;
 use powerauth::encoding::b64_decode;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use tokio::sync::Semaphore;
 
 /// A user who presented valid credentials.
 #[derive(Debug, Clone)]
@@ -26,22 +28,23 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let (username, password) = basic_credentials(parts)?;
-        let user = state
-            .store
-            .user(&username)
-            .await?
-            .ok_or(Error::Unauthenticated("wrong username or password"))?;
+        let wrong = Error::Unauthenticated("wrong username or password");
+        let Some(user) = state.store.user(&username).await? else {
+            // An unknown user costs the same Argon2 check as a wrong password, so the time
+            // of the answer does not tell which user names exist.
+            state.logins.check(password, None).await?;
+            return Err(wrong);
+        };
         let tag = state.logins.tag(&username, &password);
         if state.logins.is_verified(&tag, &user.password_hash) {
             return Ok(Authenticated(user));
         }
-        let hash = user.password_hash.clone();
-        // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|e| Error::Internal(format!("password check task: {e}")))?;
-        if !valid {
-            return Err(Error::Unauthenticated("wrong username or password"));
+        if !state
+            .logins
+            .check(password, Some(user.password_hash.clone()))
+            .await?
+        {
+            return Err(wrong);
         }
         state.logins.remember(tag, &user.password_hash);
         Ok(Authenticated(user))
@@ -84,18 +87,52 @@ fn basic_credentials(parts: &Parts) -> Result<(String, String), Error> {
     let (username, password) = text.split_once(':').ok_or(Error::Unauthenticated(
         "malformed Authorization: Basic header",
     ))?;
+    // No stored name has a control character; PostgreSQL cannot even be asked about a NUL.
+    if username.chars().any(char::is_control) {
+        return Err(Error::Unauthenticated("wrong username or password"));
+    }
     Ok((username.to_owned(), password.to_owned()))
 }
 
-/// Logins that passed the Argon2 check, so a client sending the same Basic credentials
-/// on every request (as API clients do) pays for Argon2 once, not per request.
+/// The Argon2 checks of Basic credentials, and the logins that passed one.
 ///
-/// An entry is an HMAC of username and password under a key drawn at start, mapped to the
-/// stored hash it was checked against: a changed password (new stored hash) misses, and
-/// nothing here outlives the process or reveals a password.
+/// A client sending the same Basic credentials on every request (as API clients do) pays
+/// for Argon2 once, not per request: an entry is an HMAC of username and password under a
+/// key drawn at start, mapped to the stored hash it was checked against, so a changed
+/// password (new stored hash) misses, and nothing here outlives the process or reveals a
+/// password.
+///
+/// Every other attempt (a wrong password, an unknown user) runs one Argon2 check. At most
+/// [`CONCURRENT_CHECKS`] run at once, each in one of as many memory buffers kept for the
+/// life of the process: a crowd of clients sending wrong passwords waits in line instead of
+/// allocating 19 MiB each (the memory the default parameters take).
 pub struct LoginCache {
     key: ring::hmac::Key,
     entries: Mutex<HashMap<LoginTag, String>>,
+    permits: Semaphore,
+    buffers: Mutex<Vec<Vec<Block>>>,
+    /// Checks run so far, and the most that ran at once (figures for tests and the probe).
+    checks_run: AtomicU64,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// Argon2 checks that may run at once.
+pub const CONCURRENT_CHECKS: usize = 2;
+
+/// The largest Argon2 memory cost a stored hash may ask for, in KiB blocks: the default
+/// (19 MiB) with room to spare. A hand-edited hash asking for more matches nothing.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// What an unknown user is checked against: the default parameters, a fixed salt, an
+/// output no password is known to produce. The answer is thrown away; only the time counts.
+fn dummy_hash() -> String {
+    format!(
+        "$argon2id$v=19$m={},t={},p={}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        Params::DEFAULT_M_COST,
+        Params::DEFAULT_T_COST,
+        Params::DEFAULT_P_COST
+    )
 }
 
 /// HMAC of a username and password under the cache's key.
@@ -112,7 +149,61 @@ impl LoginCache {
         Self {
             key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
             entries: Mutex::new(HashMap::new()),
+            permits: Semaphore::new(CONCURRENT_CHECKS),
+            buffers: Mutex::new(Vec::new()),
+            checks_run: AtomicU64::new(0),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
         }
+    }
+
+    /// Argon2 checks run since start.
+    pub fn checks_run(&self) -> u64 {
+        self.checks_run.load(Ordering::Relaxed)
+    }
+
+    /// The most Argon2 checks that ran at the same time.
+    pub fn peak_checks(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Runs one Argon2 check of `password` against `hash` (against a dummy hash of the same
+    /// cost when `None`, which never matches), waiting for a free slot first. Argon2 takes
+    /// tens of milliseconds of CPU: it runs off the async workers.
+    pub async fn check(&self, password: String, hash: Option<String>) -> Result<bool, Error> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("password check slots: {e}")))?;
+        let mut buffer = self
+            .buffers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
+        let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(running, Ordering::SeqCst);
+        self.checks_run.fetch_add(1, Ordering::Relaxed);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let valid = match &hash {
+                Some(hash) => verify_in(&password, hash, &mut buffer),
+                None => {
+                    verify_in(&password, &dummy_hash(), &mut buffer);
+                    false
+                }
+            };
+            (valid, buffer)
+        })
+        .await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        let (valid, buffer) =
+            outcome.map_err(|e| Error::Internal(format!("password check task: {e}")))?;
+        self.buffers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(buffer);
+        Ok(valid)
     }
 
     /// The cache key of a login attempt.
@@ -166,16 +257,47 @@ pub fn hash_password(password: &str, rng: &dyn RandomSource) -> Result<String, E
         .map_err(|e| Error::Internal(format!("password hashing: {e}")))
 }
 
-/// Whether `password` matches the PHC string `hash`. A hash that does not parse matches
-/// nothing.
+/// Whether `password` matches the PHC string `hash`. A hash that does not parse, or asks
+/// for more memory than the sandbox allows, matches nothing.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    verify_in(password, hash, &mut Vec::new())
+}
+
+/// [`verify_password`] with Argon2's working memory in `blocks`, grown as needed and kept
+/// for the next check.
+fn verify_in(password: &str, hash: &str, blocks: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        Params::try_from(&parsed),
+        Algorithm::try_from(parsed.algorithm),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    if params.block_count() > MAX_BLOCKS {
+        return false;
+    }
+    if blocks.len() < params.block_count() {
+        blocks.resize(params.block_count(), Block::new());
+    }
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut blocks[..])
+        .is_ok()
+        // `Output` compares in constant time.
+        && Output::new(&out).is_ok_and(|out| out == expected)
 }
 
 /// A random password: 24 alphanumeric characters (about 143 bits), the form Wultra's

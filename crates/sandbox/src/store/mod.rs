@@ -102,6 +102,9 @@ impl Store {
             Backend::Sqlite
         };
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if backend == Backend::Sqlite && !in_memory {
+            private_sqlite_file(url)?;
+        }
         if !in_memory {
             // One direct connection first: an unreachable server or a bad path fails at
             // once with its real cause, instead of after the pool's acquire timeout.
@@ -177,6 +180,61 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+/// Creates the SQLite file of `url` readable by its owner only (0600) before SQLite opens it,
+/// and narrows an existing one (and its `-wal` and `-shm` files) to that: it holds the
+/// master and server private keys and token secrets, enough to forge signatures. SQLite
+/// gives the `-wal` and `-shm` files it creates the database file's permissions.
+fn private_sqlite_file(url: &str) -> Result<(), StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        return Ok(());
+    }
+    let path = std::path::Path::new(path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let may_create = url.contains("mode=rwc");
+        if may_create && !path.exists() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                // SQLite reports a missing folder or a denied path in its own words.
+                Err(_) => return Ok(()),
+            }
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::Path::new(&name);
+            if let Ok(metadata) = std::fs::metadata(file)
+                && metadata.is_file()
+                && metadata.permissions().mode() & 0o077 != 0
+            {
+                let mode = metadata.permissions().mode() & 0o700;
+                if let Err(error) =
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode))
+                {
+                    tracing::warn!(file = %file.display(), %error, "cannot make the sandbox database private");
+                } else {
+                    tracing::info!(file = %file.display(), "sandbox database made readable by its owner only");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The SQL files of `crates/sandbox/migrations`, compiled into the binary.

@@ -21,6 +21,7 @@ mod push_ws;
 mod qr_image;
 mod recovery;
 mod robustness;
+mod security;
 mod signature;
 mod status;
 mod storage;
