@@ -23,6 +23,7 @@ async fn an_unknown_user_costs_the_same_argon2_check_as_a_wrong_password() {
     let server = TestServer::start().await;
     let logins = &server.sandbox.state().logins;
     let before = logins.checks_run();
+    let mut answers = Vec::new();
     for credentials in [("admin", "wrong"), ("nobody", "wrong")] {
         let response = server
             .cloud(Method::GET, "/admin/users", Some(credentials))
@@ -31,15 +32,10 @@ async fn an_unknown_user_costs_the_same_argon2_check_as_a_wrong_password() {
             .unwrap();
         let (status, body) = read(response).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{credentials:?}: {body}");
-        // The same answer for both: nothing tells which user exists.
-        assert_eq!(
-            error_parts(&body),
-            (
-                "ERR_AUTHENTICATION".to_owned(),
-                "authentication required: wrong username or password".to_owned()
-            )
-        );
+        answers.push(error_parts(&body));
     }
+    // The same answer for both: nothing tells which user exists.
+    assert_eq!(answers[0], answers[1]);
     assert_eq!(
         logins.checks_run() - before,
         2,
