@@ -45,6 +45,7 @@ TEST_SUITES += test-keychain
 TEST_SUITES += test-console test-postgres
 TEST_SUITES += test-ui
 TEST_SUITES += test-app
+TEST_SUITES += deny
 export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
@@ -120,6 +121,20 @@ test-rust: deps tools ## Rust unit, integration and doc tests
 	  $(REPORT) run rust -- cargo test --workspace --no-fail-fast || status=1; \
 	fi; \
 	exit $$status
+
+# cargo-deny, from the tools folder (installed once, skipped when present). `deny` checks every
+# dependency's licence, source and duplicate versions offline; `audit` checks RustSec's
+# advisories, which needs the advisory database from the network.
+CARGO_DENY := $(TOOLS_DIR)/bin/cargo-deny
+$(CARGO_DENY):
+	cargo install cargo-deny --locked --root "$(TOOLS_DIR)"
+
+.PHONY: deny audit
+deny: tools $(CARGO_DENY) ## Dependencies: licences, sources, duplicate versions (cargo-deny, offline)
+	@$(REPORT) run deny -- cargo deny --offline check licenses bans sources
+
+audit: tools $(CARGO_DENY) ## Dependencies: RustSec advisories (cargo-deny; fetches the advisory database)
+	cargo deny check advisories
 
 # The store's and the CLI's keychain tests (ignored in a plain `cargo test`) against a real gnome-keyring,
 # unlocked in a private D-Bus session with throwaway runtime and data folders. They fail,
