@@ -22,6 +22,8 @@ DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
 DEBIAN_PACKAGES += dbus gnome-keyring libsecret-tools
 # zbarimg: the QR benchmark (`make bench`) runs it beside our decoder on the same frames.
 DEBIAN_PACKAGES += zbar-tools
+# cmake: the QR decoder's first stage, zxing-cpp, is C++ built by its crate's build script (g++ is in build-essential).
+DEBIAN_PACKAGES += cmake
 # test-console: headless Chromium driven from Node (playwright-core, installed with npm ci;
 # Debian's npm only when no npm came with nodejs, as NodeSource's does).
 DEBIAN_PACKAGES += chromium nodejs

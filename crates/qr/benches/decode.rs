@@ -1,46 +1,99 @@
-//! Decoding benchmark: our pipeline against Debian's `zbarimg` on the same generated corpus,
-//! in one run.
+//! Decoding benchmark: our pipeline against zxing-cpp (the zxing-cpp project's reader, called
+//! in this process) and Debian's `zbarimg`, on the same generated corpus, in one run.
 //!
-//! 1. Renders the corpus (`corpus::corpus(SEED, replicas)`), decodes every frame in memory
-//!    with the full pipeline and with each stage alone, and writes it as PNG to a temporary
-//!    folder.
-//! 2. Decodes every PNG file again (load + decode), which is what `zbarimg` does.
-//! 3. Runs `zbarimg --xml -q` once over all the files, and attributes its results per file.
-//! 4. Prints success rates (overall, per scenario, frame size, code size), time per frame,
-//!    the ratios, each stage's effect, and the frames each decoder missed.
+//! 1. Renders the corpus (`corpus::corpus(SEED, replicas)`: every frame size × code size ×
+//!    scenario, the known miss causes and frames without a code included) and writes each
+//!    frame as a PNG file (a transparent export with its alpha channel) to a temporary folder.
+//! 2. Per frame, in memory: zxing-cpp alone (QR only, its default options: try harder,
+//!    rotated, inverted, downscaled) on the frame as a reader that drops alpha sees it; our
+//!    still-image pipeline (`Decoder::new().decode`); our live scanner (`LiveScanner::scan`,
+//!    one scanner over the frames in order, as a camera stream); rqrr and rxing alone.
+//! 3. Decodes every PNG file again with `decode_file` (load + decode).
+//! 4. Runs `zbarimg --xml -q` once over all the files, and attributes its results per file.
+//! 5. Prints what each read (a frame counts as read when the right text came out, or nothing
+//!    came out of a frame without a code), wrong texts and false positives, median and p95
+//!    time per frame, the ratios against zxing-cpp, per scenario, and the frames missed.
 //!
-//! `cargo bench -p tokensim-qr`. Environment: `TOKENSIM_QR_REPLICAS` (default 3: 324
-//! frames), `TOKENSIM_QR_QUICK=1` (the 48-frame test subset instead), `TOKENSIM_QR_KEEP=1`
-//! (keep the PNG folder), `TOKENSIM_QR_MATRIX=<file>` (each stage's result per frame, to
-//! work out other stage lists).
+//! `cargo bench -p tokensim-qr`. Environment: `TOKENSIM_QR_REPLICAS` (default 3: 486
+//! frames), `TOKENSIM_QR_QUICK=1` (the 72-frame test subset instead), `TOKENSIM_QR_KEEP=1`
+//! (keep the PNG folder), `TOKENSIM_QR_STAGES=1` (also each stage alone, with a table of what
+//! each stage decides), `TOKENSIM_QR_MATRIX=<file>` (with stages: each stage's result per
+//! frame, to work out other stage lists).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tokensim_qr::corpus::{self, Sample, Spec};
-use tokensim_qr::{Decoder, Stage};
+use tokensim_qr::corpus::{self, Sample};
+use tokensim_qr::{Decoded, Decoder, LiveScanner, QrError, Stage};
+use zxingcpp::{BarcodeFormat, BarcodeReader, ImageFormat, ImageView};
 
 const SEED: u64 = 0x70C3_5111;
-/// Where the rxing stage sits in `Stage::ALL`.
-const ZXING: usize = 1;
+
+/// One decoder's verdict on one frame.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    /// The right text, or nothing from a frame without a code.
+    read: bool,
+    /// Text from a frame without a code, or the wrong text.
+    wrong: bool,
+    time: Duration,
+}
 
 /// What happened to one frame.
 struct Outcome {
     label: String,
     scenario: &'static str,
     frame: String,
-    code_size: String,
-    /// Full pipeline, frame in memory: the stage that decoded it (correct text only).
-    ours: Option<Stage>,
-    ours_time: Duration,
-    /// Full pipeline from the PNG file.
-    ours_file: bool,
-    ours_file_time: Duration,
-    /// Each stage alone: decoded correctly, and how long it took.
-    stages: Vec<(bool, Duration)>,
-    zbar: bool,
+    zxing_cpp: Run,
+    ours: Run,
+    ours_stage: Option<Stage>,
+    live: Run,
+    ours_file: Run,
+    rqrr: Run,
+    rxing: Run,
+    zbar: Run,
+    /// Each stage alone (`TOKENSIM_QR_STAGES=1`).
+    stages: Vec<Run>,
+}
+
+fn verdict(sample: &Sample, text: Option<&str>, time: Duration) -> Run {
+    let (read, wrong) = match text {
+        Some(text) if sample.has_code() && text == sample.text => (true, false),
+        Some(_) => (false, true),
+        None => (!sample.has_code(), false),
+    };
+    Run { read, wrong, time }
+}
+
+fn timed(
+    sample: &Sample,
+    decode: impl FnOnce() -> Result<Decoded, QrError>,
+) -> (Run, Option<Stage>) {
+    let start = Instant::now();
+    let result = black_box(decode());
+    let time = start.elapsed();
+    let stage = result.as_ref().ok().map(|d| d.stage);
+    let text = result.ok().map(|d| d.text);
+    (verdict(sample, text.as_deref(), time), stage)
+}
+
+/// zxing-cpp as an application calls it: default reader options, QR codes only.
+fn zxing_cpp(sample: &Sample) -> Run {
+    let gray = &sample.image;
+    let start = Instant::now();
+    let text = ImageView::from_slice(gray.as_raw(), gray.width(), gray.height(), ImageFormat::Lum)
+        .ok()
+        .and_then(|view| {
+            BarcodeReader::new()
+                .formats([BarcodeFormat::QRCode])
+                .from(view)
+                .ok()
+        })
+        .and_then(|found| found.into_iter().find(|b| b.is_valid()).map(|b| b.text()));
+    let time = start.elapsed();
+    verdict(sample, black_box(text).as_deref(), time)
 }
 
 fn main() {
@@ -53,6 +106,7 @@ fn main() {
     } else {
         corpus::corpus(SEED, replicas)
     };
+    let with_stages = std::env::var_os("TOKENSIM_QR_STAGES").is_some();
     let folder = std::env::temp_dir().join(format!("tokensim-qr-bench-{}", std::process::id()));
     std::fs::create_dir_all(&folder).expect("create the corpus folder");
     println!(
@@ -62,82 +116,84 @@ fn main() {
     );
 
     let full = Decoder::new();
-    assert_eq!(Stage::ALL[ZXING], Stage::Zxing);
+    let rqrr = Decoder::with_stages(&[Stage::AsIs]);
+    let rxing = Decoder::with_stages(&[Stage::Zxing]);
     let singles: Vec<Decoder> = Stage::ALL
         .iter()
         .map(|s| Decoder::with_stages(&[*s]))
         .collect();
+    let mut live = LiveScanner::new();
     let mut outcomes = Vec::new();
-    let mut expected = Vec::new();
+    let mut samples = Vec::new();
     for spec in &specs {
         let sample = spec.render();
         let path = folder.join(format!("frame-{:04}.png", spec.index));
-        sample.image.save(&path).expect("write a PNG");
-        outcomes.push(measure(spec, &sample, &full, &singles));
-        expected.push((path, sample.text));
+        sample.input().save(&path).expect("write a PNG");
+        let input = sample.input();
+        let (ours, ours_stage) = timed(&sample, || full.decode(&input));
+        let gray = tokensim_qr::to_gray(&input);
+        let (frame_w, frame_h) = spec.frame.dimensions();
+        outcomes.push(Outcome {
+            label: sample.label(),
+            scenario: spec.scenario.name(),
+            frame: format!("{frame_w}x{frame_h}"),
+            zxing_cpp: zxing_cpp(&sample),
+            ours,
+            ours_stage,
+            live: timed(&sample, || live.scan(&gray)).0,
+            ours_file: Run::default(),
+            rqrr: timed(&sample, || rqrr.decode(&input)).0,
+            rxing: timed(&sample, || rxing.decode(&input)).0,
+            zbar: Run::default(),
+            stages: if with_stages {
+                singles
+                    .iter()
+                    .map(|d| timed(&sample, || d.decode(&input)).0)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        });
+        samples.push((path, sample));
     }
-    for ((path, text), outcome) in expected.iter().zip(&mut outcomes) {
-        let start = Instant::now();
-        let result = black_box(tokensim_qr::decode_file(path));
-        outcome.ours_file_time = start.elapsed();
-        outcome.ours_file = result.is_ok_and(|d| &d.text == text);
+    for ((path, sample), outcome) in samples.iter().zip(&mut outcomes) {
+        outcome.ours_file = timed(sample, || tokensim_qr::decode_file(path)).0;
     }
-    let paths: Vec<&Path> = expected.iter().map(|(p, _)| p.as_path()).collect();
+    let paths: Vec<&Path> = samples.iter().map(|(p, _)| p.as_path()).collect();
     let (zbar_results, zbar_time) = run_zbar(&paths);
-    for ((path, text), outcome) in expected.iter().zip(&mut outcomes) {
-        outcome.zbar = zbar_results
-            .get(path)
-            .is_some_and(|found| found.iter().any(|t| t == text));
+    for ((path, sample), outcome) in samples.iter().zip(&mut outcomes) {
+        let found = zbar_results.get(path).and_then(|texts| {
+            texts
+                .iter()
+                .find(|t| **t == sample.text)
+                .or(texts.first())
+                .cloned()
+        });
+        outcome.zbar = verdict(sample, found.as_deref(), Duration::ZERO);
     }
-    report(&outcomes, zbar_time);
-    if let Some(path) = std::env::var_os("TOKENSIM_QR_MATRIX") {
-        // One line per frame: label, then per stage alone "1"/"0" and milliseconds.
+    report(&outcomes, zbar_time.is_some(), with_stages);
+    if let Some(path) = std::env::var_os("TOKENSIM_QR_MATRIX").filter(|_| with_stages) {
+        // One line per frame: label, zbar, then per stage alone "1"/"0" and milliseconds.
         let lines: Vec<String> = outcomes
             .iter()
             .map(|o| {
                 let stages: Vec<String> = o
                     .stages
                     .iter()
-                    .map(|(ok, time)| format!("{}:{:.2}", u8::from(*ok), ms(*time)))
+                    .map(|r| format!("{}:{:.2}", u8::from(r.read), ms(r.time)))
                     .collect();
-                format!("{}\t{}\t{}", o.label, u8::from(o.zbar), stages.join(" "))
+                format!(
+                    "{}\t{}\t{}",
+                    o.label,
+                    u8::from(o.zbar.read),
+                    stages.join(" ")
+                )
             })
             .collect();
         std::fs::write(path, lines.join("\n")).expect("write the matrix");
     }
     if std::env::var_os("TOKENSIM_QR_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&folder);
-    }
-}
-
-fn measure(spec: &Spec, sample: &Sample, full: &Decoder, singles: &[Decoder]) -> Outcome {
-    let correct = |result: Result<tokensim_qr::Decoded, _>| match result {
-        Ok(decoded) if decoded.text == sample.text => Some(decoded.stage),
-        _ => None,
-    };
-    let start = Instant::now();
-    let result = black_box(full.decode_luma(&sample.image));
-    let ours_time = start.elapsed();
-    let stages = singles
-        .iter()
-        .map(|decoder| {
-            let start = Instant::now();
-            let ok = correct(black_box(decoder.decode_luma(&sample.image))).is_some();
-            (ok, start.elapsed())
-        })
-        .collect();
-    let (width, height) = spec.frame.dimensions();
-    Outcome {
-        label: sample.label(),
-        scenario: spec.scenario.name(),
-        frame: format!("{width}x{height}"),
-        code_size: format!("{:?}", spec.code_size).to_lowercase(),
-        ours: correct(result),
-        ours_time,
-        ours_file: false,
-        ours_file_time: Duration::ZERO,
-        stages,
-        zbar: false,
     }
 }
 
@@ -198,76 +254,88 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
+/// The `q` quantile (0..1) of `times`, nearest rank.
+fn quantile(mut times: Vec<Duration>, q: f64) -> Duration {
     times.sort();
-    times.get(times.len() / 2).copied().unwrap_or_default()
+    let rank = ((q * times.len() as f64).ceil() as usize).saturating_sub(1);
+    times.get(rank).copied().unwrap_or_default()
 }
 
-fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
+fn report(outcomes: &[Outcome], zbar_ran: bool, with_stages: bool) {
     let n = outcomes.len();
-    let ours = outcomes.iter().filter(|o| o.ours.is_some()).count();
-    let ours_file = outcomes.iter().filter(|o| o.ours_file).count();
-    let zbar = outcomes.iter().filter(|o| o.zbar).count();
-    let rqrr = outcomes.iter().filter(|o| o.stages[0].0).count();
-    let zxing = outcomes.iter().filter(|o| o.stages[ZXING].0).count();
-    let total = |f: fn(&Outcome) -> Duration| outcomes.iter().map(f).sum::<Duration>();
-    let mem_mean = ms(total(|o| o.ours_time)) / n as f64;
-    let file_mean = ms(total(|o| o.ours_file_time)) / n as f64;
-    let rqrr_mean = ms(total(|o| o.stages[0].1)) / n as f64;
-    let zxing_mean = ms(total(|o| o.stages[ZXING].1)) / n as f64;
-    let zbar_mean = zbar_time.map(|t| ms(t) / n as f64);
-
-    println!("\n== Overall ({n} frames)");
+    let negatives = outcomes.iter().filter(|o| o.scenario == "no code").count();
+    println!("\n== Overall ({n} frames, {negatives} without a code)");
     println!(
-        "{:<34} {:>9} {:>12} {:>12}",
-        "decoder", "decoded", "mean ms/fr", "median ms/fr"
+        "{:<36} {:>6} {:>8} {:>6} {:>10} {:>8} {:>8}",
+        "decoder", "read", "read %", "wrong", "median ms", "p95 ms", "mean ms"
     );
-    let row = |name: &str, count: usize, mean: f64, median: Option<f64>| {
-        let median = median.map_or("-".to_string(), |m| format!("{m:.1}"));
-        println!(
-            "{name:<34} {:>8.1}% {mean:>12.1} {median:>12}",
-            percent(count, n)
-        );
+    type Pick = fn(&Outcome) -> Run;
+    let decoders: [(&str, Pick, bool); 7] = [
+        ("zxing-cpp alone (reference)", |o| o.zxing_cpp, true),
+        ("ours, still image (decode)", |o| o.ours, true),
+        ("ours, live camera (LiveScanner)", |o| o.live, true),
+        ("ours, from PNG file (decode_file)", |o| o.ours_file, true),
+        ("rqrr alone (as-is stage)", |o| o.rqrr, true),
+        ("rxing alone (ZXing stage)", |o| o.rxing, true),
+        ("zbarimg, one process, all files", |o| o.zbar, false),
+    ];
+    let stats = |pick: Pick| {
+        let runs: Vec<Run> = outcomes.iter().map(pick).collect();
+        let times: Vec<Duration> = runs.iter().map(|r| r.time).collect();
+        (
+            runs.iter().filter(|r| r.read).count(),
+            runs.iter().filter(|r| r.wrong).count(),
+            quantile(times.clone(), 0.5),
+            quantile(times.clone(), 0.95),
+            times.iter().sum::<Duration>() / n.max(1) as u32,
+        )
     };
-    row(
-        "rqrr alone (as-is stage)",
-        rqrr,
-        rqrr_mean,
-        Some(ms(median(outcomes.iter().map(|o| o.stages[0].1).collect()))),
-    );
-    row(
-        "rxing alone (ZXing stage)",
-        zxing,
-        zxing_mean,
-        Some(ms(median(
-            outcomes.iter().map(|o| o.stages[ZXING].1).collect(),
-        ))),
-    );
-    row(
-        "ours, frame in memory",
-        ours,
-        mem_mean,
-        Some(ms(median(outcomes.iter().map(|o| o.ours_time).collect()))),
-    );
-    row(
-        "ours, from PNG file",
-        ours_file,
-        file_mean,
-        Some(ms(median(
-            outcomes.iter().map(|o| o.ours_file_time).collect(),
-        ))),
-    );
-    match zbar_mean {
-        Some(mean) => {
-            row("zbarimg, one process, all files", zbar, mean, None);
-            println!(
-                "ratio ours/zbar: decoded {:.3}, time per frame {:.2} (from file) / {:.2} (in memory)",
-                ours_file as f64 / zbar.max(1) as f64,
-                file_mean / mean,
-                mem_mean / mean
-            );
+    for (name, pick, timed) in decoders {
+        if !timed && !zbar_ran {
+            println!("{name:<36} not run");
+            continue;
         }
-        None => println!("zbarimg: not run"),
+        let (read, wrong, median, p95, mean) = stats(pick);
+        let time = |d: Duration| {
+            if timed {
+                format!("{:.1}", ms(d))
+            } else {
+                "-".to_string()
+            }
+        };
+        println!(
+            "{name:<36} {read:>6} {:>7.1}% {wrong:>6} {:>10} {:>8} {:>8}",
+            percent(read, n),
+            time(median),
+            time(p95),
+            time(mean)
+        );
+    }
+    let (_, _, ref_median, ref_p95, _) = stats(|o| o.zxing_cpp);
+    let (_, _, median, p95, _) = stats(|o| o.ours);
+    println!(
+        "ratio ours/zxing-cpp (still image): median {:.2}, p95 {:.2}",
+        ms(median) / ms(ref_median).max(1e-9),
+        ms(p95) / ms(ref_p95).max(1e-9)
+    );
+    let (_, _, live_median, live_p95, _) = stats(|o| o.live);
+    println!(
+        "ratio ours/zxing-cpp (live camera): median {:.2}, p95 {:.2}",
+        ms(live_median) / ms(ref_median).max(1e-9),
+        ms(live_p95) / ms(ref_p95).max(1e-9)
+    );
+    let empty: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.scenario == "no code")
+        .collect();
+    if !empty.is_empty() {
+        let worst = |pick: Pick| empty.iter().map(|o| pick(o).time).max().unwrap_or_default();
+        println!(
+            "frames without a code: live scanner max {:.1} ms, still image max {:.1} ms, zxing-cpp max {:.1} ms",
+            ms(worst(|o| o.live)),
+            ms(worst(|o| o.ours)),
+            ms(worst(|o| o.zxing_cpp))
+        );
     }
 
     for (title, key) in [
@@ -276,66 +344,85 @@ fn report(outcomes: &[Outcome], zbar_time: Option<Duration>) {
             (|o: &Outcome| o.scenario.to_string()) as fn(&Outcome) -> String,
         ),
         ("frame", |o: &Outcome| o.frame.clone()),
-        ("code size", |o: &Outcome| o.code_size.clone()),
     ] {
         println!("\n== Per {title}");
         println!(
-            "{:<20} {:>5} {:>8} {:>8} {:>8} {:>8} {:>10}",
-            title, "n", "rqrr", "rxing", "ours", "zbar", "ours ms"
+            "{:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}",
+            title, "n", "zxing-cpp", "ours", "live", "rqrr", "zbar", "ours ms", "zxcpp ms"
         );
-        let mut groups: Vec<String> = outcomes.iter().map(key).collect();
-        groups.dedup();
-        let mut seen = Vec::new();
-        for group in groups {
+        let mut seen: Vec<String> = Vec::new();
+        for group in outcomes.iter().map(key) {
             if seen.contains(&group) {
                 continue;
             }
             let members: Vec<&Outcome> = outcomes.iter().filter(|o| key(o) == group).collect();
             let m = members.len();
-            let count = |f: &dyn Fn(&Outcome) -> bool| members.iter().filter(|o| f(o)).count();
+            let count = |f: Pick| members.iter().filter(|o| f(o).read).count();
+            let med = |f: Pick| ms(quantile(members.iter().map(|o| f(o).time).collect(), 0.5));
             println!(
-                "{group:<20} {m:>5} {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>10.1}",
-                percent(count(&|o| o.stages[0].0), m),
-                percent(count(&|o| o.stages[ZXING].0), m),
-                percent(count(&|o| o.ours.is_some()), m),
-                percent(count(&|o| o.zbar), m),
-                ms(median(members.iter().map(|o| o.ours_time).collect()))
+                "{group:<20} {m:>5} {:>9.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>10.1} {:>10.1}",
+                percent(count(|o| o.zxing_cpp), m),
+                percent(count(|o| o.ours), m),
+                percent(count(|o| o.live), m),
+                percent(count(|o| o.rqrr), m),
+                percent(count(|o| o.zbar), m),
+                med(|o| o.ours),
+                med(|o| o.zxing_cpp),
             );
             seen.push(group);
         }
     }
 
-    println!("\n== Stages (the default pipeline's first, in its order)");
-    println!(
-        "{:<20} {:>10} {:>12} {:>14} {:>12}",
-        "stage", "alone", "alone ms", "decided here", "only here"
-    );
-    for (i, stage) in Stage::ALL.iter().enumerate() {
-        let alone = outcomes.iter().filter(|o| o.stages[i].0).count();
-        let time = ms(median(outcomes.iter().map(|o| o.stages[i].1).collect()));
-        let here = outcomes.iter().filter(|o| o.ours == Some(*stage)).count();
-        let only = outcomes
+    println!("\n== Stages that decided (still image)");
+    for stage in Stage::ALL {
+        let here = outcomes
             .iter()
-            .filter(|o| o.stages[i].0 && o.stages.iter().filter(|s| s.0).count() == 1)
+            .filter(|o| o.ours.read && o.ours_stage == Some(stage))
             .count();
+        if here > 0 {
+            println!("{:<24} {here:>5}", stage.to_string());
+        }
+    }
+    if with_stages {
+        println!("\n== Each stage alone");
         println!(
-            "{:<20} {:>9.1}% {alone_ms:>12.1} {here:>14} {only:>12}",
-            stage.to_string(),
-            percent(alone, n),
-            alone_ms = time
+            "{:<24} {:>10} {:>12} {:>12}",
+            "stage", "alone", "median ms", "only here"
         );
+        for (i, stage) in Stage::ALL.iter().enumerate() {
+            let alone = outcomes.iter().filter(|o| o.stages[i].read).count();
+            let time = ms(quantile(
+                outcomes.iter().map(|o| o.stages[i].time).collect(),
+                0.5,
+            ));
+            let only = outcomes
+                .iter()
+                .filter(|o| {
+                    o.scenario != "no code"
+                        && o.stages[i].read
+                        && o.stages.iter().filter(|s| s.read).count() == 1
+                })
+                .count();
+            println!(
+                "{:<24} {:>9.1}% {time:>12.1} {only:>12}",
+                stage.to_string(),
+                percent(alone, n),
+            );
+        }
     }
 
-    println!("\n== Missed by ours");
-    for o in outcomes.iter().filter(|o| o.ours.is_none()) {
+    println!("\n== Missed or wrong, ours (still image)");
+    for o in outcomes.iter().filter(|o| !o.ours.read) {
         println!(
-            "  {} (zbar: {})",
+            "  {}{} (zxing-cpp: {}, zbar: {})",
             o.label,
-            if o.zbar { "decoded" } else { "missed" }
+            if o.ours.wrong { " WRONG" } else { "" },
+            if o.zxing_cpp.read { "read" } else { "missed" },
+            if o.zbar.read { "read" } else { "missed" }
         );
     }
-    println!("\n== Missed by zbar");
-    for o in outcomes.iter().filter(|o| !o.zbar) {
+    println!("\n== Missed by zxing-cpp alone");
+    for o in outcomes.iter().filter(|o| !o.zxing_cpp.read) {
         println!("  {}", o.label);
     }
 }

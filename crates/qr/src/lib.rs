@@ -5,12 +5,13 @@ mod error;
 mod filters;
 mod pipeline;
 mod zxing;
+mod zxingcpp;
 
 #[cfg(feature = "corpus")]
 pub mod corpus;
 
 pub use error::QrError;
-pub use pipeline::{Decoder, Stage};
+pub use pipeline::{Decoder, LiveScanner, Stage};
 
 use image::{DynamicImage, GrayImage, ImageReader};
 use std::io::Cursor;
@@ -56,9 +57,11 @@ pub fn decode_rgb(width: u32, height: u32, pixels: &[u8]) -> Result<Decoded, QrE
 }
 
 /// [`decode`] for a camera frame or screenshot of 8-bit RGBA pixels, row-major, no padding.
-/// Alpha is ignored.
+/// Transparent pixels are composited onto white, as a viewer shows them.
 pub fn decode_rgba(width: u32, height: u32, pixels: &[u8]) -> Result<Decoded, QrError> {
-    let gray = frame(width, height, pixels, "RGBA", 4, |p| luma(p[0], p[1], p[2]))?;
+    let gray = frame(width, height, pixels, "RGBA", 4, |p| {
+        over_white(luma(p[0], p[1], p[2]), p[3])
+    })?;
     Decoder::new().decode_luma(&gray)
 }
 
@@ -77,12 +80,43 @@ pub fn decode_file(path: impl AsRef<Path>) -> Result<Decoded, QrError> {
     decode_bytes(&bytes)
 }
 
-/// Reads PNG or JPEG bytes into an image, guessing the format from the content.
+/// Reads PNG or JPEG bytes into an image, guessing the format from the content. An image
+/// with an alpha channel comes back composited onto white, as a viewer shows it: a
+/// transparent export's light modules are often transparent black, which would read as dark.
 pub fn load(bytes: &[u8]) -> Result<DynamicImage, QrError> {
-    Ok(ImageReader::new(Cursor::new(bytes))
+    let image = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(image::ImageError::IoError)?
-        .decode()?)
+        .decode()?;
+    Ok(if image.color().has_alpha() {
+        DynamicImage::ImageLuma8(to_gray(&image))
+    } else {
+        image
+    })
+}
+
+/// The 8-bit gray form of `image` that the decoder reads, transparent pixels composited
+/// onto white.
+pub fn to_gray(image: &DynamicImage) -> GrayImage {
+    match image {
+        DynamicImage::ImageLuma8(gray) => gray.clone(),
+        other if other.color().has_alpha() => {
+            let rgba = other.to_rgba8();
+            let pixels = rgba
+                .pixels()
+                .map(|p| over_white(luma(p[0], p[1], p[2]), p[3]))
+                .collect();
+            GrayImage::from_raw(rgba.width(), rgba.height(), pixels)
+                .unwrap_or_else(|| GrayImage::new(0, 0))
+        }
+        other => other.to_luma8(),
+    }
+}
+
+/// A gray level of opacity `alpha` over a white background.
+fn over_white(level: u8, alpha: u8) -> u8 {
+    let (level, alpha) = (u32::from(level), u32::from(alpha));
+    ((level * alpha + 255 * (255 - alpha) + 127) / 255) as u8
 }
 
 /// ITU-R BT.601 luma, the weighting cameras use, in integer arithmetic.

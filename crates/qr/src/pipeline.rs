@@ -2,15 +2,26 @@
 //! the first that decodes.
 
 use crate::filters::{self, Bitmap};
-use crate::{Decoded, Point, QrError, zxing};
+use crate::{Decoded, Point, QrError, zxing, zxingcpp};
 use image::{DynamicImage, GrayImage};
-use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, Instant};
 
 /// One variant of the frame that the pipeline hands to rqrr, or a run of rxing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Stage {
+    /// zxing-cpp (the zxing-cpp project's C++ reader) on the gray frame, trying harder,
+    /// inverted, rotated and downscaled: the fast first stage.
+    ZxingCpp,
+    /// zxing-cpp on the frame doubled (bilinear): codes of 1–2 pixels per module; frames
+    /// whose longer side is at most 1280 pixels.
+    ZxingCppUpscaled,
+    /// zxing-cpp on the frame Gaussian-smoothed (σ 1 px): sensor noise on small modules.
+    ZxingCppDenoised,
+    /// zxing-cpp on the frame sharpened (unsharp mask σ 2 px, amount 1.5): defocus and
+    /// motion blur.
+    ZxingCppSharpened,
     /// The gray frame as given; rqrr binarises it with its own row-wise moving average.
     AsIs,
     /// ZXing's QR reader (the `rxing` port) on the gray frame, trying harder and trying the
@@ -59,9 +70,15 @@ impl Stage {
     /// The stages [`Decoder::new`] tries, in order: chosen on the benchmark corpus, where
     /// the stages left out decoded no frame that these miss.
     ///
-    /// The last three run only on frames every earlier stage missed (dim, noisy screens and
-    /// codes of 2.5–4 pixels per module), so they cost little on average.
-    pub const DEFAULT: [Stage; 11] = [
+    /// zxing-cpp reads most frames in a few milliseconds; zxing-cpp on the doubled frame
+    /// (tiny modules) comes next. The rqrr and rxing stages after them
+    /// ([`Stage::is_fallback`]) run only when a stage located a code whose error correction
+    /// failed, so a frame without a code costs one or two zxing-cpp runs, not every stage.
+    /// The smoothed and sharpened zxing-cpp stages decided no frame of the benchmark corpus
+    /// that these miss; the [`LiveScanner`] tries them on consecutive frames.
+    pub const DEFAULT: [Stage; 13] = [
+        Stage::ZxingCpp,
+        Stage::ZxingCppUpscaled,
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
@@ -75,8 +92,20 @@ impl Stage {
         Stage::ZxingUpscaled,
     ];
 
+    /// The cheap stages a [`LiveScanner`] tries after [`Stage::ZxingCpp`], one a frame in
+    /// turn, while the frame's time budget lasts.
+    pub const LIVE: [Stage; 3] = [
+        Stage::ZxingCppUpscaled,
+        Stage::ZxingCppDenoised,
+        Stage::ZxingCppSharpened,
+    ];
+
     /// Every stage, for measurement: the default ones first, in their order.
-    pub const ALL: [Stage; 17] = [
+    pub const ALL: [Stage; 21] = [
+        Stage::ZxingCpp,
+        Stage::ZxingCppUpscaled,
+        Stage::ZxingCppDenoised,
+        Stage::ZxingCppSharpened,
         Stage::AsIs,
         Stage::Zxing,
         Stage::AdaptiveThreshold,
@@ -96,7 +125,43 @@ impl Stage {
         Stage::Upscaled,
     ];
 
-    /// This stage's variant of `gray`, or `None` when the stage does not apply to its size.
+    /// Whether this is an rqrr or rxing stage, which [`Decoder::new`] runs only after some
+    /// stage located a code it could not read.
+    pub fn is_fallback(self) -> bool {
+        !matches!(
+            self,
+            Stage::ZxingCpp
+                | Stage::ZxingCppUpscaled
+                | Stage::ZxingCppDenoised
+                | Stage::ZxingCppSharpened
+        )
+    }
+
+    /// Runs this stage over `gray`, or `None` when the stage does not apply to its size.
+    fn run(self, gray: &GrayImage) -> Option<Attempt> {
+        let (width, height) = gray.dimensions();
+        let small = width.max(height) <= 1280;
+        let attempt = match self {
+            Stage::ZxingCpp => zxingcpp::attempt(gray),
+            Stage::ZxingCppDenoised => zxingcpp::attempt(&filters::gaussian_blur(gray, 1.0)),
+            Stage::ZxingCppSharpened => zxingcpp::attempt(&filters::sharpen(gray, 2.0, 1.5)),
+            Stage::ZxingCppUpscaled if small => {
+                halved(zxingcpp::attempt(&filters::upscale_double(gray)))
+            }
+            Stage::Zxing => zxing::attempt(gray),
+            Stage::ZxingDenoised => zxing::attempt(&filters::gaussian_blur(gray, 1.0)),
+            Stage::ZxingStretched => zxing::attempt(&filters::stretch_contrast(
+                &filters::gaussian_blur(gray, 1.0),
+            )),
+            Stage::ZxingUpscaled if small => halved(zxing::attempt(&filters::upscale_double(gray))),
+            Stage::ZxingCppUpscaled | Stage::ZxingUpscaled => return None,
+            other => attempt(other.prepare(gray)?),
+        };
+        Some(attempt)
+    }
+
+    /// This stage's variant of `gray` for rqrr, or `None` when the stage does not apply to
+    /// its size or is not an rqrr stage.
     fn prepare(self, gray: &GrayImage) -> Option<Variant> {
         let (width, height) = gray.dimensions();
         let variant = match self {
@@ -134,26 +199,33 @@ impl Stage {
                 image: Image::Bitmap(filters::binarize_blocks(&filters::upscale_double(gray))),
                 scale: 2.0,
             },
-            // rxing reads its own variants (see `Decoder::decode_luma`); the rest are for
-            // some frame sizes only.
-            Stage::Zxing
-            | Stage::ZxingDenoised
-            | Stage::ZxingStretched
-            | Stage::ZxingUpscaled
-            | Stage::Downscaled
-            | Stage::Upscaled
-            | Stage::UpscaledAdaptive
-            | Stage::DownscaledAdaptive => {
-                return None;
-            }
+            _ => return None,
         };
         Some(variant)
+    }
+}
+
+/// Maps a result on a doubled frame back to the frame's coordinates.
+fn halved(attempt: Attempt) -> Attempt {
+    match attempt {
+        Attempt::Decoded { text, corners } => Attempt::Decoded {
+            text,
+            corners: corners.map(|p| Point {
+                x: p.x / 2.0,
+                y: p.y / 2.0,
+            }),
+        },
+        other => other,
     }
 }
 
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Stage::ZxingCpp => "zxing-cpp",
+            Stage::ZxingCppUpscaled => "zxing-cpp upscaled",
+            Stage::ZxingCppDenoised => "zxing-cpp denoised",
+            Stage::ZxingCppSharpened => "zxing-cpp sharpened",
             Stage::AsIs => "as-is",
             Stage::Zxing => "ZXing (rxing)",
             Stage::ZxingDenoised => "ZXing denoised",
@@ -252,6 +324,8 @@ fn attempt(variant: Variant) -> Attempt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoder {
     stages: Vec<Stage>,
+    budget: Option<Duration>,
+    fallbacks_on_evidence: bool,
 }
 
 impl Default for Decoder {
@@ -261,16 +335,29 @@ impl Default for Decoder {
 }
 
 impl Decoder {
-    /// A decoder trying the stages of [`Stage::DEFAULT`], in that order.
+    /// A decoder trying the stages of [`Stage::DEFAULT`], in that order; the fallback
+    /// stages only once a code was located and not read.
     pub fn new() -> Self {
-        Self::with_stages(&Stage::DEFAULT)
+        Self {
+            fallbacks_on_evidence: true,
+            ..Self::with_stages(&Stage::DEFAULT)
+        }
     }
 
     /// A decoder trying exactly `stages`, in that order.
     pub fn with_stages(stages: &[Stage]) -> Self {
         Self {
             stages: stages.to_vec(),
+            budget: None,
+            fallbacks_on_evidence: false,
         }
+    }
+
+    /// This decoder, starting no further stage once `budget` has passed since a decode
+    /// began (the stage under way finishes). Without a budget every stage may run.
+    pub fn with_budget(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// The stages this decoder tries, in order.
@@ -279,68 +366,125 @@ impl Decoder {
     }
 
     /// Finds and reads the first QR code in `image`, trying each stage until one decodes.
+    /// Transparent pixels are composited onto white first, as a viewer shows them.
     pub fn decode(&self, image: &DynamicImage) -> Result<Decoded, QrError> {
-        let gray = match image {
-            DynamicImage::ImageLuma8(gray) => Cow::Borrowed(gray),
-            other => Cow::Owned(other.to_luma8()),
-        };
-        self.decode_luma(&gray)
+        match image {
+            DynamicImage::ImageLuma8(gray) => self.decode_luma(gray),
+            other => self.decode_luma(&crate::to_gray(other)),
+        }
     }
 
     /// [`Decoder::decode`] for an 8-bit gray image, the form every input is converted to.
     pub fn decode_luma(&self, gray: &GrayImage) -> Result<Decoded, QrError> {
-        let (width, height) = gray.dimensions();
-        if width == 0 || height == 0 {
-            return Err(QrError::Empty { width, height });
-        }
+        check_size(gray)?;
+        let started = Instant::now();
         let mut tried = Vec::with_capacity(self.stages.len());
         let mut located = false;
         for &stage in &self.stages {
-            let outcome = if stage == Stage::Zxing {
-                zxing::attempt(gray)
-            } else if stage == Stage::ZxingDenoised {
-                zxing::attempt(&filters::gaussian_blur(gray, 1.0))
-            } else if stage == Stage::ZxingStretched {
-                zxing::attempt(&filters::stretch_contrast(&filters::gaussian_blur(
-                    gray, 1.0,
-                )))
-            } else if stage == Stage::ZxingUpscaled {
-                if width.max(height) > 1280 {
-                    continue;
-                }
-                match zxing::attempt(&filters::upscale_double(gray)) {
-                    Attempt::Decoded { text, corners } => Attempt::Decoded {
-                        text,
-                        corners: corners.map(|p| Point {
-                            x: p.x / 2.0,
-                            y: p.y / 2.0,
-                        }),
-                    },
-                    other => other,
-                }
-            } else {
-                let Some(variant) = stage.prepare(gray) else {
-                    continue;
-                };
-                attempt(variant)
-            };
-            tried.push(stage);
-            match outcome {
-                Attempt::Decoded { text, corners } => {
-                    return Ok(Decoded {
-                        text,
-                        corners,
-                        stage,
-                    });
-                }
-                Attempt::Located => located = true,
-                Attempt::Nothing => {}
+            if self
+                .budget
+                .is_some_and(|budget| started.elapsed() >= budget)
+                && !tried.is_empty()
+            {
+                break;
+            }
+            if self.fallbacks_on_evidence && stage.is_fallback() && !located {
+                continue;
+            }
+            if let Some(decoded) = try_stage(stage, gray, &mut tried, &mut located) {
+                return Ok(decoded);
             }
         }
-        Err(if located {
-            QrError::Unreadable { tried }
-        } else {
-            QrError::NotFound { tried }
-        })
+        Err(failure(tried, located))
+    }
+}
+
+fn check_size(gray: &GrayImage) -> Result<(), QrError> {
+    let (width, height) = gray.dimensions();
+    if width == 0 || height == 0 {
+        return Err(QrError::Empty { width, height });
+    }
+    Ok(())
+}
+
+/// Runs `stage` when it applies, noting it in `tried` and whether it located a code.
+fn try_stage(
+    stage: Stage,
+    gray: &GrayImage,
+    tried: &mut Vec<Stage>,
+    located: &mut bool,
+) -> Option<Decoded> {
+    let outcome = stage.run(gray)?;
+    tried.push(stage);
+    match outcome {
+        Attempt::Decoded { text, corners } => Some(Decoded {
+            text,
+            corners,
+            stage,
+        }),
+        Attempt::Located => {
+            *located = true;
+            None
+        }
+        Attempt::Nothing => None,
+    }
+}
+
+fn failure(tried: Vec<Stage>, located: bool) -> QrError {
+    if located {
+        QrError::Unreadable { tried }
+    } else {
+        QrError::NotFound { tried }
+    }
+}
+
+/// Reads a stream of camera frames within a time budget per frame, so that a preview stays
+/// live while no code is in view. Each frame gets [`Stage::ZxingCpp`]; while the frame's
+/// budget lasts, one of the cheap [`Stage::LIVE`] variants follows, a different one each
+/// frame, so consecutive frames together try them all. The heavy stages of
+/// [`Decoder::new`] are for still images (files, screenshots, the clipboard).
+#[derive(Debug, Clone)]
+pub struct LiveScanner {
+    budget: Duration,
+    frame: usize,
+}
+
+impl Default for LiveScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LiveScanner {
+    /// The budget a frame gets by default: 10 ms, a third of a 30 fps camera's frame time.
+    pub const BUDGET: Duration = Duration::from_millis(10);
+
+    /// A scanner with the default budget.
+    pub fn new() -> Self {
+        Self::with_budget(Self::BUDGET)
+    }
+
+    /// A scanner that starts no variant once `budget` is half spent (a variant costs about
+    /// what the first stage did).
+    pub fn with_budget(budget: Duration) -> Self {
+        Self { budget, frame: 0 }
+    }
+
+    /// Reads the code in one camera frame, if the stages this frame's budget allows find it.
+    pub fn scan(&mut self, gray: &GrayImage) -> Result<Decoded, QrError> {
+        check_size(gray)?;
+        let started = Instant::now();
+        let (mut tried, mut located) = (Vec::with_capacity(2), false);
+        if let Some(decoded) = try_stage(Stage::ZxingCpp, gray, &mut tried, &mut located) {
+            return Ok(decoded);
+        }
+        let variant = Stage::LIVE[self.frame % Stage::LIVE.len()];
+        self.frame = self.frame.wrapping_add(1);
+        if started.elapsed() * 2 < self.budget
+            && let Some(decoded) = try_stage(variant, gray, &mut tried, &mut located)
+        {
+            return Ok(decoded);
+        }
+        Err(failure(tried, located))
     }
 }

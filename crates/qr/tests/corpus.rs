@@ -4,21 +4,34 @@
 use tokensim_qr::corpus::{self, Scenario};
 use tokensim_qr::{Decoder, Stage};
 
-/// The floor for the quick set: 46 of 48. Measured: 47 of 48 (the miss is a dim, noisy
-/// screen that zbar misses too); rqrr alone reads 16 of 48 (33 %), zbar 32 (67 %).
+/// The floor for the quick set: 69 of 72 frames read (a frame without a code reads when
+/// nothing comes out of it).
 const QUICK_FLOOR_PERCENT: usize = 95;
 
 #[test]
-fn the_quick_corpus_decodes_above_the_floor_and_every_screenshot_decodes() {
+fn the_quick_corpus_decodes_above_the_floor_and_nothing_comes_out_of_an_empty_frame() {
     let decoder = Decoder::new();
     let specs = corpus::quick(0x70C3_5111);
-    assert_eq!(specs.len(), 48);
+    assert_eq!(specs.len(), 72);
     let mut missed = Vec::new();
     for spec in &specs {
         let sample = spec.render();
-        match decoder.decode_luma(&sample.image) {
-            Ok(decoded) if decoded.text == sample.text => {}
-            Ok(decoded) => panic!("wrong text from {}: {:?}", sample.label(), decoded.text),
+        match decoder.decode(&sample.input()) {
+            Ok(decoded) => {
+                assert!(
+                    sample.has_code(),
+                    "false positive from {}: {:?}",
+                    sample.label(),
+                    decoded.text
+                );
+                assert_eq!(
+                    decoded.text,
+                    sample.text,
+                    "wrong text from {}",
+                    sample.label()
+                );
+            }
+            Err(_) if !sample.has_code() => {}
             Err(error) => {
                 assert_ne!(
                     spec.scenario,
@@ -30,10 +43,10 @@ fn the_quick_corpus_decodes_above_the_floor_and_every_screenshot_decodes() {
             }
         }
     }
-    let decoded = specs.len() - missed.len();
+    let read = specs.len() - missed.len();
     assert!(
-        decoded * 100 >= QUICK_FLOOR_PERCENT * specs.len(),
-        "decoded {decoded} of {}, missed:\n{}",
+        read * 100 >= QUICK_FLOOR_PERCENT * specs.len(),
+        "read {read} of {}, missed:\n{}",
         specs.len(),
         missed.join("\n")
     );
@@ -60,34 +73,58 @@ fn the_corpus_is_deterministic_and_labelled() {
     );
 }
 
-/// Frames of the benchmark corpus that the first eight stages miss: codes of 2.6–3.7
-/// pixels per module on dim or dark-mode screens, and a large dim, blurred one. The last
-/// three default stages (stretched and upscaled variants) read them.
+/// The known miss causes are in the corpus with the parameters they are named for.
 #[test]
-fn small_modules_on_dim_screens_decode_with_the_late_stages() {
-    let specs = corpus::corpus(0x70C3_5111, 3);
-    let early = Decoder::with_stages(&Stage::DEFAULT[..8]);
-    let late = [
-        Stage::ZxingStretched,
-        Stage::UpscaledAdaptive,
-        Stage::ZxingUpscaled,
-    ];
-    for index in [17, 27, 32, 65, 100] {
-        let sample = specs[index].render();
-        assert!(
-            early.decode_luma(&sample.image).is_err(),
-            "{}: the early stages read it now; pick another frame",
-            sample.label()
-        );
-        let decoded = Decoder::new()
-            .decode_luma(&sample.image)
-            .unwrap_or_else(|e| panic!("{}: {e}", sample.label()));
-        assert_eq!(decoded.text, sample.text, "{}", sample.label());
-        assert!(
-            late.contains(&decoded.stage),
-            "{}: {}",
-            sample.label(),
-            decoded.stage
-        );
+fn the_miss_causes_are_rendered_as_named() {
+    let specs = corpus::corpus(11, 1);
+    let render = |scenario: Scenario| -> Vec<corpus::Sample> {
+        specs
+            .iter()
+            .filter(|s| s.scenario == scenario && s.frame == corpus::FrameSize::Vga)
+            .map(|s| s.render())
+            .collect()
+    };
+    for sample in render(Scenario::TinyModules) {
+        assert!((1.0..1.6).contains(&sample.module_px), "{}", sample.label());
     }
+    for sample in render(Scenario::SmallBlurred) {
+        assert!((2.4..5.8).contains(&sample.module_px), "{}", sample.label());
+    }
+    for sample in render(Scenario::GlareHighEc) {
+        assert_eq!(sample.modules, 81, "{}", sample.label());
+        assert!(sample.label().contains("glare +"), "{}", sample.label());
+    }
+    for sample in render(Scenario::MotionBlur) {
+        assert!(sample.label().contains("motion "), "{}", sample.label());
+    }
+    for sample in render(Scenario::TransparentExport) {
+        assert!(sample.alpha.is_some() && sample.input().color().has_alpha());
+    }
+    for sample in render(Scenario::NoCode) {
+        assert!(!sample.has_code() && sample.text.is_empty());
+    }
+}
+
+/// A stage list without the zxing-cpp stages still reads the frames zxing-cpp reads: rqrr
+/// and rxing remain the fallbacks, and every stage of the default list is reached.
+#[test]
+fn the_fallback_stages_read_without_zxing_cpp() {
+    let fallbacks: Vec<Stage> = Stage::DEFAULT
+        .iter()
+        .copied()
+        .filter(|s| !s.to_string().starts_with("zxing-cpp"))
+        .collect();
+    let decoder = Decoder::with_stages(&fallbacks);
+    let specs = corpus::quick(0x70C3_5111);
+    let read = specs
+        .iter()
+        .filter(|s| s.scenario == Scenario::Screenshot || s.scenario == Scenario::Rotation)
+        .filter(|s| {
+            let sample = s.render();
+            decoder
+                .decode(&sample.input())
+                .is_ok_and(|d| d.text == sample.text)
+        })
+        .count();
+    assert!(read >= 6, "{read}");
 }

@@ -30,11 +30,11 @@ fn a_blank_frame_is_not_found_and_lists_the_variants_tried() {
     let QrError::NotFound { tried } = &error else {
         panic!("expected NotFound, got {error:?}");
     };
-    assert_eq!(tried.first(), Some(&Stage::AsIs));
+    assert_eq!(tried.first(), Some(&Stage::ZxingCpp));
     let message = error.to_string();
     assert!(
         message.starts_with(&format!(
-            "no QR code found in the image (tried {} variants: as-is, ",
+            "no QR code found in the image (tried {} variants: zxing-cpp, ",
             tried.len()
         )),
         "{message}"
@@ -95,7 +95,7 @@ fn a_screenshot_decodes_from_every_input_form() {
     let (width, height) = image.dimensions();
     let decoded = tokensim_qr::decode_gray(width, height, image.as_raw()).unwrap();
     assert_eq!(decoded.text, text);
-    assert_eq!(decoded.stage, Stage::AsIs);
+    assert_eq!(decoded.stage, Stage::ZxingCpp);
     // The corners frame the code: inside the image, spread over more than 100 pixels.
     for corner in decoded.corners {
         assert!(
@@ -129,6 +129,76 @@ fn a_screenshot_decodes_from_every_input_form() {
     let from_file = tokensim_qr::decode_file(&path);
     let _ = std::fs::remove_file(&path);
     assert_eq!(from_file.unwrap().text, text);
+}
+
+/// A transparent export whose light modules are transparent black: a reader that drops
+/// alpha sees a black square; composited onto white, as a viewer shows it, it reads.
+#[test]
+fn a_transparent_export_decodes_composited_onto_white() {
+    let spec = corpus::quick(1)
+        .into_iter()
+        .find(|s| s.scenario == Scenario::TransparentExport)
+        .expect("the quick set has a transparent export");
+    let sample = spec.render();
+    assert!(
+        sample.image.pixels().all(|p| p.0[0] == 0),
+        "without alpha the export is all dark"
+    );
+    assert!(
+        tokensim_qr::decode_gray(
+            sample.image.width(),
+            sample.image.height(),
+            sample.image.as_raw()
+        )
+        .is_err()
+    );
+    let mut bytes = Vec::new();
+    sample
+        .input()
+        .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
+        .unwrap();
+    assert_eq!(tokensim_qr::decode_bytes(&bytes).unwrap().text, sample.text);
+    assert!(!tokensim_qr::load(&bytes).unwrap().color().has_alpha());
+    assert_eq!(
+        tokensim_qr::decode(&sample.input()).unwrap().text,
+        sample.text
+    );
+    let rgba = sample.input().to_rgba8();
+    let (width, height) = rgba.dimensions();
+    assert_eq!(
+        tokensim_qr::decode_rgba(width, height, rgba.as_raw())
+            .unwrap()
+            .text,
+        sample.text
+    );
+}
+
+/// The live scanner runs zxing-cpp and at most one cheap variant a frame, a different one
+/// each frame, and reads a code the first frame it sees it.
+#[test]
+fn the_live_scanner_tries_one_variant_a_frame_in_turn() {
+    let mut scanner = tokensim_qr::LiveScanner::new();
+    let blank = GrayImage::from_pixel(640, 480, Luma([200]));
+    let mut variants = Vec::new();
+    for _ in 0..Stage::LIVE.len() * 2 {
+        let error = scanner.scan(&blank).unwrap_err();
+        let QrError::NotFound { tried } = error else {
+            panic!("expected NotFound, got {error:?}");
+        };
+        assert_eq!(tried[0], Stage::ZxingCpp);
+        assert!(tried.len() <= 2, "{tried:?}");
+        variants.extend(tried.get(1).copied());
+    }
+    // Unless the machine is so loaded that the budget ran out, every variant had a turn.
+    if variants.len() == Stage::LIVE.len() * 2 {
+        assert_eq!(&variants[..Stage::LIVE.len()], &Stage::LIVE);
+    }
+    let (image, text) = screenshot();
+    assert_eq!(scanner.scan(&image).unwrap().text, text);
+    assert!(matches!(
+        scanner.scan(&GrayImage::new(0, 0)),
+        Err(QrError::Empty { .. })
+    ));
 }
 
 #[test]

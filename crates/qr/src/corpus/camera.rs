@@ -17,6 +17,10 @@ struct Params {
     low_contrast: bool,
     inverted: bool,
     glare: bool,
+    /// Motion smear length in pixels (0: none).
+    motion_px: f64,
+    /// Pixels per module wanted, instead of the code size's fraction of the frame.
+    module_px: Option<f64>,
 }
 
 fn params(scenario: Scenario, rng: &mut Rng) -> Params {
@@ -27,7 +31,15 @@ fn params(scenario: Scenario, rng: &mut Rng) -> Params {
         ..Params::default()
     };
     match scenario {
-        Scenario::Screenshot => {}
+        Scenario::Screenshot | Scenario::TransparentExport | Scenario::TinyModules => {}
+        Scenario::MotionBlur => p.motion_px = rng.uniform(5.0, 8.0),
+        Scenario::GlareHighEc => p.glare = true,
+        Scenario::SmallBlurred => {
+            p.module_px = Some(rng.uniform(2.6, 5.5));
+            p.defocus_modules = rng.uniform(0.15, 0.30);
+            p.noise = rng.uniform(6.0, 12.0);
+        }
+        Scenario::NoCode => p.noise = rng.uniform(4.0, 10.0),
         Scenario::Rotation => p.rotation = rng.sign() * rng.uniform(10.0, 180.0),
         Scenario::Perspective => p.tilt = rng.uniform(20.0, 40.0),
         Scenario::Blur => p.defocus_modules = rng.uniform(0.25, 0.40),
@@ -111,6 +123,12 @@ pub(super) fn camera(
     let (width, height) = spec.frame.dimensions();
     let (w, h, n) = (f64::from(width), f64::from(height), size as f64);
     let p = params(spec.scenario, rng);
+    let target_px = match (p.module_px, spec.scenario) {
+        (Some(px), _) => px * n,
+        // A large code whose modules a camera can still resolve: at least 4 px per module.
+        (None, Scenario::GlareHighEc) => target_px.max(4.0 * n),
+        (None, _) => target_px,
+    };
     let focal = w / (2.0 * 30f64.to_radians().tan());
     let axis = rng.uniform(0.0, std::f64::consts::TAU);
     let (rotation, tilt) = (p.rotation.to_radians(), p.tilt.to_radians());
@@ -230,7 +248,7 @@ pub(super) fn camera(
             tilt_degrees: p.tilt,
         });
     }
-    if p.glare {
+    if p.glare && spec.scenario != Scenario::NoCode {
         let centre = placement.map(rng.uniform(0.15, 0.85) * n, rng.uniform(0.15, 0.85) * n);
         let radius_px = rng.uniform(0.10, 0.18) * n * module_px;
         let peak = rng.uniform(180.0, 280.0);
@@ -244,6 +262,20 @@ pub(super) fn camera(
     };
     let sigma = (0.7f64.powi(2) + defocus.powi(2)).sqrt();
     let mut pixels = blur_f32(&pixels, width as usize, height as usize, sigma as f32);
+    if p.motion_px > 0.0 {
+        let degrees = rng.uniform(0.0, 180.0);
+        pixels = smear(
+            &pixels,
+            width as usize,
+            height as usize,
+            p.motion_px,
+            degrees,
+        );
+        distortions.push(Distortion::Motion {
+            length_px: p.motion_px,
+            degrees,
+        });
+    }
     if defocus > 0.0 {
         distortions.push(Distortion::Blur { sigma_px: defocus });
     }
@@ -263,8 +295,43 @@ pub(super) fn camera(
         spec: *spec,
         text: String::new(),
         image: scene::quantise(&pixels, width, height),
+        alpha: None,
         distortions,
         module_px,
         modules: size,
     }
+}
+
+/// Motion blur: each pixel the mean of the image along a segment of `length` pixels at
+/// `degrees` from the x axis, centred on it (bilinear samples a half pixel apart, edges
+/// clamped).
+fn smear(pixels: &[f32], width: usize, height: usize, length: f64, degrees: f64) -> Vec<f32> {
+    let (dy, dx) = degrees.to_radians().sin_cos();
+    let steps = (length * 2.0).ceil() as usize + 1;
+    let offsets: Vec<(f64, f64)> = (0..steps)
+        .map(|i| {
+            let t = (i as f64 / (steps - 1) as f64 - 0.5) * length;
+            (t * dx, t * dy)
+        })
+        .collect();
+    let at = |x: f64, y: f64| {
+        let x = x.clamp(0.0, (width - 1) as f64);
+        let y = y.clamp(0.0, (height - 1) as f64);
+        let (x0, y0) = (x as usize, y as usize);
+        let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let row = |y: usize| pixels[y * width + x0] * (1.0 - fx) + pixels[y * width + x1] * fx;
+        row(y0) * (1.0 - fy) + row(y1) * fy
+    };
+    let mut out = Vec::with_capacity(pixels.len());
+    for y in 0..height {
+        for x in 0..width {
+            let sum: f32 = offsets
+                .iter()
+                .map(|&(ox, oy)| at(x as f64 + ox, y as f64 + oy))
+                .sum();
+            out.push(sum / steps as f32);
+        }
+    }
+    out
 }

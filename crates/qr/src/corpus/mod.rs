@@ -38,6 +38,16 @@
 //! | dim screen | low contrast, blur 0.15–0.25 modules, noise 4–10 |
 //! | dark mode | inverted, rotation 5°–180°, noise 4–10 |
 //! | glare at an angle | glare, tilt 15°–30°, noise 4–10 |
+//! | motion blur | the phone moving during the exposure: a straight smear of 5–8 px in any direction |
+//! | glare on EC-H | a version 16 code at error correction level H (81 modules), with glare |
+//! | small, blurred | the code at 2.6–5.5 px per module, blur 0.15–0.30 modules, noise 6–12 |
+//! | no code | the phone screen shows text only, or (every other frame) a mosaic of module-sized blocks without finder patterns |
+//!
+//! **Files** ([`Scenario::TransparentExport`], [`Scenario::TinyModules`]): a PNG export of
+//! the code alone at 2–8 whole pixels per module with a transparent background (dark
+//! modules opaque black, everything else transparent black, so that a reader dropping the
+//! alpha channel sees a black square; [`Sample::input`] has the alpha channel); and a
+//! screenshot whose code is drawn at 1–1.6 pixels per module (area-averaged).
 //!
 //! Heavier blur than 0.4 module widths, or glare that saturates more of the code than its
 //! error correction covers, leaves nothing any decoder can read; a user seeing the preview
@@ -128,11 +138,25 @@ pub enum Scenario {
     DarkMode,
     /// Glare, tilt and noise together.
     GlareAtAnAngle,
+    /// A PNG export with a transparent background: dark modules opaque, light modules and
+    /// quiet zone transparent black.
+    TransparentExport,
+    /// A screenshot of a code drawn at 1–1.6 pixels per module.
+    TinyModules,
+    /// A camera frame smeared by 5–8 pixels of motion.
+    MotionBlur,
+    /// A version 16 code at error correction level H, with glare.
+    GlareHighEc,
+    /// A small code (2.6–5.5 pixels per module), defocused and noisy.
+    SmallBlurred,
+    /// No code at all: a phone screen of text, or a mosaic of module-like blocks without
+    /// finder patterns. Nothing may be decoded.
+    NoCode,
 }
 
 impl Scenario {
     /// Every scenario, the screenshot first.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 18] = [
         Scenario::Screenshot,
         Scenario::Rotation,
         Scenario::Perspective,
@@ -145,6 +169,12 @@ impl Scenario {
         Scenario::DimScreen,
         Scenario::DarkMode,
         Scenario::GlareAtAnAngle,
+        Scenario::TransparentExport,
+        Scenario::TinyModules,
+        Scenario::MotionBlur,
+        Scenario::GlareHighEc,
+        Scenario::SmallBlurred,
+        Scenario::NoCode,
     ];
 
     /// A short lower-case name for tables.
@@ -162,6 +192,12 @@ impl Scenario {
             Scenario::DimScreen => "dim screen",
             Scenario::DarkMode => "dark mode",
             Scenario::GlareAtAnAngle => "glare at an angle",
+            Scenario::TransparentExport => "transparent export",
+            Scenario::TinyModules => "tiny modules",
+            Scenario::MotionBlur => "motion blur",
+            Scenario::GlareHighEc => "glare on EC-H",
+            Scenario::SmallBlurred => "small, blurred",
+            Scenario::NoCode => "no code",
         }
     }
 }
@@ -192,7 +228,7 @@ impl Spec {
 
 /// The benchmark corpus: every frame size × code size × scenario, `replicas` times each with
 /// fresh parameters; every third replica carries an offline operation, the others an
-/// activation code. `replicas = 3` gives 324 samples.
+/// activation code. `replicas = 3` gives 486 samples, 27 of them without a code.
 pub fn corpus(seed: u64, replicas: usize) -> Vec<Spec> {
     let mut specs = Vec::new();
     for frame in FrameSize::ALL {
@@ -214,7 +250,7 @@ pub fn corpus(seed: u64, replicas: usize) -> Vec<Spec> {
 
 /// A quick subset for `cargo test`: every code size × scenario at 640×480 (activation
 /// codes, and offline operations for the medium size), plus every scenario at 1280×720 with
-/// a medium activation code. 48 samples.
+/// a medium activation code. 72 samples.
 pub fn quick(seed: u64) -> Vec<Spec> {
     let mut specs = Vec::new();
     for code_size in CodeSize::ALL {
