@@ -12,6 +12,7 @@ use std::str::FromStr;
 
 /// `tokensim fleet`: activate many simulated devices, run operations on them, report.
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct FleetArgs {
     /// How many devices to activate.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -145,6 +146,42 @@ pub struct FleetArgs {
     /// HTTP timeout per request, in seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout_seconds: u64,
+
+    /// Run only shard K of N: the devices `[(K-1)·D/N, K·D/N)` of the `--devices D` fleet,
+    /// with the names, versions, faults and rejections they have in the whole fleet. Each
+    /// shard writes its own report (with `--json`, latency histograms included) and
+    /// `tokensim fleet merge` combines them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::Shard>,
+
+    /// `tokensim fleet merge SHARD.json…`: combine shard reports instead of running a fleet.
+    #[command(subcommand)]
+    pub command: Option<FleetCommand>,
+}
+
+/// What `tokensim fleet` does instead of running a fleet.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum FleetCommand {
+    /// Combine the JSON reports of `tokensim fleet --shard K/N --json` runs into one report
+    /// (a table, or JSON with `--json`; `--html` for the page with charts). Counts add up,
+    /// percentiles come from the shards' merged latency histograms.
+    Merge(MergeArgs),
+}
+
+/// `tokensim fleet merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shards' JSON reports.
+    #[arg(required = true, value_name = "SHARD.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Print the merged report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the merged report as a self-contained HTML page with charts.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 impl Default for FleetArgs {
@@ -176,6 +213,8 @@ impl Default for FleetArgs {
             store_dir: None,
             passphrase: None,
             timeout_seconds: 30,
+            shard: None,
+            command: None,
         }
     }
 }

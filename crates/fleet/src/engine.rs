@@ -195,7 +195,10 @@ pub(crate) async fn run_devices(context: Arc<Context>, progress: ProgressBar) ->
     let args = &context.args;
     let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
     let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..args.devices as usize {
+    let devices = args
+        .shard
+        .map_or(0..args.devices as usize, |shard| shard.range(args.devices));
+    for index in devices {
         let (context, semaphore, progress) = (context.clone(), semaphore.clone(), progress.clone());
         tasks.spawn(async move {
             let cancel = context.cancel.clone();
@@ -238,6 +241,10 @@ pub(crate) async fn run_devices(context: Arc<Context>, progress: ProgressBar) ->
         reject_ratio: args.reject_ratio,
         fault_mix: args.faults.to_string(),
         store: args.store.as_str().to_owned(),
+        shard: args.shard,
+        shard_devices: args
+            .shard
+            .map_or(0, |shard| shard.range(args.devices).len() as u64),
         knowledge_keys: if args.keep_knowledge_keys {
             report::KEPT_UNLOCKED
         } else {
@@ -648,7 +655,11 @@ async fn judge(
 /// The server's view of every device's operations, by status.
 pub(crate) async fn server_view(context: &Context) -> Result<OperationCounts> {
     let mut counts = OperationCounts::default();
-    for index in 0..context.args.devices as usize {
+    let args = &context.args;
+    let devices = args
+        .shard
+        .map_or(0..args.devices as usize, |shard| shard.range(args.devices));
+    for index in devices {
         for (_, status) in context
             .backend
             .operation_statuses(&user_of(context, index))

@@ -48,12 +48,14 @@ pub mod error;
 pub mod metrics;
 pub mod observe;
 pub mod report;
+pub mod shard;
 
-pub use args::{Credentials, FaultKind, FaultMix, FleetArgs, StoreKind};
+pub use args::{Credentials, FaultKind, FaultMix, FleetArgs, FleetCommand, MergeArgs, StoreKind};
 pub use error::{Error, Result};
 pub use metrics::Step;
 pub use observe::{Cancel, Event, Observer, Unobserved};
 pub use report::FleetReport;
+pub use shard::{Shard, merge};
 
 use std::io::Write;
 use std::sync::Arc;
@@ -62,8 +64,15 @@ use std::sync::Arc;
 /// `--json`) and the HTML page to `--html`, and returns it. The progress bar goes to
 /// stderr when it is a terminal.
 pub async fn run(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
-    let report = execute(args).await?;
-    let text = if args.json {
+    let (report, json, html) = match &args.command {
+        Some(FleetCommand::Merge(merge_args)) => (
+            merge_files(&merge_args.reports)?,
+            merge_args.json,
+            &merge_args.html,
+        ),
+        None => (execute(args).await?, args.json, &args.html),
+    };
+    let text = if json {
         report.to_json() + "\n"
     } else {
         report.to_table()
@@ -75,13 +84,35 @@ pub async fn run(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<Fl
             target: "the output".to_owned(),
             detail: e.to_string(),
         })?;
-    if let Some(path) = &args.html {
+    if let Some(path) = html {
         std::fs::write(path, report.to_html()).map_err(|e| Error::Output {
             target: path.display().to_string(),
             detail: e.to_string(),
         })?;
     }
     Ok(report)
+}
+
+/// Reads the shard reports at `paths` and [`merge`]s them.
+pub fn merge_files(paths: &[std::path::PathBuf]) -> Result<FleetReport> {
+    let reports = paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::Options(format!(
+                    "cannot read the shard report {}: {e}",
+                    path.display()
+                ))
+            })?;
+            serde_json::from_str(&text).map_err(|e| {
+                Error::Options(format!(
+                    "{} is not a fleet report written by `tokensim fleet --shard K/N --json`: {e}",
+                    path.display()
+                ))
+            })
+        })
+        .collect::<Result<Vec<FleetReport>>>()?;
+    merge(&reports)
 }
 
 /// [`run`] on a multi-threaded tokio runtime of its own.

@@ -206,21 +206,12 @@ impl Metrics {
         report.requests = self.requests.load(Ordering::Relaxed);
         report.requests_per_second = round(report.requests as f64 / seconds, 2);
         report.operations = inner.counts.clone();
-        let ms = |micros: u64| micros as f64 / 1000.0;
+        let sharded = report.shard.is_some();
         report.steps = Step::ALL
             .iter()
             .filter_map(|step| {
                 let h = inner.steps.get(step)?;
-                Some(StepLatency {
-                    step: step.as_str().to_owned(),
-                    count: h.len(),
-                    mean_ms: round(h.mean() / 1000.0, 3),
-                    p50_ms: ms(h.value_at_quantile(0.50)),
-                    p95_ms: ms(h.value_at_quantile(0.95)),
-                    p99_ms: ms(h.value_at_quantile(0.99)),
-                    max_ms: ms(h.max()),
-                    total_seconds: round(h.mean() * h.len() as f64 / 1e6, 6),
-                })
+                Some(latency(step.as_str().to_owned(), h, sharded))
             })
             .collect();
         report.errors = inner
@@ -245,6 +236,27 @@ impl Metrics {
             })
             .collect();
         report.timeline = timeline(&inner.completions_ms, wall);
+    }
+}
+
+/// A step's latency figures from its histogram (of microseconds), with the histogram itself
+/// when `with_histogram` (a shard's report).
+pub(crate) fn latency(step: String, h: &Histogram<u64>, with_histogram: bool) -> StepLatency {
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    StepLatency {
+        step,
+        count: h.len(),
+        mean_ms: round(h.mean() / 1000.0, 3),
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p95_ms: ms(h.value_at_quantile(0.95)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        max_ms: ms(h.max()),
+        total_seconds: round(h.mean() * h.len() as f64 / 1e6, 6),
+        histogram: if with_histogram {
+            crate::shard::histogram_pairs(h)
+        } else {
+            Vec::new()
+        },
     }
 }
 

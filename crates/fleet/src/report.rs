@@ -77,6 +77,22 @@ pub struct FleetReport {
     /// from the JSON of a run that was not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cancelled: bool,
+    /// The shard this report covers (`--shard K/N`); absent from a whole fleet's report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub shard: Option<crate::Shard>,
+    /// Devices of the shard (`devices` is the whole fleet's); absent when not a shard.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub shard_devices: u64,
+    /// Shard reports merged into this one (`tokensim fleet merge`); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub shards: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Operations by outcome.
@@ -120,6 +136,11 @@ pub struct StepLatency {
     pub max_ms: f64,
     /// Time spent in the step summed over devices, s (where the time goes).
     pub total_seconds: f64,
+    /// The latency histogram as `[microseconds, count]` pairs, in a shard's report only
+    /// (what `tokensim fleet merge` recomputes percentiles from).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub histogram: Vec<[u64; 2]>,
 }
 
 /// Errors of one kind.
@@ -177,7 +198,12 @@ impl FleetReport {
             && self.errors.is_empty()
             && self.operations.failed == 0
             && self.faults.iter().all(|f| f.mismatched == 0)
-            && self.activated == self.devices
+            && self.activated
+                == if self.shard.is_some() {
+                    self.shard_devices
+                } else {
+                    self.devices
+                }
             && self
                 .server_view
                 .as_ref()
@@ -215,6 +241,16 @@ impl FleetReport {
             self.backend,
             self.store
         );
+        if let Some(shard) = self.shard {
+            let _ = writeln!(
+                out,
+                "Shard {shard}: {} of the {} devices",
+                self.shard_devices, self.devices
+            );
+        }
+        if self.shards > 0 {
+            let _ = writeln!(out, "Merged from {} shard reports", self.shards);
+        }
         if !self.knowledge_keys.is_empty() {
             let _ = writeln!(out, "Knowledge keys: {}", self.knowledge_keys);
         }
