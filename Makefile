@@ -224,10 +224,12 @@ bench-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json 
 	@for f in ui/dist/index.html ui/dist/assets/*; do printf '%8d bytes gzipped  %s\n' "$$(gzip -9c "$$f" | wc -c)" "$$f"; done
 
 bench: deps tools ## Run the benchmarks (protocol, sandbox, QR, fleet; release builds)
-	cargo bench $(addprefix -p ,$(BENCH_PACKAGES))
+	cargo build --release -p tokensim-cli --bin tokensim
+	TOKENSIM_BIN="$(CARGO_TARGET_DIR)/release/tokensim" cargo bench $(addprefix -p ,$(BENCH_PACKAGES))
 
 bench-fleet: deps tools ## Only the fleet benchmark (TOKENSIM_FLEET_DEVICES, TOKENSIM_FLEET_CONCURRENCY)
-	cargo bench -p tokensim-fleet --bench fleet
+	cargo build --release -p tokensim-cli --bin tokensim
+	TOKENSIM_BIN="$(CARGO_TARGET_DIR)/release/tokensim" cargo bench -p tokensim-fleet --bench fleet
 
 # cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
 # the stable one accept them, as only the stable toolchain is installed.

@@ -2,13 +2,31 @@
 //! this process), each activating and approving one payment: wall time, devices per
 //! second, and where the time goes (latency and summed time per step).
 //!
+//! The first run, `cli`, is what users run: `tokensim fleet --devices 1000 --concurrency
+//! 64`, its options parsed by the same clap definition the CLI flattens (so every default
+//! is the CLI's: a status check and one PIN signature per device, the server's view checked
+//! after the run), run through [`tokensim_fleet::run`] as the CLI calls it, under the CLI's
+//! log filter. When `TOKENSIM_BIN` names the release `tokensim` binary (`make bench-fleet`
+//! builds it), the same command also runs as a child process, and the ratio of its wall
+//! time to the in-process run is printed. The other runs leave out the status check and the
+//! signature (`--no-status --signatures 0`) to show what those cost.
+//!
 //! `make bench` runs it (release build). Sizes: `TOKENSIM_FLEET_DEVICES` (default 1000),
 //! `TOKENSIM_FLEET_CONCURRENCY` (default 64); `TOKENSIM_FLEET_RUNS` picks runs by name
-//! (`sdk,shared,keep,mixed`, the default: all), e.g. one run under a profiler. Figures are
-//! printed, never asserted.
+//! (`cli,binary,sdk,shared,keep,mixed`, the default: all), e.g. one run under a profiler.
+//! Figures are printed, never asserted.
 
+use clap::Parser;
 use powerauth::ProtocolVersion;
+use std::time::Instant;
 use tokensim_fleet::{FleetArgs, FleetReport};
+
+/// `tokensim fleet`'s options, as the CLI flattens them.
+#[derive(Parser)]
+struct Fleet {
+    #[command(flatten)]
+    args: FleetArgs,
+}
 
 fn setting(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -29,9 +47,69 @@ fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-async fn measure(title: &str, args: FleetArgs) {
+/// CPU seconds (user + system) of this process's waited-for children, from
+/// `/proc/self/stat` (Linux).
+fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let cutime: f64 = fields.get(13)?.parse().ok()?;
+    let cstime: f64 = fields.get(14)?.parse().ok()?;
+    Some((cutime + cstime) / 100.0)
+}
+
+/// The release binary, run as users run it; returns its wall seconds (process start to exit).
+fn measure_binary(binary: &str, words: &[String], in_process_wall: Option<f64>) {
+    let before = children_cpu_seconds();
+    let started = Instant::now();
+    let output = std::process::Command::new(binary)
+        .args(words)
+        .arg("--json")
+        .output();
+    let wall = started.elapsed().as_secs_f64();
+    let output = match output {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => {
+            println!(
+                "binary: {binary} exited {}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return;
+        }
+        Err(e) => {
+            println!("binary: {binary} did not start: {e}");
+            return;
+        }
+    };
+    let Ok(report) = serde_json::from_slice::<FleetReport>(&output.stdout) else {
+        println!("binary: the output is not a fleet report");
+        return;
+    };
+    print(
+        &format!("the release binary: {binary} {}", words.join(" ")),
+        &report,
+    );
+    println!("  process wall time (start to exit, sandbox start included): {wall:.2} s");
+    if let (Some(before), Some(after)) = (before, children_cpu_seconds()) {
+        let cpu = after - before;
+        println!(
+            "  CPU time of the process: {cpu:.2} s = {:.2} ms per device",
+            cpu * 1000.0 / report.devices.max(1) as f64
+        );
+    }
+    if let Some(wall) = in_process_wall {
+        println!(
+            "  ratio binary/in-process (fleet wall time): {:.2}",
+            report.wall_seconds / wall.max(1e-9)
+        );
+    }
+}
+
+async fn measure(title: &str, args: FleetArgs) -> Option<f64> {
     let cpu_before = cpu_seconds();
-    match tokensim_fleet::execute(&args).await {
+    let mut sink = Vec::new();
+    match tokensim_fleet::run(&args, &mut sink).await {
         Ok(report) => {
             print(title, &report);
             if let (Some(before), Some(after)) = (cpu_before, cpu_seconds()) {
@@ -42,8 +120,12 @@ async fn measure(title: &str, args: FleetArgs) {
                     cpu * 100.0 / (2.0 * report.wall_seconds.max(1e-9))
                 );
             }
+            Some(report.wall_seconds)
         }
-        Err(e) => println!("{title}: the fleet did not run: {e}"),
+        Err(e) => {
+            println!("{title}: the fleet did not run: {e}");
+            None
+        }
     }
 }
 
@@ -87,20 +169,49 @@ async fn main() {
     }
     let devices = setting("TOKENSIM_FLEET_DEVICES", 1000);
     let concurrency = setting("TOKENSIM_FLEET_CONCURRENCY", 64);
+    // What users type, after `tokensim`.
+    let words: Vec<String> = [
+        "fleet".to_owned(),
+        "--devices".to_owned(),
+        devices.to_string(),
+        "--concurrency".to_owned(),
+        concurrency.to_string(),
+    ]
+    .to_vec();
+    let users = Fleet::parse_from(&words).args;
+    // The CLI's log filter at its default verbosity.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "warn,tokensim_device=error",
+        ))
+        .with_writer(std::io::stderr)
+        .try_init();
     let base = FleetArgs {
-        devices,
-        concurrency,
-        operations: 1,
-        signatures: 0,
         no_status: true,
-        ..FleetArgs::default()
+        signatures: 0,
+        ..users.clone()
     };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("Fleet: activate + approve one payment per device, embedded sandbox, {cores} cores");
+    let chosen = std::env::var("TOKENSIM_FLEET_RUNS").unwrap_or_default();
+    let wanted = |name: &str| chosen.is_empty() || chosen.split(',').any(|c| c.trim() == name);
+    let mut users_wall = None;
+    if wanted("cli") {
+        users_wall = measure(
+            &format!("what users run: tokensim {}", words.join(" ")),
+            users,
+        )
+        .await;
+    }
+    if wanted("binary")
+        && let Ok(binary) = std::env::var("TOKENSIM_BIN")
+    {
+        measure_binary(&binary, &words, users_wall);
+    }
     let runs = [
         (
             "sdk",
-            format!("{devices} devices, 3.3, {concurrency} at once"),
+            format!("{devices} devices, 3.3, {concurrency} at once, --no-status --signatures 0"),
             base.clone(),
         ),
         (
@@ -132,9 +243,8 @@ async fn main() {
             },
         ),
     ];
-    let chosen = std::env::var("TOKENSIM_FLEET_RUNS").unwrap_or_default();
     for (name, title, args) in runs {
-        if chosen.is_empty() || chosen.split(',').any(|c| c.trim() == name) {
+        if wanted(name) {
             measure(&title, args).await;
         }
     }
