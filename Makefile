@@ -22,6 +22,8 @@ DEBIAN_PACKAGES := build-essential pkg-config ca-certificates
 DEBIAN_PACKAGES += dbus gnome-keyring libsecret-tools
 # zbarimg: the QR benchmark (`make bench`) runs it beside our decoder on the same frames.
 DEBIAN_PACKAGES += zbar-tools
+# test-k8s: a Python virtual environment for the offline schema check of deploy/k8s.
+DEBIAN_PACKAGES += python3 python3-venv
 # cmake: the QR decoder's first stage, zxing-cpp, is C++ built by its crate's build script (g++ is in build-essential).
 DEBIAN_PACKAGES += cmake
 # test-console: headless Chromium driven from Node (playwright-core, installed with npm ci;
@@ -48,6 +50,7 @@ TEST_SUITES += test-console test-postgres
 TEST_SUITES += test-ui
 TEST_SUITES += test-app
 TEST_SUITES += deny
+TEST_SUITES += test-k8s
 export TEST_RESULTS ?= $(CURDIR)/target/test-results
 REPORT := scripts/test-report
 
@@ -175,6 +178,21 @@ test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL 
 	  -o "-c listen_addresses= -k $$scratch -c fsync=off -c max_connections=300" start >/dev/null; \
 	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
 	  $(REPORT) run postgres -- $(call WORKSPACE_TESTS,-E 'binary_id(sandbox::sandbox) | binary_id(sandbox::conformance)',--test sandbox --test conformance)
+
+# deploy/k8s checked offline against the Kubernetes API schemas that kubernetes-validate
+# (PyPI) ships: every manifest, strict (an unknown field fails), no cluster needed.
+K8S_VENV := $(CACHE_DIR)/venv-k8s
+K8S_VERSION := 1.31.0
+K8S_MANIFESTS := $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml))
+.PHONY: test-k8s
+test-k8s: deps ## The Kubernetes manifests (deploy/k8s) against the API schemas, offline
+	@[ -x "$(K8S_VENV)/bin/kubernetes-validate" ] || { python3 -m venv "$(K8S_VENV)" \
+	  && "$(K8S_VENV)/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate==1.37.0; }
+	@$(REPORT) run k8s -- bash -c 'passed=0; failed=0; \
+	  for f in $(K8S_MANIFESTS); do \
+	    if "$(K8S_VENV)/bin/kubernetes-validate" --strict --kubernetes-version $(K8S_VERSION) "$$f"; \
+	    then passed=$$((passed + 1)); else failed=$$((failed + 1)); fi; \
+	  done; echo "test result: k8s. $$passed passed; $$failed failed"; [ $$failed -eq 0 ]'
 
 # The desktop app (src-tauri, UI in ui/). npm keeps its download cache beside the cargo
 # cache, and `npm ci` runs only when a lock file is newer than the installed tree.
