@@ -64,7 +64,7 @@ FUZZ_SECONDS ?= 60
 # Empty: every target `cargo fuzz list` prints. Or name some: `make fuzz FUZZ_TARGETS=public_key`.
 FUZZ_TARGETS ?=
 
-.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet fuzz clean
+.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet fuzz clean probe
 
 help: ## List the targets
 	@echo "TokenSim make targets:"
@@ -162,6 +162,16 @@ test-console: deps tools ## Web console in headless Chromium (registration, QR c
 	@[ -d tests/console/node_modules/playwright-core ] \
 	  || npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
 	@$(REPORT) run console -- $(call WORKSPACE_TESTS,--run-ignored only -E 'binary_id(sandbox::console)',--test console -- --ignored)
+
+# The security and reliability probe (crates/sandbox/tests/sandbox/probe.rs) at full size: 100 kill -9
+# cycles, 50 MB bodies on every endpoint, longer load. Its short form runs in every `make test`
+# (test-rust, and test-postgres on PostgreSQL). The table goes to target/probe.md; docs/reliability.md
+# keeps the last one.
+probe: deps tools ## Security and reliability probe, full size (table in target/probe.md)
+	@mkdir -p target
+	TOKENSIM_PROBE=full TOKENSIM_PROBE_OUT=$(CURDIR)/target/probe.md \
+	  $(call WORKSPACE_TESTS,--no-capture -E 'binary_id(sandbox::sandbox) & test(/^probe::/)',--test sandbox probe:: -- --nocapture)
+	@cat target/probe.md
 
 # The sandbox's suite and the Cloud API conformance suite on PostgreSQL: a throwaway cluster
 # in a temp folder, reached through a Unix socket in that folder (no TCP port to collide

@@ -17,6 +17,7 @@ mod load;
 mod offline;
 mod operation_templates;
 mod operations;
+mod probe;
 mod push_ws;
 mod qr_image;
 mod recovery;

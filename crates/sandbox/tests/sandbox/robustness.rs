@@ -4,7 +4,7 @@
 use crate::common::{TestServer, error_parts, read};
 use reqwest::StatusCode;
 
-const ENDPOINTS: &[&str] = &[
+pub(crate) const ENDPOINTS: &[&str] = &[
     "/pa/v3/status",
     "/pa/v3/activation/create",
     "/pa/v3/activation/status",
@@ -80,7 +80,7 @@ const ENDPOINTS: &[&str] = &[
     "/api/inbox/message/read-all",
 ];
 
-fn bodies() -> Vec<String> {
+pub(crate) fn bodies() -> Vec<String> {
     vec![
         String::new(),
         "{".into(),
@@ -102,7 +102,7 @@ fn bodies() -> Vec<String> {
     ]
 }
 
-const HEADERS: &[(&str, &str)] = &[
+pub(crate) const HEADERS: &[(&str, &str)] = &[
     (
         "X-PowerAuth-Authorization",
         "PowerAuth pa_activation_id=\"x\", pa_version=\"3.3\"",
