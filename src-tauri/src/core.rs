@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokensim_api::ErrorKind;
+use tokensim_backend::{Cloud, NewOperation, NewRegistration};
 use tokensim_device::operations::Operation;
 use tokensim_device::{ActiveDevice, Client, ClientConfig, Factors, Fault, Recorder, Session};
 
@@ -653,38 +654,16 @@ impl Core {
         .to_string()
     }
 
-    fn cloud(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-    ) -> Result<reqwest::RequestBuilder, AppError> {
+    /// The server's Cloud API as its integration user (the typed client of
+    /// `tokensim-backend`).
+    fn cloud(&self) -> Result<Cloud, AppError> {
         let server = self.require_server()?;
-        Ok(self
-            .http
-            .request(method, format!("{}/powerauth-cloud{path}", server.info.url))
-            .basic_auth(&server.info.cloud_user, Some(&server.info.cloud_password)))
-    }
-
-    async fn cloud_json(
-        &self,
-        request: reqwest::RequestBuilder,
-        what: &str,
-    ) -> Result<Value, AppError> {
-        let response = request.send().await.map_err(|e| {
-            AppError::new(
-                "CLOUD",
-                format!("{what}: the Cloud API is not reachable: {e}"),
-            )
-        })?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(AppError::new(
-                "CLOUD",
-                format!("{what}: the Cloud API answered {status}: {body}"),
-            ));
-        }
-        Ok(body)
+        Ok(Cloud::new(
+            self.http.clone(),
+            &server.info.url,
+            &server.info.cloud_user,
+            &server.info.cloud_password,
+        ))
     }
 
     /// Sandbox panel: a new registration for `user` (committed on key exchange), with its QR.
@@ -694,26 +673,21 @@ impl Core {
         } else {
             user.trim()
         };
-        let request = self
-            .cloud(reqwest::Method::POST, "/v2/registrations")?
-            .json(&json!({
-                "userId": user,
-                "appId": sandbox::apps::DEFAULT_APPLICATION,
-                "commitPhase": "ON_KEY_EXCHANGE",
-            }));
-        let body = self.cloud_json(request, "creating a registration").await?;
-        let qr_text = body["activationQrCodeData"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let created = self
+            .cloud()?
+            .create_registration(&NewRegistration {
+                user_id: user.to_owned(),
+                app_id: sandbox::apps::DEFAULT_APPLICATION.to_owned(),
+                commit_phase: Some("ON_KEY_EXCHANGE".to_owned()),
+                ..NewRegistration::default()
+            })
+            .await
+            .map_err(|e| cloud_error("creating a registration", &e))?;
         Ok(Registration {
-            activation_id: body["registrationId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            activation_id: created.registration_id,
             user_id: user.to_owned(),
-            qr_png: qr_png(&qr_text)?,
-            qr_text,
+            qr_png: qr_png(&created.activation_qr_code_data)?,
+            qr_text: created.activation_qr_code_data,
         })
     }
 
@@ -724,37 +698,47 @@ impl Core {
             .summary(id)?
             .activation_id
             .ok_or_else(|| AppError::new("NOT_ACTIVE", "this device is not activated"))?;
-        let request = self.cloud(
-            reqwest::Method::GET,
-            &format!("/v2/registrations/{activation_id}"),
-        )?;
-        let registration = self.cloud_json(request, "reading the registration").await?;
-        let user = registration["userId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let parameters = match template {
-            "payment" => {
-                json!({"amount": "1250.00", "currency": "EUR", "iban": "CZ6508000000192000145399"})
+        let cloud = self.cloud()?;
+        let registration = cloud
+            .registration(&activation_id)
+            .await
+            .map_err(|e| cloud_error("reading the registration", &e))?;
+        let mut parameters = serde_json::Map::new();
+        if template == "payment" {
+            for (name, value) in [
+                ("amount", "1250.00"),
+                ("currency", "EUR"),
+                ("iban", "CZ6508000000192000145399"),
+            ] {
+                parameters.insert(name.to_owned(), json!(value));
             }
-            _ => json!({}),
-        };
-        let request = self
-            .cloud(reqwest::Method::POST, "/v2/operations")?
-            .json(&json!({"userId": user, "template": template, "parameters": parameters}));
-        let body = self.cloud_json(request, "creating an operation").await?;
-        Ok(body["operationId"].as_str().unwrap_or_default().to_owned())
+        }
+        let operation = cloud
+            .create_operation(&NewOperation {
+                user_id: Some(registration.user_id),
+                template: template.to_owned(),
+                parameters,
+                ..NewOperation::default()
+            })
+            .await
+            .map_err(|e| cloud_error("creating an operation", &e))?;
+        Ok(operation.operation_id)
     }
 
     /// Sandbox panel: an operation's status as the bank sees it.
     pub async fn operation_status(&self, operation_id: &str) -> Result<String, AppError> {
-        let request = self.cloud(
-            reqwest::Method::GET,
-            &format!("/v2/operations/{operation_id}"),
-        )?;
-        let body = self.cloud_json(request, "reading the operation").await?;
-        Ok(body["status"].as_str().unwrap_or_default().to_owned())
+        let operation = self
+            .cloud()?
+            .operation(operation_id)
+            .await
+            .map_err(|e| cloud_error("reading the operation", &e))?;
+        Ok(operation.status)
     }
+}
+
+/// A Cloud API failure as the app shows it: what it was doing, and the server's answer.
+fn cloud_error(what: &str, error: &tokensim_backend::Error) -> AppError {
+    AppError::new("CLOUD", format!("{what}: {error}"))
 }
 
 impl AppError {

@@ -6,8 +6,9 @@ use std::process::{Output, Stdio};
 
 use powerauth::ProtocolVersion;
 use sandbox::{Config, Sandbox};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
+use tokensim_backend::{Cloud, InitActivation, Rest};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tokensim");
 pub const PIN: &str = "1234";
@@ -135,51 +136,53 @@ impl World {
         args
     }
 
-    /// `/rest/v3` call that must succeed; returns `responseObject`.
-    pub async fn rest(&self, path: &str, request: Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.url()))
-            .json(&json!({ "requestObject": request }))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, 200, "{path}: {body}");
-        body["responseObject"].clone()
+    /// The sandbox's `/rest/v3`.
+    pub fn backend(&self) -> Rest {
+        Rest::new(self.http.clone(), self.url())
     }
 
-    /// A Cloud API request as the bank's `integration` user.
-    pub fn cloud(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    /// `/rest/v3` call that must succeed; returns `responseObject`.
+    pub async fn rest(&self, path: &str, request: Value) -> Value {
+        self.backend()
+            .call(path, request)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The Cloud API as the bank's `integration` user.
+    pub fn cloud(&self) -> Cloud {
         let integration = self.sandbox.integration();
-        self.http
-            .request(method, format!("{}/powerauth-cloud{path}", self.url()))
-            .basic_auth(&integration.username, Some(&integration.password))
+        Cloud::new(
+            self.http.clone(),
+            self.url(),
+            &integration.username,
+            &integration.password,
+        )
     }
 
     /// A new activation for `user`: (activation id, code, signature).
     pub async fn init(&self, user: &str) -> (String, String, String) {
         let init = self
-            .rest(
-                "/rest/v3/activation/init",
-                json!({"userId": user, "applicationId": "tokensim"}),
-            )
-            .await;
-        let text = |key: &str| init[key].as_str().unwrap().to_owned();
+            .backend()
+            .init_activation(&InitActivation {
+                user_id: user.to_owned(),
+                application_id: "tokensim".to_owned(),
+                ..InitActivation::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         (
-            text("activationId"),
-            text("activationCode"),
-            text("activationSignature"),
+            init.activation_id,
+            init.activation_code,
+            init.activation_signature,
         )
     }
 
     pub async fn commit(&self, activation_id: &str) {
-        self.rest(
-            "/rest/v3/activation/commit",
-            json!({"activationId": activation_id}),
-        )
-        .await;
+        self.backend()
+            .commit_activation(activation_id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Activates a device named `name` for `user` through the CLI with the QR payload and

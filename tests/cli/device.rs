@@ -6,6 +6,7 @@ use crate::common::{PIN, World, qr_png};
 use powerauth::ProtocolVersion;
 use serde_json::{Value, json};
 use std::time::Duration;
+use tokensim_backend::NewOperation;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_and_verify_tokens_and_data_in_every_version() {
@@ -85,28 +86,28 @@ async fn on(world: &World, args: Vec<String>) -> Value {
 }
 
 pub async fn payment(world: &World, user: &str) -> String {
-    let response = world
-        .cloud(reqwest::Method::POST, "/v2/operations")
-        .json(&json!({
-            "userId": user,
-            "template": "payment",
-            "parameters": {"amount": "100.50", "currency": "CZK", "iban": "CZ6508000000192000145399"},
-        }))
-        .send()
+    let parameters =
+        json!({"amount": "100.50", "currency": "CZK", "iban": "CZ6508000000192000145399"});
+    world
+        .cloud()
+        .create_operation(&NewOperation {
+            user_id: Some(user.to_owned()),
+            template: "payment".to_owned(),
+            parameters: parameters.as_object().cloned().unwrap_or_default(),
+            ..NewOperation::default()
+        })
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["operationId"].as_str().unwrap().to_owned()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .operation_id
 }
 
 pub async fn operation_status(world: &World, id: &str) -> Value {
-    let response = world
-        .cloud(reqwest::Method::GET, &format!("/v2/operations/{id}"))
-        .send()
+    let operation = world
+        .cloud()
+        .operation(id)
         .await
-        .unwrap();
-    response.json::<Value>().await.unwrap()["status"].clone()
+        .unwrap_or_else(|e| panic!("{e}"));
+    Value::from(operation.status)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,13 +260,11 @@ async fn a_push_sent_through_the_cloud_api_is_received_and_the_inbox_reads() {
         .unwrap()
         .unwrap();
     assert!(line.contains("listening for pushes"), "{line}");
-    let response = world
-        .cloud(reqwest::Method::POST, "/v2/messages/send")
-        .json(&json!({"userId": "carol", "title": "Payment waiting", "message": "A payment waits for you."}))
-        .send()
+    world
+        .cloud()
+        .send_push("carol", None, "Payment waiting", "A payment waits for you.")
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
     let output = tokio::time::timeout(
         Duration::from_secs(20),
         tokio::task::spawn_blocking(move || listener.wait_with_output()),
@@ -278,13 +277,11 @@ async fn a_push_sent_through_the_cloud_api_is_received_and_the_inbox_reads() {
     let push: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(push["push"]["body"]["title"], "Payment waiting", "{push}");
 
-    let response = world
-        .cloud(reqwest::Method::POST, "/v2/inbox/messages")
-        .json(&json!({"userId": "carol", "type": "text", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}))
-        .send()
+    world
+        .cloud()
+        .post_inbox_message("carol", "text", "Hello", "Welcome", "Welcome aboard.")
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
     let list = world
         .json(&["--device", &id, "inbox", "list", "--unread"])
         .await;

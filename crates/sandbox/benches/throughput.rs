@@ -20,11 +20,12 @@
 use powerauth::ProtocolVersion;
 use powerauth::config::ApplicationConfig;
 use powerauth::signature::SignatureType;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokensim_backend::{InitActivation, NewRestOperation, Rest};
 use tokensim_device::activation::{ActivationInput, activate};
 use tokensim_device::session::Factors;
 use tokensim_device::{
@@ -104,30 +105,25 @@ impl Drop for Server {
 
 struct Bench {
     url: String,
-    http: reqwest::Client,
+    backend: Rest,
     application: ApplicationConfig,
     client: Client,
 }
 
 impl Bench {
-    async fn rest(&self, path: &str, request: Value) -> Value {
-        rest(&self.http, &self.url, path, request).await
-    }
-
     /// init (server), activation/create (device), commit (server): one activation.
     async fn activate_one(&self, i: usize) -> ActiveDevice {
         let version = ProtocolVersion::ALL[i % ProtocolVersion::ALL.len()];
         let init = self
-            .rest(
-                "/rest/v3/activation/init",
-                json!({"userId": format!("user-{i}"), "applicationId": "tokensim"}),
-            )
-            .await;
-        let qr = format!(
-            "{}#{}",
-            init["activationCode"].as_str().unwrap_or_default(),
-            init["activationSignature"].as_str().unwrap_or_default()
-        );
+            .backend
+            .init_activation(&InitActivation {
+                user_id: format!("user-{i}"),
+                application_id: "tokensim".to_owned(),
+                ..InitActivation::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("activation/init {i}: {e}"));
+        let qr = init.qr();
         let pending = PendingActivation::new(Profile::new(
             format!("bench {i}"),
             &self.url,
@@ -137,26 +133,26 @@ impl Bench {
         let device = activate(&self.client, pending, &ActivationInput::new(qr, PIN))
             .await
             .unwrap_or_else(|e| panic!("activation {i} in {version}: {e}"));
-        self.rest(
-            "/rest/v3/activation/commit",
-            json!({"activationId": device.activation_id}),
-        )
-        .await;
+        self.backend
+            .commit_activation(&device.activation_id)
+            .await
+            .unwrap_or_else(|e| panic!("activation/commit {i}: {e}"));
         device
     }
 
     /// A payment for the device's user, listed (token) and approved (2FA) by the device.
     async fn approve_payment(&self, i: usize, device: &mut ActiveDevice) {
-        self.rest(
-            "/rest/v3/operation/create",
-            json!({
-                "userId": format!("user-{i}"),
-                "applications": ["tokensim"],
-                "templateName": "payment",
-                "parameters": {"amount": "100.00", "currency": "EUR", "iban": "DE02100100109307118603"},
-            }),
-        )
-        .await;
+        let parameters =
+            json!({"amount": "100.00", "currency": "EUR", "iban": "DE02100100109307118603"});
+        self.backend
+            .create_operation(&NewRestOperation {
+                user_id: Some(format!("user-{i}")),
+                applications: vec!["tokensim".to_owned()],
+                template_name: "payment".to_owned(),
+                parameters: parameters.as_object().cloned().unwrap_or_default(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("operation/create {i}: {e}"));
         let mut persist = |_: &ActiveDevice| Ok::<(), String>(());
         let mut session = Session::new(&self.client, device, &mut persist);
         let operations = session.list_operations().await.expect("operation list");
@@ -237,24 +233,19 @@ async fn main() {
         &["--db-file", db_file]
     };
     let server = Server::start(database);
-    let http = reqwest::Client::new();
-    let detail = rest(
-        &http,
-        &server.url,
-        "/rest/v3/application/detail",
-        json!({"applicationId": "tokensim"}),
-    )
-    .await;
+    let backend = Rest::new(reqwest::Client::new(), &server.url);
+    let detail = backend
+        .application_detail("tokensim")
+        .await
+        .expect("the default application");
     let application = ApplicationConfig::from_mobile_sdk_config(
-        detail["versions"][0]["mobileSdkConfig"]
-            .as_str()
-            .unwrap_or_default(),
+        detail.mobile_sdk_config().expect("a supported version"),
     )
     .expect("the sandbox's mobileSdkConfig parses");
     let client = Client::new(ClientConfig::default(), Arc::new(NoEvents)).expect("an HTTP client");
     let bench = Arc::new(Bench {
         url: server.url.clone(),
-        http,
+        backend,
         application,
         client,
     });
@@ -334,17 +325,4 @@ async fn main() {
         spent(cpu, server.cpu_time()),
     );
     drop(server);
-}
-
-/// A `/rest/v3` call that must succeed; its `responseObject`.
-async fn rest(http: &reqwest::Client, url: &str, path: &str, request: Value) -> Value {
-    let response = http
-        .post(format!("{url}{path}"))
-        .json(&json!({ "requestObject": request }))
-        .send()
-        .await
-        .expect("the sandbox answers");
-    let body: Value = response.json().await.expect("a JSON answer");
-    assert_eq!(body["status"], "OK", "{path}: {body}");
-    body["responseObject"].clone()
 }

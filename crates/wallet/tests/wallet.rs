@@ -5,8 +5,8 @@
 use powerauth::ProtocolVersion;
 use powerauth::config::ApplicationConfig;
 use sandbox::{Config, Sandbox};
-use serde_json::{Value, json};
 use std::sync::Arc;
+use tokensim_backend::{InitActivation, Rest};
 use tokensim_device::activation::{ActivationInput, activate};
 use tokensim_device::{
     ActiveDevice, Client, ClientConfig, DeviceState, Factors, PendingActivation, Profile, Recorder,
@@ -37,44 +37,33 @@ impl Server {
         }
     }
 
-    async fn rest(&self, path: &str, request: Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.sandbox.url()))
-            .json(&json!({ "requestObject": request }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        response.json::<Value>().await.unwrap()["responseObject"].clone()
+    fn rest(&self) -> Rest {
+        Rest::new(self.http.clone(), self.sandbox.url())
     }
 
     async fn device(&self, name: &str, version: ProtocolVersion) -> ActiveDevice {
         let init = self
-            .rest(
-                "/rest/v3/activation/init",
-                json!({"userId": "alice", "applicationId": "tokensim"}),
-            )
-            .await;
-        let code = format!(
-            "{}#{}",
-            init["activationCode"].as_str().unwrap(),
-            init["activationSignature"].as_str().unwrap()
-        );
+            .rest()
+            .init_activation(&InitActivation {
+                user_id: "alice".to_owned(),
+                application_id: "tokensim".to_owned(),
+                ..InitActivation::default()
+            })
+            .await
+            .unwrap();
         let pending = PendingActivation::new(Profile::new(
             name,
             self.sandbox.url(),
             self.application.clone(),
             version,
         ));
-        let device = activate(&self.client, pending, &ActivationInput::new(code, PIN))
+        let device = activate(&self.client, pending, &ActivationInput::new(init.qr(), PIN))
             .await
             .unwrap();
-        self.rest(
-            "/rest/v3/activation/commit",
-            json!({"activationId": device.activation_id}),
-        )
-        .await;
+        self.rest()
+            .commit_activation(&device.activation_id)
+            .await
+            .unwrap();
         device
     }
 }

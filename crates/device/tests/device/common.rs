@@ -5,6 +5,7 @@ use powerauth::config::ApplicationConfig;
 use sandbox::{Config, Sandbox};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
+use tokensim_backend::{Cloud, InitedActivation, Rest};
 use tokensim_device::activation::{ActivationInput, activate};
 use tokensim_device::{
     ActiveDevice, Client, ClientConfig, DeviceRecord, DeviceState, PendingActivation, Profile,
@@ -30,16 +31,11 @@ impl Server {
     pub async fn start_with(config: Config) -> Self {
         let sandbox = Sandbox::start(config).await.expect("the sandbox starts");
         let http = reqwest::Client::new();
-        let detail = rest(
-            &http,
-            sandbox.url(),
-            "/rest/v3/application/detail",
-            json!({"applicationId": "tokensim"}),
-        )
-        .await;
-        let config = detail["versions"][0]["mobileSdkConfig"]
-            .as_str()
-            .expect("a mobileSdkConfig");
+        let detail = Rest::new(http.clone(), sandbox.url())
+            .application_detail("tokensim")
+            .await
+            .expect("the default application");
+        let config = detail.mobile_sdk_config().expect("a supported version");
         let application = ApplicationConfig::from_mobile_sdk_config(config)
             .expect("the sandbox's mobileSdkConfig parses");
         let recorder = Arc::new(Recorder::default());
@@ -53,18 +49,28 @@ impl Server {
         }
     }
 
-    pub async fn rest(&self, path: &str, request: Value) -> Value {
-        rest(&self.http, self.sandbox.url(), path, request).await
+    /// The server's `/rest/v3`.
+    pub fn backend(&self) -> Rest {
+        Rest::new(self.http.clone(), self.sandbox.url())
     }
 
-    pub fn cloud(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    /// A `/rest/v3` call that must succeed; returns its `responseObject`.
+    pub async fn rest(&self, path: &str, request: Value) -> Value {
+        self.backend()
+            .call(path, request)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The Cloud API as the built-in integration user.
+    pub fn cloud(&self) -> Cloud {
         let integration = self.sandbox.integration();
-        self.http
-            .request(
-                method,
-                format!("{}/powerauth-cloud{path}", self.sandbox.url()),
-            )
-            .basic_auth(&integration.username, Some(&integration.password))
+        Cloud::new(
+            self.http.clone(),
+            self.sandbox.url(),
+            &integration.username,
+            &integration.password,
+        )
     }
 
     pub fn pending(&self, version: ProtocolVersion) -> PendingActivation {
@@ -82,14 +88,13 @@ impl Server {
         if let (Some(request), Some(extra)) = (request.as_object_mut(), extra.as_object()) {
             request.extend(extra.clone());
         }
-        let init = self.rest("/rest/v3/activation/init", request).await;
-        let id = init["activationId"].as_str().unwrap().to_owned();
-        let qr = format!(
-            "{}#{}",
-            init["activationCode"].as_str().unwrap(),
-            init["activationSignature"].as_str().unwrap()
-        );
-        (id, qr)
+        let init: InitedActivation = self
+            .backend()
+            .call("/rest/v3/activation/init", request)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let qr = init.qr();
+        (init.activation_id, qr)
     }
 
     /// A device activated and committed for `user` in `version`.
@@ -103,24 +108,12 @@ impl Server {
         .await
         .unwrap_or_else(|e| panic!("activation in {version}: {e}"));
         assert_eq!(device.activation_id, id);
-        self.rest("/rest/v3/activation/commit", json!({"activationId": id}))
-            .await;
+        self.backend()
+            .commit_activation(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         device
     }
-}
-
-/// A `/rest/v3` call that must succeed; returns its `responseObject`.
-pub async fn rest(http: &reqwest::Client, url: &str, path: &str, request: Value) -> Value {
-    let response = http
-        .post(format!("{url}{path}"))
-        .json(&json!({ "requestObject": request }))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{path}: {body}");
-    body["responseObject"].clone()
 }
 
 /// A store stand-in: the last saved parts.

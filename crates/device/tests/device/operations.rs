@@ -136,13 +136,11 @@ async fn push_registration_and_inbox() {
             .register_push("fcm", "push-token-1")
             .await
             .unwrap_or_else(|e| panic!("{version}: {e}"));
-        let response = server
-            .cloud(reqwest::Method::POST, "/v2/inbox/messages")
-            .json(&json!({"userId": user, "type": "text", "subject": "Hello", "summary": "Welcome", "body": "Welcome aboard."}))
-            .send()
+        server
+            .cloud()
+            .post_inbox_message(&user, "text", "Hello", "Welcome", "Welcome aboard.")
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
         assert_eq!(session.inbox_count().await.unwrap(), 1, "{version}");
         let list = session.inbox_list(0, 10, false).await.unwrap();
         assert_eq!(list.len(), 1);
@@ -182,13 +180,11 @@ async fn pushes_arrive_on_the_stream_for_this_device_only() {
     .await
     .unwrap();
     for user in ["dave", "carol"] {
-        let response = server
-            .cloud(reqwest::Method::POST, "/v2/messages/send")
-            .json(&json!({"userId": user, "title": format!("for {user}")}))
-            .send()
+        server
+            .cloud()
+            .send_push(user, None, &format!("for {user}"), "")
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
     }
     let message = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
         .await
