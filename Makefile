@@ -170,7 +170,7 @@ test-console: deps tools ## Web console in headless Chromium (registration, QR c
 probe: deps tools ## Security and reliability probe, full size (table in target/probe.md)
 	@mkdir -p target
 	TOKENSIM_PROBE=full TOKENSIM_PROBE_OUT=$(CURDIR)/target/probe.md \
-	  $(call WORKSPACE_TESTS,--no-capture -E 'binary_id(sandbox::sandbox) & test(/^probe::/)',--test sandbox probe:: -- --nocapture)
+	  $(call WORKSPACE_TESTS,--profile probe --no-capture -E 'binary_id(sandbox::sandbox) & test(/^probe::/)',--test sandbox probe:: -- --nocapture)
 	@cat target/probe.md
 
 # The sandbox's suite and the Cloud API conformance suite on PostgreSQL: a throwaway cluster
