@@ -53,6 +53,14 @@ impl Clock for TestClock {
     }
 }
 
+/// Reads an RFC 3339 date with an offset (`2024-06-29T14:43:13.000+00:00`, `…Z`), as
+/// Jackson writes a `Date`, into Unix milliseconds.
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .map(jiff::Timestamp::as_millisecond)
+}
+
 /// Formats Unix milliseconds as ISO-8601 UTC with milliseconds, the way PowerAuth
 /// Server's JSON shows dates: `2024-06-29T14:43:13.000+00:00`.
 pub fn iso8601(ms: i64) -> String {

@@ -101,6 +101,8 @@ pub enum RestCode {
     InvalidInputFormat,
     /// ERR0014: a callback URL that is not a URL.
     InvalidUrlFormat,
+    /// ERR0012: a signature (type) that cannot be used here.
+    InvalidSignature,
     /// ERR0015: no such application or application version.
     InvalidApplication,
     /// ERR0018: an ECIES request that cannot be decrypted.
@@ -121,6 +123,12 @@ pub enum RestCode {
     OperationTemplateNotFound,
     /// ERR0034: no operation with that id.
     OperationNotFound,
+    /// ERR0036: the operation is not `PENDING` (approval failure, cancel).
+    OperationInvalidState,
+    /// ERR0037: no such operation, or not `PENDING`, on approve.
+    OperationApproveFailure,
+    /// ERR0038: no such operation, or not `PENDING`, on reject.
+    OperationRejectFailure,
     /// ERR0039: an operation template with that name exists.
     OperationTemplateAlreadyExists,
     /// ERR0042: an operation template that cannot be saved or removed.
@@ -142,6 +150,7 @@ impl RestCode {
             RestCode::InvalidKeyFormat => ("ERR0010", "Key with invalid format was provided."),
             RestCode::InvalidInputFormat => ("ERR0011", "Invalid input parameter format."),
             RestCode::InvalidUrlFormat => ("ERR0014", "Invalid URL format."),
+            RestCode::InvalidSignature => ("ERR0012", "Invalid Signature Provided."),
             RestCode::InvalidApplication => (
                 "ERR0015",
                 "Application or application version does not exist.",
@@ -161,6 +170,12 @@ impl RestCode {
             ),
             RestCode::OperationTemplateNotFound => ("ERR0033", "Operation template was not found."),
             RestCode::OperationNotFound => ("ERR0034", "Operation was not found."),
+            RestCode::OperationInvalidState => (
+                "ERR0036",
+                "Operation state is invalid for the requested change.",
+            ),
+            RestCode::OperationApproveFailure => ("ERR0037", "Operation cannot be approved."),
+            RestCode::OperationRejectFailure => ("ERR0038", "Operation cannot be rejected."),
             RestCode::OperationTemplateAlreadyExists => {
                 ("ERR0039", "Operation template already exists.")
             }

@@ -286,9 +286,10 @@ fn proximity_ok(operation: &Operation, otp: Option<&str>, now_ms: i64) -> bool {
     Totp::PROXIMITY_CHECK.validate(otp, &seed, now_s, PROXIMITY_CHECK_BACKWARD_STEPS)
 }
 
-/// PowerAuth Server's approval rule: same user and application, `data` identical, the
-/// factor one the template allows, and the proximity OTP when the operation has one;
-/// anything else counts as a failed approval.
+/// PowerAuth Server's approval rule: the operation's user (an operation without one is
+/// bound to the approving user) and application, `data` identical, the factor one the
+/// template allows, and the proximity OTP when the operation has one; anything else
+/// counts as a failed approval.
 pub fn approve(
     operation: &mut Operation,
     approval: &Approval<'_>,
@@ -306,7 +307,10 @@ pub fn approve(
         .signature_types
         .iter()
         .any(|t| t.eq_ignore_ascii_case(signature_type));
-    let matches = operation.user_id.as_deref() == Some(user_id)
+    let matches = operation
+        .user_id
+        .as_deref()
+        .is_none_or(|owner| owner == user_id)
         && operation.application_id == application_id
         && operation.data == data
         && factor_allowed
@@ -314,6 +318,7 @@ pub fn approve(
     if !matches {
         return Ok(fail_once(operation, now));
     }
+    operation.user_id = Some(user_id.to_owned());
     operation.status = OperationStatus::Approved;
     operation.timestamp_finalized = Some(now);
     Ok(ApproveResult::Approved)

@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/rest/v3/activation/remove", post(remove))
         .route("/rest/v3/activation/block", post(block))
         .route("/rest/v3/activation/unblock", post(unblock))
+        .route("/rest/v3/activation/name/update", post(name_update))
+        .route("/rest/v3/activation/lookup", post(lookup))
 }
 
 #[derive(Deserialize)]
@@ -110,6 +112,9 @@ struct ActivationIdRequest {
     /// `activation/remove`: revoke the recovery codes issued with the activation too.
     #[serde(default)]
     revoke_recovery_codes: bool,
+    /// `activation/status`: the SDK's 16-byte challenge (Base64), forwarded by an
+    /// intermediate server; the answer's blob is then encrypted with a fresh nonce.
+    challenge: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -140,14 +145,230 @@ pub(super) struct StatusResponse {
     application_roles: Vec<String>,
 }
 
+/// `GetActivationStatusResponse`: the status and the encrypted status blob an
+/// intermediate server hands to the SDK (`/pa/v3/activation/status`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusWithBlob {
+    #[serde(flatten)]
+    status: StatusResponse,
+    encrypted_status_blob: String,
+    encrypted_status_blob_nonce: Option<String>,
+}
+
 async fn status(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<ActivationIdRequest>,
-) -> Result<ResponseObject<StatusResponse>, Error> {
+) -> Result<ResponseObject<StatusWithBlob>, Error> {
+    let challenge = request
+        .challenge
+        .as_deref()
+        .map(powerauth::encoding::b64_decode_array::<16>)
+        .transpose()
+        .map_err(|_| {
+            Error::rest(
+                crate::error::RestCode::InvalidInputFormat,
+                "challenge must be Base64 of 16 bytes",
+            )
+        })?;
     let activation = activations::load(&state, &request.activation_id)
         .await?
         .ok_or(Error::UnknownActivation)?;
-    Ok(ResponseObject(status_response(activation)))
+    let blob = crate::restful::activation::status_blob(&state, Some(&activation), challenge);
+    Ok(ResponseObject(StatusWithBlob {
+        status: status_response(activation),
+        encrypted_status_blob: powerauth::encoding::b64(blob.encrypted_status_blob),
+        encrypted_status_blob_nonce: blob.nonce.map(powerauth::encoding::b64),
+    }))
+}
+
+/// `UpdateActivationNameRequest`: every field required (`@NotBlank`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NameUpdateRequest {
+    activation_id: String,
+    activation_name: String,
+    external_user_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NameUpdateResponse {
+    activation_id: String,
+    activation_name: Option<String>,
+    activation_status: ActivationState,
+}
+
+/// `/rest/v3/activation/name/update`: renames an activation that is neither `CREATED`,
+/// `REMOVED` nor `BLOCKED` (ERR0008), as an intermediate server does for
+/// `/pa/v3/activation/rename`; the history records `ACTIVATION_NAME_UPDATED`.
+async fn name_update(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<NameUpdateRequest>,
+) -> Result<ResponseObject<NameUpdateResponse>, Error> {
+    for (field, value) in [
+        ("activationId", &request.activation_id),
+        ("activationName", &request.activation_name),
+        ("externalUserId", &request.external_user_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(Error::InvalidRequest(format!("{field} must not be blank")));
+        }
+    }
+    let (activation, ()) = activations::update(&state, &request.activation_id, |a, now| {
+        if matches!(
+            a.state,
+            ActivationState::Created | ActivationState::Removed | ActivationState::Blocked
+        ) {
+            return Err(Error::ActivationState(format!(
+                "an activation that is {} cannot be renamed",
+                a.state
+            )));
+        }
+        a.activation_name = Some(request.activation_name.clone());
+        a.timestamp_last_change = now;
+        Ok(())
+    })
+    .await?;
+    Ok(ResponseObject(NameUpdateResponse {
+        activation_id: activation.activation_id,
+        activation_name: activation.activation_name,
+        activation_status: activation.state,
+    }))
+}
+
+/// `LookupActivationsRequest`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LookupRequest {
+    #[serde(default)]
+    user_ids: Vec<String>,
+    #[serde(default)]
+    application_ids: Option<Vec<String>>,
+    timestamp_last_used_before: Option<String>,
+    timestamp_last_used_after: Option<String>,
+    activation_status: Option<ActivationState>,
+    #[serde(default)]
+    activation_flags: Option<Vec<String>>,
+}
+
+/// PowerAuth Server's `Activation` item of a lookup.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LookupItem {
+    activation_id: String,
+    activation_status: ActivationState,
+    blocked_reason: Option<String>,
+    activation_name: Option<String>,
+    external_id: Option<String>,
+    extras: Option<String>,
+    protocol: &'static str,
+    platform: Option<String>,
+    device_info: Option<String>,
+    activation_flags: Vec<String>,
+    timestamp_created: String,
+    timestamp_last_used: String,
+    timestamp_last_change: String,
+    user_id: String,
+    application_id: String,
+    application_name: Option<String>,
+    failed_attempts: i64,
+    max_failed_attempts: i64,
+    device_public_key_base64: Option<String>,
+    version: i64,
+}
+
+#[derive(Serialize)]
+struct LookupResponse {
+    activations: Vec<LookupItem>,
+}
+
+/// A `Date` of the request: ISO 8601 or epoch milliseconds, as Jackson reads it.
+fn read_date(field: &str, text: Option<&str>) -> Result<Option<i64>, Error> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    crate::clock::parse_iso8601(text).map(Some).ok_or_else(|| {
+        Error::rest(
+            crate::error::RestCode::InvalidInputFormat,
+            format!("{field} is not a date"),
+        )
+    })
+}
+
+/// `/rest/v3/activation/lookup`: activations of the given users (required: ERR0024),
+/// optionally only in some applications, last used in a window, in one state, or carrying
+/// every one of some flags.
+async fn lookup(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<LookupRequest>,
+) -> Result<ResponseObject<LookupResponse>, Error> {
+    if request.user_ids.is_empty() {
+        return Err(Error::InvalidRequest(
+            "userIds must not be empty".to_owned(),
+        ));
+    }
+    let before = read_date(
+        "timestampLastUsedBefore",
+        request.timestamp_last_used_before.as_deref(),
+    )?;
+    let after = read_date(
+        "timestampLastUsedAfter",
+        request.timestamp_last_used_after.as_deref(),
+    )?;
+    let applications = request.application_ids.filter(|ids| !ids.is_empty());
+    let flags = request.activation_flags.unwrap_or_default();
+    let mut activations = Vec::new();
+    for user_id in &request.user_ids {
+        for a in state.store.activations_of_user(user_id).await? {
+            let Some(a) = activations::load(&state, &a.activation_id).await? else {
+                continue;
+            };
+            let keep = applications
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&a.application_id))
+                && before.is_none_or(|t| a.timestamp_last_used < t)
+                && after.is_none_or(|t| a.timestamp_last_used >= t)
+                && request.activation_status.is_none_or(|s| a.state == s)
+                && flags.iter().all(|f| a.flags.contains(f));
+            if keep {
+                activations.push(a);
+            }
+        }
+    }
+    let mut items = Vec::with_capacity(activations.len());
+    for a in activations {
+        items.push(LookupItem {
+            device_public_key_base64: a
+                .device_public_key
+                .as_ref()
+                .map(|k| powerauth::encoding::b64(k.to_compressed())),
+            activation_status: a.state,
+            blocked_reason: a.blocked_reason,
+            activation_name: a.activation_name,
+            external_id: a.external_id,
+            extras: a.extras,
+            protocol: "powerauth",
+            platform: a.platform,
+            device_info: a.device_info,
+            activation_flags: a.flags,
+            timestamp_created: iso8601(a.timestamp_created),
+            timestamp_last_used: iso8601(a.timestamp_last_used),
+            timestamp_last_change: iso8601(a.timestamp_last_change),
+            user_id: a.user_id,
+            application_id: a.application_id,
+            // PowerAuth Server's lookup leaves the name unset.
+            application_name: None,
+            failed_attempts: a.failed_attempts,
+            max_failed_attempts: a.max_failed_attempts,
+            version: a.major_version,
+            activation_id: a.activation_id,
+        });
+    }
+    Ok(ResponseObject(LookupResponse { activations: items }))
 }
 
 pub(super) fn status_response(a: Activation) -> StatusResponse {

@@ -228,3 +228,96 @@ async fn decryptor(
         shared_info2: b64(secrets.shared_info2_base()),
     }))
 }
+
+/// Opens an activation-scope request an intermediate server forwards whole
+/// (`/rest/v3/token/create`, `/rest/v3/vault/unlock`): `envelope` holds the ECIES fields
+/// (`temporaryKeyId`, `ephemeralPublicKey`, `encryptedData`, `mac`, `nonce`,
+/// `timestamp`). Fields that do not fit `protocol` are ERR0024, anything that does not
+/// decrypt (wrong key, MAC, replay, no such temporary key) ERR0018.
+pub(super) async fn open_forwarded(
+    state: &AppState,
+    activation: &crate::store::Activation,
+    version: &crate::store::ApplicationVersion,
+    protocol: ProtocolVersion,
+    shared_info1: SharedInfo1,
+    envelope: serde_json::Map<String, serde_json::Value>,
+) -> Result<(Vec<u8>, powerauth::ecies::ResponseEncryptor), Error> {
+    let request = powerauth::ecies::EncryptedRequest::try_from(envelope)
+        .map_err(|e| invalid(e.to_string()))?;
+    let (Some(keys), Some(server)) = (
+        state.activation_keys(activation),
+        &activation.server_key_pair,
+    ) else {
+        return Err(Error::rest(
+            RestCode::IncorrectActivationState,
+            "the activation has no keys yet",
+        ));
+    };
+    let channel = crate::restful::encryption::Channel {
+        application_key: &version.application_key,
+        application_secret: &version.application_secret,
+        protocol,
+        shared_info1,
+        scope: Scope::Activation {
+            activation_id: &activation.activation_id,
+            transport_key: &keys.transport,
+        },
+        static_private: &server.private,
+    };
+    crate::restful::encryption::decrypt(state, &channel, &request)
+        .await
+        .map_err(|refused| match refused {
+            Refused::Format(e) => invalid(e.to_string()),
+            Refused::Decrypt(why) => Error::rest(RestCode::DecryptionFailed, why),
+            Refused::Store(e) => e.into(),
+        })
+}
+
+/// Encrypts `plaintext` as the answer: the `encryptedData`, `mac`, `nonce` and
+/// `timestamp` fields of PowerAuth Server's response models.
+pub(super) fn seal_fields(
+    state: &AppState,
+    responder: powerauth::ecies::ResponseEncryptor,
+    plaintext: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let now = u64::try_from(state.now_ms()).unwrap_or_default();
+    let response = responder.encrypt_response(plaintext, &*state.rng, now);
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&response.to_json()).map_err(|e| Error::Internal(e.to_string()))?;
+    // PowerAuth Server's models carry every field; before 3.2 nonce and timestamp are null.
+    for field in ["nonce", "timestamp"] {
+        fields.entry(field).or_insert(serde_json::Value::Null);
+    }
+    Ok(fields)
+}
+
+/// The ACTIVE activation `activation_id` (ERR0009 unknown, ERR0008 any other state) and
+/// the supported version of its application with `application_key` (ERR0015).
+pub(super) async fn active_with_key(
+    state: &AppState,
+    activation_id: &str,
+    application_key: &str,
+) -> Result<(crate::store::Activation, crate::store::ApplicationVersion), Error> {
+    let activation = crate::activations::load(state, activation_id)
+        .await?
+        .ok_or(Error::UnknownActivation)?;
+    if activation.state != ActivationState::Active {
+        return Err(Error::rest(
+            RestCode::IncorrectActivationState,
+            format!("the activation is {}", activation.state),
+        ));
+    }
+    let version = state
+        .store
+        .version_by_key(application_key)
+        .await?
+        .filter(|v| v.supported && v.application_id == activation.application_id)
+        .ok_or(Error::UnknownApplication)?;
+    Ok((activation, version))
+}
+
+/// `protocolVersion` (or `signatureVersion`) as PowerAuth Server reads it.
+pub(super) fn protocol_of(text: &str) -> Result<ProtocolVersion, Error> {
+    text.parse()
+        .map_err(|_| invalid("protocolVersion must be 3.0 to 3.3"))
+}

@@ -5,8 +5,10 @@ mod activation;
 mod activation_flags;
 mod activation_prepare;
 mod application;
+mod application_settings;
 mod callback;
 mod ecies;
+mod keystore;
 mod offline;
 mod operation;
 mod operation_template;
@@ -14,6 +16,7 @@ mod recovery;
 mod signature;
 mod status;
 mod token;
+mod vault;
 
 use crate::error::rest_error_codes;
 use crate::state::AppState;
@@ -26,11 +29,14 @@ pub fn router() -> Router<AppState> {
         .merge(status::router())
         .merge(application::router())
         .merge(callback::router())
+        .merge(application_settings::router())
         .merge(activation::router())
         .merge(activation_flags::router())
         .merge(activation_prepare::router())
         .merge(signature::router())
         .merge(token::router())
+        .merge(keystore::router())
+        .merge(vault::router())
         .merge(ecies::router())
         .merge(operation::router())
         .merge(operation_template::router())

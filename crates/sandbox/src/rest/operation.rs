@@ -1,11 +1,15 @@
 //! `/rest/v3/operation/*`: a backend creates operations from templates, reads them, and
 //! (as an intermediate server would after checking a signature) approves, rejects or
 //! cancels them.
+//!
+//! State errors as PowerAuth Server answers them: approving an unknown or finished
+//! operation is ERR0037, rejecting one ERR0038, failing or canceling a finished one
+//! ERR0036 (an unknown one ERR0034); an unknown application on approve or reject ERR0015.
 
 use crate::clock::iso8601;
 use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
-use crate::operations::{self, ApproveResult, NewOperation, fail_once, require_pending};
+use crate::operations::{self, ApproveResult, NewOperation, fail_once};
 use crate::state::AppState;
 use crate::store::{Operation, OperationStatus};
 use axum::Router;
@@ -21,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/rest/v3/operation/claim", post(claim))
         .route("/rest/v3/operation/list", post(list))
         .route("/rest/v3/operation/list/pending", post(list_pending))
+        .route("/rest/v3/operation/list/external", post(list_external))
         .route("/rest/v3/operation/approve", post(approve))
         .route("/rest/v3/operation/approve/fail", post(approve_fail))
         .route("/rest/v3/operation/reject", post(reject))
@@ -270,10 +275,19 @@ async fn approve(
         signature_type,
         proximity_otp,
     };
+    known_application(&state, application_id).await?;
     let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
-        operations::approve(o, &approval, now)
+        pending_or(o, RestCode::OperationApproveFailure)?;
+        let result = operations::approve(o, &approval, now)?;
+        if result == ApproveResult::Approved
+            && let Some(extra) = &request.additional_data
+        {
+            merge(&mut o.additional_data, extra);
+        }
+        Ok(result)
     })
-    .await?;
+    .await
+    .map_err(|e| not_found_as(e, RestCode::OperationApproveFailure))?;
     Ok(ResponseObject(Outcome {
         result,
         operation: OperationDetail::at(operation, state.now_ms()),
@@ -285,7 +299,10 @@ async fn approve_fail(
     RequestObject(request): RequestObject<OperationRequest>,
 ) -> Result<ResponseObject<Outcome<ApproveResult>>, Error> {
     let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
-        require_pending(o)?;
+        pending_or(o, RestCode::OperationInvalidState)?;
+        if let Some(extra) = &request.additional_data {
+            merge(&mut o.additional_data, extra);
+        }
         Ok(fail_once(o, now))
     })
     .await?;
@@ -306,19 +323,33 @@ async fn reject(
     State(state): State<AppState>,
     RequestObject(request): RequestObject<OperationRequest>,
 ) -> Result<ResponseObject<Outcome<RejectResult>>, Error> {
+    let (Some(user_id), Some(application_id)) = (
+        request.user_id.as_deref(),
+        request.application_id.as_deref(),
+    ) else {
+        return Err(Error::InvalidRequest(
+            "reject needs userId and applicationId".to_owned(),
+        ));
+    };
+    known_application(&state, application_id).await?;
     let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
-        require_pending(o)?;
-        let owner_matches = o.user_id.is_some() && o.user_id == request.user_id;
-        let app_matches = request.application_id.as_deref() == Some(o.application_id.as_str());
-        if !(owner_matches && app_matches) {
+        pending_or(o, RestCode::OperationRejectFailure)?;
+        // An operation without a user is bound to the rejecting one, as on approval.
+        let owner_matches = o.user_id.as_deref().is_none_or(|owner| owner == user_id);
+        if !(owner_matches && o.application_id == application_id) {
             return Ok(RejectResult::RejectFailed);
         }
+        o.user_id = Some(user_id.to_owned());
         o.status = OperationStatus::Rejected;
-        o.status_reason.clone_from(&request.status_reason);
         o.timestamp_finalized = Some(now);
+        // PowerAuth Server's reject has no statusReason: a reason travels in additionalData.
+        if let Some(extra) = &request.additional_data {
+            merge(&mut o.additional_data, extra);
+        }
         Ok(RejectResult::Rejected)
     })
-    .await?;
+    .await
+    .map_err(|e| not_found_as(e, RestCode::OperationRejectFailure))?;
     Ok(ResponseObject(Outcome {
         result,
         operation: OperationDetail::at(operation, state.now_ms()),
@@ -330,7 +361,10 @@ async fn cancel(
     RequestObject(request): RequestObject<OperationRequest>,
 ) -> Result<ResponseObject<OperationDetail>, Error> {
     let (operation, ()) = operations::update(&state, &request.operation_id, |o, now| {
-        require_pending(o)?;
+        pending_or(o, RestCode::OperationInvalidState)?;
+        if let Some(extra) = &request.additional_data {
+            merge(&mut o.additional_data, extra);
+        }
         o.status = OperationStatus::Canceled;
         o.status_reason.clone_from(&request.status_reason);
         o.timestamp_finalized = Some(now);
@@ -341,4 +375,95 @@ async fn cancel(
         operation,
         state.now_ms(),
     )))
+}
+
+/// `code` for an operation that is no longer `PENDING`.
+fn pending_or(operation: &Operation, code: RestCode) -> Result<(), Error> {
+    if operation.status == OperationStatus::Pending {
+        return Ok(());
+    }
+    Err(Error::rest(
+        code,
+        format!("the operation is {}", operation.status.as_str()),
+    ))
+}
+
+/// Approve and reject answer an unknown operation with their own code, not ERR0034.
+fn not_found_as(error: Error, code: RestCode) -> Error {
+    match error {
+        Error::UnknownOperation => Error::rest(code, "no such operation"),
+        other => other,
+    }
+}
+
+/// ERR0015 for an application that does not exist.
+async fn known_application(state: &AppState, application_id: &str) -> Result<(), Error> {
+    match state.store.application(application_id).await? {
+        Some(_) => Ok(()),
+        None => Err(Error::UnknownApplication),
+    }
+}
+
+/// PowerAuth Server's `mapMerge`: the request's `additionalData` over the operation's.
+fn merge(into: &mut Map<String, Value>, extra: &Map<String, Value>) {
+    for (key, value) in extra {
+        into.insert(key.clone(), value.clone());
+    }
+}
+
+/// `OperationExtIdRequest`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalListRequest {
+    external_id: String,
+    #[serde(default)]
+    applications: Vec<String>,
+    page_number: Option<u32>,
+    page_size: Option<u32>,
+}
+
+/// `/rest/v3/operation/list/external`: the operations a backend created with one
+/// `externalId`, in the given applications (each must exist: ERR0015), newest first, with
+/// expiry applied, paged as PowerAuth Server pages (`pageNumber` from 0, `pageSize` from 1).
+async fn list_external(
+    State(state): State<AppState>,
+    RequestObject(request): RequestObject<ExternalListRequest>,
+) -> Result<ResponseObject<Vec<OperationDetail>>, Error> {
+    if request.external_id.is_empty() || request.applications.is_empty() {
+        return Err(Error::InvalidRequest(
+            "externalId and applications must not be empty".to_owned(),
+        ));
+    }
+    if request.page_size == Some(0) {
+        return Err(Error::InvalidRequest(
+            "pageSize must be at least 1".to_owned(),
+        ));
+    }
+    for application_id in &request.applications {
+        known_application(&state, application_id).await?;
+    }
+    let page_size = request.page_size.map_or(usize::MAX, |n| n as usize);
+    let page_number = request.page_number.unwrap_or(0) as usize;
+    let now = state.now_ms();
+    let mut found = Vec::new();
+    for operation in state
+        .store
+        .operations_by_external_id(&request.external_id)
+        .await?
+    {
+        if !request.applications.contains(&operation.application_id) {
+            continue;
+        }
+        if let Some(operation) = operations::load(&state, &operation.operation_id).await? {
+            found.push(operation);
+        }
+    }
+    Ok(ResponseObject(
+        found
+            .into_iter()
+            .skip(page_number.saturating_mul(page_size))
+            .take(page_size)
+            .map(|o| OperationDetail::at(o, now))
+            .collect(),
+    ))
 }

@@ -242,17 +242,27 @@ async fn status(
         .transpose()
         .map_err(|_| refuse("challenge is not Base64 of 16 bytes"))?;
     let activation = activations::load(&state, &request.activation_id).await?;
-    let encrypted = match activation.as_ref().and_then(|a| status_keys(a, &state)) {
-        Some((record, transport)) => encrypt_status(&record, &transport, challenge, &*state.rng),
-        // Unknown ids and records without keys get random bytes (digest §14 #21).
-        None => make_random_status(challenge, &*state.rng),
-    };
+    let encrypted = status_blob(&state, activation.as_ref(), challenge);
     Ok(ResponseObject(StatusResponse {
         activation_id: request.activation_id,
         encrypted_status_blob: b64(encrypted.encrypted_status_blob),
         nonce: encrypted.nonce.map(b64),
         custom_object: None,
     }))
+}
+
+/// The encrypted status blob of `activation`, with a nonce when the SDK sent a
+/// `challenge` (3.1+). Unknown ids and records without keys get random bytes (digest §14
+/// #21).
+pub(crate) fn status_blob(
+    state: &AppState,
+    activation: Option<&Activation>,
+    challenge: Option<[u8; 16]>,
+) -> powerauth::status::EncryptedStatus {
+    match activation.and_then(|a| status_keys(a, state)) {
+        Some((record, transport)) => encrypt_status(&record, &transport, challenge, &*state.rng),
+        None => make_random_status(challenge, &*state.rng),
+    }
 }
 
 /// The blob's inputs and `KEY_TRANSPORT`, for a record past its key exchange.

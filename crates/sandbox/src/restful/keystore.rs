@@ -44,19 +44,57 @@ async fn create(
     request: Result<RequestObject<JwtRequest>, Error>,
 ) -> Result<ResponseObject<JwtResponse>, Error> {
     let RequestObject(request) = request.map_err(temporary_key_failure)?;
-    let unverified = UnverifiedKeyRequest::parse(&request.jwt).map_err(temporary_key_failure)?;
+    let jwt = issue(&state, &request.jwt)
+        .await
+        .map_err(|refusal| match refusal {
+            KeyRefusal::Fault(e) => e,
+            other => temporary_key_failure(other),
+        })?;
+    Ok(ResponseObject(JwtResponse { jwt }))
+}
+
+/// Why [`issue`] refused a key request.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRefusal {
+    /// A JWT that does not parse, verify, or is out of time.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// No supported application version with the JWT's application key.
+    #[error("unknown or unsupported application key")]
+    UnknownApplication,
+    /// An activation-scope request for an activation that is not ACTIVE or BLOCKED in
+    /// that application, or has no keys.
+    #[error("activation not ACTIVE or BLOCKED")]
+    UnknownActivation,
+    /// A server fault.
+    #[error(transparent)]
+    Fault(#[from] Error),
+}
+
+impl From<crate::store::StoreError> for KeyRefusal {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Fault(e.into())
+    }
+}
+
+/// Verifies a temporary key request `jwt` and answers the signed response JWT for a new
+/// temporary key, which is saved: what `/pa/v3/keystore/create` and PowerAuth Server's
+/// `/rest/v3/keystore/create` share.
+pub async fn issue(state: &AppState, jwt: &str) -> Result<String, KeyRefusal> {
+    let invalid = |e: &dyn std::fmt::Display| KeyRefusal::Invalid(e.to_string());
+    let unverified = UnverifiedKeyRequest::parse(jwt).map_err(|e| invalid(&e))?;
     let claims = unverified.claims().clone();
     let version = state
         .store
         .version_by_key(&claims.application_key)
         .await?
         .filter(|v| v.supported)
-        .ok_or_else(|| temporary_key_failure("unknown or unsupported application key"))?;
+        .ok_or(KeyRefusal::UnknownApplication)?;
     let application = state
         .store
         .application(&version.application_id)
         .await?
-        .ok_or_else(|| temporary_key_failure("application vanished"))?;
+        .ok_or(KeyRefusal::UnknownApplication)?;
     let now = state.now_ms();
     let now_u64 = u64::try_from(now).unwrap_or_default();
     let key_pair = KeyPair::make(&*state.rng);
@@ -65,7 +103,7 @@ async fn create(
         None => {
             let verified = unverified
                 .verify(&version.application_secret, Scope::Application, now_u64)
-                .map_err(temporary_key_failure)?;
+                .map_err(|e| invalid(&e))?;
             verified.respond(
                 &key_id,
                 &key_pair.public,
@@ -76,18 +114,18 @@ async fn create(
             )
         }
         Some(activation_id) => {
-            let activation = crate::activations::load(&state, activation_id)
+            let activation = crate::activations::load(state, activation_id)
                 .await?
                 .filter(|a| {
                     a.application_id == application.application_id
                         && matches!(a.state, ActivationState::Active | ActivationState::Blocked)
                 })
-                .ok_or_else(|| temporary_key_failure("activation not ACTIVE or BLOCKED"))?;
+                .ok_or(KeyRefusal::UnknownActivation)?;
             let (Some(keys), Some(server)) = (
                 state.activation_keys(&activation),
                 &activation.server_key_pair,
             ) else {
-                return Err(temporary_key_failure("activation has no keys"));
+                return Err(KeyRefusal::UnknownActivation);
             };
             let scope = Scope::Activation {
                 activation_id,
@@ -95,7 +133,7 @@ async fn create(
             };
             let verified = unverified
                 .verify(&version.application_secret, scope, now_u64)
-                .map_err(temporary_key_failure)?;
+                .map_err(|e| invalid(&e))?;
             verified.respond(
                 &key_id,
                 &key_pair.public,
@@ -116,5 +154,5 @@ async fn create(
             timestamp_expires: now.saturating_add(DEFAULT_VALIDITY_MS as i64),
         })
         .await?;
-    Ok(ResponseObject(JwtResponse { jwt }))
+    Ok(jwt)
 }

@@ -6,13 +6,13 @@
 //! authentication and request-format failures, 400 `ERR_ACTIVATION`, `ERR_ENCRYPTION`,
 //! `ERR_TEMPORARY_KEY`… for the rest.
 
-mod activation;
+pub(crate) mod activation;
 mod activation_detail;
 pub mod auth;
 pub(crate) mod encryption;
 pub mod exchange;
 pub(crate) mod key_exchange;
-mod keystore;
+pub(crate) mod keystore;
 mod recovery;
 mod signature;
 mod status;

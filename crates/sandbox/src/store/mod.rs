@@ -15,6 +15,7 @@
 //!   in memory after their first read ([`Store::application`]).
 
 mod activations;
+mod application_settings;
 mod applications;
 mod callbacks;
 mod cloud_access;
@@ -276,6 +277,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "cloud user applications",
         include_str!("../../migrations/0007_cloud_user_applications.sql"),
+    ),
+    (
+        8,
+        "application config",
+        include_str!("../../migrations/0008_application_config.sql"),
     ),
 ];
 

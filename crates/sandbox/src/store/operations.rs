@@ -400,6 +400,24 @@ impl Store {
             .map(operation_from_row)
             .collect()
     }
+
+    /// Operations created with `external_id`, newest first.
+    pub async fn operations_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Result<Vec<Operation>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM operations WHERE external_id = $1 \
+             ORDER BY timestamp_created DESC, operation_id"
+        );
+        sqlx::query(&sql)
+            .bind(external_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(operation_from_row)
+            .collect()
+    }
 }
 
 fn json_text<T: serde::Serialize>(value: &T) -> String {

@@ -53,6 +53,8 @@ pub struct Device {
     pub keys: ActivationKeys,
     pub ctr_data: CtrData,
     pub server_public_key: PublicKey,
+    /// `KEY_DEVICE_PRIVATE` and its public half (ECDSA signing of data).
+    pub device_key: KeyPair,
 }
 
 /// `/rest/v3/activation/init` for `user`; returns (activationId, activationCode, signature).
@@ -280,6 +282,7 @@ impl ActivationRequest {
             keys: ActivationKeys::derive_from_ecdh(&self.device.private, &server_public_key),
             ctr_data,
             server_public_key,
+            device_key: self.device,
         }
     }
 }

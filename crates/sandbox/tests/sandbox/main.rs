@@ -13,6 +13,7 @@ mod console_and_docs;
 mod device;
 mod exchange;
 mod inbox;
+mod intermediate;
 mod load;
 mod offline;
 mod operation_templates;

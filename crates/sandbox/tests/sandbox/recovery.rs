@@ -948,6 +948,7 @@ async fn an_intermediate_server_recovers_through_the_server_api() {
         )
         .unwrap(),
         server_public_key,
+        device_key: device_keys.clone(),
     };
     assert_eq!(
         recovered.status(&server).await.state,
