@@ -5,6 +5,12 @@
 //! The whole check runs inside one compare-and-swap on the activation: two requests
 //! signed with consecutive counters can arrive together and both succeed, but the same
 //! signature can never be accepted twice, and no failed attempt is lost.
+//!
+//! A refused signature logs why at debug level (target `sandbox::signatures`): the
+//! activation's state, exhausted attempts or a foreign application key, or for a
+//! signature that did not match, the factor to blame (a partial match in the window), the
+//! counter window checked, and whether it is a replay of a signature accepted before.
+//! No key, counter data, PIN or signature value is logged.
 
 use crate::activations;
 use crate::error::Error;
@@ -15,6 +21,7 @@ use powerauth::offline::verify_offline_signature;
 use powerauth::signature::{
     FactorKeys, FailedAttempts, OfflineOptions, RequestData, SignatureType, Verifier,
 };
+
 use powerauth::status::ActivationState;
 
 /// Why blocked, when too many attempts failed.
@@ -61,13 +68,18 @@ pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Ver
     };
     let secret = version.as_ref().map(|v| v.application_secret.clone());
     let Some(current) = current else {
+        tracing::debug!(
+            activation_id = request.activation_id,
+            "signature refused: unknown activation"
+        );
         return Ok(Verdict {
             valid: false,
             activation: None,
             remaining_attempts: None,
         });
     };
-    check(
+    let before = current.clone();
+    let verdict = check(
         state,
         Start::Read(Box::new(current)),
         request.signature_type,
@@ -83,7 +95,144 @@ pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Ver
             )
         },
     )
-    .await
+    .await?;
+    let replay_key = replay_key(request.activation_id, request.signature);
+    if verdict.valid {
+        remember_accepted(replay_key);
+    } else {
+        explain_refusal(state, request, &before, secret.as_deref(), replay_key);
+    }
+    Ok(verdict)
+}
+
+/// How many accepted signatures [`remember_accepted`] keeps (in memory, per process).
+const ACCEPTED_MEMORY: usize = 10_000;
+
+/// Hashes of recently accepted `(activation, signature)` pairs: the set, and the order
+/// they came in (oldest first) to forget the oldest.
+type Accepted = (
+    std::collections::HashSet<[u8; 32]>,
+    std::collections::VecDeque<[u8; 32]>,
+);
+
+static ACCEPTED: std::sync::LazyLock<std::sync::Mutex<Accepted>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn replay_key(activation_id: &str, signature: &str) -> [u8; 32] {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(activation_id.as_bytes());
+    context.update(&[0]);
+    context.update(signature.as_bytes());
+    let mut key = [0u8; 32];
+    key.copy_from_slice(context.finish().as_ref());
+    key
+}
+
+fn remember_accepted(key: [u8; 32]) {
+    let Ok(mut accepted) = ACCEPTED.lock() else {
+        return;
+    };
+    let (seen, order) = &mut *accepted;
+    if seen.insert(key) {
+        order.push_back(key);
+        if order.len() > ACCEPTED_MEMORY
+            && let Some(oldest) = order.pop_front()
+        {
+            seen.remove(&oldest);
+        }
+    }
+}
+
+fn was_accepted(key: &[u8; 32]) -> bool {
+    ACCEPTED
+        .lock()
+        .is_ok_and(|accepted| accepted.0.contains(key))
+}
+
+/// Logs (debug) why `request` was refused, from the record as it was before the check.
+fn explain_refusal(
+    state: &AppState,
+    request: &SignedRequest<'_>,
+    before: &Activation,
+    secret: Option<&str>,
+    replay_key: [u8; 32],
+) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let activation_id = request.activation_id;
+    let signature_type = request.signature_type.as_str();
+    if before.state != ActivationState::Active {
+        tracing::debug!(
+            activation_id,
+            signature_type,
+            state = %before.state,
+            "signature refused: the activation is not ACTIVE"
+        );
+        return;
+    }
+    if before.failed_attempts >= before.max_failed_attempts {
+        tracing::debug!(
+            activation_id,
+            signature_type,
+            failed_attempts = before.failed_attempts,
+            "signature refused: no attempts left, the activation is now BLOCKED"
+        );
+        return;
+    }
+    let (Some(secret), Some(keys), Some(ctr_data)) =
+        (secret, state.activation_keys(before), &before.ctr_data)
+    else {
+        tracing::debug!(
+            activation_id,
+            signature_type,
+            application_key = request.application_key,
+            "signature refused: the application key is unknown, unsupported or of another \
+             application"
+        );
+        return;
+    };
+    let look_ahead = state.config.look_ahead;
+    let verifier = Verifier::new(FactorKeys::from(&keys)).with_lookahead(look_ahead);
+    let base = request.data.with_application_secret(secret);
+    let diagnosis = verifier.diagnose_online(
+        ctr_data,
+        request.signature_type,
+        request.signature,
+        &base,
+        request.version,
+    );
+    let replay = was_accepted(&replay_key);
+    let failed_factor = diagnosis
+        .failed_factor()
+        .map(|f| format!("{f:?}").to_lowercase());
+    let counter_window = format!(
+        "{}..{}",
+        before.counter,
+        before.counter.saturating_add(i64::from(look_ahead))
+    );
+    let why = if replay {
+        "a replay of a signature accepted before"
+    } else if diagnosis.malformed {
+        "not a signature of this version's format"
+    } else if diagnosis.failed_factor().is_some() {
+        "one factor did not match (a wrong PIN shows as knowledge)"
+    } else {
+        "no factor matched in the counter window (wrong keys or data, or a counter outside \
+         the window)"
+    };
+    tracing::debug!(
+        activation_id,
+        signature_type,
+        version = %request.version,
+        failed_factor = failed_factor.as_deref().unwrap_or("all"),
+        steps_ahead = diagnosis.partial.as_ref().map(|(step, _)| *step),
+        counter_window,
+        replay,
+        failed_attempts_before = before.failed_attempts,
+        max_failed_attempts = before.max_failed_attempts,
+        "signature refused: {why}"
+    );
 }
 
 /// Checks an offline (decimal) signature over `data` (digest §5.7, §16.13) and saves the

@@ -98,6 +98,45 @@ pub(crate) fn signature_at(
     }
 }
 
+/// The signature's per-factor components at `ctr_data`, each as it appears in the
+/// signature: decimal digits, or the 16 bytes a Base64 signature concatenates.
+pub(crate) fn components_at(
+    keys: &[&SymmetricKey],
+    ctr_data: &CtrData,
+    data: &[u8],
+    format: SignatureFormat,
+) -> Vec<Vec<u8>> {
+    components(keys, ctr_data, data)
+        .iter()
+        .map(|c| match format {
+            SignatureFormat::Decimal(length) => {
+                decimalize(&c[..], u32::from(length.digits())).into_bytes()
+            }
+            SignatureFormat::Base64 => c[16..].to_vec(),
+        })
+        .collect()
+}
+
+/// Splits a received signature into its per-factor components (see [`components_at`]);
+/// `None` when it is not of the format's shape.
+pub(crate) fn split_components(signature: &str, format: SignatureFormat) -> Option<Vec<Vec<u8>>> {
+    match format {
+        SignatureFormat::Decimal(_) => Some(
+            signature
+                .split('-')
+                .map(|part| part.as_bytes().to_vec())
+                .collect(),
+        ),
+        SignatureFormat::Base64 => {
+            let bytes = crate::encoding::b64_decode(signature).ok()?;
+            if bytes.is_empty() || bytes.len() % 16 != 0 {
+                return None;
+            }
+            Some(bytes.chunks(16).map(<[u8]>::to_vec).collect())
+        }
+    }
+}
+
 /// `SignatureUtils.computePowerAuthSignatureComponents`: component `i` starts from
 /// `HMAC(keys[i], CTR_DATA)` and folds `HMAC(keys[j], CTR_DATA)` for `j = 1..=i` on top.
 /// (Component 1 of a 2-factor signature thus folds `keys[1]` onto itself; the prose

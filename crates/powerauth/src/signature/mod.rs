@@ -42,7 +42,7 @@ pub use data::{
 };
 pub use factors::{Factor, FactorKeys, SignatureType, UnknownSignatureType};
 pub use header::{AuthorizationHeader, AuthorizationHeaderError};
-pub use verify::{DEFAULT_LOOKAHEAD, OfflineOptions, Verified, Verifier};
+pub use verify::{DEFAULT_LOOKAHEAD, Diagnosis, OfflineOptions, Verified, Verifier};
 
 pub(crate) use crate::header_fields::build as build_header_fields;
 

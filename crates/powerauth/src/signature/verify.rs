@@ -1,8 +1,10 @@
 //! Server-side verification with counter look-ahead (digest §5.6, §14 #23).
 
-use super::compute::{ComponentLength, SignatureFormat, signature_at};
+use super::compute::{
+    ComponentLength, SignatureFormat, components_at, signature_at, split_components,
+};
 use super::data::SignatureBase;
-use super::factors::{FactorKeys, SignatureType};
+use super::factors::{Factor, FactorKeys, SignatureType};
 use crate::counter::CtrData;
 use crate::hazmat::constant_time_eq;
 use crate::version::ProtocolVersion;
@@ -26,6 +28,33 @@ impl Verified {
     /// How much the numeric `counter` advances: `steps_ahead + 1`.
     pub fn counter_increment(&self) -> u64 {
         u64::from(self.steps_ahead) + 1
+    }
+}
+
+/// Why an online signature did not verify, for a log: what the look-ahead window found.
+/// Holds no key, counter data or signature value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// How many counter values were tried from the stored one.
+    pub window: u32,
+    /// The factors the signature type needs that this verifier has no key for.
+    pub missing_keys: Vec<Factor>,
+    /// The signature is not of the version's shape (components, Base64).
+    pub malformed: bool,
+    /// The first counter step at which some factors matched but not all: the step and
+    /// the factors whose components did not match. A component also folds in the keys
+    /// of the factors before it (past possession), so with three factors a wrong PIN
+    /// fails knowledge and biometry both: the first failed factor is the one to blame.
+    pub partial: Option<(u32, Vec<Factor>)>,
+}
+
+impl Diagnosis {
+    /// The factor to blame: the first failed one of a partial match; `None` when nothing
+    /// matched in the window (wrong keys or data, or a counter outside the window).
+    pub fn failed_factor(&self) -> Option<Factor> {
+        self.partial
+            .as_ref()
+            .and_then(|(_, failed)| failed.first().copied())
     }
 }
 
@@ -80,6 +109,54 @@ impl<'a> Verifier<'a> {
     ) -> Option<Verified> {
         let format = SignatureFormat::online(version);
         self.verify(ctr_data, &[signature_type], signature, base, format)
+    }
+
+    /// Explains why [`Verifier::verify_online`] refused `signature`: for each counter value
+    /// in the window, which factors' components match. Call it only after a refusal.
+    pub fn diagnose_online(
+        &self,
+        ctr_data: &CtrData,
+        signature_type: SignatureType,
+        signature: &str,
+        base: &SignatureBase,
+        version: ProtocolVersion,
+    ) -> Diagnosis {
+        let format = SignatureFormat::online(version);
+        let factors = signature_type.factors();
+        let mut diagnosis = Diagnosis {
+            window: self.lookahead,
+            missing_keys: factors
+                .iter()
+                .copied()
+                .filter(|&f| self.keys.key(f).is_none())
+                .collect(),
+            malformed: false,
+            partial: None,
+        };
+        let Ok(keys) = self.keys.select(signature_type) else {
+            return diagnosis;
+        };
+        let Some(given) = split_components(signature, format).filter(|c| c.len() == keys.len())
+        else {
+            diagnosis.malformed = true;
+            return diagnosis;
+        };
+        let mut ctr = ctr_data.clone();
+        for step in 0..self.lookahead {
+            let expected = components_at(&keys, &ctr, base.as_bytes(), format);
+            let failed: Vec<Factor> = factors
+                .iter()
+                .zip(expected.iter().zip(&given))
+                .filter(|(_, (e, g))| !constant_time_eq(e, g))
+                .map(|(&f, _)| f)
+                .collect();
+            if !failed.is_empty() && failed.len() < factors.len() {
+                diagnosis.partial = Some((step, failed));
+                break;
+            }
+            ctr = ctr.next();
+        }
+        diagnosis
     }
 
     /// Verifies an offline (decimal) signature as PowerAuth Server does: for each counter
@@ -186,6 +263,69 @@ mod tests {
         assert_eq!(found.signature_type, SignatureType::PossessionBiometry);
         assert_eq!(found.next_ctr_data, start.next());
         assert_eq!(found.counter_increment(), 1);
+    }
+
+    #[test]
+    fn a_diagnosis_names_the_factor_that_failed() {
+        let stranger = keys(6);
+        let keys = keys(5);
+        let other = keys_with_other_knowledge(&keys);
+        let base = SignatureBase::from_bytes(b"POST&x&y&z".to_vec());
+        let start = CtrData::from_bytes([2; 16]);
+        let verifier = Verifier::new(FactorKeys::from(&keys));
+        for version in [ProtocolVersion::V3_0, ProtocolVersion::V3_3] {
+            let format = SignatureFormat::online(version);
+            let mut ahead = start.clone();
+            ahead = ahead.next().next();
+            for t in [
+                SignatureType::PossessionKnowledge,
+                SignatureType::PossessionKnowledgeBiometry,
+            ] {
+                let wrong_pin = sign(&other, t, &mut ahead.clone(), &base, format);
+                assert_eq!(
+                    verifier.verify_online(&start, t, &wrong_pin, &base, version),
+                    None
+                );
+                let diagnosis = verifier.diagnose_online(&start, t, &wrong_pin, &base, version);
+                assert_eq!(
+                    diagnosis.failed_factor(),
+                    Some(Factor::Knowledge),
+                    "{t} {version}"
+                );
+                assert_eq!(diagnosis.partial.as_ref().unwrap().0, 2, "two steps ahead");
+                assert_eq!(diagnosis.window, DEFAULT_LOOKAHEAD);
+            }
+            let nothing = verifier.diagnose_online(
+                &start,
+                SignatureType::PossessionKnowledge,
+                &sign(
+                    &stranger,
+                    SignatureType::PossessionKnowledge,
+                    &mut start.clone(),
+                    &base,
+                    format,
+                ),
+                &base,
+                version,
+            );
+            assert_eq!(nothing.failed_factor(), None);
+            assert!(!nothing.malformed);
+            let malformed = verifier.diagnose_online(
+                &start,
+                SignatureType::PossessionKnowledge,
+                "not a signature",
+                &base,
+                version,
+            );
+            assert!(malformed.malformed);
+        }
+    }
+
+    /// The same keys with another knowledge key: a wrong PIN.
+    fn keys_with_other_knowledge(keys: &ActivationKeys) -> ActivationKeys {
+        let mut other = keys.clone();
+        other.knowledge = SymmetricKey::from_bytes([0xEE; 16]);
+        other
     }
 
     #[test]

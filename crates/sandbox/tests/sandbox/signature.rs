@@ -392,3 +392,99 @@ async fn rest_signature_verify_reports_like_powerauth_server() {
         assert_eq!(error_parts(&body).0, "ERR0024");
     }
 }
+
+/// The captured output of a tracing subscriber.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+    }
+}
+
+/// A refused signature says why in the debug log: the factor to blame, the counter window
+/// checked, and whether it was a replay; never the PIN, keys or the signature itself.
+#[tokio::test]
+async fn a_refused_signature_logs_why_at_debug_level() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The test runtime has one thread: the sandbox's tasks log through this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = TestServer::start().await;
+    let mut device = activate(&server, ProtocolVersion::V3_3).await;
+    logs.take();
+
+    let wrong = device.sign_wrong_pin(VALIDATE_ID, BODY.as_bytes());
+    let (status, _) = post_with_authorization(&server, VALIDATE, &wrong, BODY).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let log = logs.take();
+    let line = log
+        .lines()
+        .find(|l| l.contains("signature refused"))
+        .unwrap_or_else(|| panic!("no refusal logged: {log}"));
+    assert!(line.contains("DEBUG"), "{line}");
+    assert!(line.contains("failed_factor=\"knowledge\""), "{line}");
+    assert!(line.contains("counter_window=\"0..20\""), "{line}");
+    assert!(line.contains("replay=false"), "{line}");
+    assert!(
+        line.contains("signature_type=\"possession_knowledge\""),
+        "{line}"
+    );
+    let parsed = powerauth::signature::AuthorizationHeader::parse(&wrong).unwrap();
+    assert!(
+        !log.contains(&parsed.signature),
+        "the signature is not logged"
+    );
+
+    let good = device.sign(
+        "POST",
+        VALIDATE_ID,
+        BODY.as_bytes(),
+        SignatureType::PossessionKnowledge,
+    );
+    let (status, _) = post_with_authorization(&server, VALIDATE, &good, BODY).await;
+    assert_eq!(status, StatusCode::OK);
+    logs.take();
+    let (status, _) = post_with_authorization(&server, VALIDATE, &good, BODY).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let log = logs.take();
+    let line = log
+        .lines()
+        .find(|l| l.contains("signature refused"))
+        .unwrap_or_else(|| panic!("no refusal logged: {log}"));
+    assert!(line.contains("replay=true"), "{line}");
+    assert!(
+        line.contains("a replay of a signature accepted before"),
+        "{line}"
+    );
+    assert!(line.contains("counter_window=\"2..22\""), "{line}");
+
+    // A factor the endpoint does not take is refused before any check, and says so.
+    let possession = device.sign(
+        "POST",
+        "/pa/activation/remove",
+        b"{}",
+        SignatureType::Possession,
+    );
+    let (status, _) =
+        post_with_authorization(&server, "/pa/v3/activation/remove", &possession, "{}").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(logs.take().contains("factor not allowed on this endpoint"));
+}
