@@ -38,6 +38,8 @@ DEBIAN_PACKAGES += libclang-dev clang libpipewire-0.3-dev libxcb1-dev libxrandr-
 DEBIAN_PACKAGES += webkit2gtk-driver xvfb xauth dbus-x11 imagemagick
 # test-app: qrencode draws the offline QR, xclip fills the clipboard for a paste.
 DEBIAN_PACKAGES += qrencode xclip
+# "Open in the browser" (the console, a merchant's page) goes through xdg-open.
+DEBIAN_PACKAGES += xdg-utils
 # `make deps APT_GET='echo apt-get'` shows what would be installed without installing it.
 APT_GET ?= apt-get
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

@@ -5,8 +5,8 @@ use crate::core::Core;
 use crate::scan::{PREVIEW_WIDTH, Scanner, classify, scan_bytes};
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, AppInfo, Approval, DeviceDetail, DeviceSummary,
-    ExchangeView, OfflinePreview, OfflineSigned, OperationView, Region, Registration, ScanResult,
-    ServerInfo, SignedData, SourceKind,
+    ExchangeView, OfflinePreview, OfflineSigned, OperationView, ProximityInput, Region,
+    Registration, ScanResult, ServerInfo, SignedData, SourceKind,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -174,8 +174,9 @@ pub async fn approve_operation(
     id: String,
     operation_id: String,
     approval: Approval,
+    proximity: Option<ProximityInput>,
 ) -> Result<()> {
-    core.approve(&id, &operation_id, approval).await
+    core.approve(&id, &operation_id, approval, proximity).await
 }
 
 /// Rejects an operation.
@@ -257,7 +258,7 @@ pub fn inspector(core: State<'_, Arc<Core>>) -> Vec<ExchangeView> {
 /// Clears the inspector.
 #[tauri::command]
 pub fn clear_inspector(core: State<'_, Arc<Core>>) {
-    core.recorder.clear();
+    core.timeline.clear();
 }
 
 /// The diagnostics bundle (JSON).

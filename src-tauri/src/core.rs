@@ -3,10 +3,11 @@
 //! server's Cloud API, which is the bank's side, not the token's).
 
 use crate::devices::DeviceBook;
+use crate::inspector::{DeviceEvents, Timeline};
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, Approval, DeviceDetail, DeviceSummary,
-    ExchangeView, OfflinePreview, OfflineSigned, OperationView, Registration, ServerInfo,
-    SignedData, Step,
+    ExchangeView, OfflinePreview, OfflineSigned, OperationView, ProximityInput, Registration,
+    ServerInfo, SignedData, Step,
 };
 use base64::Engine as _;
 use powerauth::ProtocolVersion;
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokensim_api::ErrorKind;
 use tokensim_backend::{Cloud, NewOperation, NewRegistration};
-use tokensim_device::operations::Operation;
+use tokensim_device::operations::{Operation, ProximityCheck};
 use tokensim_device::{ActiveDevice, Client, ClientConfig, Factors, Fault, Recorder, Session};
 
 /// The server the devices talk to.
@@ -36,6 +37,8 @@ pub struct Core {
     pub book: DeviceBook,
     /// Every HTTP exchange of every device (the inspector).
     pub recorder: Arc<Recorder>,
+    /// Who made each exchange and when (the inspector's device and time columns).
+    pub timeline: Arc<Timeline>,
     client: Client,
     http: reqwest::Client,
     server: Mutex<Option<Server>>,
@@ -66,16 +69,19 @@ macro_rules! with_session {
         result.map_err(|e| device_error(&e, &device))
     }};
 }
+pub(crate) use with_session;
 
 impl Core {
     /// A core over `book`, with no server yet.
     pub fn new(book: DeviceBook) -> Result<Self, AppError> {
         let recorder = Arc::new(Recorder::default());
-        let client = Client::new(ClientConfig::default(), recorder.clone())
+        let timeline = Arc::new(Timeline::new(recorder.clone()));
+        let client = Client::new(ClientConfig::default(), timeline.clone())
             .map_err(|e| AppError::new("CLIENT", e))?;
         Ok(Self {
             book,
             recorder,
+            timeline,
             client,
             http: reqwest::Client::new(),
             server: Mutex::default(),
@@ -211,11 +217,24 @@ impl Core {
     }
 
     /// The client for `id`'s next call: with its armed fault, which is then disarmed.
-    fn client_for(&self, id: &str) -> Client {
+    pub(crate) fn client_for(&self, id: &str) -> Client {
+        let client = self.client_tagged(id);
         match lock(&self.faults).remove(id).and_then(Fault::named) {
-            Some(fault) => self.client.with_fault(fault),
-            None => self.client.clone(),
+            Some(fault) => client.with_fault(fault),
+            None => client,
         }
+    }
+
+    /// The client whose exchanges the inspector lists under device `id`'s name.
+    pub(crate) fn client_tagged(&self, id: &str) -> Client {
+        let device = self
+            .book
+            .summary(id)
+            .map_or_else(|_| id.to_owned(), |d| d.name);
+        self.client.with_events(Arc::new(DeviceEvents {
+            timeline: self.timeline.clone(),
+            device,
+        }))
     }
 
     /// Arms (or with `None` disarms) the catalogue's fault `name` (its default parameter)
@@ -314,8 +333,13 @@ impl Core {
             otp: request.otp.filter(|otp| !otp.trim().is_empty()),
             biometry_enrollment: request.biometry.then(|| "enrollment-1".to_owned()),
         };
+        // The inspector lists the activation's exchanges under the new device's name.
+        let tagged = self.client.with_events(Arc::new(DeviceEvents {
+            timeline: self.timeline.clone(),
+            device: request.name.clone(),
+        }));
         let activation = tokensim_api::activate(
-            &self.client,
+            &tagged,
             &self.recorder,
             self.book.wallet(),
             request,
@@ -345,10 +369,11 @@ impl Core {
     /// Status and public facts of a device (fetches the status from the server).
     pub async fn detail(&self, id: &str) -> Result<DeviceDetail, AppError> {
         // Not `client_for`: showing the device must not spend a fault armed for its next action.
-        let status: Result<String, AppError> = with_session!(self, id, self.client.clone(), |s| s
-            .status()
-            .await
-            .map(|r| r.to_string()));
+        let status: Result<String, AppError> =
+            with_session!(self, id, self.client_tagged(id), |s| s
+                .status()
+                .await
+                .map(|r| r.to_string()));
         let device = self.book.load_active(id)?;
         let summary = self.book.summary(id)?;
         let snapshot = device.last_status.clone();
@@ -418,6 +443,7 @@ impl Core {
 
     /// Operation history (signed with the PIN).
     pub async fn history(&self, id: &str, pin: &str) -> Result<Vec<OperationView>, AppError> {
+        require_pin(pin)?;
         let factors = Factors::pin(pin);
         let list = with_session!(self, id, |s| s.operation_history(&factors).await)?;
         Ok(list.iter().map(operation_view).collect())
@@ -429,14 +455,22 @@ impl Core {
         id: &str,
         operation_id: &str,
         approval: Approval,
+        proximity: Option<ProximityInput>,
     ) -> Result<(), AppError> {
-        let factors = match &approval {
-            Approval::Pin { pin } => Factors::pin(pin),
-            Approval::Biometry => Factors::biometry(),
-        };
-        with_session!(self, id, |s| {
+        let factors = approval_factors(&approval)?;
+        let client = self.client_for(id);
+        let proximity = proximity.map(|p| ProximityCheck {
+            otp: p.otp.trim().to_owned(),
+            kind: p.kind,
+            timestamp_received: p.timestamp_received,
+            timestamp_sent: crate::proximity::iso8601(client.now_ms()),
+        });
+        with_session!(self, id, client, |s| {
             match s.operation_detail(operation_id).await {
-                Ok(operation) => s.approve_operation(&operation, &factors, None).await,
+                Ok(operation) => {
+                    s.approve_operation(&operation, &factors, proximity.as_ref())
+                        .await
+                }
                 Err(e) => Err(e),
             }
         })
@@ -460,7 +494,13 @@ impl Core {
             (_, true) => Factors::possession(),
             (Approval::Pin { pin }, false) => Factors::pin(pin),
             (Approval::Biometry, false) => Factors::new(SignatureType::PossessionBiometry, None),
+            (Approval::Possession, false) => Factors::possession(),
         };
+        if let Approval::Pin { pin } = &approval
+            && !possession_only
+        {
+            require_pin(pin)?;
+        }
         let value = with_session!(self, id, |s| s.sign(&factors, "POST", uri_id, data))?;
         Ok(SignedData {
             header_name: "X-PowerAuth-Authorization".to_owned(),
@@ -503,6 +543,9 @@ impl Core {
                 },
                 form_data: Some(crate::offline::form_data(qr.title(), qr.message(), data)),
                 created: None,
+                expires: None,
+                status_reason: None,
+                ui: None,
             },
             biometry_allowed: qr.flags().biometry_allowed,
             kind: match qr.signing_key() {
@@ -522,10 +565,7 @@ impl Core {
         text: &str,
         approval: Approval,
     ) -> Result<OfflineSigned, AppError> {
-        let factors = match &approval {
-            Approval::Pin { pin } => Factors::pin(pin),
-            Approval::Biometry => Factors::biometry(),
-        };
+        let factors = approval_factors(&approval)?;
         let text = text.trim_end_matches(['\r', '\n']);
         let code = with_session!(self, id, |s| s.sign_offline(text, &factors))?;
         Ok(OfflineSigned {
@@ -537,6 +577,7 @@ impl Core {
 
     /// Checks the PIN against the server by unlocking the vault (the vault key stays here).
     pub async fn unlock_vault(&self, id: &str, pin: &str) -> Result<(), AppError> {
+        require_pin(pin)?;
         let factors = Factors::pin(pin);
         with_session!(self, id, |s| s
             .unlock_vault(&factors, "TokenSim vault check")
@@ -546,6 +587,7 @@ impl Core {
 
     /// Changes the PIN.
     pub async fn change_pin(&self, id: &str, old_pin: &str, new_pin: &str) -> Result<(), AppError> {
+        require_pin(old_pin)?;
         if new_pin.len() < 4 || !new_pin.chars().all(|c| c.is_ascii_digit()) {
             return Err(AppError::new(
                 "INPUT",
@@ -557,6 +599,7 @@ impl Core {
 
     /// Enrols simulated biometry (the vault is unlocked with the PIN).
     pub async fn enroll_biometry(&self, id: &str, pin: &str) -> Result<(), AppError> {
+        require_pin(pin)?;
         with_session!(self, id, |s| s.enroll_biometry(pin).await)
     }
 
@@ -589,10 +632,11 @@ impl Core {
         local_only: bool,
     ) -> Result<(), AppError> {
         if !local_only {
-            let factors = match pin {
-                Some(pin) => Factors::pin(pin),
-                None => Factors::possession(),
-            };
+            // The server removes an activation only with possession and knowledge: without
+            // a PIN nothing is sent.
+            let pin = pin.unwrap_or_default();
+            require_pin(pin)?;
+            let factors = Factors::pin(pin);
             with_session!(self, id, |s| s.remove_activation(&factors).await)?;
         }
         self.book.delete(id)
@@ -608,11 +652,14 @@ impl Core {
 
     /// The inspector's exchanges, newest last.
     pub fn exchanges(&self) -> Vec<ExchangeView> {
+        let tags = self.timeline.tags();
         self.recorder
             .exchanges()
             .iter()
             .enumerate()
             .map(|(seq, e)| ExchangeView {
+                device: tags.get(seq).and_then(|t| t.device.clone()),
+                at_ms: tags.get(seq).map(|t| t.at_ms),
                 seq: u32::try_from(seq).unwrap_or(u32::MAX),
                 label: e.label.to_owned(),
                 method: e.method.clone(),
@@ -807,22 +854,32 @@ impl std::fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 /// The engine's error; a refused signature also says how many PIN attempts are left.
-fn device_error(error: &tokensim_device::Error, device: &ActiveDevice) -> AppError {
+pub(crate) fn device_error(error: &tokensim_device::Error, device: &ActiveDevice) -> AppError {
     let mut app = AppError::from_device(error);
     if error.is_authentication_failure()
         && let Some(status) = &device.last_status
     {
         app.message = format!(
-            "Wrong PIN or factor: the server refused the signature ({} of {} attempts left before the activation is blocked). {}",
+            "Wrong PIN or factor: the server refused the signature ({} of {} attempts left before the activation is blocked).",
             status.remaining_attempts(),
             status.max_failed_attempts,
-            app.message
+        );
+        app.hint = Some(
+            "type the PIN again; after the last attempt the bank has to unblock the activation"
+                .to_owned(),
         );
     }
     app
 }
 
 fn operation_view(operation: &Operation) -> OperationView {
+    let text = |name: &str| {
+        operation
+            .extra
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     OperationView {
         id: operation.id.clone(),
         name: operation.name.clone(),
@@ -831,12 +888,40 @@ fn operation_view(operation: &Operation) -> OperationView {
         signature_kind: operation.allowed_signature_type.kind.clone(),
         variants: operation.allowed_signature_type.variants.clone(),
         form_data: operation.form_data.clone(),
-        created: operation
-            .extra
-            .get("operationCreated")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        created: text("operationCreated"),
+        expires: text("operationExpires"),
+        status_reason: text("statusReason"),
+        ui: operation.ui.clone(),
     }
+}
+
+/// Nothing is signed with an empty or short PIN: it would cost a real attempt on the server.
+pub(crate) fn require_pin(pin: &str) -> Result<(), AppError> {
+    if pin.is_empty() {
+        return Err(AppError::new(
+            "INPUT",
+            "Type the PIN first: nothing was sent.",
+        ));
+    }
+    if pin.len() < 4 || !pin.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AppError::new(
+            "INPUT",
+            "A PIN is at least 4 digits: nothing was sent.",
+        ));
+    }
+    Ok(())
+}
+
+/// The factors of an approval (the PIN checked first).
+fn approval_factors(approval: &Approval) -> Result<Factors, AppError> {
+    Ok(match approval {
+        Approval::Pin { pin } => {
+            require_pin(pin)?;
+            Factors::pin(pin)
+        }
+        Approval::Biometry => Factors::biometry(),
+        Approval::Possession => Factors::possession(),
+    })
 }
 
 /// `text` as a QR code in a PNG data URL.
@@ -924,6 +1009,7 @@ mod tests {
                 Approval::Pin {
                     pin: "000000".to_owned(),
                 },
+                None,
             )
             .await
             .unwrap_err();
@@ -936,13 +1022,16 @@ mod tests {
             Approval::Pin {
                 pin: PIN.to_owned(),
             },
+            None,
         )
         .await
         .unwrap();
         assert_eq!(core.operation_status(&operation).await.unwrap(), "APPROVED");
 
         let login = core.new_operation(&id, "login").await.unwrap();
-        core.approve(&id, &login, Approval::Biometry).await.unwrap();
+        core.approve(&id, &login, Approval::Biometry, None)
+            .await
+            .unwrap();
         assert_eq!(core.operation_status(&login).await.unwrap(), "APPROVED");
 
         // The PIN went in; it never comes out, not even in the diagnostics bundle.

@@ -26,13 +26,17 @@
 //! It has no protocol logic of its own, never sends a secret to the web view, and never
 //! falls back silently: a missing keychain, camera or display is said in words.
 
+pub mod clipboard;
 pub mod commands;
 pub mod core;
 pub mod devices;
 pub mod devtools;
 pub mod fleet;
 pub mod frames;
+pub mod inbox;
+pub mod inspector;
 pub mod offline;
+pub mod proximity;
 pub mod scan;
 pub mod terminal;
 pub mod types;
@@ -45,9 +49,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
-use tauri::Manager;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
+use tauri::{Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -232,6 +237,11 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             commands::sandbox_registration,
             commands::sandbox_operation,
             commands::sandbox_operation_status,
+            clipboard::paste_clipboard,
+            proximity::read_proximity,
+            inbox::inbox_messages,
+            inbox::inbox_open,
+            inbox::inbox_read_all,
             fleet::fleet_info,
             fleet::fleet_run,
             fleet::fleet_cancel,
@@ -267,6 +277,32 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             if let Err(e) = tray.build(app) {
                 tracing::warn!("no tray icon: {e}");
             }
+            // A click on an operation's notification opens it on its device.
+            let handle = app.handle().clone();
+            let _ = app.notification().on_action(move |performed| {
+                let Some(extra) = performed.notification().map(|n| n.extra()) else {
+                    return;
+                };
+                let text = |key: &str| extra.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+                if let (Some(device_id), Some(operation_id)) =
+                    (text("deviceId"), text("operationId"))
+                {
+                    if let Some(window) = handle.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                    }
+                    let _ = handle.emit(
+                        "open-operation",
+                        serde_json::json!({"deviceId": device_id, "operationId": operation_id}),
+                    );
+                }
+            });
+            // The inspector updates live.
+            let inspector = app.handle().clone();
+            watched.timeline.on_change(move || {
+                let _ = inspector.emit("inspector-changed", ());
+            });
             tauri::async_runtime::spawn(watch::run(app.handle().clone(), watched.clone()));
             Ok(())
         })

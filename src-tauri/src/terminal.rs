@@ -99,6 +99,7 @@ async fn demo(core: &Core) -> Result<(), crate::types::AppError> {
         Approval::Pin {
             pin: DEMO_PIN.to_owned(),
         },
+        None,
     )
     .await?;
     println!("5. Approved with the PIN (possession_knowledge signature)");

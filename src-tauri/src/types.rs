@@ -107,6 +107,16 @@ pub struct ScanResult {
     pub note: Option<String>,
 }
 
+/// What the clipboard held: a decoded picture, or text.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Pasted {
+    /// The picture, scanned.
+    pub image: Option<ScanResult>,
+    /// The text.
+    pub text: Option<String>,
+}
+
 /// A device in the list.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -209,6 +219,14 @@ pub struct OperationView {
     pub form_data: Option<Value>,
     /// When it was created, if the server said.
     pub created: Option<String>,
+    /// When it expires, if the server said.
+    pub expires: Option<String>,
+    /// Why its status changed (`statusReason`, e.g. a reject reason).
+    pub status_reason: Option<String>,
+    /// The screens around the approval (`ui`: `preApprovalScreen`, `postApprovalScreen`,
+    /// `flipButtons`, `blockApprovalOnCall`), as the server sent them.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub ui: Option<Value>,
 }
 
 /// How the user approves.
@@ -222,6 +240,66 @@ pub enum Approval {
     },
     /// With simulated biometry (possession + biometry).
     Biometry,
+    /// With the device alone (possession): only for operations whose
+    /// `allowedSignatureType` is `1FA`.
+    Possession,
+}
+
+/// A proximity-check OTP the user scanned or typed for an operation (`proximityCheck`).
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProximityInput {
+    /// The OTP.
+    pub otp: String,
+    /// `QR_CODE` or `DEEPLINK` (a typed OTP is sent as `QR_CODE`, as the SDK offers no other).
+    pub kind: String,
+    /// When the app received it (ISO-8601).
+    pub timestamp_received: String,
+}
+
+/// What a scanned proximity code holds (the SDK's `PACUtils` rules).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProximityRead {
+    /// The operation it is for.
+    pub operation_id: String,
+    /// The OTP, when the code carries one.
+    pub otp: Option<String>,
+}
+
+/// A new operation found by the background watch, pushed to the window as
+/// `operation-arrived` (the window's own notification opens it).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationArrived {
+    /// The device it is for.
+    pub device_id: String,
+    /// That device's name.
+    pub device_name: String,
+    /// The operation.
+    pub operation_id: String,
+    /// The notification's text, e.g. "Payment 1,250.00 EUR".
+    pub title: String,
+}
+
+/// An inbox message (the mobile API's `/api/inbox`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxMessageView {
+    /// Message id.
+    pub id: String,
+    /// `text` or `html`.
+    pub kind: String,
+    /// Subject.
+    pub subject: String,
+    /// Summary.
+    pub summary: String,
+    /// Whether it was read.
+    pub read: bool,
+    /// When it was created (ISO-8601).
+    pub created: Option<String>,
+    /// The body (after opening it).
+    pub body: Option<String>,
 }
 
 /// The fault catalogue the fault menu lists (`tokensim-device`'s, the CLI's `--fault` set).
@@ -257,6 +335,10 @@ pub struct ExchangeView {
     pub error: Option<String>,
     /// Fault applied.
     pub fault: Option<String>,
+    /// The device that made it, when known.
+    pub device: Option<String>,
+    /// When it was sent (milliseconds since the Unix epoch).
+    pub at_ms: Option<f64>,
 }
 
 /// A registration the sandbox panel created.
@@ -348,6 +430,7 @@ pub fn typescript() -> String {
         <SourceKind as TS>::decl(),
         <SourceInfo as TS>::decl(),
         <ScanResult as TS>::decl(),
+        <Pasted as TS>::decl(),
         <DeviceSummary as TS>::decl(),
         <DeviceDetail as TS>::decl(),
         <ActivateRequest as TS>::decl(),
@@ -355,6 +438,10 @@ pub fn typescript() -> String {
         <ActivationReport as TS>::decl(),
         <OperationView as TS>::decl(),
         <Approval as TS>::decl(),
+        <ProximityInput as TS>::decl(),
+        <ProximityRead as TS>::decl(),
+        <OperationArrived as TS>::decl(),
+        <InboxMessageView as TS>::decl(),
         <FaultParameter as TS>::decl(),
         <FaultSpec as TS>::decl(),
         <ExchangeView as TS>::decl(),

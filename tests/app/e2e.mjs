@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Builder, By, Key, until } from "selenium-webdriver";
 import { fleetChecks } from "./fleet.mjs";
+import { mtokenChecks } from "./mtoken.mjs";
+import { startNotifications } from "./notifications.mjs";
 import { startTauriDriver } from "./tauri-driver.mjs";
 
 const app = process.env.APP && resolve(process.env.APP);
@@ -23,6 +25,23 @@ mkdirSync(shots, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), "tokensim-e2e-"));
 const frames = join(scratch, "frames");
 mkdirSync(frames);
+// "Open in the browser" goes through xdg-open to the desktop's handler of http(s) URLs: here
+// a script that notes the URL, registered as that handler in the test's own XDG folders.
+const opened = join(scratch, "opened-urls.txt");
+const browser = join(scratch, "browser.sh");
+writeFileSync(browser, `#!/bin/sh\necho "$1" >> '${opened}'\n`, { mode: 0o755 });
+const xdgConfig = join(scratch, "xdg-config");
+const xdgData = join(scratch, "xdg-data");
+mkdirSync(join(xdgData, "applications"), { recursive: true });
+mkdirSync(xdgConfig, { recursive: true });
+writeFileSync(
+  join(xdgConfig, "mimeapps.list"),
+  "[Default Applications]\nx-scheme-handler/http=tokensim-e2e-browser.desktop\nx-scheme-handler/https=tokensim-e2e-browser.desktop\n",
+);
+writeFileSync(
+  join(xdgData, "applications", "tokensim-e2e-browser.desktop"),
+  `[Desktop Entry]\nType=Application\nName=E2E browser\nExec=${browser} %u\nMimeType=x-scheme-handler/http;x-scheme-handler/https;\n`,
+);
 
 // What the app inherits through tauri-driver and WebKitWebDriver.
 Object.assign(process.env, {
@@ -31,6 +50,9 @@ Object.assign(process.env, {
   TOKENSIM_DATA_DIR: join(scratch, "data"),
   TOKENSIM_FRAMES: frames,
   TOKENSIM_POLL_SECONDS: "2",
+  BROWSER: browser,
+  XDG_CONFIG_HOME: xdgConfig,
+  XDG_DATA_HOME: xdgData,
 });
 
 const PIN = "1357";
@@ -48,15 +70,31 @@ async function check(name, body) {
     results.push([name, false]);
     console.log(`test e2e::${name} ... FAILED\n  ${error?.stack ?? error}`);
     await shot(`failed-${name}`).catch(() => {});
+    // E2E_PAUSE_ON_FAILURE=<seconds> keeps the app up to look at it (a debugger, /proc).
+    if (process.env.E2E_PAUSE_ON_FAILURE) {
+      console.log(`  paused ${process.env.E2E_PAUSE_ON_FAILURE} s on the failure`);
+      const probe = await driver
+        .executeAsyncScript(
+          "const done = arguments[arguments.length - 1]; setTimeout(() => done('no answer in 5 s'), 5000); window.__TAURI_INTERNALS__.invoke('list_operations', { id: 'e2e-phone' }).then((r) => done(JSON.stringify(r).slice(0, 300)), (e) => done('error ' + JSON.stringify(e)));",
+        )
+        .catch((e) => `probe failed: ${e}`);
+      console.log(`  list_operations now: ${probe}`);
+      await driver.sleep(Number(process.env.E2E_PAUSE_ON_FAILURE) * 1000);
+    }
     throw error;
   }
 }
 
 async function shot(name) {
-  // Give WebKit a moment to paint the last DOM change.
-  await driver.sleep(700);
-  const png = await driver.takeScreenshot();
-  writeFileSync(join(shots, `${name}.png`), png, "base64");
+  // Light and dark (the root's data-theme overrides the system's preference).
+  for (const theme of ["light", "dark"]) {
+    await driver.executeScript("document.documentElement.dataset.theme = arguments[0]", theme);
+    // Give WebKit a moment to paint the last DOM change.
+    await driver.sleep(500);
+    const png = await driver.takeScreenshot();
+    writeFileSync(join(shots, `${name}${theme === "dark" ? "-dark" : ""}.png`), png, "base64");
+  }
+  await driver.executeScript("delete document.documentElement.dataset.theme");
 }
 
 const $ = (css) => driver.wait(until.elementLocated(By.css(css)), 20000, `no ${css}`);
@@ -90,9 +128,13 @@ async function waitText(css, pattern) {
 }
 
 let server;
-async function cloud(path) {
+async function cloud(path, body) {
   const auth = Buffer.from(`${server.user}:${server.password}`).toString("base64");
-  const response = await fetch(`${server.url}/powerauth-cloud${path}`, { headers: { authorization: `Basic ${auth}` } });
+  const response = await fetch(`${server.url}/powerauth-cloud${path}`, {
+    method: body ? "POST" : "GET",
+    headers: { authorization: `Basic ${auth}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -107,6 +149,40 @@ async function rest(path, request) {
   const body = await response.json();
   if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
   return body.responseObject;
+}
+
+// A new registration from the Sandbox page; waits for its code (the page keeps the last one).
+async function newRegistration(user) {
+  await click("#nav-sandbox");
+  const before = await driver.findElements(By.css("#reg-code"));
+  const previous = before.length ? await before[0].getText() : "";
+  await type("#reg-user", user);
+  await click("#new-registration");
+  await driver.wait(async () => {
+    const found = await driver.findElements(By.css("#reg-code"));
+    return found.length > 0 && (await found[0].getText()) !== previous;
+  }, 15000, "no new registration");
+  return textOf("#reg-code");
+}
+
+// The failed PIN attempts the server counts for an activation.
+async function failedAttempts(activationId) {
+  return (await rest("/rest/v3/activation/status", { activationId })).failedAttempts;
+}
+
+// Waits until the element is gone.
+async function gone(css, timeout = 10000) {
+  await driver.wait(async () => (await driver.findElements(By.css(css))).length === 0, timeout, `${css} is still shown`);
+}
+
+// Puts a picture on the clipboard as image/png (xclip keeps serving it in the background).
+function clipboardImage(file) {
+  const copied = spawnSync("xclip", ["-selection", "clipboard", "-t", "image/png", "-i", file], { stdio: ["ignore", "ignore", "ignore"], timeout: 5000 });
+  if (copied.status !== 0) throw new Error(`xclip failed: ${copied.error ?? copied.status}`);
+}
+
+function clipboardText() {
+  return spawnSync("xclip", ["-selection", "clipboard", "-o"], { timeout: 5000 }).stdout?.toString() ?? "";
 }
 
 // A QR code PNG of `text` (Debian's qrencode), written where the scanner's folder source looks.
@@ -171,7 +247,7 @@ async function newPayment() {
 
 async function openInbox(operationId) {
   await click("#nav-inbox");
-  const card = `[data-operation-id="${operationId}"]`;
+  const card = `article[data-operation-id="${operationId}"]`;
   await driver.wait(async () => {
     if ((await driver.findElements(By.css(card))).length) return true;
     await click("#inbox-refresh");
@@ -188,7 +264,9 @@ let busMonitor;
 let screenQr;
 
 let failed = false;
+let notifications;
 try {
+  notifications = await startNotifications();
   busMonitor = spawn("dbus-monitor", [
     "--session",
     "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
@@ -220,6 +298,9 @@ try {
     await cloud("/v2/registrations?userId=nobody");
   });
 
+  // E2E_ONLY=mtoken runs only the mobile-token checks (each activates its own devices).
+  const only = process.env.E2E_ONLY ?? "";
+  if (only !== "mtoken") {
   await check("registration_qr_is_read_by_the_scanner", async () => {
     await type("#reg-user", "e2e-user");
     await click("#new-registration");
@@ -231,19 +312,67 @@ try {
     await click("#nav-add");
     await click("#source-folder");
     await driver.wait(async () => (await (await $("#code")).getAttribute("value")) === expected, 15000, "the scanner never read the code");
+    // The preview does not stay up once the code is read.
+    expect("scanner status", await textOf("[data-testid=scanner-status]"), /Read a QR code \(activation\)/);
+    if ((await driver.findElements(By.css(".preview img"))).length) throw new Error("the preview of the read frame stays up");
     await shot("add-device-scanned");
+  });
+
+  await check("sandbox_panel_keeps_its_qr_copies_the_code_and_opens_the_console", async () => {
+    // Back from Add device: the registration and its QR are still there.
+    await click("#nav-sandbox");
+    const expected = await textOf("#reg-code");
+    await $("#reg-qr");
+    // The page opened at its top, not where Add device was scrolled to.
+    const top = await driver.executeScript("return document.querySelector('.content').scrollTop");
+    if (top !== 0) throw new Error(`the page opened scrolled to ${top}`);
+    // The code stays inside its card.
+    const [codeRight, cardRight] = await driver.executeScript(
+      "const c = document.querySelector('#reg-code').getBoundingClientRect(); const k = document.querySelector('#reg-code').closest('.card').getBoundingClientRect(); return [c.right, k.right];",
+    );
+    if (codeRight > cardRight) throw new Error(`the code overflows its card (${codeRight} > ${cardRight})`);
+    await click("#copy-code");
+    await waitText("#copy-code", /Copied/);
+    await driver.wait(async () => clipboardText() === expected, 5000, "the clipboard does not hold the code");
+    await click("#open-console");
+    await driver.wait(async () => {
+      try {
+        return readFileSync(opened, "utf8").includes(`${server.url}/`);
+      } catch {
+        return false;
+      }
+    }, 10000, "the console was not opened in the browser");
+    if ((await driver.findElements(By.css("[data-testid=error]"))).length) throw new Error(`an error is shown: ${await textOf("[data-testid=error]")}`);
+  });
+
+  await check("destructive_actions_ask_first_and_an_empty_server_form_is_explained", async () => {
+    await click("#nav-sandbox");
+    await click("details summary");
+    await click("#fresh-sandbox");
+    expect("confirmation", await textOf("[data-testid=confirm]"), /every device activated on the current server stops working/);
+    await shot("sandbox-confirm-fresh");
+    await click("[data-testid=confirm] button:not(.danger)");
+    await gone("[data-testid=confirm]");
+    expect("server", await textOf("#server-url"), new RegExp(`^${server.url}$`));
+    await click("#use-outside");
+    const error = await textOf("details [data-testid=error]");
+    expect("empty form", error, /Fill in the server URL and the mobileSdkConfig first\./);
+    if (/format version|ends inside/.test(error)) throw new Error(`jargon for an empty form: ${error}`);
+    await click("details summary");
   });
 
   let activationCode;
   await check("a_corrupt_code_is_explained_in_the_doctor_s_words", async () => {
-    activationCode = await (await $("#code")).getAttribute("value");
+    // The registration the scanner read (the Sandbox page keeps it).
+    await click("#nav-sandbox");
+    activationCode = await textOf("#reg-code");
     // One changed character: the CRC-16 in the code's last characters no longer matches.
     const corrupt = (activationCode.startsWith("A") ? "B" : "A") + activationCode.slice(1);
     const failure = await tryActivation(corrupt);
     expect("failed step", failure.step, /^Read the activation code$/);
     expect("title", failure.title, /The activation cannot work/);
     expect("sentence", failure.message, /checksum doesn't match: a character was mistyped or two were swapped/);
-    expect("hint", failure.hint, /check the code for typos/);
+    expect("hint", failure.hint, /Check the code for typos/);
     await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", failure.element);
     await shot("activation-corrupt-code");
     await type("#code", activationCode);
@@ -259,6 +388,13 @@ try {
     if (!words.includes("ACTIVE")) throw new Error(`activation said: ${words}`);
     await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", done);
     await shot("activation-report");
+    // The report stays until the tester moves on.
+    await driver.sleep(3000);
+    await $("[data-testid=activation-done]");
+    // No step claims success for an answer that failed, and no HTTP code is in the words.
+    const steps = await textOf("[data-testid=activation-report] .steps");
+    if (/HTTP \d{3}/.test(steps)) throw new Error(`HTTP codes in the report: ${steps}`);
+    await click("#open-new-device");
     await $("[data-testid=device-detail]");
     await shot("device");
   });
@@ -267,7 +403,7 @@ try {
     const used = await tryActivation(activationCode);
     expect("failed step", used.step, /^Key exchange with the server$/);
     expect("sentence", used.message, /unknown, expired, already used, or belongs to another application/);
-    expect("hint", used.hint, /ask the server for a new activation code/);
+    expect("hint", used.hint, /sk the server for a new activation code/);
     if (/OTP/.test(used.hint)) throw new Error(`no OTP was given, yet the hint says: ${used.hint}`);
     await driver.executeScript("arguments[0].scrollIntoView({block: 'end'})", used.element);
     await shot("activation-used-code");
@@ -279,23 +415,56 @@ try {
     });
     const wrongOtp = await tryActivation(`${init.activationCode}#${init.activationSignature}`, "11111");
     expect("failed step", wrongOtp.step, /^Key exchange with the server$/);
-    expect("hint", wrongOtp.hint, /check the activation OTP/);
+    expect("hint", wrongOtp.hint, /heck the activation OTP/);
     await type("#otp", "");
   });
 
   let operationId;
-  await check("payment_arrives_and_is_approved_with_the_pin", async () => {
+  let firstActivation;
+  await check("an_empty_pin_never_reaches_the_server", async () => {
+    await openDevice();
+    firstActivation = await textOf("#device-activation-id");
+    const before = await failedAttempts(firstActivation);
     operationId = await newPayment();
     const card = await openInbox(operationId);
+    await click(`${card} ~ .row .approve`);
+    // One focused PIN step: the field has the focus.
+    const focused = await driver.executeScript("return document.activeElement && document.activeElement.id");
+    if (focused !== "approve-pin") throw new Error(`the focus is on ${focused}, not the PIN field`);
+    await click("#approve-confirm");
+    expect("the step says why", await textOf("[data-testid=pin-missing]"), /Type the PIN first: nothing was sent/);
+    await shot("approve-empty-pin");
+    // Sign data with possession + PIN and no PIN, and remove on the server without one.
+    await openDevice();
+    await click("#sign-data");
+    await click("#pin-confirm");
+    await $("[data-testid=pin-missing]");
+    if ((await driver.findElements(By.css("#signed-header"))).length) throw new Error("a header was made without a PIN");
+    await click("#remove-device");
+    await click("#remove-confirm");
+    await $("[data-testid=pin-missing]");
+    await click(".pin-cancel");
+    const after = await failedAttempts(firstActivation);
+    if (after !== before) throw new Error(`the server counted ${after - before} failed attempts for an empty PIN`);
+    const registration = await cloud(`/v2/registrations/${firstActivation}`);
+    if (registration.activationStatus !== "ACTIVE") throw new Error(`the activation is ${registration.activationStatus}`);
+  });
+
+  await check("payment_arrives_and_is_approved_with_the_pin", async () => {
+    const card = await openInbox(operationId);
     const amount = await textOf(`${card} [data-testid=amount]`);
-    if (!amount.includes("1250.00")) throw new Error(`amount shown: ${amount}`);
+    // Formatted for the locale, not "1250.00".
+    expect("amount", amount, /1,250\.00\s*EUR/);
     await shot("inbox-payment");
     await click(`${card} ~ .row .approve`);
     await type("#approve-pin", PIN);
     await shot("approve-pin");
     await click("#approve-confirm");
-    const notice = await textOf("[data-testid=notice]");
-    if (!notice.startsWith("Approved")) throw new Error(`notice: ${notice}`);
+    const notice = await waitText("[data-testid=notice]", /^Approved/);
+    expect("notice names the operation and the device", notice, /Approved: Confirm payment 1,250\.00 EUR on E2E phone/);
+    // The badge follows at once, not one poll later.
+    await gone("[data-testid=pending-total]", 1500);
+    await shot("approved");
   });
 
   await check("sandbox_reports_the_operation_approved", async () => {
@@ -311,6 +480,12 @@ try {
     await click("#approve-confirm");
     const error = await textOf("[data-testid=error]");
     if (!/refused the signature/i.test(error) || !/attempts left/i.test(error)) throw new Error(`error shown: ${error}`);
+    if (/HTTP \d{3}|ERR_/.test(error)) throw new Error(`HTTP or protocol codes in the error: ${error}`);
+    // The error is beside the button, not at the top of the page.
+    const [errorTop, buttonTop] = await driver.executeScript(
+      "return [document.querySelector('[data-testid=error]').getBoundingClientRect().top, document.querySelector('#approve-confirm').getBoundingClientRect().top];",
+    );
+    if (Math.abs(errorTop - buttonTop) > 250) throw new Error(`the error is ${errorTop - buttonTop} px from the button`);
     await shot("wrong-pin");
     const operation = await cloud(`/v2/operations/${second}`);
     if (operation.status !== "PENDING") throw new Error(`after a wrong PIN the operation is ${operation.status}`);
@@ -318,6 +493,8 @@ try {
 
   await check("a_new_operation_raises_a_notification_and_the_tray_count", async () => {
     await driver.wait(async () => /New operation to approve/.test(busLog), 15000, "no Notify call on the session bus");
+    const said = notifications.shown.map((n) => `${n.summary} | ${n.body}`).join("\n");
+    expect("the notification names the operation and the device", said, /Confirm payment 1,250\.00 EUR, E2E phone/);
     const labels = [...busLog.matchAll(/XAyatanaNewLabel[^\n]*\n\s*string "([^"]*)"/g)].map((m) => m[1]);
     if (!labels.includes("1")) throw new Error(`the tray label never showed 1 pending operation: ${JSON.stringify(labels)}`);
     const badge = await textOf("[data-testid=pending-total]");
@@ -336,7 +513,7 @@ try {
     await click("#offline-source-folder");
     await $("[data-testid=offline-preview]");
     const amount = await textOf("[data-testid=offline-preview] [data-testid=amount]");
-    expect("amount", amount, /100\s*CZK/);
+    expect("amount", amount, /100(\.00)?\s*CZK/);
     await type("#offline-pin", PIN);
     await shot("offline-preview");
     await click("#offline-sign");
@@ -360,10 +537,7 @@ try {
   });
 
   await check("screen_region_selection_reads_a_qr_shown_in_another_window", async () => {
-    await click("#nav-sandbox");
-    await type("#reg-user", "screen-user");
-    await click("#new-registration");
-    const expected = await textOf("#reg-code");
+    const expected = await newRegistration("screen-user");
     const png = join(scratch, "screen-qr.png");
     writeFileSync(png, Buffer.from((await (await $("#reg-qr")).getAttribute("src")).replace(/^data:image\/png;base64,/, ""), "base64"));
     // A second window, right of the app's (the screen is 1920×1080, the app 1200×700 at 0,0).
@@ -392,32 +566,59 @@ try {
     await driver.wait(async () => (await (await $("#code")).getAttribute("value")) === code, 5000, "Ctrl+V pasted nothing");
   });
 
+  await check("a_qr_picture_pasted_from_the_clipboard_is_read", async () => {
+    const expected = await newRegistration("paste-user");
+    const png = join(scratch, "paste-qr.png");
+    writeFileSync(png, Buffer.from((await (await $("#reg-qr")).getAttribute("src")).replace(/^data:image\/png;base64,/, ""), "base64"));
+    clipboardImage(png);
+    await click("#nav-add");
+    await type("#code", "");
+    await click("#paste");
+    await driver.wait(async () => (await (await $("#code")).getAttribute("value")) === expected, 10000, "the pasted picture was not read");
+    // A picture without a QR code: one plain sentence, no doubled text, no decoder jargon.
+    const blank = join(scratch, "blank.png");
+    spawnSync("convert", ["-size", "200x200", "xc:white", blank]);
+    clipboardImage(blank);
+    await click("#paste");
+    const error = await textOf("[data-testid=error]");
+    expect("no QR", error, /No QR code found in the picture\./);
+    if (/ZXing|variants|\(no QR/i.test(error)) throw new Error(`jargon or doubled text: ${error}`);
+    await shot("paste-no-qr");
+  });
+
   await check("sign_data_vault_unlock_pin_change_and_a_fault", async () => {
     await openDevice();
     await type("#sign-text", '{"amount":"10"}');
-    await type("#device-pin", PIN);
     await click("#sign-data");
+    await type("#device-pin", PIN);
+    await click("#pin-confirm");
     expect("header", await textOf("#signed-header"), /^X-PowerAuth-Authorization: PowerAuth .*pa_activation_id="[^"]+".*pa_signature_type="possession_knowledge"/);
     await click("#unlock-vault");
+    await type("#device-pin", PIN);
+    await click("#pin-confirm");
     expect("vault", await deviceNotice(), /vault unlocked/);
     // A fault armed for the next call: the right PIN goes out wrong, and the server counts it.
     await click('#fault option[value="wrong-pin"]');
     expect("armed", await deviceNotice(), /Fault armed/);
-    await type("#device-pin", PIN);
     await click("#unlock-vault");
-    expect("error", await textOf("[data-testid=error]"), /vault did not open|refused|wrong PIN/i);
+    await type("#device-pin", PIN);
+    await click("#pin-confirm");
+    expect("error", await textOf("[data-testid=pin-step] [data-testid=error]"), /vault did not open|refused|wrong PIN/i);
     await driver.wait(async () => /^1 failed of/.test(await textOf("#device-attempts")), 5000, "the failed attempt is not counted");
-    await driver.findElement(By.css("[data-testid=error] button")).click();
+    await click(".pin-cancel");
     const NEW_PIN = "24680";
+    await click("#change-pin");
     await type("#device-pin", PIN);
     await type("#device-new-pin", NEW_PIN);
-    await click("#change-pin");
+    await click("#pin-confirm");
     expect("changed", await deviceNotice(), /PIN changed/);
-    await type("#device-pin", NEW_PIN);
     await click("#unlock-vault");
-    expect("new PIN", await deviceNotice(), /vault unlocked/);
     await type("#device-pin", NEW_PIN);
+    await click("#pin-confirm");
+    expect("new PIN", await deviceNotice(), /vault unlocked/);
+    await click("#unlock-vault");
     await shot("device-actions");
+    await click(".pin-cancel");
   });
 
   await check("reject_with_a_reason_reaches_the_server", async () => {
@@ -425,8 +626,9 @@ try {
     const card = await openInbox(payment);
     await click(`${card} ~ .row .reject`);
     await click('#reject-reason option[value="INCORRECT_DATA"]');
+    await shot("reject");
     await click("#reject-confirm");
-    await waitText("[data-testid=notice]", /^Rejected \(INCORRECT_DATA\)/);
+    await waitText("[data-testid=notice]", /^Rejected: Confirm payment on E2E phone \(The details are wrong\)/);
     const operation = await cloud(`/v2/operations/${payment}`);
     if (operation.status !== "REJECTED" || operation.statusReason !== "INCORRECT_DATA") {
       throw new Error(`the server says ${operation.status} / ${operation.statusReason}`);
@@ -436,8 +638,9 @@ try {
   await check("biometry_enrol_approve_invalidate_and_remove", async () => {
     // The PIN is the one the previous check changed it to.
     await openDevice();
-    await type("#device-pin", "24680");
     await click("#biometry-enroll");
+    await type("#device-pin", "24680");
+    await click("#pin-confirm");
     await waitText("[data-testid=device-notice]", /Biometry enrolled/);
     const first = await newPayment();
     let card = await openInbox(first);
@@ -453,22 +656,22 @@ try {
     const second = await newPayment();
     card = await openInbox(second);
     await click(`${card} ~ .row .approve`);
-    const biometryButtons = await driver.findElements(By.css("#approve-biometry"));
-    if (biometryButtons.length) {
-      await biometryButtons[0].click();
-      await waitText("[data-testid=error]", /\S/);
-    }
+    // No biometry offered on a device without (working) biometry.
+    await $("#approve-pin");
+    await driver.sleep(1000);
+    if ((await driver.findElements(By.css("#approve-biometry"))).length) throw new Error("biometry is offered on a device without biometry");
+    await click(".pin-cancel");
     const pending = await cloud(`/v2/operations/${second}`);
     if (pending.status !== "PENDING") throw new Error(`after the enrollment changed the operation is ${pending.status}`);
     // The device no longer counts biometry as enrolled: enrolling again takes the PIN, and
     // then the removal goes through.
     await openDevice();
-    await type("#device-pin", "24680");
     await click("#biometry-enroll");
+    await type("#device-pin", "24680");
+    await click("#pin-confirm");
     await waitText("[data-testid=device-notice]", /Biometry enrolled/);
     await click("#biometry-remove");
     await waitText("[data-testid=device-notice]", /Biometry removed/);
-    await type("#device-pin", "24680");
     await shot("biometry");
   });
 
@@ -491,11 +694,24 @@ try {
     }
   });
 
-  await check("inspector_shows_the_exchanges_without_secrets", async () => {
+  await check("inspector_shows_device_and_time_newest_first_and_updates_live", async () => {
     await click("#nav-inspector");
     await $(".timeline li");
     const text = await textOf(".timeline");
     if (!text.includes("activation/create")) throw new Error("no activation exchange in the inspector");
+    const devicesShown = await driver.executeScript("return [...document.querySelectorAll('[data-testid=exchange-device]')].map((e) => e.textContent.trim())");
+    if (!devicesShown.includes("E2E phone")) throw new Error(`no device column naming E2E phone: ${devicesShown.slice(0, 5)}`);
+    expect("time column", await textOf("[data-testid=exchange-time]"), /\d{1,2}:\d{2}:\d{2}/);
+    // Newest first: the activation (one of the first exchanges) is not on top.
+    expect("first row", await textOf(".timeline li"), /^(?![\s\S]*activation\/create)/);
+    const rows = (await driver.findElements(By.css(".timeline li"))).length;
+    // Another part of the app makes a call while the inspector is open: it shows up by itself.
+    await driver.executeAsyncScript(
+      "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('list_operations', { id: arguments[0] }).then(done, done);",
+      "e2e-phone",
+    );
+    await driver.wait(async () => (await driver.findElements(By.css(".timeline li"))).length > rows, 5000, "the inspector did not update live");
+    expect("newest on top", await textOf(".timeline li"), /operation\/list/);
     await shot("inspector");
   });
 
@@ -540,8 +756,13 @@ try {
     await click("#rename-save");
     await driver.wait(async () => (await textOf(".device-name")) === "Renamed phone", 5000, "the new name is not listed");
     await openDevice();
-    await type("#device-pin", "24680");
+    await click("#forget-device");
+    expect("confirmation", await textOf("[data-testid=confirm]"), /Forget Renamed phone here\?/);
+    await click("[data-testid=confirm] button:not(.danger)");
     await click("#remove-device");
+    await type("#device-pin", "24680");
+    await shot("remove-confirm");
+    await click("#remove-confirm");
     await $("[data-testid=no-devices]");
     const registration = await cloud(`/v2/registrations/${activationId}`);
     if (registration.registrationStatus !== "REMOVED") {
@@ -549,12 +770,17 @@ try {
     }
   });
 
-  await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
+  }
+
+  await mtokenChecks({ driver, check, click, type, textOf, $, shot, cloud, rest, server, scratch, frames, qrFile, notifications, expect, waitText, gone, PIN, opened });
+
+  if (only !== "mtoken") await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
 } catch {
   failed = true;
 } finally {
   if (screenQr) screenQr.kill();
   if (busMonitor) busMonitor.kill();
+  if (notifications) notifications.stop();
   if (driver) await driver.quit().catch(() => {});
   if (tauriDriver) tauriDriver.kill();
   rmSync(scratch, { recursive: true, force: true });

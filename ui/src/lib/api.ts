@@ -11,9 +11,13 @@ import type {
   DeviceSummary,
   ErrorKind,
   ExchangeView,
+  InboxMessageView,
   OfflinePreview,
   OfflineSigned,
   OperationView,
+  Pasted,
+  ProximityInput,
+  ProximityRead,
   Region,
   Registration,
   ScanResult,
@@ -43,14 +47,14 @@ export const api = {
   remove: (id: string, pin: string | null, localOnly: boolean) =>
     invoke<void>("remove_device", { id, pin, localOnly }),
   operations: (id: string) => invoke<OperationView[]>("list_operations", { id }),
-  history: (id: string, pin: string) => invoke<OperationView[]>("operation_history", { id, pin }),
-  approve: (id: string, operationId: string, approval: Approval) =>
-    invoke<void>("approve_operation", { id, operationId, approval }),
+  history: (id: string, pin: string) => guardPin({ kind: "pin", pin }) ?? invoke<OperationView[]>("operation_history", { id, pin }),
+  approve: (id: string, operationId: string, approval: Approval, proximity: ProximityInput | null = null) =>
+    guardPin(approval) ?? invoke<void>("approve_operation", { id, operationId, approval, proximity }),
   reject: (id: string, operationId: string, reason: string) =>
     invoke<void>("reject_operation", { id, operationId, reason }),
   signData: (id: string, data: Uint8Array, uriId: string, approval: Approval, possessionOnly: boolean) =>
     invoke<SignedData>("sign_data", { id, data: Array.from(data), uriId, approval, possessionOnly }),
-  unlockVault: (id: string, pin: string) => invoke<void>("unlock_vault", { id, pin }),
+  unlockVault: (id: string, pin: string) => guardPin({ kind: "pin", pin }) ?? invoke<void>("unlock_vault", { id, pin }),
   changePin: (id: string, oldPin: string, newPin: string) => invoke<void>("change_pin", { id, oldPin, newPin }),
   biometry: (id: string, action: "enroll" | "change-enrollment" | "remove", pin: string | null) =>
     invoke<void>("biometry", { id, action, pin }),
@@ -61,8 +65,23 @@ export const api = {
   newRegistration: (user: string) => invoke<Registration>("sandbox_registration", { user }),
   newOperation: (id: string, template: "login" | "payment") =>
     invoke<string>("sandbox_operation", { id, template }),
+  pasteClipboard: () => invoke<Pasted>("paste_clipboard"),
+  readProximity: (text: string) => invoke<ProximityRead>("read_proximity", { text }),
+  inboxMessages: (id: string) => invoke<InboxMessageView[]>("inbox_messages", { id }),
+  inboxOpen: (id: string, messageId: string) => invoke<InboxMessageView>("inbox_open", { id, messageId }),
+  inboxReadAll: (id: string) => invoke<void>("inbox_read_all", { id }),
   operationStatus: (operationId: string) => invoke<string>("sandbox_operation_status", { operationId }),
 };
+
+/** A PIN approval without a PIN of 4+ digits is refused here: nothing is sent. */
+function guardPin(approval: Approval): Promise<never> | null {
+  if (approval.kind !== "pin") return null;
+  if (/^\d{4,}$/.test(approval.pin)) return null;
+  return Promise.reject({
+    code: "INPUT",
+    message: approval.pin ? "A PIN is at least 4 digits: nothing was sent." : "Type the PIN first: nothing was sent.",
+  });
+}
 
 /** Any thrown value as an AppError the ErrorBox can show. */
 export function asError(error: unknown): AppError {

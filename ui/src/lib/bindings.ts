@@ -120,6 +120,16 @@ frameSize: [number, number],
  */
 note: string | null, };
 
+export type Pasted = { 
+/**
+ * The picture, scanned.
+ */
+image: ScanResult | null, 
+/**
+ * The text.
+ */
+text: string | null, };
+
 export type DeviceSummary = { 
 /**
  * Store id.
@@ -282,13 +292,98 @@ formData: FormData | null,
 /**
  * When it was created, if the server said.
  */
-created: string | null, };
+created: string | null, 
+/**
+ * When it expires, if the server said.
+ */
+expires: string | null, 
+/**
+ * Why its status changed (`statusReason`, e.g. a reject reason).
+ */
+statusReason: string | null, 
+/**
+ * The screens around the approval (`ui`: `preApprovalScreen`, `postApprovalScreen`,
+ * `flipButtons`, `blockApprovalOnCall`), as the server sent them.
+ */
+ui: Record<string, unknown> | null, };
 
 export type Approval = { "kind": "pin", 
 /**
  * The PIN.
  */
-pin: string, } | { "kind": "biometry" };
+pin: string, } | { "kind": "biometry" } | { "kind": "possession" };
+
+export type ProximityInput = { 
+/**
+ * The OTP.
+ */
+otp: string, 
+/**
+ * `QR_CODE` or `DEEPLINK` (a typed OTP is sent as `QR_CODE`, as the SDK offers no other).
+ */
+kind: string, 
+/**
+ * When the app received it (ISO-8601).
+ */
+timestampReceived: string, };
+
+export type ProximityRead = { 
+/**
+ * The operation it is for.
+ */
+operationId: string, 
+/**
+ * The OTP, when the code carries one.
+ */
+otp: string | null, };
+
+export type OperationArrived = { 
+/**
+ * The device it is for.
+ */
+deviceId: string, 
+/**
+ * That device's name.
+ */
+deviceName: string, 
+/**
+ * The operation.
+ */
+operationId: string, 
+/**
+ * The notification's text, e.g. "Payment 1,250.00 EUR".
+ */
+title: string, };
+
+export type InboxMessageView = { 
+/**
+ * Message id.
+ */
+id: string, 
+/**
+ * `text` or `html`.
+ */
+kind: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * Summary.
+ */
+summary: string, 
+/**
+ * Whether it was read.
+ */
+read: boolean, 
+/**
+ * When it was created (ISO-8601).
+ */
+created: string | null, 
+/**
+ * The body (after opening it).
+ */
+body: string | null, };
 
 export type FaultParameter = { 
 /**
@@ -382,7 +477,15 @@ error: string | null,
 /**
  * Fault applied.
  */
-fault: string | null, };
+fault: string | null, 
+/**
+ * The device that made it, when known.
+ */
+device: string | null, 
+/**
+ * When it was sent (milliseconds since the Unix epoch).
+ */
+atMs: number | null, };
 
 export type Registration = { 
 /**

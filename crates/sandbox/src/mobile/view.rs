@@ -42,7 +42,14 @@ pub async fn view(state: &AppState, operation: &Operation) -> Result<Option<Valu
     if let Some(reason) = &operation.status_reason {
         object["statusReason"] = json!(reason);
     }
-    let mut ui = template.ui.unwrap_or_else(|| json!({}));
+    // The template's `ui` wins; without one, the operation's risk flags make it, as the
+    // enrollment server's MobileTokenConverter does: X flips the buttons, C blocks approval
+    // during a call, F puts a WARNING screen with a SLIDER first (it sets no heading or
+    // message, and neither does this).
+    let mut ui = template
+        .ui
+        .unwrap_or_else(|| risk_flags_ui(operation.risk_flags.as_deref().unwrap_or("")));
+    fill(&mut ui, &operation.parameters)?;
     // The app learns of a proximity check from the QR_SCAN pre-approval screen (§11.5).
     if operation.totp_seed.is_some() {
         ui["preApprovalScreen"] = json!({
@@ -55,6 +62,24 @@ pub async fn view(state: &AppState, operation: &Operation) -> Result<Option<Valu
         object["ui"] = ui;
     }
     Ok(Some(object))
+}
+
+/// The `ui` the enrollment server derives from risk flags (`X`, `C`, `F`).
+fn risk_flags_ui(flags: &str) -> Value {
+    let mut ui = Map::new();
+    if flags.contains('X') {
+        ui.insert("flipButtons".to_owned(), json!(true));
+    }
+    if flags.contains('C') {
+        ui.insert("blockApprovalOnCall".to_owned(), json!(true));
+    }
+    if flags.contains('F') {
+        ui.insert(
+            "preApprovalScreen".to_owned(),
+            json!({"type": "WARNING", "approvalType": "SLIDER"}),
+        );
+    }
+    Value::Object(ui)
 }
 
 /// Fills `${…}` in every string of a form; an AMOUNT's `amount` becomes a number.

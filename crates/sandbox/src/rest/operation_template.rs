@@ -7,7 +7,10 @@
 //! ERR0024; the built-in `login` and `payment` templates, and a template a `PENDING`
 //! operation still uses, cannot be removed (ERR0042). Form data and UI are the
 //! enrollment server's part (§16.4): a created template shows its operation type as the
-//! title on a phone; the built-ins keep theirs through updates.
+//! title on a phone; the built-ins keep theirs through updates. As the sandbox plays the
+//! enrollment server too, `create` also takes that server's template (sandbox-only,
+//! optional): `formData` (title, message, attributes with `${…}` placeholders) and `ui`
+//! (the mobile API's `ui` object), so a tester can see every screen a phone shows.
 
 use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
@@ -258,6 +261,10 @@ struct CreateRequest {
     template_name: Option<String>,
     #[serde(flatten)]
     fields: Fields,
+    /// The enrollment server's form data for this template (sandbox-only).
+    form_data: Option<serde_json::Value>,
+    /// The enrollment server's `ui` for this template (sandbox-only).
+    ui: Option<serde_json::Value>,
 }
 
 async fn create(
@@ -274,12 +281,20 @@ async fn create(
     };
     let valid = validate(request.fields, WHEN)?;
     check_text("templateName", &template_name)?;
-    let form_data = json!({
-        "title": valid.operation_type,
-        "message": "",
-        "attributes": [],
-    });
-    let template = valid.into_template(0, template_name, form_data, None);
+    let form_data = match request.form_data {
+        Some(form) if form.is_object() => form,
+        Some(_) => return Err(invalid("formData must be a JSON object")),
+        None => json!({
+            "title": valid.operation_type,
+            "message": "",
+            "attributes": [],
+        }),
+    };
+    let ui = match request.ui {
+        Some(ui) if !ui.is_object() => return Err(invalid("ui must be a JSON object")),
+        ui => ui,
+    };
+    let template = valid.into_template(0, template_name, form_data, ui);
     let saved = state
         .store
         .insert_template(&template)
