@@ -338,14 +338,9 @@ impl Core {
             timeline: self.timeline.clone(),
             device: request.name.clone(),
         }));
-        let activation = tokensim_api::activate(
-            &tagged,
-            &self.recorder,
-            self.book.wallet(),
-            request,
-            None,
-        )
-        .await;
+        let activation =
+            tokensim_api::activate(&tagged, &self.recorder, self.book.wallet(), request, None)
+                .await;
         let steps = activation.steps;
         match activation.result {
             Ok(tokensim_api::Ran::Done(device)) => {
