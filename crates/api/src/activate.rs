@@ -302,24 +302,35 @@ pub fn store_name(backend: BackendKind) -> &'static str {
 }
 
 fn explain_exchange(exchange: &Exchange) -> Step {
-    let what = match exchange.label {
-        "activation/create" => {
-            "Sent the device public key in two ECIES layers (the activation code outside, the key exchange inside); the server answered with its public key and the initial counter"
-        }
-        label if label.contains("temporary") || label.contains("keystore") => {
-            "Fetched a temporary ECIES key from the server (protocol 3.3: each encryption goes to a short-lived server key)"
-        }
-        "activation/status" => "Asked the server for the activation status (encrypted status blob)",
-        _ => "Exchanged a request with the server",
-    };
     let ok = exchange.status.is_some_and(|s| (200..300).contains(&s));
-    let outcome = match (exchange.status, &exchange.error) {
-        (Some(status), _) => format!("HTTP {status} in {} ms", exchange.elapsed.as_millis()),
-        (None, Some(error)) => format!("no answer: {error}"),
-        (None, None) => "no answer".to_owned(),
+    // What was asked, and on success what came back: a failed step never claims an answer,
+    // and the words carry no HTTP status (the inspector and `--json` keep the exchange).
+    let (asked, answered) = match exchange.label {
+        "activation/create" => (
+            "Sent the device public key in two ECIES layers (the activation code outside, the key exchange inside)",
+            "the server answered with its public key and the initial counter",
+        ),
+        label if label.contains("temporary") || label.contains("keystore") => (
+            "Asked the server for a temporary ECIES key (protocol 3.3: each encryption goes to a short-lived server key)",
+            "it gave one",
+        ),
+        "activation/status" => (
+            "Asked the server for the activation status",
+            "it sent the encrypted status blob",
+        ),
+        _ => ("Sent a request to the server", "it answered"),
+    };
+    let took = exchange.elapsed.as_millis();
+    let detail = match (ok, exchange.status, &exchange.error) {
+        (true, _, _) => format!("{asked}; {answered} ({took} ms)."),
+        (false, Some(status), _) if status >= 500 => {
+            format!("{asked}; the server failed on its side ({took} ms).")
+        }
+        (false, Some(_), _) => format!("{asked}; the server refused it ({took} ms)."),
+        (false, None, Some(error)) => format!("{asked}; no answer came: {error}."),
+        (false, None, None) => format!("{asked}; no answer came."),
     };
     let title = format!("{} {}", exchange.method, exchange.label);
-    let detail = format!("{what}. {outcome}.");
     if ok {
         Step::done(&title, &detail)
     } else {
