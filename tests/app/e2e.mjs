@@ -447,7 +447,7 @@ try {
     const after = await failedAttempts(firstActivation);
     if (after !== before) throw new Error(`the server counted ${after - before} failed attempts for an empty PIN`);
     const registration = await cloud(`/v2/registrations/${firstActivation}`);
-    if (registration.activationStatus !== "ACTIVE") throw new Error(`the activation is ${registration.activationStatus}`);
+    if (registration.registrationStatus !== "ACTIVE") throw new Error(`the registration is ${registration.registrationStatus}`);
   });
 
   await check("payment_arrives_and_is_approved_with_the_pin", async () => {

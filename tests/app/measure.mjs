@@ -56,7 +56,7 @@ async function activateTwo(driver) {
     const response = await fetch(`${url}/powerauth-cloud/v2/registrations`, {
       method: "POST",
       headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
-      body: JSON.stringify({ userId: name.replace(/ /g, "-"), commitOnKeyExchange: true }),
+      body: JSON.stringify({ userId: name.replace(/ /g, "-"), appId: "tokensim", commitPhase: "ON_KEY_EXCHANGE" }),
     });
     const { activationQrCodeData } = await response.json();
     await (await driver.findElement(By.css("#nav-add"))).click();

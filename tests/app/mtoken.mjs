@@ -12,7 +12,7 @@ export async function mtokenChecks(t) {
   const devices = {};
 
   async function activate(name, user, commitOnKeyExchange = true) {
-    const registration = await cloud("/v2/registrations", { userId: user, commitOnKeyExchange });
+    const registration = await cloud("/v2/registrations", { userId: user, appId: "tokensim", commitPhase: commitOnKeyExchange ? "ON_KEY_EXCHANGE" : "ON_COMMIT" });
     await click("#nav-add");
     await type("#code", registration.activationQrCodeData);
     await type("#device-name", name);
@@ -22,7 +22,7 @@ export async function mtokenChecks(t) {
     await $("[data-testid=activation-done]");
     await click("#open-new-device");
     await $("[data-testid=device-detail]");
-    return { id: name.toLowerCase().replace(/[^a-z0-9]+/g, "-"), user, activationId: registration.activationId };
+    return { id: name.toLowerCase().replace(/[^a-z0-9]+/g, "-"), user, activationId: registration.registrationId };
   }
 
   async function payment(device, extra = {}) {
