@@ -731,8 +731,9 @@ try {
     await click("#snapshot-save");
     await waitText("#snapshot-timeline", /before-unlock/);
     // A call the server verifies moves its counter past the snapshot's.
-    await type("#device-pin", "24680");
     await click("#unlock-vault");
+    await type("#device-pin", "24680");
+    await click("#pin-confirm");
     expect("vault", await deviceNotice(), /vault unlocked/);
     await click("#snapshot-timeline li button.small");
     await waitText("#snapshot-diff", /<redacted> moved 1 step forward/);
