@@ -154,6 +154,9 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), Fail> {
     let config = args.into_config()?;
+    // The handlers are installed before the banner announces the server: a SIGTERM sent as
+    // soon as the URL is read must stop it gracefully, not kill it by the default action.
+    let stop = stop_signal()?;
     let sandbox = Sandbox::start(config)
         .await
         .map_err(|e| Fail(e.to_string()))?;
@@ -189,27 +192,35 @@ async fn run(args: Args) -> Result<(), Fail> {
         tracing::warn!("cannot print the banner ({e}); serving anyway");
     }
     drop(stdout);
-    stop_signal().await?;
+    stop.await?;
     tracing::info!("stopping: finishing the requests in flight");
     sandbox.shutdown().await;
     Ok(())
 }
 
 /// Ctrl-C, or SIGTERM (a service manager, `docker stop`, `kill`): both stop the sandbox
-/// gracefully and exit 0.
-async fn stop_signal() -> Result<(), Fail> {
+/// gracefully and exit 0. The handlers are installed when this is called; the returned future
+/// resolves on the first signal.
+fn stop_signal() -> Result<impl std::future::Future<Output = Result<(), Fail>>, Fail> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate())
             .map_err(|e| Fail(format!("cannot wait for SIGTERM: {e}")))?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}"))),
-            _ = term.recv() => Ok(()),
-        }
+        let mut interrupt = signal(SignalKind::interrupt())
+            .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = term.recv() => {}
+            }
+            Ok(())
+        })
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))
+    Ok(async {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| Fail(format!("cannot wait for Ctrl-C: {e}")))
+    })
 }
