@@ -137,8 +137,8 @@ $(CARGO_DENY):
 	cargo install cargo-deny --locked --root "$(TOOLS_DIR)"
 
 .PHONY: deny audit
-deny: tools $(CARGO_DENY) ## Dependencies: licences, sources, duplicate versions (cargo-deny, offline)
-	@$(REPORT) run deny -- cargo deny --offline check licenses bans sources
+deny: tools $(CARGO_DENY) ## Dependencies: licences, sources, duplicate versions (cargo-deny)
+	@$(REPORT) run deny -- cargo deny check licenses bans sources
 
 audit: tools $(CARGO_DENY) ## Dependencies: RustSec advisories (cargo-deny; fetches the advisory database)
 	cargo deny check advisories
