@@ -121,6 +121,45 @@ pub fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
     }
 }
 
+/// Commits `a` (`PENDING_COMMIT` → `ACTIVE`) at `now`; any other state is refused (`what`
+/// names the record, e.g. "activation" or "registration"). With `otpValidation=ON_COMMIT`
+/// a wrong `otp` costs an attempt and leaves the state (or `REMOVED` at the limit), as in
+/// PowerAuth Server: then `Ok(true)`, and the caller reports the wrong OTP.
+pub fn commit(
+    a: &mut Activation,
+    now: i64,
+    what: &str,
+    otp: Option<&str>,
+    external_user_id: &Option<String>,
+) -> Result<bool, Error> {
+    if a.state != ActivationState::PendingCommit {
+        return Err(Error::ActivationState(format!(
+            "commit needs PENDING_COMMIT, the {what} is {}",
+            a.state
+        )));
+    }
+    if a.commit_phase == CommitPhase::OnCommit
+        && let Some(expected) = &a.activation_otp
+    {
+        let given = otp.unwrap_or_default();
+        if !powerauth::hazmat::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            a.failed_attempts += 1;
+            if a.failed_attempts >= a.max_failed_attempts {
+                a.state = ActivationState::Removed;
+            }
+            a.timestamp_last_change = now;
+            return Ok(true);
+        }
+        a.failed_attempts = 0;
+    }
+    a.state = ActivationState::Active;
+    if external_user_id.is_some() {
+        a.external_id.clone_from(external_user_id);
+    }
+    a.timestamp_last_change = now;
+    Ok(false)
+}
+
 /// Marks a record made for a request that then failed `REMOVED`, if it is still
 /// `CREATED`: its code was never shown to anyone, so nothing half-made stays usable.
 pub async fn discard_unused(state: &AppState, activation_id: &str) -> Result<(), Error> {

@@ -298,32 +298,13 @@ async fn commit(
     let request: ActorBody = optional_body(&body.0)?;
     let current = visible(&state, &caller, &registration_id).await?;
     let (activation, otp_failed) = activations::update_from(&state, current, |a, now| {
-        if a.state != ActivationState::PendingCommit {
-            return Err(Error::ActivationState(format!(
-                "commit needs PENDING_COMMIT, the registration is {}",
-                a.state
-            )));
-        }
-        if a.commit_phase == CommitPhase::OnCommit
-            && let Some(expected) = &a.activation_otp
-        {
-            let given = request.otp.as_deref().unwrap_or_default();
-            if !powerauth::hazmat::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-                a.failed_attempts += 1;
-                if a.failed_attempts >= a.max_failed_attempts {
-                    a.state = ActivationState::Removed;
-                }
-                a.timestamp_last_change = now;
-                return Ok(true);
-            }
-            a.failed_attempts = 0;
-        }
-        a.state = ActivationState::Active;
-        if request.external_user_id.is_some() {
-            a.external_id.clone_from(&request.external_user_id);
-        }
-        a.timestamp_last_change = now;
-        Ok(false)
+        activations::commit(
+            a,
+            now,
+            "registration",
+            request.otp.as_deref(),
+            &request.external_user_id,
+        )
     })
     .await?;
     if otp_failed {
