@@ -180,7 +180,7 @@ probe: deps tools ## Security and reliability probe, full size (table in target/
 # with), one schema per test, removed after.
 # As root, the cluster runs as the `postgres` user (initdb refuses root).
 .PHONY: test-postgres
-test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL cluster
+test-postgres: deps tools ## The sandbox's test suite, and two instances under a sharded fleet, on a throwaway PostgreSQL cluster
 	@bin=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); \
 	scratch=$$(mktemp -d); as=(); \
 	if [ "$$(id -u)" = 0 ]; then chown postgres "$$scratch"; as=(runuser -u postgres --); fi; \
@@ -189,7 +189,7 @@ test-postgres: deps tools ## The sandbox's test suite on a throwaway PostgreSQL 
 	"$${as[@]}" "$$bin/pg_ctl" -D "$$scratch/data" -l "$$scratch/server.log" -w \
 	  -o "-c listen_addresses= -k $$scratch -c fsync=off -c max_connections=300" start >/dev/null; \
 	TOKENSIM_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$$scratch" \
-	  $(REPORT) run postgres -- $(call WORKSPACE_TESTS,-E 'binary_id(sandbox::sandbox) | binary_id(sandbox::conformance)',--test sandbox --test conformance)
+	  $(REPORT) run postgres -- $(call WORKSPACE_TESTS,-E 'binary_id(sandbox::sandbox) | binary_id(sandbox::conformance) | (binary_id(tokensim-fleet::shards) & test(postgres))',--test sandbox --test conformance --test shards)
 
 # deploy/k8s checked offline against the Kubernetes API schemas that kubernetes-validate
 # (PyPI) ships: every manifest, strict (an unknown field fails), no cluster needed.

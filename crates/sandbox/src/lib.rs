@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod expiry;
 pub mod extract;
+pub mod fanout;
 pub mod guard;
 pub mod key_cache;
 pub mod mobile;

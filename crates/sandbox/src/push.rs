@@ -1,5 +1,5 @@
 //! The push outbox: what the sandbox would send to APNs / FCM / HMS is stored and
-//! broadcast to listeners (SSE) instead, so a tester sees it and no account is needed.
+//! told to live listeners (SSE, WebSocket; [`crate::fanout`]) instead, so a tester sees it and no account is needed.
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -24,9 +24,7 @@ pub async fn operation_created(state: &AppState, operation: &Operation) -> Resul
             }),
             timestamp_created: state.now_ms(),
         };
-        state.store.insert_push_message(&message).await?;
-        // Nobody listening is fine: the outbox keeps the message.
-        let _ = state.push_events.send(message);
+        state.push.queue(&state.store, message).await?;
     }
     Ok(())
 }

@@ -17,8 +17,8 @@ pub struct AppState {
     pub rng: Arc<dyn RandomSource>,
     /// The instance's settings.
     pub config: Arc<Config>,
-    /// New push-outbox messages, for live listeners (SSE).
-    pub push_events: tokio::sync::broadcast::Sender<crate::store::PushMessage>,
+    /// The push outbox's live listeners, across every instance on the database.
+    pub push: crate::fanout::Fanout,
     /// Keys derived from each activation's ECDH secret.
     pub key_cache: Arc<crate::key_cache::KeyCache>,
     /// Cloud API logins already checked against their Argon2 hash.
@@ -46,6 +46,13 @@ impl AppState {
     ) -> Result<Self, StoreError> {
         let store = Store::open(&config.database_url).await?;
         let logins = Arc::new(crate::cloud::auth::LoginCache::new(&*rng));
+        // From the OS, not `rng`: two instances given the same seeded source in a test
+        // must still tell each other apart.
+        let instance: [u8; 16] = SystemRandom::new().array();
+        let instance = uuid::Builder::from_random_bytes(instance)
+            .into_uuid()
+            .to_string();
+        let push = crate::fanout::Fanout::start(&store, &config.database_url, instance).await?;
         let callbacks = crate::callbacks::Callbacks::start(
             store.clone(),
             clock.clone(),
@@ -61,7 +68,7 @@ impl AppState {
             clock,
             rng,
             config: Arc::new(config),
-            push_events: tokio::sync::broadcast::channel(256).0,
+            push,
             signing_rng: Arc::new(SystemRandom::new()),
         })
     }

@@ -105,9 +105,7 @@ pub(super) async fn queue(
             body: body.clone(),
             timestamp_created: state.now_ms(),
         };
-        state.store.insert_push_message(&message).await?;
-        // Nobody listening is fine: the outbox keeps the message.
-        let _ = state.push_events.send(message);
+        state.push.queue(&state.store, message).await?;
     }
     Ok(())
 }
@@ -133,7 +131,7 @@ async fn stream(
     _: Caller,
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = state.push_events.subscribe();
+    let receiver = state.push.subscribe();
     let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {
@@ -161,7 +159,7 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     // Subscribed before the handshake answers, so nothing queued after it is missed.
-    let receiver = state.push_events.subscribe();
+    let receiver = state.push.subscribe();
     upgrade.on_upgrade(move |socket| forward(socket, receiver))
 }
 

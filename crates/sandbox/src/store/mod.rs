@@ -34,7 +34,7 @@ pub use applications::{Application, ApplicationVersion};
 pub use callbacks::{CallbackAttempt, CallbackEvent, CallbackUrlRecord};
 pub use inbox::InboxMessage;
 pub use operations::{Operation, OperationStatus, Template, TemplateRemoval};
-pub use push::PushMessage;
+pub use push::{PUSH_CHANNEL, PushMessage};
 pub use recovery::{RecoveryConfig, RecoveryLookup, RecoveryPuk, RecoveryRecord};
 pub use temporary_keys::TemporaryKey;
 pub use tokens::Token;

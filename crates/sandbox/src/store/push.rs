@@ -59,20 +59,51 @@ impl Store {
             .collect()
     }
 
-    /// Appends a message to the outbox.
-    pub async fn insert_push_message(&self, message: &PushMessage) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO push_messages (message_id, user_id, activation_id, body, timestamp_created) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&message.message_id)
-        .bind(&message.user_id)
-        .bind(&message.activation_id)
-        .bind(message.body.to_string())
-        .bind(message.timestamp_created)
-        .execute(self.pool())
-        .await?;
+    /// Appends a message to the outbox. On PostgreSQL the same statement also sends
+    /// `NOTIFY` on [`PUSH_CHANNEL`] with `ORIGIN:MESSAGE_ID` (delivered when it commits), so
+    /// every sandbox instance on the database can tell its live listeners
+    /// ([`crate::fanout`]); `origin` names the instance that queued it.
+    pub async fn insert_push_message(
+        &self,
+        message: &PushMessage,
+        origin: &str,
+    ) -> Result<(), StoreError> {
+        let statement = match self.backend() {
+            super::Backend::Sqlite => {
+                "INSERT INTO push_messages (message_id, user_id, activation_id, body, timestamp_created) \
+                 VALUES ($1, $2, $3, $4, $5)"
+            }
+            // The sub-select runs once per statement; its notification goes out at commit.
+            super::Backend::Postgres => {
+                "INSERT INTO push_messages (message_id, user_id, activation_id, body, timestamp_created) \
+                 SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_notify('tokensim_push', $6::text || ':' || $1::text)) AS notified"
+            }
+        };
+        let mut query = sqlx::query(statement)
+            .bind(&message.message_id)
+            .bind(&message.user_id)
+            .bind(&message.activation_id)
+            .bind(message.body.to_string())
+            .bind(message.timestamp_created);
+        if self.backend() == super::Backend::Postgres {
+            query = query.bind(origin);
+        }
+        query.execute(self.pool()).await?;
         Ok(())
+    }
+
+    /// One outbox message by id.
+    pub async fn push_message(&self, message_id: &str) -> Result<Option<PushMessage>, StoreError> {
+        sqlx::query(
+            "SELECT message_id, user_id, activation_id, body, timestamp_created FROM push_messages \
+             WHERE message_id = $1",
+        )
+        .bind(message_id)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(push_message_from_row)
+        .transpose()
     }
 
     /// Outbox messages, oldest first, optionally for one user.
@@ -87,18 +118,20 @@ impl Store {
         .bind(user_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let body: String = row.try_get("body")?;
-                Ok(PushMessage {
-                    message_id: row.try_get("message_id")?,
-                    user_id: row.try_get("user_id")?,
-                    activation_id: row.try_get("activation_id")?,
-                    body: serde_json::from_str(&body)
-                        .map_err(|_| StoreError::Corrupt("push_messages.body"))?,
-                    timestamp_created: row.try_get("timestamp_created")?,
-                })
-            })
-            .collect()
+        rows.iter().map(push_message_from_row).collect()
     }
+}
+
+/// The `NOTIFY` channel of new outbox messages (PostgreSQL; the insert above names it too).
+pub const PUSH_CHANNEL: &str = "tokensim_push";
+
+fn push_message_from_row(row: &sqlx::any::AnyRow) -> Result<PushMessage, StoreError> {
+    let body: String = row.try_get("body")?;
+    Ok(PushMessage {
+        message_id: row.try_get("message_id")?,
+        user_id: row.try_get("user_id")?,
+        activation_id: row.try_get("activation_id")?,
+        body: serde_json::from_str(&body).map_err(|_| StoreError::Corrupt("push_messages.body"))?,
+        timestamp_created: row.try_get("timestamp_created")?,
+    })
 }

@@ -136,3 +136,101 @@ async fn a_wrong_login_or_a_plain_get_is_refused() {
         .unwrap();
     assert!(response.status().is_client_error(), "{}", response.status());
 }
+
+/// Two sandbox instances on one PostgreSQL database (run by `make test-postgres`; on
+/// SQLite, which serves one instance, there is nothing to share): a listener connected to
+/// instance A hears, over its WebSocket and its SSE stream, of a message sent and an
+/// operation created through instance B, and of A's own, each once.
+#[tokio::test]
+async fn a_listener_on_one_instance_hears_what_another_instance_queued() {
+    let Ok(_) = std::env::var("TOKENSIM_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: needs TOKENSIM_TEST_POSTGRES_URL (make test-postgres)");
+        return;
+    };
+    let database_url = crate::common::test_database_url().await;
+    let config = || sandbox::Config {
+        database_url: database_url.clone(),
+        integration_password: Some("shared-integration-password".to_owned()),
+        ..sandbox::Config::in_memory()
+    };
+    let a = TestServer::start_with(config()).await;
+    let b = TestServer::start_with(config()).await;
+    crate::common::push_registered_device(&a, "fcm", "fcm-token").await;
+    let mut socket = connect(&a, a.integration()).await.unwrap();
+    let mut stream = a
+        .cloud(Method::GET, "/v2/push/stream", Some(a.integration()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+
+    let sent = b
+        .cloud(Method::POST, "/v2/messages/send", Some(b.integration()))
+        .json(&json!({"userId": "alice", "title": "Through B"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let created = b
+        .cloud(Method::POST, "/v2/operations", Some(b.integration()))
+        .json(&json!({"userId": "alice", "template": "login"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, created) = read(created).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let own = a
+        .cloud(Method::POST, "/v2/messages/send", Some(a.integration()))
+        .json(&json!({"userId": "alice", "title": "Through A"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+
+    let mut frames = Vec::new();
+    for _ in 0..3 {
+        frames.push(next_text(&mut socket).await);
+    }
+    let mut titles: Vec<String> = frames
+        .iter()
+        .map(|m| {
+            m["body"]["title"]
+                .as_str()
+                .or(m["body"]["operationId"].as_str())
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    titles.sort();
+    let mut expected = vec![
+        "Through A".to_owned(),
+        "Through B".to_owned(),
+        created["operationId"].as_str().unwrap().to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(titles, expected);
+    // Each once: nothing more arrives.
+    let more = tokio::time::timeout(Duration::from_millis(500), socket.next()).await;
+    assert!(
+        !matches!(more, Ok(Some(Ok(Message::Text(_))))),
+        "a message arrived twice: {more:?}"
+    );
+
+    let mut text = String::new();
+    while [
+        "Through A",
+        "Through B",
+        created["operationId"].as_str().unwrap(),
+    ]
+    .iter()
+    .any(|needle| !text.contains(needle))
+    {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+            .await
+            .expect("every push event arrives on A's SSE stream")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert_eq!(text.matches("event: push").count(), 3, "{text}");
+}
