@@ -1,5 +1,7 @@
 //! PowerAuth Server's own API (`/rest/v3`): `{"requestObject": …}` in,
-//! `{"status": "OK", "responseObject": …}` out, no authentication (inside the bank).
+//! `{"status": "OK", "responseObject": …}` out, no authentication (inside the bank), or
+//! HTTP Basic when the server secures its REST API ([`Rest::with_basic`]; a sandbox
+//! started with `--allow-remote` asks for a Cloud API user's).
 
 use crate::http::{parse, send_value};
 use crate::{Error, Result};
@@ -8,10 +10,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// PowerAuth Server's `/rest/v3` at one URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Rest {
     http: reqwest::Client,
     url: String,
+    basic: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Rest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rest")
+            .field("url", &self.url)
+            .field("user", &self.basic.as_ref().map(|(user, _)| user))
+            .finish_non_exhaustive()
+    }
 }
 
 /// `application/detail`: the application and its versions.
@@ -127,7 +139,15 @@ impl Rest {
         Self {
             http,
             url: url.trim_end_matches('/').to_owned(),
+            basic: None,
         }
+    }
+
+    /// The same API behind HTTP Basic: every call sends `user` and `password`.
+    #[must_use]
+    pub fn with_basic(mut self, user: &str, password: &str) -> Self {
+        self.basic = Some((user.to_owned(), password.to_owned()));
+        self
     }
 
     /// The server URL.
@@ -139,14 +159,14 @@ impl Rest {
     /// `responseObject` as `T`.
     pub async fn call<T: DeserializeOwned>(&self, path: &str, request: Value) -> Result<T> {
         let what = format!("POST {path}");
-        let body = send_value(
-            self.http
-                .post(format!("{}{path}", self.url))
-                .json(&json!({ "requestObject": request })),
-            &what,
-            &self.url,
-        )
-        .await?;
+        let mut post = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&json!({ "requestObject": request }));
+        if let Some((user, password)) = &self.basic {
+            post = post.basic_auth(user, Some(password));
+        }
+        let body = send_value(post, &what, &self.url).await?;
         if body["status"] != "OK" {
             return Err(Error::Malformed {
                 what,

@@ -4,7 +4,7 @@
 //!
 //! Two dialects: the Cloud API (`/powerauth-cloud/v2`, HTTP Basic) when credentials are
 //! given, or the PowerAuth server's own `/rest/v3` (unauthenticated, as inside a bank's
-//! network; what the embedded sandbox is driven with, since the Cloud API's password
+//! network, or with the same Basic login when one is given; what the embedded sandbox is driven with, since the Cloud API's password
 //! hashing would cost more than the activation itself). Both create activations that
 //! commit on key exchange, so a device is `ACTIVE` right after its activation call.
 
@@ -39,9 +39,15 @@ impl Backend {
     /// A backend at `url` (no trailing slash) for `app_id`, through the Cloud API when
     /// `cloud` credentials are given.
     pub fn new(http: reqwest::Client, url: &str, app_id: &str, cloud: Option<Credentials>) -> Self {
+        let rest = Rest::new(http.clone(), url);
         Self {
-            cloud: cloud.map(|c| Cloud::new(http.clone(), url, &c.user, c.password())),
-            rest: Rest::new(http, url),
+            // A server that secures /rest/v3 (a sandbox with --allow-remote) takes the same
+            // login; one that does not ignores it.
+            rest: match &cloud {
+                Some(c) => rest.with_basic(&c.user, c.password()),
+                None => rest,
+            },
+            cloud: cloud.map(|c| Cloud::new(http, url, &c.user, c.password())),
             app_id: app_id.to_owned(),
         }
     }

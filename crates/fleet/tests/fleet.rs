@@ -79,6 +79,44 @@ async fn a_small_fleet_on_the_embedded_sandbox_counts_every_operation_and_fault(
     assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("<link"));
 }
 
+/// What `deploy/k8s` runs: a sandbox with `--allow-remote` (its `/rest/v3` asks for a Cloud
+/// API user's Basic login) and fleet shards given only the server and the integration login
+/// (`TOKENSIM_FLEET_ADMIN`), no `--config`: the mobileSdkConfig is read through `/rest/v3`
+/// with that login. Without it the fleet stops before any device and names the option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_with_a_login_runs_against_a_sandbox_that_secures_its_rest_api() {
+    let sandbox = sandbox::Sandbox::start(sandbox::Config {
+        allow_remote: true,
+        integration_password: Some("from-the-k8s-secret".to_owned()),
+        ..sandbox::Config::in_memory()
+    })
+    .await
+    .unwrap();
+    let args = FleetArgs {
+        devices: 4,
+        concurrency: 2,
+        server: Some(sandbox.url().to_owned()),
+        operations: 1,
+        user_prefix: Some("k8s".to_owned()),
+        ..FleetArgs::default()
+    };
+    let refused = tokensim_fleet::execute(&args).await.unwrap_err();
+    assert!(refused.to_string().contains("--admin"), "{refused}");
+
+    let args = FleetArgs {
+        admin: Some(Credentials::new("integration", "from-the-k8s-secret")),
+        ..args
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert!(report.is_clean(), "{}", report.to_table());
+    assert_eq!(
+        (report.backend.as_str(), report.activated),
+        ("Cloud API", 4)
+    );
+    assert_eq!(report.server_view.as_ref(), Some(&report.operations));
+    sandbox.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_on_an_outside_server_uses_the_cloud_api_and_the_server_agrees() {
     let sandbox = sandbox::Sandbox::start(sandbox::Config::in_memory())
