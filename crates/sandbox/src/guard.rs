@@ -26,7 +26,18 @@ use std::net::IpAddr;
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let remote = state.config.allow_remote;
-    if let Err(error) = check(request.method(), request.headers(), remote) {
+    // RFC 6749, 7009 and 8628 endpoints take forms by definition; they still pass the Host
+    // and Origin checks, and each asks for client authentication of its own.
+    let form_endpoint = request.method() == Method::POST
+        && crate::profiles::oauth::FORM_ENDPOINTS.contains(&request.uri().path());
+    let checked = if form_endpoint {
+        let mut headers = request.headers().clone();
+        headers.remove(header::CONTENT_TYPE);
+        check(request.method(), &headers, remote)
+    } else {
+        check(request.method(), request.headers(), remote)
+    };
+    if let Err(error) = checked {
         tracing::warn!(%error, path = %request.uri().path(), "request refused");
         return error.into_response();
     }

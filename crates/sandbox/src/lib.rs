@@ -17,6 +17,7 @@ pub mod guard;
 pub mod key_cache;
 pub mod mobile;
 pub mod operations;
+pub mod profiles;
 pub mod push;
 pub mod qr;
 pub mod recovery;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::router())
         .merge(mobile)
         .merge(console::router())
+        .merge(profiles::oauth::router())
         .nest("/powerauth-cloud", cloud::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

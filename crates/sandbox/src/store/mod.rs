@@ -283,6 +283,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "application config",
         include_str!("../../migrations/0008_application_config.sql"),
     ),
+    (9, "oauth", include_str!("../../migrations/0009_oauth.sql")),
 ];
 
 impl MigrationSource<'static> for EmbeddedMigrations {

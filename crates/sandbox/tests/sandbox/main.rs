@@ -15,6 +15,7 @@ mod exchange;
 mod inbox;
 mod intermediate;
 mod load;
+mod oauth;
 mod offline;
 mod operation_templates;
 mod operations;

@@ -1,0 +1,3 @@
+//! Device-authentication profiles beside PowerAuth, each under its own path prefix.
+
+pub mod oauth;
