@@ -188,6 +188,9 @@ pub struct Error {
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The HTTP status of the server's refusal, when a server refused (401: a signature
+    /// was refused, and the server counted a failed attempt).
+    pub http_status: Option<u16>,
 }
 
 impl Error {
@@ -198,6 +201,7 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            http_status: None,
         }
     }
 
@@ -336,7 +340,10 @@ impl From<&DeviceError> for Error {
             ),
             _ => (Error, ErrorKind::Error, TRACE_HINT.into()),
         };
-        Self::new(class, kind, message).hint(hint)
+        Self {
+            http_status: error.http_status(),
+            ..Self::new(class, kind, message).hint(hint)
+        }
     }
 }
 

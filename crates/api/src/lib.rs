@@ -17,15 +17,48 @@
 
 mod activate;
 mod error;
+mod offline;
+mod operations;
+mod push;
+mod remove;
 mod run;
+mod sign;
 mod status;
+mod tokens;
+mod vault;
 
 pub use activate::{
     ActivateRequest, Activated, Activation, Step, activate, check_code, store_name,
 };
 pub use error::{Class, Error, ErrorKind};
+pub use offline::{OfflineSigned, sign_offline};
+pub use operations::{
+    Approved, Claimed, OperationShown, Operations, Rejected, approve_operation, claim_operation,
+    list_operations, operation_detail, operation_history, reject_operation,
+};
+pub use push::{
+    MessageRead, Messages, PushRegistered, inbox_list, inbox_read, inbox_read_all, register_push,
+};
+pub use remove::{Removed, remove};
 pub use run::{Leased, Ran, Runner};
+pub use sign::{SignRequest, Signed, sign};
 pub use status::{Status, status};
+pub use tokens::{
+    TokenCreated, TokenHeader, TokenInfo, TokenRemoved, Tokens, create_token, list_tokens,
+    remove_token, token_header,
+};
+pub use vault::{
+    BiometryChanged, PinChanged, PinValid, VaultUnlocked, change_enrollment, change_pin,
+    enroll_biometry, remove_biometry, unlock_vault, verify_pin,
+};
 
 /// A use case's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether `factors` carry the PIN (a `wrong-pin` fault needs one).
+fn knows(factors: &tokensim_device::Factors) -> bool {
+    factors
+        .signature_type
+        .factors()
+        .contains(&powerauth::signature::Factor::Knowledge)
+}

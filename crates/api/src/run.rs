@@ -25,7 +25,12 @@ pub struct Leased {
 impl Leased {
     /// Leases device `id` (blocking while another holder has it), then loads it.
     pub fn open(wallet: &Wallet, id: &DeviceId) -> Result<Self> {
-        let lease = wallet.lease(id)?;
+        Self::with_lease(wallet, id, wallet.lease(id)?)
+    }
+
+    /// Loads device `id` under `lease`, taken already (the app waits for it on a blocking
+    /// thread).
+    pub fn with_lease(wallet: &Wallet, id: &DeviceId, lease: Lease) -> Result<Self> {
         let device = wallet.load_active(id)?;
         Ok(Self {
             wallet: wallet.clone(),
@@ -68,6 +73,16 @@ pub enum Ran<T> {
     Done(T),
     /// The call ran with a fault: what was sent, answered, required.
     Fault(FaultReport),
+}
+
+impl<T> Ran<T> {
+    /// The result mapped by `f`; a fault report stays as it is.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Ran<U> {
+        match self {
+            Ran::Done(value) => Ran::Done(f(value)),
+            Ran::Fault(report) => Ran::Fault(report),
+        }
+    }
 }
 
 /// Runs calls with one client and, optionally, one fault.

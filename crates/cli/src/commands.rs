@@ -274,15 +274,6 @@ impl<'g> Ctx<'g> {
         }
     }
 
-    /// [`Runner::call`]: `op` on the device, faulted under `--fault`, then saved.
-    async fn call<T>(
-        &self,
-        dev: &mut Dev,
-        op: impl AsyncFnOnce(&mut Session<'_>) -> tokensim_device::Result<T>,
-    ) -> Result<Ran<T>> {
-        self.runner().call(dev, op).await.map(Ran::from)
-    }
-
     /// [`Runner::call_with`]: `knowledge` says whether the call carries the PIN
     /// (`--fault wrong-pin` needs one).
     async fn call_with<T>(
@@ -295,15 +286,6 @@ impl<'g> Ctx<'g> {
             .call_with(dev, knowledge, op)
             .await
             .map(Ran::from)
-    }
-
-    /// Runs `op` without any fault (preparation steps such as an operation's detail).
-    async fn plain<T>(
-        &self,
-        dev: &mut Dev,
-        op: impl AsyncFnOnce(&mut Session<'_>) -> tokensim_device::Result<T>,
-    ) -> Result<T> {
-        self.runner().plain(dev, op).await
     }
 
     /// Refuses `--fault` on a command that makes no HTTP call.
@@ -417,14 +399,6 @@ pub fn parse_factors(text: &str) -> std::result::Result<SignatureType, String> {
             "{text:?} is not a factor combination: use possession, possession,knowledge, possession,biometry or possession,knowledge,biometry"
         )),
     }
-}
-
-/// Whether `factors` include the PIN.
-fn knows(factors: &Factors) -> bool {
-    factors
-        .signature_type
-        .factors()
-        .contains(&powerauth::signature::Factor::Knowledge)
 }
 
 fn factors(kind: SignatureType, pin: &PinArgs) -> Result<Factors> {

@@ -1,24 +1,21 @@
 //! `tokensim inbox`: the message inbox.
 
-use serde_json::json;
-
-use super::{Ctx, Result};
+use super::{Ctx, Ran, Result};
 use crate::cli::InboxCommand;
 use crate::output::Output;
 
 pub(super) async fn inbox(ctx: &Ctx<'_>, command: InboxCommand) -> Result<Output> {
     let mut dev = ctx.device()?;
+    let runner = ctx.runner();
     match command {
         InboxCommand::List { unread } => {
-            let ran = ctx
-                .call(&mut dev, async |s| s.inbox_list(0, 100, unread).await)
-                .await?;
-            ran.output(|messages| {
+            let ran = tokensim_api::inbox_list(&runner, &mut dev, 100, unread).await?;
+            Ran::from(ran).output(|list| {
                 let mut text = String::new();
-                if messages.is_empty() {
+                if list.messages.is_empty() {
                     text.push_str("no messages\n");
                 }
-                for m in &messages {
+                for m in &list.messages {
                     text.push_str(&format!(
                         "{} {} {}  {}\n",
                         if m.read { " " } else { "*" },
@@ -27,27 +24,22 @@ pub(super) async fn inbox(ctx: &Ctx<'_>, command: InboxCommand) -> Result<Output
                         m.summary
                     ));
                 }
-                Ok(Output::new(text, json!({ "messages": messages })))
+                Output::typed(text, &list)
             })
         }
         InboxCommand::Read { id } => {
-            let ran = ctx
-                .call(&mut dev, async |s| {
-                    let message = s.inbox_detail(&id).await?;
-                    s.inbox_read(&id).await?;
-                    Ok(message)
-                })
-                .await?;
-            ran.output(|m| {
-                Ok(Output::new(
+            let ran = tokensim_api::inbox_read(&runner, &mut dev, &id).await?;
+            Ran::from(ran).output(|read| {
+                let m = &read.message;
+                Output::typed(
                     format!(
                         "{}\n{}\n\n{}\n",
                         m.subject,
                         m.summary,
                         m.body.as_deref().unwrap_or("")
                     ),
-                    json!({ "message": m }),
-                ))
+                    &read,
+                )
             })
         }
     }

@@ -1,9 +1,8 @@
 //! `tokensim offline`: the offline signature of an operation QR code.
 
-use serde_json::json;
 use tokensim_device::Error as DeviceError;
 
-use super::{Ctx, Result, factors, knows};
+use super::{Ctx, Ran, Result, factors};
 use crate::cli::OfflineArgs;
 use crate::output::Output;
 
@@ -17,25 +16,14 @@ pub(super) async fn offline(ctx: &Ctx<'_>, args: OfflineArgs) -> Result<Output> 
     };
     let factors = factors(args.factors.factors, &args.factors.pin)?;
     let mut dev = ctx.device()?;
-    let ran = ctx
-        .call_with(&mut dev, knows(&factors), async |s| {
-            s.sign_offline(&text, &factors)
-        })
-        .await?;
-    ran.output(|code| {
-        Ok(Output::new(
+    let ran = tokensim_api::sign_offline(&ctx.runner(), &mut dev, &text, &factors).await?;
+    Ran::from(ran).output(|code| {
+        Output::typed(
             format!(
                 "{}\n{}\n\noffline code: {}\n",
                 code.title, code.message, code.display
             ),
-            json!({
-                "operationId": code.operation_id,
-                "title": code.title,
-                "message": code.message,
-                "operationData": code.operation_data,
-                "signature": code.signature,
-                "display": code.display,
-            }),
-        ))
+            &code,
+        )
     })
 }

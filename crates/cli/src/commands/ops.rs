@@ -1,9 +1,9 @@
 //! `tokensim ops`: list, show, history, claim, approve, reject.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokensim_device::operations::{ProximityCheck, render_operation};
 
-use super::{Ctx, Result, factors, knows};
+use super::{Ctx, Ran, Result, factors};
 use crate::cli::OpsCommand;
 use crate::output::Output;
 
@@ -25,58 +25,48 @@ fn operation_line(op: &tokensim_device::operations::Operation) -> String {
 
 pub(super) async fn ops(ctx: &Ctx<'_>, command: OpsCommand) -> Result<Output> {
     let mut dev = ctx.device()?;
+    let runner = ctx.runner();
     match command {
         OpsCommand::List => {
-            let ran = ctx
-                .call(&mut dev, async |s| s.list_operations().await)
-                .await?;
-            ran.output(|list| {
+            let ran = tokensim_api::list_operations(&runner, &mut dev).await?;
+            Ran::from(ran).output(|list| {
                 let mut text = String::new();
-                if list.is_empty() {
+                if list.operations.is_empty() {
                     text.push_str("no pending operations\n");
                 }
-                for op in &list {
+                for op in &list.operations {
                     text.push_str(&operation_line(op));
                     text.push('\n');
                 }
-                Ok(Output::new(text, json!({ "operations": list })))
+                Output::typed(text, &list)
             })
         }
         OpsCommand::Show { id } => {
-            let ran = ctx
-                .call(&mut dev, async |s| s.operation_detail(&id).await)
-                .await?;
-            ran.output(|op| {
-                Ok(Output::new(
-                    render_operation(&op),
-                    json!({ "operation": op }),
-                ))
-            })
+            let ran = tokensim_api::operation_detail(&runner, &mut dev, &id).await?;
+            Ran::from(ran).output(|shown| Output::typed(render_operation(&shown.operation), &shown))
         }
         OpsCommand::History { factors: f } => {
             let factors = factors(f.factors, &f.pin)?;
-            let ran = ctx
-                .call_with(&mut dev, knows(&factors), async |s| {
-                    s.operation_history(&factors).await
-                })
-                .await?;
-            ran.output(|list| {
+            let ran = tokensim_api::operation_history(&runner, &mut dev, &factors).await?;
+            Ran::from(ran).output(|list| {
                 let text: String = list
+                    .operations
                     .iter()
                     .map(|op| format!("{}\n", operation_line(op)))
                     .collect();
-                Ok(Output::new(text, json!({ "operations": list })))
+                Output::typed(text, &list)
             })
         }
         OpsCommand::Claim { id } => {
-            let ran = ctx
-                .call(&mut dev, async |s| s.claim_operation(&id).await)
-                .await?;
-            ran.output(|op| {
-                Ok(Output::new(
-                    format!("{}\nclaimed operation {id}", render_operation(&op)),
-                    json!({ "id": id, "claimed": true, "operation": op }),
-                ))
+            let ran = tokensim_api::claim_operation(&runner, &mut dev, &id).await?;
+            Ran::from(ran).output(|claimed| {
+                Output::typed(
+                    format!(
+                        "{}\nclaimed operation {id}",
+                        render_operation(&claimed.operation)
+                    ),
+                    &claimed,
+                )
             })
         }
         OpsCommand::Approve {
@@ -87,10 +77,6 @@ pub(super) async fn ops(ctx: &Ctx<'_>, command: OpsCommand) -> Result<Output> {
         } => {
             let received = std::time::SystemTime::now();
             let factors = factors(f.factors, &f.pin)?;
-            let operation = ctx
-                .plain(&mut dev, async |s| s.operation_detail(&id).await)
-                .await?;
-            let rendered = render_operation(&operation);
             let proximity = proximity_otp.map(|otp| ProximityCheck {
                 otp,
                 kind: proximity_source.as_protocol().to_owned(),
@@ -98,28 +84,28 @@ pub(super) async fn ops(ctx: &Ctx<'_>, command: OpsCommand) -> Result<Output> {
                 timestamp_sent: humantime::format_rfc3339_millis(std::time::SystemTime::now())
                     .to_string(),
             });
-            let ran = ctx
-                .call_with(&mut dev, knows(&factors), async |s| {
-                    s.approve_operation(&operation, &factors, proximity.as_ref())
-                        .await
-                })
-                .await?;
-            ran.output(|()| {
-                Ok(Output::new(
-                    format!("{rendered}\napproved operation {id}"),
-                    json!({ "id": id, "approved": true, "operation": operation }),
-                ))
+            let ran = tokensim_api::approve_operation(
+                &runner,
+                &mut dev,
+                &id,
+                &factors,
+                proximity.as_ref(),
+            )
+            .await?;
+            Ran::from(ran).output(|approved| {
+                Output::typed(
+                    format!(
+                        "{}\napproved operation {id}",
+                        render_operation(&approved.operation)
+                    ),
+                    &approved,
+                )
             })
         }
         OpsCommand::Reject { id, reason } => {
-            let ran = ctx
-                .call(&mut dev, async |s| s.reject_operation(&id, &reason).await)
-                .await?;
-            ran.output(|()| {
-                Ok(Output::new(
-                    format!("rejected operation {id} ({reason})"),
-                    json!({ "id": id, "rejected": true, "reason": reason }),
-                ))
+            let ran = tokensim_api::reject_operation(&runner, &mut dev, &id, &reason).await?;
+            Ran::from(ran).output(|rejected| {
+                Output::typed(format!("rejected operation {id} ({reason})"), &rejected)
             })
         }
     }

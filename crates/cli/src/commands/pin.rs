@@ -1,24 +1,18 @@
 //! `tokensim pin verify` and `pin change`.
 
-use serde_json::json;
-
-use super::{Ctx, Result, factors, knows, read_pin};
+use super::{Ctx, Ran, Result, factors, read_pin};
 use crate::cli::{FactorArgs, PinArgs};
 use crate::output::Output;
 
 pub(super) async fn pin_verify(ctx: &Ctx<'_>, reason: &str, f: &FactorArgs) -> Result<Output> {
     let factors = factors(f.factors, &f.pin)?;
     let mut dev = ctx.device()?;
-    let ran = ctx
-        .call_with(&mut dev, knows(&factors), async |s| {
-            s.validate_signature(&factors, reason).await
-        })
-        .await?;
-    ran.output(|()| {
-        Ok(Output::new(
+    let ran = tokensim_api::verify_pin(&ctx.runner(), &mut dev, &factors, reason).await?;
+    Ran::from(ran).output(|valid| {
+        Output::typed(
             "the server accepted the signature: the PIN is right",
-            json!({ "valid": true }),
-        ))
+            &valid,
+        )
     })
 }
 
@@ -32,8 +26,6 @@ pub(super) async fn pin_change(ctx: &Ctx<'_>, pin: &PinArgs, new_pin_env: &str) 
         "new PIN",
     )?;
     let mut dev = ctx.device()?;
-    let ran = ctx
-        .call_with(&mut dev, true, async |s| s.change_pin(&old, &new).await)
-        .await?;
-    ran.output(|()| Ok(Output::new("PIN changed", json!({ "pinChanged": true }))))
+    let ran = tokensim_api::change_pin(&ctx.runner(), &mut dev, &old, &new).await?;
+    Ran::from(ran).output(|changed| Output::typed("PIN changed", &changed))
 }

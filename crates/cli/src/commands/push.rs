@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokensim_device::push::{CloudCredentials, PushStream};
 
-use super::{Ctx, Result, env_secret};
+use super::{Ctx, Ran, Result, env_secret};
 use crate::cli::PushCommand;
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::{Output, emit, emit_stderr};
@@ -14,15 +14,11 @@ pub(super) async fn push(ctx: &Ctx<'_>, command: PushCommand) -> Result<Output> 
     let mut dev = ctx.device()?;
     match command {
         PushCommand::Register { platform, token } => {
-            let token = token.unwrap_or_else(|| format!("tokensim-{}", dev.device.activation_id));
-            let ran = ctx
-                .call(&mut dev, async |s| s.register_push(&platform, &token).await)
-                .await?;
-            ran.output(|()| {
-                Ok(Output::new(
-                    format!("registered for {platform} pushes"),
-                    json!({ "platform": platform, "registered": true }),
-                ))
+            let ran =
+                tokensim_api::register_push(&ctx.runner(), &mut dev, &platform, token.as_deref())
+                    .await?;
+            Ran::from(ran).output(|registered| {
+                Output::typed(format!("registered for {platform} pushes"), &registered)
             })
         }
         PushCommand::Listen {
