@@ -17,10 +17,10 @@ use sandbox::{Config, Sandbox};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokensim_api::ErrorKind;
+use tokensim_api::{ErrorKind, Leased, Ran, Runner};
 use tokensim_backend::{Cloud, NewOperation, NewRegistration};
 use tokensim_device::operations::{Operation, ProximityCheck};
-use tokensim_device::{ActiveDevice, Client, ClientConfig, Factors, Fault, Recorder, Session};
+use tokensim_device::{ActiveDevice, Client, ClientConfig, Factors, Fault, Recorder};
 
 /// The server the devices talk to.
 #[derive(Clone)]
@@ -47,29 +47,6 @@ pub struct Core {
     faults: Mutex<HashMap<String, &'static str>>,
     pending: Mutex<HashMap<String, u32>>,
 }
-
-/// Runs `$body` with a [`Session`] named `$s` over device `$id`, holding its lock and lease, and saves
-/// the device afterwards (counters were already persisted before each signed request).
-macro_rules! with_session {
-    ($core:expr, $id:expr, |$s:ident| $body:expr) => {
-        with_session!($core, $id, $core.client_for($id), |$s| $body)
-    };
-    ($core:expr, $id:expr, $client:expr, |$s:ident| $body:expr) => {{
-        let lock = $core.book.lock($id);
-        let _guard = lock.lock().await;
-        let _lease = $core.book.lease($id).await?;
-        let mut device = $core.book.load_active($id)?;
-        let client = $client;
-        let mut persist = $core.book.persister($id)?;
-        let result = {
-            let mut $s = Session::new(&client, &mut device, &mut persist);
-            $body
-        };
-        $core.book.save($id, &device)?;
-        result.map_err(|e| device_error(&e, &device))
-    }};
-}
-pub(crate) use with_session;
 
 impl Core {
     /// A core over `book`, with no server yet.
@@ -207,6 +184,31 @@ impl Core {
                     .unwrap_or_else(|| "no server is configured yet".to_owned()),
             )
         })
+    }
+
+    /// Runs use case `f` of `tokensim-api` on device `id` with `client`, holding the
+    /// device's lock in this app and its lease across processes from load to save. A refused
+    /// signature also says how many PIN attempts are left.
+    pub(crate) async fn on_device<T>(
+        &self,
+        id: &str,
+        client: Client,
+        f: impl AsyncFnOnce(&Runner<'_>, &mut Leased) -> tokensim_api::Result<Ran<T>>,
+    ) -> Result<T, AppError> {
+        let lock = self.book.lock(id);
+        let _guard = lock.lock().await;
+        let lease = self.book.lease(id).await?;
+        let mut dev = self.book.leased(id, lease)?;
+        // Faults are armed on the client (`client_for`), so the runner carries none.
+        let runner = Runner::new(&client, None);
+        match f(&runner, &mut dev).await {
+            Ok(Ran::Done(value)) => Ok(value),
+            Ok(Ran::Fault(report)) => Err(AppError::new(
+                "DEVICE",
+                format!("fault {} ran", report.fault),
+            )),
+            Err(error) => Err(api_error(error, &dev.device)),
+        }
     }
 
     /// Stops the embedded sandbox.
@@ -364,11 +366,12 @@ impl Core {
     /// Status and public facts of a device (fetches the status from the server).
     pub async fn detail(&self, id: &str) -> Result<DeviceDetail, AppError> {
         // Not `client_for`: showing the device must not spend a fault armed for its next action.
-        let status: Result<String, AppError> =
-            with_session!(self, id, self.client_tagged(id), |s| s
-                .status()
-                .await
-                .map(|r| r.to_string()));
+        let status = self
+            .on_device(id, self.client_tagged(id), async |r, d| {
+                tokensim_api::status(r, d, false).await
+            })
+            .await
+            .map(|status| status.counter);
         let device = self.book.load_active(id)?;
         let summary = self.book.summary(id)?;
         let snapshot = device.last_status.clone();
@@ -394,15 +397,19 @@ impl Core {
 
     /// Pending operations of a device.
     pub async fn operations(&self, id: &str) -> Result<Vec<OperationView>, AppError> {
-        let list = with_session!(self, id, |s| s.list_operations().await)?;
-        Ok(list.iter().map(operation_view).collect())
+        let list = self
+            .on_device(id, self.client_for(id), tokensim_api::list_operations)
+            .await?;
+        Ok(list.operations.iter().map(operation_view).collect())
     }
 
     /// Pending operations, without inspector events (the background poll).
     pub async fn operations_quiet(&self, id: &str) -> Result<Vec<OperationView>, AppError> {
         let quiet = self.client.with_events(Arc::new(tokensim_device::NoEvents));
-        let list = with_session!(self, id, quiet, |s| s.list_operations().await)?;
-        Ok(list.iter().map(operation_view).collect())
+        let list = self
+            .on_device(id, quiet, tokensim_api::list_operations)
+            .await?;
+        Ok(list.operations.iter().map(operation_view).collect())
     }
 
     /// Registers device `id` for push messages and opens the server's push stream for it
@@ -414,9 +421,10 @@ impl Core {
         let server = self.require_server()?;
         let quiet = self.client.with_events(Arc::new(tokensim_device::NoEvents));
         let token = format!("tokensim-app-{id}");
-        with_session!(self, id, quiet.clone(), |s| s
-            .register_push("fcm", &token)
-            .await)?;
+        self.on_device(id, quiet.clone(), async |r, d| {
+            tokensim_api::register_push(r, d, "fcm", Some(&token)).await
+        })
+        .await?;
         let activation_id = self
             .book
             .summary(id)?
@@ -440,8 +448,12 @@ impl Core {
     pub async fn history(&self, id: &str, pin: &str) -> Result<Vec<OperationView>, AppError> {
         require_pin(pin)?;
         let factors = Factors::pin(pin);
-        let list = with_session!(self, id, |s| s.operation_history(&factors).await)?;
-        Ok(list.iter().map(operation_view).collect())
+        let list = self
+            .on_device(id, self.client_for(id), async |r, d| {
+                tokensim_api::operation_history(r, d, &factors).await
+            })
+            .await?;
+        Ok(list.operations.iter().map(operation_view).collect())
     }
 
     /// Approves an operation.
@@ -460,20 +472,20 @@ impl Core {
             timestamp_received: p.timestamp_received,
             timestamp_sent: crate::proximity::iso8601(client.now_ms()),
         });
-        with_session!(self, id, client, |s| {
-            match s.operation_detail(operation_id).await {
-                Ok(operation) => {
-                    s.approve_operation(&operation, &factors, proximity.as_ref())
-                        .await
-                }
-                Err(e) => Err(e),
-            }
+        self.on_device(id, client, async |r, d| {
+            tokensim_api::approve_operation(r, d, operation_id, &factors, proximity.as_ref()).await
         })
+        .await
+        .map(drop)
     }
 
     /// Rejects an operation with `reason` (`UNEXPECTED_OPERATION`, `INCORRECT_DATA`, …).
     pub async fn reject(&self, id: &str, operation_id: &str, reason: &str) -> Result<(), AppError> {
-        with_session!(self, id, |s| s.reject_operation(operation_id, reason).await)
+        self.on_device(id, self.client_for(id), async |r, d| {
+            tokensim_api::reject_operation(r, d, operation_id, reason).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Signs `data` for `uri_id` and returns the header (no request is sent).
@@ -496,10 +508,21 @@ impl Core {
         {
             require_pin(pin)?;
         }
-        let value = with_session!(self, id, |s| s.sign(&factors, "POST", uri_id, data))?;
+        let request = tokensim_api::SignRequest {
+            method: "POST",
+            uri_id,
+            body: data,
+            factors: &factors,
+            verify: false,
+        };
+        let signed = self
+            .on_device(id, self.client_for(id), async |r, d| {
+                tokensim_api::sign(r, d, request).await.map(Ran::Done)
+            })
+            .await?;
         Ok(SignedData {
-            header_name: "X-PowerAuth-Authorization".to_owned(),
-            header_value: value,
+            header_name: signed.header.to_owned(),
+            header_value: signed.value,
         })
     }
 
@@ -561,8 +584,11 @@ impl Core {
         approval: Approval,
     ) -> Result<OfflineSigned, AppError> {
         let factors = approval_factors(&approval)?;
-        let text = text.trim_end_matches(['\r', '\n']);
-        let code = with_session!(self, id, |s| s.sign_offline(text, &factors))?;
+        let code = self
+            .on_device(id, self.client_for(id), async |r, d| {
+                tokensim_api::sign_offline(r, d, text, &factors).await
+            })
+            .await?;
         Ok(OfflineSigned {
             operation_id: code.operation_id,
             signature: code.signature,
@@ -574,10 +600,11 @@ impl Core {
     pub async fn unlock_vault(&self, id: &str, pin: &str) -> Result<(), AppError> {
         require_pin(pin)?;
         let factors = Factors::pin(pin);
-        with_session!(self, id, |s| s
-            .unlock_vault(&factors, "TokenSim vault check")
-            .await
-            .map(drop))
+        self.on_device(id, self.client_for(id), async |r, d| {
+            tokensim_api::unlock_vault(r, d, &factors, "TokenSim vault check", false).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Changes the PIN.
@@ -589,33 +616,40 @@ impl Core {
                 "the new PIN must be at least 4 digits",
             ));
         }
-        with_session!(self, id, |s| s.change_pin(old_pin, new_pin).await)
+        self.on_device(id, self.client_for(id), async |r, d| {
+            tokensim_api::change_pin(r, d, old_pin, new_pin).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Enrols simulated biometry (the vault is unlocked with the PIN).
     pub async fn enroll_biometry(&self, id: &str, pin: &str) -> Result<(), AppError> {
         require_pin(pin)?;
-        with_session!(self, id, |s| s.enroll_biometry(pin).await)
+        self.on_device(id, self.client_for(id), async |r, d| {
+            tokensim_api::enroll_biometry(r, d, pin).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Simulates the OS biometric enrollment changing: the biometry key stops working.
     pub async fn change_enrollment(&self, id: &str) -> Result<(), AppError> {
-        let lock = self.book.lock(id);
-        let _guard = lock.lock().await;
-        let _lease = self.book.lease(id).await?;
-        let mut device = self.book.load_active(id)?;
-        device.change_biometric_enrollment(format!("enrollment-{}", self.client.now_ms()));
-        self.book.save(id, &device)
+        let enrollment = format!("enrollment-{}", self.client.now_ms());
+        self.on_device(id, self.client.clone(), async |r, d| {
+            tokensim_api::change_enrollment(r, d, &enrollment).map(Ran::Done)
+        })
+        .await
+        .map(drop)
     }
 
     /// Removes the biometry key.
     pub async fn remove_biometry(&self, id: &str) -> Result<(), AppError> {
-        let lock = self.book.lock(id);
-        let _guard = lock.lock().await;
-        let _lease = self.book.lease(id).await?;
-        let mut device = self.book.load_active(id)?;
-        device.remove_biometry();
-        self.book.save(id, &device)
+        self.on_device(id, self.client.clone(), async |r, d| {
+            tokensim_api::remove_biometry(r, d).map(Ran::Done)
+        })
+        .await
+        .map(drop)
     }
 
     /// Removes the activation on the server (with the PIN), then forgets the device; with
@@ -632,7 +666,13 @@ impl Core {
             let pin = pin.unwrap_or_default();
             require_pin(pin)?;
             let factors = Factors::pin(pin);
-            with_session!(self, id, |s| s.remove_activation(&factors).await)?;
+            // Forgets the device here too, under the same lease.
+            return self
+                .on_device(id, self.client_for(id), async |r, d| {
+                    tokensim_api::remove(r, d, &factors).await
+                })
+                .await
+                .map(drop);
         }
         self.book.delete(id)
     }
@@ -848,12 +888,18 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-/// The engine's error; a refused signature also says how many PIN attempts are left.
-pub(crate) fn device_error(error: &tokensim_device::Error, device: &ActiveDevice) -> AppError {
-    let mut app = AppError::from_device(error);
-    if error.is_authentication_failure()
-        && let Some(status) = &device.last_status
-    {
+/// A use case's error; a refused signature also says how many PIN attempts are left.
+pub(crate) fn api_error(error: tokensim_api::Error, device: &ActiveDevice) -> AppError {
+    let authentication = error.http_status == Some(401);
+    let mut app = AppError::from_api(
+        if authentication {
+            "AUTHENTICATION"
+        } else {
+            "DEVICE"
+        },
+        error,
+    );
+    if authentication && let Some(status) = &device.last_status {
         app.message = format!(
             "Wrong PIN or factor: the server refused the signature ({} of {} attempts left before the activation is blocked).",
             status.remaining_attempts(),

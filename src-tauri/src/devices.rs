@@ -108,6 +108,19 @@ impl DeviceBook {
             .map_err(store_error)
     }
 
+    /// Device `id`, loaded under `lease` (see [`Self::lease`]) for a use case of
+    /// `tokensim-api`.
+    pub fn leased(&self, id: &str, lease: Lease) -> Result<tokensim_api::Leased, AppError> {
+        tokensim_api::Leased::with_lease(&self.wallet, &parse_id(id)?, lease).map_err(|e| {
+            let code = if e.kind == tokensim_api::ErrorKind::NotActivated {
+                "NOT_ACTIVE"
+            } else {
+                "STORE"
+            };
+            AppError::from_api(code, e)
+        })
+    }
+
     /// The wallet itself (snapshots; the use cases of `tokensim-api` take it).
     pub fn wallet(&self) -> &Wallet {
         &self.wallet

@@ -2,11 +2,10 @@
 //! the mobile API, with the `possession_universal` token): the bank posts messages with the
 //! Cloud API (`POST /v2/inbox/messages`), the device lists them, opens one and marks it read.
 
-use crate::core::{Core, device_error, with_session};
+use crate::core::Core;
 use crate::types::{AppError, InboxMessageView};
 use std::sync::Arc;
 use tauri::State;
-use tokensim_device::Session;
 use tokensim_device::push::InboxMessage;
 
 fn view(message: InboxMessage) -> InboxMessageView {
@@ -23,27 +22,31 @@ fn view(message: InboxMessage) -> InboxMessageView {
 
 /// The first page (50) of a device's messages, newest first as the server orders them.
 pub async fn list(core: &Core, id: &str) -> Result<Vec<InboxMessageView>, AppError> {
-    let messages = with_session!(core, id, |s| s.inbox_list(0, 50, false).await)?;
-    Ok(messages.into_iter().map(view).collect())
+    let list = core
+        .on_device(id, core.client_for(id), async |r, d| {
+            tokensim_api::inbox_list(r, d, 50, false).await
+        })
+        .await?;
+    Ok(list.messages.into_iter().map(view).collect())
 }
 
 /// Opens a message (its body) and marks it read, as the SDK's apps do on opening it.
 pub async fn open(core: &Core, id: &str, message_id: &str) -> Result<InboxMessageView, AppError> {
-    let message = with_session!(core, id, |s| {
-        match s.inbox_detail(message_id).await {
-            Ok(message) => s.inbox_read(message_id).await.map(|()| message),
-            Err(e) => Err(e),
-        }
-    })?;
+    let read = core
+        .on_device(id, core.client_for(id), async |r, d| {
+            tokensim_api::inbox_read(r, d, message_id).await
+        })
+        .await?;
     Ok(InboxMessageView {
         read: true,
-        ..view(message)
+        ..view(read.message)
     })
 }
 
 /// Marks every message of a device read.
 pub async fn read_all(core: &Core, id: &str) -> Result<(), AppError> {
-    with_session!(core, id, |s| s.inbox_read_all().await)
+    core.on_device(id, core.client_for(id), tokensim_api::inbox_read_all)
+        .await
 }
 
 /// A device's messages.
