@@ -17,4 +17,5 @@ mod faults;
 mod fleet;
 mod keychain;
 mod lease;
+mod outputs;
 mod snapshot;
