@@ -143,6 +143,13 @@ const SECRET_FIELDS: &[&str] = &[
     "jwt",
     // A signature value sent for verification (`/rest/v3/signature/verify`, offline verify).
     "signature",
+    // OAuth 2.0 (RFC 6749, RFC 8628): tokens, the device code and, while live, the user code.
+    "access_token",
+    "refresh_token",
+    "device_code",
+    "user_code",
+    "client_secret",
+    "verification_uri_complete",
 ];
 
 /// Header fields whose values are secrets.

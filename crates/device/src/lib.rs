@@ -39,6 +39,7 @@ pub mod fault;
 pub mod keystore;
 pub mod offline;
 pub mod operations;
+pub mod profiles;
 pub mod push;
 pub mod qr_image;
 pub mod remove;

@@ -6,6 +6,7 @@ mod common;
 mod activation;
 mod exchange;
 mod faults;
+mod oauth;
 mod offline;
 mod operations;
 mod qr;

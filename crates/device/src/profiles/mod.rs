@@ -1,0 +1,3 @@
+//! Device-authentication profiles beside PowerAuth.
+
+pub mod oauth;
