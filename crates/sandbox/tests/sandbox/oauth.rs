@@ -976,3 +976,136 @@ async fn forms_are_accepted_only_on_the_oauth_endpoints() {
         server.url("/oauth2/device_authorization")
     );
 }
+
+/// The binary's log at `trace` over every OAuth flow holds none of the secrets it handled.
+#[tokio::test]
+async fn the_sandbox_log_never_shows_an_oauth_secret() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tokensim-sandbox"))
+        .args(["--in-memory", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log.reopen().unwrap()))
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = stdout.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("PowerAuth sandbox listening on ")
+        .unwrap()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let post_form = |path: &str, body: String, basic: Option<(&str, &str)>| {
+        let mut request = http
+            .post(format!("{url}{path}"))
+            .header("content-type", FORM)
+            .body(body);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send()
+    };
+    let register = |body: Value| {
+        http.post(format!("{url}/oauth2/register"))
+            .json(&body)
+            .send()
+    };
+    let cc: Value = register(json!({})).await.unwrap().json().await.unwrap();
+    let (id, secret) = (
+        cc["client_id"].as_str().unwrap().to_owned(),
+        cc["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let tokens: Value = post_form(
+        "/oauth2/token",
+        "grant_type=client_credentials".into(),
+        Some((&id, &secret)),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    post_form(
+        "/oauth2/token",
+        format!("grant_type=refresh_token&refresh_token={refresh}"),
+        Some((&id, &secret)),
+    )
+    .await
+    .unwrap();
+    post_form(
+        "/oauth2/token",
+        "grant_type=client_credentials".into(),
+        Some((&id, "wrong")),
+    )
+    .await
+    .unwrap();
+    let public: Value =
+        register(json!({"grant_types": [DEVICE_GRANT], "token_endpoint_auth_method": "none"}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let public_id = public["client_id"].as_str().unwrap().to_owned();
+    let started: Value = post_form(
+        "/oauth2/device_authorization",
+        format!("client_id={public_id}&device_id=/vendor/acme/serial/1"),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let user_code = started["user_code"].as_str().unwrap().to_owned();
+    let device_code = started["device_code"].as_str().unwrap().to_owned();
+    http.post(format!("{url}/oauth2/device/verify"))
+        .json(&json!({"user_code": user_code, "device_id": "/vendor/acme/serial/1", "decision": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    let device_tokens: Value = post_form(
+        "/oauth2/token",
+        format!("grant_type={DEVICE_GRANT}&device_code={device_code}&client_id={public_id}"),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let access = device_tokens["access_token"].as_str().unwrap().to_owned();
+    http.get(format!("{url}/oauth2/api/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    post_form(
+        "/oauth2/revoke",
+        format!("token={refresh}"),
+        Some((&id, &secret)),
+    )
+    .await
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        text.contains("oauth: access token issued"),
+        "the log was written at trace"
+    );
+    for (what, secret) in [
+        ("client secret", secret.as_str()),
+        ("refresh token", &refresh),
+        ("access token", tokens["access_token"].as_str().unwrap()),
+        ("device access token", &access),
+        ("device code", &device_code),
+        ("user code", &user_code),
+        ("user code without dash", &user_code.replace('-', "")),
+    ] {
+        assert!(!text.contains(secret), "the {what} is in the sandbox log");
+    }
+}
