@@ -24,7 +24,7 @@ mod nonces;
 mod operations;
 mod push;
 mod recovery;
-mod sweep;
+pub(crate) mod sweep;
 mod temporary_keys;
 mod tokens;
 mod users;
@@ -176,6 +176,11 @@ impl Store {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Whether expired rows of `table` are due for a sweep (see [`sweep`]).
+    pub(crate) fn sweep_due(&self, table: sweep::Table, now_ms: i64) -> bool {
+        self.sweeps.due(table, now_ms)
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -13,12 +13,13 @@ pub(crate) enum Table {
     UsedNonces,
     UsedTokenNonces,
     TemporaryKeys,
+    OAuth,
 }
 
 /// The last sweep of each table (Unix ms; 0 = never).
 #[derive(Debug, Default)]
 pub(crate) struct Sweeps {
-    last: [AtomicI64; 3],
+    last: [AtomicI64; 4],
 }
 
 impl Sweeps {

@@ -1109,3 +1109,29 @@ async fn the_sandbox_log_never_shows_an_oauth_secret() {
         assert!(!text.contains(secret), "the {what} is in the sandbox log");
     }
 }
+
+#[tokio::test]
+async fn expired_device_authorizations_are_swept_after_an_hour() {
+    let server = TestServer::start().await;
+    let c = clients(&server).await;
+    let old = start_device(&server, &c.public, "/vendor/acme/serial/1").await;
+    let code = old["device_code"].as_str().unwrap();
+    server.clock.advance(10 * 60 * 1000);
+    expect(
+        poll(&server, &c.public, code).await,
+        400,
+        Some("expired_token"),
+        "expired",
+    )
+    .await;
+    // An hour after its expiry, the next device authorization sweeps it away.
+    server.clock.advance(60 * 60 * 1000 + 1);
+    start_device(&server, &c.public, "/vendor/acme/serial/2").await;
+    expect(
+        poll(&server, &c.public, code).await,
+        400,
+        Some("invalid_grant"),
+        "swept",
+    )
+    .await;
+}

@@ -163,6 +163,9 @@ pub struct PendingDevice {
     pub expires_ms: i64,
 }
 
+/// How long expired device authorizations and access tokens are kept: an hour.
+pub const KEEP_EXPIRED_MS: i64 = 60 * 60 * 1000;
+
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
 }
@@ -298,12 +301,27 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new device authorization.
+    /// Stores a new device authorization. At most every sweep interval, first deletes the
+    /// device authorizations and access tokens that expired more than [`KEEP_EXPIRED_MS`]
+    /// ago (until then a poll still hears `expired_token`, a bearer `invalid_token`).
     pub async fn oauth_insert_device(
         &self,
         device: &DeviceAuthorization,
         user_code_digest: &str,
     ) -> Result<(), StoreError> {
+        if self.sweep_due(crate::store::sweep::Table::OAuth, device.created_ms) {
+            let before = device.created_ms - KEEP_EXPIRED_MS;
+            sqlx::query("DELETE FROM oauth_device_authorizations WHERE timestamp_expires < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?;
+            sqlx::query(
+                "DELETE FROM oauth_tokens WHERE kind = 'ACCESS' AND timestamp_expires < $1",
+            )
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO oauth_device_authorizations (device_code_digest, user_code_digest, client_id, device_id, scope, status, interval_seconds, timestamp_last_poll, timestamp_expires, timestamp_created) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
