@@ -46,6 +46,8 @@ pub struct Approval<'a> {
     pub user_id: &'a str,
     /// The application of the approving activation.
     pub application_id: &'a str,
+    /// The approving activation (`additionalData.activationId` on `/rest/v3`), if known.
+    pub activation_id: Option<&'a str>,
     /// The `data` the device signed.
     pub data: &'a str,
     /// The signature type used (server name, `POSSESSION_KNOWLEDGE`).
@@ -287,9 +289,9 @@ fn proximity_ok(operation: &Operation, otp: Option<&str>, now_ms: i64) -> bool {
 }
 
 /// PowerAuth Server's approval rule: the operation's user (an operation without one is
-/// bound to the approving user) and application, `data` identical, the factor one the
-/// template allows, and the proximity OTP when the operation has one; anything else
-/// counts as a failed approval.
+/// bound to the approving user), application and activation (when it names one), `data`
+/// identical, the factor one the template allows, and the proximity OTP when the
+/// operation has one; anything else counts as a failed approval.
 pub fn approve(
     operation: &mut Operation,
     approval: &Approval<'_>,
@@ -298,6 +300,7 @@ pub fn approve(
     let Approval {
         user_id,
         application_id,
+        activation_id,
         data,
         signature_type,
         proximity_otp,
@@ -312,6 +315,10 @@ pub fn approve(
         .as_deref()
         .is_none_or(|owner| owner == user_id)
         && operation.application_id == application_id
+        && operation
+            .activation_id
+            .as_deref()
+            .is_none_or(|id| Some(id) == activation_id)
         && operation.data == data
         && factor_allowed
         && proximity_ok(operation, proximity_otp, now);

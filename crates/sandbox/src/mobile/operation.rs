@@ -1,23 +1,43 @@
 //! `/api/auth/token/app/operation/*`: list, detail, claim (token), history, authorize,
-//! cancel (signature), with the enrollment server's operation JSON (digest §11.3).
+//! cancel (signature), with the enrollment server's operation JSON (digest §11.3) and its
+//! rules and answers (`MobileTokenController`, `MobileTokenService`):
+//!
+//! - any failed authentication is 401 `POWERAUTH_AUTH_FAIL`; on `authorize` it first
+//!   counts a failed approval (`operation/approve/fail`);
+//! - `cancel` takes a `possession` signature only; `authorize` takes `possession`,
+//!   `possession_knowledge` or `possession_biometry` (the operation's template then decides);
+//!   `history` takes `possession_knowledge` or `possession_biometry`;
+//! - an operation that is no longer `PENDING` is 400 `OPERATION_ALREADY_CANCELED`,
+//!   `OPERATION_ALREADY_FINISHED` (approved or rejected), `OPERATION_ALREADY_FAILED` or
+//!   `OPERATION_EXPIRED`; an unknown one 400 `INVALID_OPERATION`;
+//! - an approval PowerAuth Server refuses (data, factor, user, application, activation,
+//!   proximity OTP) is 401 `OPERATION_FAILED`, or 400 `OPERATION_ALREADY_FAILED` when it
+//!   was the last attempt allowed;
+//! - `detail` shows an operation no user has claimed yet, `claim` binds it to the caller;
+//!   an operation of another user is 400 `INVALID_REQUEST` on `detail` and 400
+//!   `INVALID_OPERATION` on `claim`;
+//! - a reject's reason goes to the operation's `additionalData.rejectReason` (with
+//!   `activationId`, `applicationId`, `ipAddress`, `userAgent`), never to `statusReason`,
+//!   which is the back end's (`/rest/v3/operation/cancel`).
 
-use super::auth::{authentication_failed, token_activation};
+use super::auth::token_activation;
+use super::money;
 use super::view::view;
 use crate::clock::iso8601_mobile;
 use crate::error::Error;
-use crate::extract::{RawBody, json_response, request_object};
-use crate::operations::{self, ApproveResult};
+use crate::extract::{RawBody, json_response, parse};
+use crate::operations::{self, ApproveResult, fail_once};
 use crate::restful::auth::authenticate;
 use crate::state::AppState;
 use crate::store::{Activation, Operation, OperationStatus};
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
 use powerauth::signature::SignatureType;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,13 +49,26 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/token/app/operation/cancel", post(cancel))
 }
 
-/// The list answers at most this many operations.
+/// `list` and `history` ask PowerAuth Server for one page of this many operations.
 const LIST_LIMIT: usize = 100;
+
+/// `detail` and `claim` on an unknown operation (or one claimed by another user).
+const NOT_FOUND: &str = "No operation was found with the provided identifier.";
+/// `authorize` on an operation PowerAuth Server does not know or will not change.
+const APPROVE_UNEXPECTED: &str = "Operation not found or is in an unexpected state.";
+/// The same on `cancel` (without the full stop, as the controller has it).
+const CANCEL_UNEXPECTED: &str = "Operation not found or is in an unexpected state";
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "requestObject")]
+    request_object: Option<IdRequest>,
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct IdRequest {
-    id: String,
+    id: Option<String>,
     data: Option<String>,
     reason: Option<String>,
     proximity_check: Option<ProximityCheck>,
@@ -46,40 +79,136 @@ struct ProximityCheck {
     otp: String,
 }
 
-/// 400 with the code that names why a finished operation cannot be used.
-fn finished(operation: &Operation) -> Error {
-    let code = match operation.status {
-        OperationStatus::Failed => "OPERATION_ALREADY_FAILED",
-        OperationStatus::Canceled => "OPERATION_ALREADY_CANCELED",
-        OperationStatus::Expired => "OPERATION_EXPIRED",
-        OperationStatus::Approved | OperationStatus::Rejected | OperationStatus::Pending => {
-            "OPERATION_ALREADY_FINISHED"
-        }
+/// 401 `POWERAUTH_AUTH_FAIL`: `MobileTokenAuthException`, what every failed authentication
+/// on these endpoints becomes (the RESTful layer hands the controller no authentication).
+pub fn authentication_failed() -> Error {
+    Error::api(
+        StatusCode::UNAUTHORIZED,
+        "POWERAUTH_AUTH_FAIL",
+        "Authentication failed",
+    )
+}
+
+/// A failed authentication, unless the sandbox itself failed.
+fn auth_failed(error: Error) -> Error {
+    match error {
+        Error::Internal(_) => error,
+        _ => authentication_failed(),
+    }
+}
+
+/// The enrollment server's `handleStatus`: only a `PENDING` operation may be used.
+fn handle_status(operation: &Operation) -> Result<(), Error> {
+    let (code, message) = match operation.status {
+        OperationStatus::Pending => return Ok(()),
+        OperationStatus::Canceled => (
+            "OPERATION_ALREADY_CANCELED",
+            "Operation was already canceled",
+        ),
+        OperationStatus::Approved | OperationStatus::Rejected => (
+            "OPERATION_ALREADY_FINISHED",
+            "Operation was already completed",
+        ),
+        OperationStatus::Failed => ("OPERATION_ALREADY_FAILED", "Operation already failed"),
+        OperationStatus::Expired => ("OPERATION_EXPIRED", "Operation already expired"),
     };
-    Error::api(
-        StatusCode::BAD_REQUEST,
-        code,
-        format!("the operation is {}", operation.status.as_str()),
-    )
+    Err(Error::api(StatusCode::BAD_REQUEST, code, message))
 }
 
-fn invalid_operation() -> Error {
-    Error::api(
-        StatusCode::BAD_REQUEST,
-        "INVALID_REQUEST",
-        "no such operation for this user",
-    )
+fn invalid_operation(message: &'static str) -> Error {
+    Error::api(StatusCode::BAD_REQUEST, "INVALID_OPERATION", message)
 }
 
-/// Whether `activation` may see `operation`.
-fn visible_to(operation: &Operation, activation: &Activation) -> bool {
+fn invalid_request(message: impl Into<String>) -> Error {
+    Error::api(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message.into())
+}
+
+/// Turns "no such operation" into `error`.
+fn unknown_is(error: Error, replacement: fn() -> Error) -> Error {
+    match error {
+        Error::UnknownOperation => replacement(),
+        other => other,
+    }
+}
+
+/// 400 `OPERATION_REQUIRES_ACTIVATION_FLAG` when the operation needs a flag the
+/// activation lacks.
+fn check_flag(operation: &Operation, activation: &Activation) -> Result<(), Error> {
+    match &operation.activation_flag {
+        Some(flag) if !activation.flags.contains(flag) => Err(Error::api(
+            StatusCode::BAD_REQUEST,
+            "OPERATION_REQUIRES_ACTIVATION_FLAG",
+            format!(
+                "Operation requires activation flag: {flag}, which is not present on activation."
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether PowerAuth Server's user lists show `operation` to `activation`: the
+/// activation's application, no activation or this one, and no flag or one the activation
+/// has (an activation without flags sees every operation, as the server's query has it).
+fn listed(operation: &Operation, activation: &Activation) -> bool {
     operation.application_id == activation.application_id
         && operation
             .activation_id
             .as_ref()
             .is_none_or(|id| *id == activation.activation_id)
+        && (activation.flags.is_empty()
+            || operation
+                .activation_flag
+                .as_ref()
+                .is_none_or(|flag| activation.flags.contains(flag)))
 }
 
+/// The caller's language (`Accept-Language`), for the amounts in the operation JSON.
+fn language(headers: &HeaderMap) -> String {
+    money::language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The `RequestContext` the enrollment server adds to `additionalData`: the client's
+/// address from the proxy headers it reads (the sandbox does not see the peer address, so
+/// without them it is null) and the `User-Agent`.
+fn request_context(headers: &HeaderMap) -> [(&'static str, Value); 2] {
+    const ADDRESS_HEADERS: [&str; 10] = [
+        "X-Forwarded-For",
+        "Proxy-Client-IP",
+        "WL-Proxy-Client-IP",
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_FORWARDED",
+        "HTTP_X_CLUSTER_CLIENT_IP",
+        "HTTP_CLIENT_IP",
+        "HTTP_FORWARDED_FOR",
+        "HTTP_FORWARDED",
+        "HTTP_VIA",
+    ];
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let address = ADDRESS_HEADERS.iter().find_map(|name| {
+        text(name).filter(|ip| !ip.trim().is_empty() && !ip.eq_ignore_ascii_case("unknown"))
+    });
+    [
+        ("ipAddress", json!(address)),
+        ("userAgent", json!(text(header::USER_AGENT.as_str()))),
+    ]
+}
+
+fn merge(into: &mut Map<String, Value>, entries: impl IntoIterator<Item = (&'static str, Value)>) {
+    for (key, value) in entries {
+        into.insert(key.to_owned(), value);
+    }
+}
+
+/// `MobileTokenResponse`: the response object with the server's time.
 fn answer(response: Value, now_ms: i64) -> Response {
     json_response(&json!({
         "status": "OK",
@@ -88,16 +217,31 @@ fn answer(response: Value, now_ms: i64) -> Response {
     }))
 }
 
+fn request(body: &[u8]) -> Result<Option<IdRequest>, Error> {
+    Ok(parse::<Envelope>(body)?.request_object)
+}
+
+/// The operation id of `detail` and `claim`; PowerAuth Server refuses a missing one as an
+/// invalid request.
+fn required_id(body: &[u8]) -> Result<String, Error> {
+    request(body)?
+        .and_then(|r| r.id)
+        .ok_or_else(|| invalid_request("Request validation error: operation ID is required"))
+}
+
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES)
+        .await
+        .map_err(auth_failed)?;
+    let language = language(&headers);
     let mut out = Vec::new();
-    for operation in operations::of_user(&state, &activation.user_id, true).await? {
-        if out.len() == LIST_LIMIT {
-            break;
-        }
-        if visible_to(&operation, &activation)
-            && let Some(view) = view(&state, &operation).await?
-        {
+    let pending = operations::of_user(&state, &activation.user_id, true).await?;
+    for operation in pending
+        .iter()
+        .filter(|o| listed(o, &activation))
+        .take(LIST_LIMIT)
+    {
+        if let Some(view) = view(&state, operation, &language).await? {
             out.push(view);
         }
     }
@@ -109,18 +253,25 @@ async fn detail(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
-    let request: IdRequest = request_object(&body.0)?;
-    let operation = operations::load(&state, &request.id)
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES)
+        .await
+        .map_err(auth_failed)?;
+    let id = required_id(&body.0)?;
+    let operation = operations::load(&state, &id)
         .await?
-        .filter(|o| o.user_id.as_deref() == Some(&activation.user_id) && visible_to(o, &activation))
-        .ok_or_else(invalid_operation)?;
-    if operation.status != OperationStatus::Pending {
-        return Err(finished(&operation));
+        .ok_or_else(|| invalid_operation(NOT_FOUND))?;
+    handle_status(&operation)?;
+    // An operation nobody has claimed yet is shown to anyone who asks.
+    if operation
+        .user_id
+        .as_deref()
+        .is_some_and(|owner| owner != activation.user_id)
+    {
+        return Err(invalid_request("Invalid request"));
     }
-    let view = view(&state, &operation)
+    let view = view(&state, &operation, &language(&headers))
         .await?
-        .ok_or_else(invalid_operation)?;
+        .ok_or_else(|| invalid_request("Template not found"))?;
     Ok(answer(view, state.now_ms()))
 }
 
@@ -129,36 +280,30 @@ async fn claim(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES).await?;
-    let request: IdRequest = request_object(&body.0)?;
+    let activation = token_activation(&state, &headers, &super::auth::TOKEN_TYPES)
+        .await
+        .map_err(auth_failed)?;
+    let id = required_id(&body.0)?;
     let user = activation.user_id.clone();
-    let (operation, ()) = operations::update(&state, &request.id, |o, _| {
-        if !visible_to(o, &activation) {
-            return Err(invalid_operation());
-        }
-        if o.status != OperationStatus::Pending {
-            return Err(finished(o));
-        }
-        match &o.user_id {
-            None => o.user_id = Some(user.clone()),
-            Some(owner) if *owner == user => {}
-            Some(_) => return Err(invalid_operation()),
+    // PowerAuth Server's claim: a pending operation without a user becomes the caller's;
+    // one of another user is "not found". A finished one is left as it is.
+    let (operation, ()) = operations::update(&state, &id, |o, _| {
+        if o.status == OperationStatus::Pending {
+            match &o.user_id {
+                None => o.user_id = Some(user.clone()),
+                Some(owner) if *owner == user => {}
+                Some(_) => return Err(invalid_operation(NOT_FOUND)),
+            }
         }
         Ok(())
     })
     .await
-    .map_err(not_found_is_invalid)?;
-    let view = view(&state, &operation)
+    .map_err(|e| unknown_is(e, || invalid_operation(NOT_FOUND)))?;
+    handle_status(&operation)?;
+    let view = view(&state, &operation, &language(&headers))
         .await?
-        .ok_or_else(invalid_operation)?;
+        .ok_or_else(|| invalid_request("Template not found"))?;
     Ok(answer(view, state.now_ms()))
-}
-
-fn not_found_is_invalid(error: Error) -> Error {
-    match error {
-        Error::UnknownOperation => invalid_operation(),
-        other => other,
-    }
 }
 
 async fn history(
@@ -173,29 +318,29 @@ async fn history(
         "/operation/history",
         &body.0,
         &[
-            SignatureType::PossessionKnowledge,
             SignatureType::PossessionBiometry,
+            SignatureType::PossessionKnowledge,
         ],
     )
     .await
     .map_err(auth_failed)?
     .activation;
+    let language = language(&headers);
     let mut out = Vec::new();
-    for operation in operations::of_user(&state, &activation.user_id, false).await? {
-        if visible_to(&operation, &activation)
-            && let Some(view) = view(&state, &operation).await?
-        {
+    let all = operations::of_user(&state, &activation.user_id, false).await?;
+    for operation in all
+        .iter()
+        .filter(|o| listed(o, &activation))
+        .take(LIST_LIMIT)
+    {
+        if let Some(view) = view(&state, operation, &language).await? {
             out.push(view);
         }
     }
-    Ok(answer(Value::Array(out), state.now_ms()))
-}
-
-fn auth_failed(error: Error) -> Error {
-    match error {
-        Error::Internal(_) => error,
-        _ => authentication_failed(),
-    }
+    // A plain `ObjectResponse` here: no `currentTimestamp`.
+    Ok(json_response(
+        &json!({"status": "OK", "responseObject": out}),
+    ))
 }
 
 async fn authorize(
@@ -203,11 +348,9 @@ async fn authorize(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let request: IdRequest = request_object(&body.0)?;
-    let data = request
-        .data
-        .clone()
-        .ok_or_else(|| Error::InvalidRequest("data is required".to_owned()))?;
+    // No request object or no id: refused as an authentication failure, before anything.
+    let request = request(&body.0)?.ok_or_else(authentication_failed)?;
+    let id = request.id.clone().ok_or_else(authentication_failed)?;
     let authenticated = authenticate(
         &state,
         &headers,
@@ -224,18 +367,7 @@ async fn authorize(
     let authenticated = match authenticated {
         Ok(authenticated) => authenticated,
         Err(Error::Internal(cause)) => return Err(Error::Internal(cause)),
-        Err(_) => {
-            // A failed signature is a failed approval (`/rest/v3/operation/approve/fail`).
-            let failed = operations::update(&state, &request.id, |o, now| {
-                operations::require_pending(o)?;
-                Ok(operations::fail_once(o, now))
-            })
-            .await;
-            if let Err(Error::Internal(cause)) = failed {
-                return Err(Error::Internal(cause));
-            }
-            return Err(authentication_failed());
-        }
+        Err(_) => return Err(fail_approval(&state, &headers, &id).await),
     };
     let activation = authenticated.activation;
     // An activation under identity verification may not approve (digest §16.4).
@@ -246,42 +378,73 @@ async fn authorize(
     {
         return Err(authentication_failed());
     }
-    let signature_type = authenticated.header.signature_type.server_name();
-    let (_, result) = operations::update(&state, &request.id, |o, now| {
-        if !visible_to(o, &activation) {
-            return Err(invalid_operation());
-        }
+    let operation = operations::load(&state, &id)
+        .await?
+        .ok_or_else(|| invalid_operation(APPROVE_UNEXPECTED))?;
+    handle_status(&operation)?;
+    check_flag(&operation, &activation)?;
+    let data = request
+        .data
+        .clone()
+        .ok_or_else(|| invalid_request("Request validation error: operation data is required"))?;
+    let signature_type = authenticated.header.signature_type;
+    let proximity_otp = request.proximity_check.as_ref().map(|p| p.otp.as_str());
+    let mut additional = vec![
+        ("activationId", json!(activation.activation_id)),
+        ("applicationId", json!(activation.application_id)),
+        ("authFactor", json!(signature_type.as_str())),
+    ];
+    additional.extend(request_context(&headers));
+    if let Some(otp) = proximity_otp {
+        additional.push(("proximity_otp", json!(otp)));
+    }
+    let approval = operations::Approval {
+        user_id: &activation.user_id,
+        application_id: &activation.application_id,
+        activation_id: Some(&activation.activation_id),
+        data: &data,
+        signature_type: signature_type.server_name(),
+        proximity_otp,
+    };
+    let (operation, result) = operations::update(&state, &id, |o, now| {
         if o.status != OperationStatus::Pending {
-            return Err(finished(o));
+            return Err(invalid_operation(APPROVE_UNEXPECTED));
         }
-        if let Some(flag) = &o.activation_flag
-            && !activation.flags.contains(flag)
-        {
-            return Err(Error::api(
-                StatusCode::BAD_REQUEST,
-                "OPERATION_REQUIRES_ACTIVATION_FLAG",
-                format!("the operation needs the activation flag {flag:?}"),
-            ));
-        }
-        let approval = operations::Approval {
-            user_id: &activation.user_id,
-            application_id: &activation.application_id,
-            data: &data,
-            signature_type,
-            proximity_otp: request.proximity_check.as_ref().map(|p| p.otp.as_str()),
-        };
-        operations::approve(o, &approval, now)
+        let result = operations::approve(o, &approval, now)?;
+        merge(&mut o.additional_data, additional.clone());
+        Ok(result)
     })
     .await
-    .map_err(not_found_is_invalid)?;
-    match result {
-        ApproveResult::Approved => Ok(json_response(&json!({"status": "OK"}))),
-        ApproveResult::ApprovalFailed => Err(authentication_failed()),
-        ApproveResult::OperationFailed => Err(Error::api(
-            StatusCode::UNAUTHORIZED,
-            "OPERATION_FAILED",
-            "too many failed approvals; the operation failed",
-        )),
+    .map_err(|e| unknown_is(e, || invalid_operation(APPROVE_UNEXPECTED)))?;
+    if result == ApproveResult::Approved {
+        return Ok(json_response(&json!({"status": "OK"})));
+    }
+    handle_status(&operation)?;
+    Err(Error::api(
+        StatusCode::UNAUTHORIZED,
+        "OPERATION_FAILED",
+        "PowerAuth server operation approval fails",
+    ))
+}
+
+/// A refused signature on `authorize`: one failed approval (`operation/approve/fail`),
+/// then 401 `POWERAUTH_AUTH_FAIL`, or 400 `OPERATION_ALREADY_FAILED` when that was the
+/// last attempt the operation allowed.
+async fn fail_approval(state: &AppState, headers: &HeaderMap, id: &str) -> Error {
+    let context = request_context(headers);
+    let failed = operations::update(state, id, |o, now| {
+        if o.status != OperationStatus::Pending {
+            return Err(invalid_operation(APPROVE_UNEXPECTED));
+        }
+        merge(&mut o.additional_data, context.clone());
+        Ok(fail_once(o, now))
+    })
+    .await;
+    match failed {
+        Ok((operation, _)) => handle_status(&operation)
+            .err()
+            .unwrap_or_else(authentication_failed),
+        Err(error) => unknown_is(error, || invalid_operation(APPROVE_UNEXPECTED)),
     }
 }
 
@@ -290,36 +453,59 @@ async fn cancel(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<Response, Error> {
-    let request: IdRequest = request_object(&body.0)?;
+    let request = request(&body.0)?.ok_or_else(authentication_failed)?;
     let activation = authenticate(
         &state,
         &headers,
         "POST",
         "/operation/cancel",
         &body.0,
-        &SignatureType::ALL,
+        &[SignatureType::Possession],
     )
     .await
     .map_err(auth_failed)?
     .activation;
-    operations::update(&state, &request.id, |o, now| {
-        if !visible_to(o, &activation) || o.user_id.as_deref() != Some(&activation.user_id) {
-            return Err(invalid_operation());
-        }
+    let id = request
+        .id
+        .clone()
+        .ok_or_else(|| invalid_request("Request validation error: operation ID is required"))?;
+    let operation = operations::load(&state, &id)
+        .await?
+        .ok_or_else(|| invalid_operation(CANCEL_UNEXPECTED))?;
+    handle_status(&operation)?;
+    check_flag(&operation, &activation)?;
+    let mut additional = vec![
+        ("activationId", json!(activation.activation_id)),
+        ("applicationId", json!(activation.application_id)),
+    ];
+    additional.extend(request_context(&headers));
+    additional.push(("rejectReason", json!(request.reason)));
+    let user = activation.user_id.clone();
+    // PowerAuth Server's reject: the operation's user (none binds the caller) and
+    // application, else REJECT_FAILED and nothing changes.
+    let (operation, rejected) = operations::update(&state, &id, |o, now| {
         if o.status != OperationStatus::Pending {
-            return Err(finished(o));
+            return Err(invalid_operation(CANCEL_UNEXPECTED));
         }
+        let owner_matches = o.user_id.as_deref().is_none_or(|owner| owner == user);
+        if !(owner_matches && o.application_id == activation.application_id) {
+            return Ok(false);
+        }
+        o.user_id = Some(user.clone());
         o.status = OperationStatus::Rejected;
-        o.status_reason = Some(
-            request
-                .reason
-                .clone()
-                .unwrap_or_else(|| "UNKNOWN".to_owned()),
-        );
         o.timestamp_finalized = Some(now);
-        Ok(())
+        merge(&mut o.additional_data, additional.clone());
+        Ok(true)
     })
     .await
-    .map_err(not_found_is_invalid)?;
-    Ok(json_response(&json!({"status": "OK"})))
+    .map_err(|e| unknown_is(e, || invalid_operation(CANCEL_UNEXPECTED)))?;
+    if rejected {
+        return Ok(json_response(&json!({"status": "OK"})));
+    }
+    handle_status(&operation)?;
+    Err(Error::api(
+        StatusCode::UNAUTHORIZED,
+        "OPERATION_FAILED",
+        "PowerAuth server operation rejection fails",
+    ))
 }

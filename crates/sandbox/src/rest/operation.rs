@@ -268,9 +268,16 @@ async fn approve(
         .as_ref()
         .and_then(|d| d.get("proximity_otp"))
         .and_then(Value::as_str);
+    // An operation bound to an activation is approved from it only (`activationIdMatches`).
+    let activation_id = request
+        .additional_data
+        .as_ref()
+        .and_then(|d| d.get("activationId"))
+        .and_then(Value::as_str);
     let approval = operations::Approval {
         user_id,
         application_id,
+        activation_id,
         data,
         signature_type,
         proximity_otp,
@@ -279,9 +286,8 @@ async fn approve(
     let (operation, result) = operations::update(&state, &request.operation_id, |o, now| {
         pending_or(o, RestCode::OperationApproveFailure)?;
         let result = operations::approve(o, &approval, now)?;
-        if result == ApproveResult::Approved
-            && let Some(extra) = &request.additional_data
-        {
+        // The request's additionalData is kept whatever the outcome, as PowerAuth Server does.
+        if let Some(extra) = &request.additional_data {
             merge(&mut o.additional_data, extra);
         }
         Ok(result)

@@ -289,6 +289,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0008_application_config.sql"),
     ),
     (9, "oauth", include_str!("../../migrations/0009_oauth.sql")),
+    (
+        10,
+        "templates ask for qr scan",
+        include_str!("../../migrations/0010_templates_ask_for_qr_scan.sql"),
+    ),
 ];
 
 impl MigrationSource<'static> for EmbeddedMigrations {

@@ -289,8 +289,13 @@ impl ActivationRequest {
 
 /// init + create + (optionally) commit: a device in `protocol` whose record is ACTIVE.
 pub async fn activate(server: &TestServer, protocol: ProtocolVersion) -> Device {
+    activate_user(server, protocol, "alice").await
+}
+
+/// An active device of `user`.
+pub async fn activate_user(server: &TestServer, protocol: ProtocolVersion, user: &str) -> Device {
     let app = AppConfig::default_of(server).await;
-    let (activation_id, code, _) = init(server, "alice", json!({})).await;
+    let (activation_id, code, _) = init(server, user, json!({})).await;
     let request = activation_request(server, &app, protocol, &code, None).await;
     let (status, body) = request.send(server).await;
     assert_eq!(

@@ -298,3 +298,75 @@ async fn template_validation_errors_are_the_documented_ones() {
         );
     }
 }
+
+/// The enrollment server's `MobileTokenConverter`: risk flags make the `ui` when the
+/// template has none, a template's `QR_SCAN` screen shows only with a proximity OTP, and
+/// an operation that accepts `POSSESSION` is `1FA`.
+#[tokio::test]
+async fn risk_flags_qr_scan_and_factors_reach_the_phone_as_the_converter_makes_them() {
+    let server = TestServer::start().await;
+    let phone = Phone::new(&server).await;
+    let template = |name: &str, signature: Value, extra: Value| {
+        let mut template = json!({
+            "templateName": name, "operationType": name, "dataTemplate": "A2",
+            "signatureType": signature, "maxFailureCount": 5, "expiration": 300,
+        });
+        template
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        template
+    };
+    let both = json!(["POSSESSION_BIOMETRY", "POSSESSION_KNOWLEDGE"]);
+    server
+        .rest_ok(
+            CREATE,
+            template("flagged", both.clone(), json!({"riskFlags": "XFC"})),
+        )
+        .await;
+    server
+        .rest_ok(
+            CREATE,
+            template(
+                "scan",
+                json!(["POSSESSION", "POSSESSION_KNOWLEDGE"]),
+                json!({"riskFlags": "X", "ui": {"preApprovalScreen":
+                    {"type": "QR_SCAN", "heading": "Scan", "message": "Scan it"}}}),
+            ),
+        )
+        .await;
+    let create = |name: &str, proximity: bool| {
+        json!({"applications": ["tokensim"], "templateName": name, "userId": "alice",
+               "proximityCheckEnabled": proximity})
+    };
+    for (name, proximity) in [("flagged", true), ("scan", false), ("scan", true)] {
+        server
+            .rest_ok("/rest/v3/operation/create", create(name, proximity))
+            .await;
+        server.clock.advance(1_000);
+    }
+    let listed = phone.list(&server).await;
+    let ui: Vec<&Value> = listed.iter().map(|o| &o["ui"]).collect();
+    // Newest first: scan with an OTP, scan without, flagged.
+    assert_eq!(
+        ui[0],
+        &json!({"preApprovalScreen": {"type": "QR_SCAN", "heading": "Scan", "message": "Scan it"}}),
+        "the template's ui wins over the risk flags"
+    );
+    assert_eq!(ui[1], &json!({}), "no OTP, no QR_SCAN");
+    assert_eq!(
+        ui[2],
+        &json!({"flipButtons": true, "blockApprovalOnCall": true,
+                "preApprovalScreen": {"type": "WARNING", "approvalType": "SLIDER"}}),
+        "no QR_SCAN the template did not ask for, although the operation has an OTP"
+    );
+    assert_eq!(
+        listed[0]["allowedSignatureType"],
+        json!({"type": "1FA", "variants": []})
+    );
+    assert_eq!(
+        listed[2]["allowedSignatureType"],
+        json!({"type": "2FA", "variants": ["possession_knowledge", "possession_biometry"]}),
+        "knowledge first, whatever the template's order"
+    );
+}

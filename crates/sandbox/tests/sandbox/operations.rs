@@ -2,7 +2,7 @@
 //! (`/api/auth/token/app/operation/*`, `/api/push/*`) on the device side.
 
 use crate::common::{TestServer, error_parts, read};
-use crate::device::{Device, activate};
+use crate::device::{Device, activate_user};
 use powerauth::signature::SignatureType;
 use powerauth::token::TokenHeader;
 use powerauth::{ProtocolVersion, SymmetricKey, SystemRandom};
@@ -20,7 +20,12 @@ pub struct Phone {
 
 impl Phone {
     pub async fn new(server: &TestServer) -> Self {
-        let mut device = activate(server, ProtocolVersion::V3_3).await;
+        Self::of(server, "alice").await
+    }
+
+    /// A phone of `user`.
+    pub async fn of(server: &TestServer, user: &str) -> Self {
+        let mut device = activate_user(server, ProtocolVersion::V3_3, user).await;
         let (token_id, token_secret) = device
             .create_token(server, SignatureType::Possession)
             .await
@@ -32,6 +37,19 @@ impl Phone {
         }
     }
 
+    /// A fresh `X-PowerAuth-Token` value.
+    pub fn token_header(&self, server: &TestServer) -> String {
+        let now = u64::try_from(server.clock_ms()).unwrap();
+        TokenHeader::make(
+            &self.token_id,
+            &self.token_secret,
+            ProtocolVersion::V3_3,
+            now,
+            &SystemRandom::new(),
+        )
+        .to_header_value()
+    }
+
     /// A token-authenticated POST.
     pub async fn token_post(
         &self,
@@ -39,18 +57,10 @@ impl Phone {
         path: &str,
         body: Value,
     ) -> (StatusCode, Value) {
-        let now = u64::try_from(server.clock_ms()).unwrap();
-        let header = TokenHeader::make(
-            &self.token_id,
-            &self.token_secret,
-            ProtocolVersion::V3_3,
-            now,
-            &SystemRandom::new(),
-        );
         let response = server
             .client
             .post(server.url(path))
-            .header(TokenHeader::NAME, header.to_header_value())
+            .header(TokenHeader::NAME, self.token_header(server))
             .json(&body)
             .send()
             .await
@@ -145,7 +155,16 @@ async fn a_payment_is_listed_rendered_and_approved() {
     assert_eq!(amount["type"], "AMOUNT");
     assert_eq!(amount["amount"], 100.5);
     assert_eq!(amount["currency"], "CZK");
+    // No Accept-Language: the JDK's English, as the enrollment server's MonetaryConverter.
+    assert_eq!(amount["amountFormatted"], "100.50");
+    assert_eq!(amount["currencyFormatted"], "CZK");
+    assert_eq!(amount["valueFormatted"], "CZK100.50");
     assert!(operation.get("statusReason").is_none(), "nulls are omitted");
+    // The template asks for QR_SCAN, but this operation has no proximity OTP.
+    assert_eq!(
+        operation["ui"],
+        json!({"flipButtons": false, "blockApprovalOnCall": false})
+    );
 
     let data = operation["data"].as_str().unwrap().to_owned();
     let (status, body) = phone
@@ -163,7 +182,64 @@ async fn a_payment_is_listed_rendered_and_approved() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_parts(&body).0, "OPERATION_ALREADY_FINISHED");
+    assert_eq!(
+        error_parts(&body),
+        (
+            "OPERATION_ALREADY_FINISHED".into(),
+            "Operation was already completed".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn amounts_follow_accept_language() {
+    let server = TestServer::start().await;
+    let phone = Phone::new(&server).await;
+    let request = json!({
+        "applications": ["tokensim"], "templateName": "payment", "userId": "alice",
+        "parameters": {"amount": "1710.9867", "currency": "CZK", "iban": IBAN},
+    });
+    let id = server.rest_ok("/rest/v3/operation/create", request).await["id"].clone();
+    for (language, amount, currency, value) in [
+        (
+            "cs-CZ,cs;q=0.9,en;q=0.8",
+            "1\u{a0}710,9867",
+            "Kč",
+            "1\u{a0}710,9867\u{a0}Kč",
+        ),
+        ("de", "1.710,9867", "CZK", "1.710,9867\u{a0}CZK"),
+        ("en-US", "1,710.9867", "CZK", "CZK1,710.9867"),
+    ] {
+        let response = server
+            .client
+            .post(server.url("/api/auth/token/app/operation/detail"))
+            .header(TokenHeader::NAME, phone.token_header(&server))
+            .header("Accept-Language", language)
+            .json(&json!({"requestObject": {"id": id}}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(response).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let attribute = &body["responseObject"]["formData"]["attributes"][0];
+        assert_eq!(attribute["amount"], 1710.9867, "{language}");
+        assert_eq!(attribute["amountFormatted"], amount, "{language}");
+        assert_eq!(attribute["currencyFormatted"], currency, "{language}");
+        assert_eq!(attribute["valueFormatted"], value, "{language}");
+    }
+    // An amount that is not a number: no `amount`, its text where the formatted one goes.
+    let request = json!({
+        "applications": ["tokensim"], "templateName": "payment", "userId": "alice",
+        "parameters": {"amount": "lots", "currency": "EUR", "iban": IBAN},
+    });
+    let lots = server.rest_ok("/rest/v3/operation/create", request).await["id"].clone();
+    let listed = phone.list(&server).await;
+    let lots = listed.iter().find(|o| o["id"] == lots).unwrap();
+    let attribute = &lots["formData"]["attributes"][0];
+    assert!(attribute.get("amount").is_none(), "{attribute}");
+    assert_eq!(attribute["amountFormatted"], "lots");
+    assert_eq!(attribute["currencyFormatted"], "€");
+    assert_eq!(attribute["valueFormatted"], "lots EUR");
 }
 
 #[tokio::test]
@@ -174,7 +250,12 @@ async fn wrong_data_or_factor_fails_the_approval_until_the_operation_fails() {
     let id = created["id"].as_str().unwrap().to_owned();
     let data = created["data"].as_str().unwrap().to_owned();
 
-    let (status, _) = phone
+    // PowerAuth Server refuses the approval: 401 OPERATION_FAILED.
+    let refused = (
+        "OPERATION_FAILED".to_owned(),
+        "PowerAuth server operation approval fails".to_owned(),
+    );
+    let (status, body) = phone
         .authorize(
             &server,
             &id,
@@ -183,28 +264,52 @@ async fn wrong_data_or_factor_fails_the_approval_until_the_operation_fails() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "changed data");
-    let (status, _) = phone
+    assert_eq!(error_parts(&body), refused);
+    let (status, body) = phone
         .authorize(&server, &id, &data, SignatureType::Possession)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "1FA on a 2FA operation");
+    assert_eq!(error_parts(&body), refused);
     let header = phone.device.sign_wrong_pin("/operation/authorize", b"{}");
-    let body = json!({"requestObject": {"id": id, "data": data}}).to_string();
-    let (status, _) = crate::device::post_with_authorization(
+    let request = json!({"requestObject": {"id": id, "data": data}}).to_string();
+    let (status, body) = crate::device::post_with_authorization(
         &server,
         "/api/auth/token/app/operation/authorize",
         &header,
-        &body,
+        &request,
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "bad signature");
+    assert_eq!(
+        error_parts(&body),
+        ("POWERAUTH_AUTH_FAIL".into(), "Authentication failed".into())
+    );
     assert_eq!(rest_detail(&server, &id).await["failureCount"], 3);
-    for _ in 0..2 {
-        phone
-            .authorize(&server, &id, "wrong", SignatureType::PossessionKnowledge)
-            .await;
-    }
+    let (status, body) = phone
+        .authorize(&server, &id, "wrong", SignatureType::PossessionKnowledge)
+        .await;
+    assert_eq!(
+        (status, error_parts(&body)),
+        (StatusCode::UNAUTHORIZED, refused)
+    );
+    // The fifth failure is the last the template allows: the operation has failed.
+    let (status, body) = phone
+        .authorize(&server, &id, "wrong", SignatureType::PossessionKnowledge)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_parts(&body),
+        (
+            "OPERATION_ALREADY_FAILED".into(),
+            "Operation already failed".into()
+        )
+    );
     let detail = rest_detail(&server, &id).await;
     assert_eq!(detail["status"], "FAILED");
+    assert_eq!(
+        detail["additionalData"]["authFactor"],
+        "possession_knowledge"
+    );
     let (status, body) = phone
         .authorize(&server, &id, &data, SignatureType::PossessionKnowledge)
         .await;
@@ -220,19 +325,51 @@ async fn the_user_rejects_with_a_reason() {
         .as_str()
         .unwrap()
         .to_owned();
+    let cancel = json!({"requestObject": {"id": id, "reason": "UNEXPECTED_OPERATION"}});
+    let path = "/api/auth/token/app/operation/cancel";
+    // Cancel takes a possession signature only: two factors are refused, nothing counted.
     let (status, body) = phone
         .signed_post(
             &server,
-            "/api/auth/token/app/operation/cancel",
+            path,
             "/operation/cancel",
-            json!({"requestObject": {"id": id, "reason": "UNEXPECTED_OPERATION"}}),
+            cancel.clone(),
+            SignatureType::PossessionKnowledge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_parts(&body).0, "POWERAUTH_AUTH_FAIL");
+    assert_eq!(rest_detail(&server, &id).await["status"], "PENDING");
+    let (status, body) = phone
+        .signed_post(
+            &server,
+            path,
+            "/operation/cancel",
+            cancel.clone(),
             SignatureType::Possession,
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let detail = rest_detail(&server, &id).await;
     assert_eq!(detail["status"], "REJECTED");
-    assert_eq!(detail["statusReason"], "UNEXPECTED_OPERATION");
+    // The user's reason is the enrollment server's additionalData.rejectReason;
+    // statusReason is the back end's.
+    assert_eq!(detail["statusReason"], Value::Null);
+    let extra = &detail["additionalData"];
+    assert_eq!(extra["rejectReason"], "UNEXPECTED_OPERATION");
+    assert_eq!(extra["activationId"], phone.device.activation_id.as_str());
+    assert_eq!(extra["applicationId"], "tokensim");
+    let (status, body) = phone
+        .signed_post(
+            &server,
+            path,
+            "/operation/cancel",
+            cancel,
+            SignatureType::Possession,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_parts(&body).0, "OPERATION_ALREADY_FINISHED");
 }
 
 #[tokio::test]
@@ -271,16 +408,58 @@ async fn a_user_less_login_is_claimed_then_approved() {
     assert_eq!(created["userId"], Value::Null);
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(phone.list(&server).await.is_empty(), "not the user's yet");
+    let request = json!({"requestObject": {"id": id}});
+    // Anyone may read an operation nobody has claimed (mtoken-sdk-android's testDetail).
+    let (status, body) = phone
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail",
+            request.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["responseObject"]["id"], id.as_str());
+    assert_eq!(rest_detail(&server, &id).await["userId"], Value::Null);
     let (status, body) = phone
         .token_post(
             &server,
             "/api/auth/token/app/operation/detail/claim",
-            json!({"requestObject": {"id": id}}),
+            request.clone(),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["currentTimestamp"].is_string());
     assert_eq!(body["responseObject"]["formData"]["title"], "Log in");
     assert_eq!(rest_detail(&server, &id).await["userId"], "alice");
+    // Now it is alice's: bob may neither read nor claim it.
+    let bob = Phone::of(&server, "bob").await;
+    let (status, body) = bob
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail",
+            request.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_parts(&body),
+        ("INVALID_REQUEST".into(), "Invalid request".into())
+    );
+    let (status, body) = bob
+        .token_post(
+            &server,
+            "/api/auth/token/app/operation/detail/claim",
+            request,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_parts(&body),
+        (
+            "INVALID_OPERATION".into(),
+            "No operation was found with the provided identifier.".into()
+        )
+    );
     let (status, _) = phone
         .authorize(&server, &id, "A2", SignatureType::PossessionBiometry)
         .await;
@@ -305,10 +484,11 @@ async fn history_needs_two_factors_and_shows_every_state() {
         .await;
     let uri = "/operation/history";
     let path = "/api/auth/token/app/operation/history";
-    let (status, _) = phone
+    let (status, body) = phone
         .signed_post(&server, path, uri, json!({}), SignatureType::Possession)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_parts(&body).0, "POWERAUTH_AUTH_FAIL");
     let (status, body) = phone
         .signed_post(
             &server,
@@ -319,6 +499,10 @@ async fn history_needs_two_factors_and_shows_every_state() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.get("currentTimestamp").is_none(),
+        "a plain ObjectResponse"
+    );
     let statuses: Vec<_> = body["responseObject"]
         .as_array()
         .unwrap()
@@ -380,7 +564,10 @@ async fn mobile_api_refuses_bad_input() {
         .unwrap();
     let (status, body) = read(response).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(error_parts(&body).0, "ERR_AUTHENTICATION");
+    assert_eq!(
+        error_parts(&body),
+        ("POWERAUTH_AUTH_FAIL".into(), "Authentication failed".into())
+    );
     let response = server
         .client
         .post(server.url("/api/auth/token/app/operation/list"))
@@ -411,7 +598,20 @@ async fn mobile_api_refuses_bad_input() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_parts(&body).0, "INVALID_REQUEST");
+    assert_eq!(error_parts(&body).0, "INVALID_OPERATION");
+    // Approving without a request object or an id is an authentication failure.
+    for body in [json!({}), json!({"requestObject": {"data": "A2"}})] {
+        let response = server
+            .client
+            .post(server.url("/api/auth/token/app/operation/authorize"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, response) = read(response).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(error_parts(&response).0, "POWERAUTH_AUTH_FAIL");
+    }
 }
 
 #[tokio::test]
@@ -656,7 +856,7 @@ async fn an_activation_under_verification_cannot_approve() {
     let created = create_payment(&server, Some("alice")).await;
     let id = created["id"].as_str().unwrap();
     let body = json!({"requestObject": {"id": id, "data": created["data"]}}).to_string();
-    let (status, _) = device
+    let (status, body) = device
         .post_signed(
             &server,
             "/api/auth/token/app/operation/authorize",
@@ -666,5 +866,7 @@ async fn an_activation_under_verification_cannot_approve() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_parts(&body).0, "POWERAUTH_AUTH_FAIL");
     assert_eq!(rest_detail(&server, id).await["status"], "PENDING");
+    assert_eq!(rest_detail(&server, id).await["failureCount"], 0);
 }
