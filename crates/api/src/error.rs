@@ -270,6 +270,12 @@ impl From<&DeviceError> for Error {
                 ErrorKind::ResponseDropped,
                 "run `tokensim status`: it shows whether the counters are still in sync".into(),
             ),
+            // The mobile API's refused approval: the signature was good (no PIN to check).
+            DeviceError::Server { code, .. } if code == "OPERATION_FAILED" => (
+                Rejected,
+                ErrorKind::Rejected,
+                "the server refused the approval itself: the operation's data, the proximity OTP, the user or the activation does not match; refresh the operation and try again".into(),
+            ),
             DeviceError::Server { status, message, .. } => match (status, message.as_str()) {
                 (500..=599, _) => (Error, ErrorKind::ServerError, "retry later; the device is unchanged".into()),
                 (401, _) => (

@@ -160,9 +160,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the server rejected the request's authentication (HTTP 401).
+    /// Whether the server rejected the request's authentication (HTTP 401). The mobile
+    /// API's 401 `OPERATION_FAILED` is not one: the signature was good, PowerAuth Server
+    /// refused the approval itself (data, factor, user or proximity OTP).
     pub fn is_authentication_failure(&self) -> bool {
-        matches!(self, Error::Server { status: 401, .. })
+        matches!(self, Error::Server { status: 401, code, .. } if code != "OPERATION_FAILED")
     }
 
     /// The HTTP status of a server error, if this is one.
@@ -192,23 +194,34 @@ fn activation_code_words(error: &QrPayloadError) -> String {
 }
 
 fn server_words(status: u16, code: &str, message: &str) -> String {
-    let hint = match (status, message) {
-        (401, _) => {
+    let hint = match (status, code, message) {
+        (_, "OPERATION_FAILED", _) => {
+            "the signature was good but the server refused to approve or reject: the data, the factor, the user, the activation or the proximity OTP does not match the operation"
+        }
+        (_, "OPERATION_ALREADY_FAILED", _) => {
+            "the operation has failed after too many refused approvals: the bank has to create a new one"
+        }
+        (
+            _,
+            "OPERATION_ALREADY_FINISHED" | "OPERATION_ALREADY_CANCELED" | "OPERATION_EXPIRED",
+            _,
+        ) => "the operation is no longer pending: refresh the list",
+        (401, _, _) => {
             "the server rejected the signature or token: wrong PIN, a counter out of sync, or a factor this endpoint does not allow"
         }
-        (_, "POWER_AUTH_ENCRYPTION_FAILED") => {
+        (_, _, "POWER_AUTH_ENCRYPTION_FAILED") => {
             "the server could not decrypt the request: a corrupted MAC, wrong application keys, or a clock too far off"
         }
-        (_, "POWER_AUTH_ACTIVATION_INVALID") => {
+        (_, _, "POWER_AUTH_ACTIVATION_INVALID") => {
             "the activation code is unknown, expired, already used, or belongs to another application"
         }
-        (_, "POWER_AUTH_TEMPORARY_KEY_FAILURE") => {
+        (_, _, "POWER_AUTH_TEMPORARY_KEY_FAILURE") => {
             "the server refused a temporary key: wrong application secret, or the activation is not active"
         }
-        (_, "POWER_AUTH_SECURE_VAULT_INVALID") => {
+        (_, _, "POWER_AUTH_SECURE_VAULT_INVALID") => {
             "the vault did not open: wrong PIN (it counts as a failed attempt)"
         }
-        (500..=599, _) => "the server failed internally; retry later, the device is unchanged",
+        (500..=599, _, _) => "the server failed internally; retry later, the device is unchanged",
         _ => "see the code and message",
     };
     format!("the server answered HTTP {status} {code}/{message}: {hint}")
@@ -266,5 +279,15 @@ mod tests {
         };
         assert!(server.is_authentication_failure());
         assert!(server.to_string().contains("wrong PIN"), "{server}");
+        let refused = Error::Server {
+            status: 401,
+            code: "OPERATION_FAILED".into(),
+            message: "PowerAuth server operation approval fails".into(),
+        };
+        assert!(!refused.is_authentication_failure(), "the PIN was right");
+        assert!(
+            refused.to_string().contains("does not match the operation"),
+            "{refused}"
+        );
     }
 }

@@ -71,6 +71,10 @@ async fn operations_are_listed_rendered_approved_rejected_claimed_in_every_versi
             .await
             .unwrap_err();
         assert!(error.is_authentication_failure(), "{version}: {error}");
+        assert!(
+            matches!(&error, tokensim_device::Error::Server { status: 401, code, .. } if code == "POWERAUTH_AUTH_FAIL"),
+            "the enrollment server's code: {error:?}"
+        );
         session
             .approve_operation(&operation, &Factors::pin(PIN), None)
             .await
@@ -91,6 +95,12 @@ async fn operations_are_listed_rendered_approved_rejected_claimed_in_every_versi
             )
             .await;
         let login_id = login["id"].as_str().unwrap();
+        // Its detail is readable before anyone claims it.
+        let unclaimed = session
+            .operation_detail(login_id)
+            .await
+            .unwrap_or_else(|e| panic!("{version}: detail before the claim: {e}"));
+        assert_eq!(unclaimed.id, login_id);
         let claimed = session
             .claim_operation(login_id)
             .await
