@@ -130,6 +130,8 @@ async fn android_mtoken_harness() {
             "maxFailureCount": 5,
             "expiration": 300,
             "proximityCheckEnabled": false,
+            "ui": {"preApprovalScreen": {"type": "QR_SCAN", "heading": "Scan the code",
+                                         "message": "Scan the QR code on the other screen."}},
         }}))
         .send()
         .await
@@ -303,6 +305,8 @@ async fn android_mtoken_harness() {
         &detail,
         &[("proximityOtp", Kind::Str), ("status", Kind::Str)],
     );
+    let otp = detail.body["proximityOtp"].as_str().unwrap_or_default();
+    android_device_side(&mut c, &mut session, id, otp.to_owned()).await;
 
     // Inbox messages, silent.
     for (i, kind) in [(1, "text"), (2, "html")] {
@@ -347,6 +351,69 @@ async fn android_mtoken_harness() {
         .await;
     c.equal(row, &detail.body, "registrationStatus", "REMOVED");
     c.finish();
+}
+
+/// The device's side of mtoken-sdk-android's `testDetail` and `testClaim`: any device reads
+/// an operation nobody has claimed, the claim shows the template's QR_SCAN screen, a wrong
+/// password is refused and the right one with the proximity OTP approves; then
+/// `testOperationCanceledWithReason`: the history shows the back end's statusReason.
+async fn android_device_side(c: &mut Checks, session: &mut Session<'_>, id: &str, otp: String) {
+    let detail = session.operation_detail(id).await;
+    c.check(
+        "AND testDetail: the device reads the unclaimed operation",
+        detail.as_ref().is_ok_and(|o| o.id == id),
+        format!("{:?}", detail.as_ref().err()),
+    );
+    let Ok(operation) = session.claim_operation(id).await else {
+        c.check(
+            "AND testClaim: the device claims the operation",
+            false,
+            "refused",
+        );
+        return;
+    };
+    let screen = operation
+        .ui
+        .as_ref()
+        .map(|ui| ui["preApprovalScreen"]["type"].clone());
+    c.check(
+        "AND testClaim: the claimed operation shows the QR_SCAN screen",
+        screen == Some(json!("QR_SCAN")),
+        format!("{screen:?}"),
+    );
+    let proximity = tokensim_device::operations::ProximityCheck {
+        otp,
+        kind: "QR_CODE".to_owned(),
+        timestamp_received: "2024-01-01T00:00:00Z".to_owned(),
+        timestamp_sent: "2024-01-01T00:00:01Z".to_owned(),
+    };
+    let wrong = session
+        .approve_operation(&operation, &Factors::pin("xxxx"), Some(&proximity))
+        .await;
+    c.check(
+        "AND testClaim: a wrong password is refused with 401 POWERAUTH_AUTH_FAIL",
+        matches!(&wrong, Err(tokensim_device::Error::Server { status: 401, code, .. }) if code == "POWERAUTH_AUTH_FAIL"),
+        format!("{wrong:?}"),
+    );
+    let approved = session
+        .approve_operation(&operation, &Factors::pin(PIN), Some(&proximity))
+        .await;
+    c.check(
+        "AND testClaim: the right password with the proximity OTP approves",
+        approved.is_ok(),
+        format!("{approved:?}"),
+    );
+    let history = session.operation_history(&Factors::pin(PIN)).await;
+    let reason = history.as_ref().ok().and_then(|ops| {
+        ops.iter()
+            .find(|o| o.status.as_deref() == Some("CANCELED"))
+            .and_then(|o| o.extra.get("statusReason").cloned())
+    });
+    c.check(
+        "AND testOperationCanceledWithReason: the history shows the statusReason",
+        reason == Some(json!("PREARRANGED_REASON")),
+        format!("{reason:?} {:?}", history.as_ref().err()),
+    );
 }
 
 /// The Flutter PowerAuth SDK harness: auto-commit (`commitPhase`), commit after it (an
