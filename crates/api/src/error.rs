@@ -189,7 +189,8 @@ pub struct Error {
     /// What to do about it.
     pub hint: Option<String>,
     /// The HTTP status of the server's refusal, when a server refused (401: a signature
-    /// was refused, and the server counted a failed attempt).
+    /// was refused, and the server counted a failed attempt; the mobile API's 401
+    /// `OPERATION_FAILED`, a refused approval, carries none).
     pub http_status: Option<u16>,
 }
 
@@ -346,8 +347,13 @@ impl From<&DeviceError> for Error {
             ),
             _ => (Error, ErrorKind::Error, TRACE_HINT.into()),
         };
+        // A 401 `OPERATION_FAILED` is the mobile API's refused approval: the signature was
+        // good, so it is not reported as a refused signature (no PIN attempt was spent).
+        let http_status = error
+            .http_status()
+            .filter(|status| *status != 401 || error.is_authentication_failure());
         Self {
-            http_status: error.http_status(),
+            http_status,
             ..Self::new(class, kind, message).hint(hint)
         }
     }
@@ -411,5 +417,31 @@ impl From<WalletError> for Error {
             _ => (ErrorKind::Store, "check --data-dir and its permissions".into()),
         };
         Self::new(Class::Device, kind, message).hint(hint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(status: u16, code: &str) -> Error {
+        Error::from(DeviceError::Server {
+            status,
+            code: code.into(),
+            message: "refused".into(),
+        })
+    }
+
+    #[test]
+    fn a_refused_signature_keeps_its_401_and_a_refused_approval_does_not() {
+        assert_eq!(server(401, "ERR_AUTHENTICATION").http_status, Some(401));
+        assert_eq!(server(401, "POWERAUTH_AUTH_FAIL").http_status, Some(401));
+        let approval = server(401, "OPERATION_FAILED");
+        assert_eq!(approval.http_status, None);
+        assert_eq!(approval.kind, ErrorKind::Rejected);
+        assert_eq!(
+            server(400, "OPERATION_ALREADY_FAILED").http_status,
+            Some(400)
+        );
     }
 }
