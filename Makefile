@@ -66,7 +66,7 @@ FUZZ_SECONDS ?= 60
 # Empty: every target `cargo fuzz list` prints. Or name some: `make fuzz FUZZ_TARGETS=public_key`.
 FUZZ_TARGETS ?=
 
-.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet fuzz clean probe
+.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet bench-scale fuzz clean probe
 
 help: ## List the targets
 	@echo "TokenSim make targets:"
@@ -260,6 +260,15 @@ bench: deps tools ## Run the benchmarks (protocol, sandbox, QR, fleet; release b
 bench-fleet: deps tools ## Only the fleet benchmark (TOKENSIM_FLEET_DEVICES, TOKENSIM_FLEET_CONCURRENCY)
 	cargo build --release -p tokensim-cli --bin tokensim
 	TOKENSIM_BIN="$(CARGO_TARGET_DIR)/release/tokensim" cargo bench -p tokensim-fleet --bench fleet
+
+# The scale model (docs/scale.md): D devices as 1, 2 and 4 release fleet shards at once against
+# a release sandbox on a throwaway PostgreSQL; CPU per device of each part, statements per
+# device, and the model's prediction against the measured wall times.
+SCALE_DEVICES ?= 1000
+SCALE_SHARDS ?= 1,2,4
+bench-scale: deps tools ## The scale model's inputs and its check at 1, 2 and 4 shards (PostgreSQL; release builds)
+	cargo build --release -p tokensim-cli -p sandbox --bin tokensim --bin tokensim-sandbox
+	scripts/measure-scale "$(CARGO_TARGET_DIR)/release" --devices $(SCALE_DEVICES) --shards $(SCALE_SHARDS)
 
 # cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
 # the stable one accept them, as only the stable toolchain is installed.
