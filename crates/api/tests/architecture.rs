@@ -135,3 +135,37 @@ fn no_engine_crate_depends_on_tauri() {
         );
     }
 }
+
+/// `powerauth`'s raw primitives (`hazmat`) stay private: only its own vector tests and
+/// benchmarks turn the `hazmat` feature on (through its dev-dependency on itself).
+#[test]
+fn only_powerauth_itself_opens_its_hazmat() {
+    let workspace = read_toml(&root().join("Cargo.toml"));
+    let members: Vec<String> = workspace["workspace"]["members"]
+        .as_array()
+        .expect("workspace.members")
+        .iter()
+        .map(|m| m.as_str().expect("a member path").to_owned())
+        .collect();
+    let opens = |table: Option<&toml::Value>| {
+        table.and_then(|t| t.as_table()).is_some_and(|deps| {
+            deps.get("powerauth")
+                .and_then(|d| d.get("features"))
+                .and_then(|f| f.as_array())
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some("hazmat")))
+        })
+    };
+    assert!(
+        !opens(workspace["workspace"].get("dependencies")),
+        "the workspace's powerauth dependency enables hazmat"
+    );
+    for member in members.iter().filter(|m| short(m) != "powerauth") {
+        let manifest = read_toml(&root().join(member).join("Cargo.toml"));
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            assert!(
+                !opens(manifest.get(section)),
+                "{member} enables powerauth's hazmat in [{section}]"
+            );
+        }
+    }
+}

@@ -29,7 +29,10 @@ pub mod config;
 pub mod counter;
 pub mod ecies;
 pub mod encoding;
+#[cfg(feature = "hazmat")]
 pub mod hazmat;
+#[cfg(not(feature = "hazmat"))]
+mod hazmat;
 pub mod header_fields;
 pub mod keys;
 pub mod offline;

@@ -19,6 +19,7 @@ use powerauth::activation_code::ActivationCode;
 use powerauth::status::ActivationState;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
+use subtle::ConstantTimeEq;
 
 /// How many times a lost compare-and-swap is retried before giving up. Writers in this
 /// process take turns per activation ([`Locks`]), so a lost swap means another process
@@ -142,7 +143,7 @@ pub fn commit(
         && let Some(expected) = &a.activation_otp
     {
         let given = otp.unwrap_or_default();
-        if !powerauth::hazmat::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             a.failed_attempts += 1;
             if a.failed_attempts >= a.max_failed_attempts {
                 a.state = ActivationState::Removed;

@@ -20,8 +20,6 @@ use aes::Aes128;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding};
 use ring::{digest, hmac};
 
-/// AES-128 key length in bytes.
-pub const AES_KEY_LEN: usize = 16;
 /// AES block length in bytes.
 pub const AES_BLOCK_LEN: usize = 16;
 

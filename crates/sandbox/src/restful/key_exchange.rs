@@ -15,6 +15,7 @@ use powerauth::encoding::b64;
 use powerauth::status::ActivationState;
 use powerauth::{CtrData, KeyPair, ProtocolVersion, PublicKey};
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 /// Why the exchange did not happen.
 #[derive(Debug)]
@@ -146,7 +147,7 @@ pub async fn exchange_keys(
             && let Some(expected) = &a.activation_otp
         {
             let given = layer2.activation_otp.as_deref().unwrap_or_default();
-            if !powerauth::hazmat::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
                 a.failed_attempts += 1;
                 if a.failed_attempts >= a.max_failed_attempts {
                     a.state = ActivationState::Removed;
