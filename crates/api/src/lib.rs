@@ -15,6 +15,8 @@
 //! nothing of Tauri (the app does), and never puts a secret in an error or a result unless
 //! the caller asks for it by name.
 
+#![warn(unreachable_pub)]
+
 mod activate;
 mod error;
 mod offline;
