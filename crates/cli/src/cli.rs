@@ -66,6 +66,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FAULT", value_parser = crate::fault::parse)]
     pub fault: Option<tokensim_device::Fault>,
     /// HTTP timeout in seconds.
+    /// Trust the certificate authority in FILE (PEM or DER) besides the built-in roots: a
+    /// server whose certificate a private authority issued.
+    #[arg(long, global = true, env = "TOKENSIM_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     #[arg(long, global = true, default_value_t = 20, value_name = "SECS")]
     pub timeout: u64,
     /// Less output: no progress, no warnings.
@@ -149,16 +153,26 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
-    /// Port to listen on (0: any free port).
-    #[arg(long, default_value_t = 8780)]
+    /// Port to listen on, on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8780, conflicts_with = "bind")]
     pub port: u16,
+    /// Address to listen on instead of 127.0.0.1:PORT. An address other than loopback
+    /// needs --allow-remote.
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    pub bind: Option<std::net::SocketAddr>,
+    /// Serve on a --bind address other than loopback, to other machines; /rest/v3 then
+    /// asks for the Basic credentials of a Cloud API user (admin or integration).
+    #[arg(long)]
+    pub allow_remote: bool,
     /// SQLite database file (default: in memory, nothing survives).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
-    /// The PowerAuth Server release to answer as (reported by /rest/v3/status; behaviour
-    /// follows it where releases differ), 1.0.0 to 1.9.x.
-    #[arg(long, env = "TOKENSIM_SERVER_VERSION", value_name = "X.Y.Z", default_value_t = sandbox::ServerVersion::NEWEST)]
-    pub server_version: sandbox::ServerVersion,
+    /// Database URL (`sqlite://…`, `postgres://…`) instead of --db.
+    #[arg(long, value_name = "URL", conflicts_with = "db")]
+    pub database_url: Option<String>,
+    /// The sandbox's policies: the same flags as the `tokensim-sandbox` binary.
+    #[command(flatten)]
+    pub policy: sandbox::flags::Policy,
 }
 
 /// Where the PIN comes from: an environment variable, a file, or the terminal.

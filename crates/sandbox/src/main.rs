@@ -6,7 +6,6 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// A local PowerAuth-compatible server for testing mobile tokens.
 #[derive(Debug, Parser)]
@@ -29,47 +28,9 @@ struct Args {
     /// Keep everything in memory; nothing survives a restart.
     #[arg(long, conflicts_with_all = ["database_url", "db_file"])]
     in_memory: bool,
-    /// Seconds a new activation stays usable before it must be committed.
-    #[arg(long, default_value_t = 120)]
-    activation_validity_secs: u64,
-    /// Failed signature attempts before an activation is blocked (1 to 64).
-    #[arg(long, default_value_t = 5)]
-    max_failed_attempts: u32,
-    /// Counter look-ahead window for signature verification (1 to 64).
-    #[arg(long, default_value_t = 20)]
-    look_ahead: u32,
-    /// Largest accepted request body, in bytes.
-    #[arg(long, default_value_t = 256 * 1024)]
-    body_limit: usize,
-    /// Activation recovery off for applications whose recovery configuration was never
-    /// saved (`/rest/v3/recovery/config/update`): no recovery codes with new activations.
-    #[arg(long)]
-    no_recovery_codes: bool,
-    /// Password for the built-in `admin` user (random when absent).
-    #[arg(long, env = "TOKENSIM_SANDBOX_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: Option<String>,
-    /// Password for the built-in `integration` user (random when absent).
-    #[arg(
-        long,
-        env = "TOKENSIM_SANDBOX_INTEGRATION_PASSWORD",
-        hide_env_values = true
-    )]
-    integration_password: Option<String>,
-    /// Seconds an application callback's receiver has to answer before the attempt
-    /// counts as failed.
-    #[arg(long, default_value_t = 10)]
-    callback_timeout_secs: u64,
-    /// Accept only these protocol versions on /pa/v3, comma-separated (e.g. 3.1), as an
-    /// older PowerAuth server would.
-    #[arg(long, value_delimiter = ',', value_name = "VERSIONS")]
-    protocol_versions: Vec<powerauth::ProtocolVersion>,
-    /// Serve no mobile-token API (operations, push, inbox), as a plain PowerAuth server.
-    #[arg(long)]
-    no_mobile_token_api: bool,
-    /// The PowerAuth Server release to answer as (reported by /rest/v3/status; behaviour
-    /// follows it where releases differ), 1.0.0 to 1.9.x.
-    #[arg(long, env = "TOKENSIM_SERVER_VERSION", value_name = "X.Y.Z", default_value_t = sandbox::ServerVersion::NEWEST)]
-    server_version: sandbox::ServerVersion,
+    /// The sandbox's policies (the same flags as `tokensim sandbox`).
+    #[command(flatten)]
+    policy: sandbox::flags::Policy,
 }
 
 /// A startup failure, printed as one line.
@@ -106,31 +67,14 @@ impl Args {
             }
             Config::sqlite_url(&path)
         };
-        Ok(Config {
+        let mut config = Config {
             bind: self.bind,
             database_url,
-            activation_validity: Duration::from_secs(self.activation_validity_secs),
-            max_failed_attempts: self.max_failed_attempts,
-            look_ahead: self.look_ahead,
-            body_limit: self.body_limit,
-            recovery_codes: !self.no_recovery_codes,
-            admin_password: self.admin_password,
-            integration_password: self.integration_password,
-            expiry_sweep_interval: Duration::from_secs(5),
-            callbacks: sandbox::config::CallbackConfig {
-                response_timeout: Duration::from_secs(self.callback_timeout_secs),
-                ..Default::default()
-            },
-            protocol_versions: if self.protocol_versions.is_empty() {
-                powerauth::ProtocolVersion::ALL.to_vec()
-            } else {
-                self.protocol_versions
-            },
-            mobile_token_api: !self.no_mobile_token_api,
-            server_version: self.server_version,
             allow_remote: self.allow_remote,
             ..Config::in_memory()
-        })
+        };
+        self.policy.apply(&mut config);
+        Ok(config)
     }
 }
 

@@ -10,18 +10,25 @@ use crate::output::{Output, emit};
 pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> {
     ctx.no_fault("sandbox")?;
     let mut config = sandbox::Config::in_memory();
-    config.bind = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, args.port));
+    config.bind = args.bind.unwrap_or(std::net::SocketAddr::from((
+        std::net::Ipv4Addr::LOCALHOST,
+        args.port,
+    )));
+    config.allow_remote = args.allow_remote;
     if let Some(db) = &args.db {
         config.database_url = sandbox::Config::sqlite_url(db);
     }
-    config.server_version = args.server_version;
+    if let Some(url) = args.database_url {
+        config.database_url = url;
+    }
+    args.policy.apply(&mut config);
     let server = sandbox::Sandbox::start(config).await.map_err(|e| {
         Failure::new(
             Class::Error,
             ErrorKind::Sandbox,
             format!("the sandbox did not start: {e}"),
         )
-        .hint("choose another --port, or check the --db file")
+        .hint("choose another --port, or check the --db file and the flags' values")
     })?;
     let sdk_config = server
         .default_mobile_sdk_config()
