@@ -34,6 +34,8 @@ pub struct DoctorCheck {
     pub message: String,
     /// What to do.
     pub hint: String,
+    /// Lines of detail (the TLS check's certificate chain).
+    pub details: Vec<String>,
 }
 
 /// The doctor's report on a server.
@@ -184,6 +186,7 @@ pub async fn doctor_server(
                 verdict: text(&c.verdict),
                 message: c.message.clone(),
                 hint: c.hint.clone(),
+                details: c.details.clone(),
             })
             .collect(),
         accepted_versions: report
@@ -242,11 +245,11 @@ pub async fn snapshot_restore(
 ) -> Result<RestoreView> {
     let lock = core.book.lock(&id);
     let _guard = lock.lock().await;
-    let _lease = core.book.lease(&id).await?;
+    let lease = core.book.lease(&id).await?;
     core.book
         .wallet()
         .snapshots(&device_id(&id)?)
-        .and_then(|s| s.restore(&name))
+        .and_then(|s| s.restore(&name, &lease))
         .map_err(wallet_error)?;
     let mut device = core.book.load_active(&id)?;
     let mut persist = core.book.persister(&id)?;

@@ -191,3 +191,55 @@ async fn a_counter_far_behind_the_server_and_a_blocked_activation() {
     );
     sign(&world, &id).await;
 }
+
+/// A restore waits for the device's lease like every other writer: while another holder
+/// (here the app's engine, in this process) has the device out of the store, the restore
+/// neither writes nor finishes; it goes through once the lease is let go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_waits_for_the_devices_lease() {
+    use crate::common::{PASSPHRASE, output};
+    use tokensim_wallet::{BackendKind, DeviceId, Passphrase, Wallet};
+
+    let world = World::start().await;
+    let (id, _) = world.device("snap", "phone", ProtocolVersion::V3_3).await;
+    world.json(&["snapshot", "save", &id, "fresh"]).await;
+    sign(&world, &id).await;
+    let signed = on(&world, &id, &["status"]).await;
+
+    let wallet = Wallet::open(
+        world.dir.path(),
+        Some(BackendKind::EncryptedFile),
+        Some(Passphrase::new(PASSPHRASE.to_owned())),
+    )
+    .unwrap();
+    let device = DeviceId::parse(&id).unwrap();
+    let lease = wallet.lease(&device).unwrap();
+    let restore = tokio::spawn(output(world.command(&[
+        "--json",
+        "snapshot",
+        "restore",
+        &id,
+        "fresh",
+        "--no-check",
+    ])));
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert!(
+        !restore.is_finished(),
+        "the restore finished while another holder had the lease"
+    );
+    let counter = |state: &tokensim_device::DeviceState| match state {
+        tokensim_device::DeviceState::Active(device) => device.counter,
+        _ => panic!("not active"),
+    };
+    let during = wallet.load(&device).unwrap();
+    drop(lease);
+    let run = restore.await.unwrap();
+    let restored = run.json();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(restored["snapshot"]["name"], "fresh", "{restored}");
+    let after = wallet.load(&device).unwrap();
+    assert!(
+        counter(&after) < counter(&during),
+        "the restore wrote once the lease was free: {signed}"
+    );
+}

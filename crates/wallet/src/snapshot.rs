@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use tokensim_device::state::{FieldChange, diff};
 use tokensim_device::{DeviceRecord, DeviceState};
-use tokensim_store::{Secret, Store};
+use tokensim_store::{Lease, Secret, Store};
 
 use crate::{DeviceId, Error, Result, Wallet};
 
@@ -133,8 +133,10 @@ impl Snapshots {
     }
 
     /// Puts the device back to snapshot `name`: its whole state, counter included. The
-    /// server is not told: the next call meets its reaction.
-    pub fn restore(&self, name: &str) -> Result<SnapshotInfo> {
+    /// server is not told: the next call meets its reaction. Like every writer of a device,
+    /// the caller holds its lease ([`Wallet::lease`]) from here to its last save, so a
+    /// signature in flight elsewhere cannot save over the restored state or sign from it.
+    pub fn restore(&self, name: &str, _lease: &Lease) -> Result<SnapshotInfo> {
         let (info, state) = self.load(name)?;
         self.wallet.save(&self.device, &state)?;
         Ok(info)

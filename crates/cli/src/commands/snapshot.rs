@@ -126,7 +126,10 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SnapshotCommand) -> Result<Outpu
         } => {
             ctx.no_fault("snapshot restore")?;
             let id = wallet.resolve(Some(&selector))?;
-            let info = wallet.snapshots(&id)?.restore(&name)?;
+            // The lease, held through the restore and the check that follows: a signature
+            // in flight in another process finishes first, and none starts in between.
+            let lease = wallet.lease(&id)?;
+            let info = wallet.snapshots(&id)?.restore(&name, &lease)?;
             let mut text = format!(
                 "device {id} restored to snapshot {name:?} (saved {}, counter {})\n",
                 utc(info.saved_at_ms),
