@@ -1,5 +1,8 @@
 //! The scanner: frames from a [`FrameSource`], decoded by `tokensim-qr`, with a small
-//! preview and the code's corners for the box drawn around it.
+//! preview and the code's corners for the box drawn around it. Live frames (camera,
+//! screen) go through the qr crate's [`LiveScanner`], which keeps each frame within a time
+//! budget and spreads its variants over consecutive frames; still images (a file, the
+//! clipboard) get the whole [`tokensim_qr::Decoder`].
 
 use crate::frames::{self, FrameSource};
 use crate::types::{AppError, Region, ScanResult, SourceKind};
@@ -7,12 +10,17 @@ use base64::Engine as _;
 use image::GrayImage;
 use powerauth::activation_code::QrPayload;
 use std::sync::Mutex;
+use tokensim_qr::{Decoded, LiveScanner, QrError};
 
-/// The open source, kept between frames (opening a camera takes a while).
+/// The open source, kept between frames (opening a camera takes a while), with the live
+/// scanner reading its frames.
 #[derive(Default)]
 pub struct Scanner {
-    open: Mutex<Option<(SourceKind, Box<dyn FrameSource>)>>,
+    open: Mutex<Option<Open>>,
 }
+
+/// A source kept open, and the live scanner reading its frames.
+type Open = (SourceKind, Box<dyn FrameSource>, LiveScanner);
 
 impl Scanner {
     /// Takes one frame from `kind` and looks for a QR code in it, or only in `region` of it
@@ -24,40 +32,54 @@ impl Scanner {
         preview_width: u32,
     ) -> Result<ScanResult, AppError> {
         let mut open = crate::core::lock(&self.open);
-        if open.as_ref().is_none_or(|(k, _)| *k != kind) {
-            *open = Some((kind, frames::open(kind)?));
+        if open.as_ref().is_none_or(|(k, ..)| *k != kind) {
+            *open = Some((kind, frames::open(kind)?, LiveScanner::new()));
         }
-        let frame = match open.as_mut() {
-            Some((_, source)) => source.next_frame(),
-            None => Err(AppError::new("NO_SOURCE", "no frame source")),
+        let Some((_, source, live)) = open.as_mut() else {
+            return Err(AppError::new("NO_SOURCE", "no frame source"));
         };
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(e) if e.code == "NO_FRAME" => {
-                return Ok(ScanResult {
-                    text: None,
-                    kind: "none".to_owned(),
-                    preview: None,
-                    corners: Vec::new(),
-                    size: [0, 0],
-                    frame_size: [0, 0],
-                    note: Some(e.message),
-                });
-            }
-            Err(e) => {
-                *open = None;
-                return Err(e);
-            }
-        };
-        match region {
-            Some(region) => Ok(scan_gray(&crop(&frame, region)?, preview_width)),
-            None => Ok(scan_gray(&frame, preview_width)),
+        let read = read_frame(source.as_mut(), live, region, preview_width);
+        // A source that failed is opened again next time; a region off the frame is the
+        // user's to fix, and keeps the source.
+        if read.as_ref().is_err_and(|e| e.code != "REGION") {
+            *open = None;
         }
+        read
     }
 
     /// Closes the open source (the camera light goes off).
     pub fn stop(&self) {
         *crate::core::lock(&self.open) = None;
+    }
+}
+
+/// The next frame of `source`, or `region` of it, read by `live`. A source with no frame
+/// yet is an empty result with a note, not an error.
+fn read_frame(
+    source: &mut dyn FrameSource,
+    live: &mut LiveScanner,
+    region: Option<Region>,
+    preview_width: u32,
+) -> Result<ScanResult, AppError> {
+    let frame = match source.next_frame() {
+        Ok(frame) => frame,
+        Err(e) if e.code == "NO_FRAME" => {
+            return Ok(ScanResult {
+                text: None,
+                kind: "none".to_owned(),
+                preview: None,
+                corners: Vec::new(),
+                size: [0, 0],
+                frame_size: [0, 0],
+                note: Some(e.message),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let mut read = |gray: &GrayImage| live.scan(gray);
+    match region {
+        Some(region) => Ok(scan_gray(&crop(&frame, region)?, preview_width, &mut read)),
+        None => Ok(scan_gray(&frame, preview_width, &mut read)),
     }
 }
 
@@ -69,7 +91,12 @@ pub fn scan_bytes(bytes: &[u8]) -> Result<ScanResult, AppError> {
             format!("this is not an image TokenSim can read: {e}"),
         )
     })?;
-    Ok(scan_gray(&image.to_luma8(), PREVIEW_WIDTH))
+    Ok(scan_gray(&image.to_luma8(), PREVIEW_WIDTH, &mut still))
+}
+
+/// The whole pipeline, for a still image.
+fn still(gray: &GrayImage) -> Result<Decoded, QrError> {
+    tokensim_qr::Decoder::new().decode_luma(gray)
 }
 
 /// The live preview's width at most, in pixels.
@@ -109,7 +136,11 @@ pub fn classify(text: &str) -> String {
     .to_owned()
 }
 
-fn scan_gray(frame: &GrayImage, preview_width: u32) -> ScanResult {
+fn scan_gray(
+    frame: &GrayImage,
+    preview_width: u32,
+    read: &mut dyn FnMut(&GrayImage) -> Result<Decoded, QrError>,
+) -> ScanResult {
     let preview_width = preview_width.max(64);
     let scale = if frame.width() > preview_width {
         preview_width as f32 / frame.width() as f32
@@ -140,7 +171,7 @@ fn scan_gray(frame: &GrayImage, preview_width: u32) -> ScanResult {
         });
     let size = [preview_image.width(), preview_image.height()];
     let frame_size = [frame.width(), frame.height()];
-    match tokensim_qr::Decoder::new().decode_luma(frame) {
+    match read(frame) {
         Ok(decoded) => ScanResult {
             kind: classify(&decoded.text),
             corners: decoded
@@ -206,7 +237,7 @@ mod tests {
         };
         for _ in 0..2 {
             let frame = source.next_frame().unwrap();
-            let found = scan_gray(&crop(&frame, right).unwrap(), PREVIEW_WIDTH);
+            let found = scan_gray(&crop(&frame, right).unwrap(), PREVIEW_WIDTH, &mut still);
             assert_eq!(
                 found.text.as_deref(),
                 Some("RIGHT-CODE"),
@@ -215,7 +246,7 @@ mod tests {
             );
             assert_eq!(found.frame_size, [380, 380]);
             assert_eq!(found.corners.len(), 4);
-            let found = scan_gray(&crop(&frame, left).unwrap(), PREVIEW_WIDTH);
+            let found = scan_gray(&crop(&frame, left).unwrap(), PREVIEW_WIDTH, &mut still);
             assert_eq!(found.text.as_deref(), Some("LEFT-CODE"));
         }
         // A region with no code in it finds nothing, and says so.
@@ -226,9 +257,42 @@ mod tests {
             width: 200,
             height: 150,
         };
-        let nothing = scan_gray(&crop(&frame, empty).unwrap(), PREVIEW_WIDTH);
+        let nothing = scan_gray(&crop(&frame, empty).unwrap(), PREVIEW_WIDTH, &mut still);
         assert!(nothing.text.is_none());
         assert!(nothing.note.is_some());
+    }
+
+    /// The live path: frames of a recorded source read by the live scanner, which finds a
+    /// code on a clean frame in its first stage, frame after frame.
+    #[test]
+    fn live_frames_go_through_the_live_scanner() {
+        let folder = tempfile::tempdir().unwrap();
+        screenshot().save(folder.path().join("screen.png")).unwrap();
+        let mut source = FolderFrames::new(folder.path());
+        let mut live = LiveScanner::new();
+        let region = Region {
+            x: 820,
+            y: 280,
+            width: 380,
+            height: 380,
+        };
+        for _ in 0..3 {
+            let found = read_frame(&mut source, &mut live, Some(region), PREVIEW_WIDTH).unwrap();
+            assert_eq!(
+                found.text.as_deref(),
+                Some("RIGHT-CODE"),
+                "{:?}",
+                found.note
+            );
+        }
+        let empty = Region {
+            x: 500,
+            y: 0,
+            width: 200,
+            height: 150,
+        };
+        let nothing = read_frame(&mut source, &mut live, Some(empty), PREVIEW_WIDTH).unwrap();
+        assert!(nothing.text.is_none() && nothing.note.is_some());
     }
 
     #[test]
@@ -255,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_large_preview_keeps_the_frame_size_for_mapping_a_selection_back() {
-        let found = scan_gray(&screenshot(), 960);
+        let found = scan_gray(&screenshot(), 960, &mut still);
         assert_eq!(found.size, [960, 540]);
         assert_eq!(found.frame_size, [1280, 720]);
         assert!(found.text.is_some());

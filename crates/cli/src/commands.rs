@@ -122,6 +122,20 @@ struct Ctx<'g> {
     client: Client,
 }
 
+/// The certificates of `--ca-cert FILE`.
+fn read_ca_cert(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
+    let usage = |why: String| {
+        Failure::new(
+            Class::Usage,
+            ErrorKind::Usage,
+            format!("--ca-cert {}: {why}", path.display()),
+        )
+        .hint("give the certificate authority's certificate as a PEM or DER file")
+    };
+    let bytes = std::fs::read(path).map_err(|e| usage(e.to_string()))?;
+    tokensim_device::doctor::tls::read_certificates(&bytes).map_err(usage)
+}
+
 impl<'g> Ctx<'g> {
     fn new(g: &'g Global) -> Result<Self> {
         let recorder = Arc::new(Recorder::default());
@@ -137,6 +151,10 @@ impl<'g> Ctx<'g> {
             connect_timeout: timeout.min(Duration::from_secs(5)),
             reveal_secrets: g.reveal_secrets,
             accept_language: None,
+            extra_roots: match &g.ca_cert {
+                Some(path) => read_ca_cert(path)?,
+                None => Vec::new(),
+            },
         };
         let client = Client::new(config, Arc::new(sink))?;
         Ok(Self {

@@ -7,6 +7,7 @@
 //! secret: codes, PINs and OTPs are not repeated back.
 
 pub mod server;
+pub mod tls;
 
 use crate::Error;
 use powerauth::activation_code::{QrPayload, SignatureCheck};

@@ -8,11 +8,13 @@ pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod console;
+pub mod date;
 pub mod embedded;
 pub mod error;
 pub mod expiry;
 pub mod extract;
 pub mod fanout;
+pub mod flags;
 pub mod guard;
 pub mod key_cache;
 pub mod mobile;
@@ -71,6 +73,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(error::api_errors))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            date::date_header,
+        ))
         .with_state(state)
 }
 

@@ -48,8 +48,16 @@ describe("ServerDoctor", () => {
       acceptedVersions: ["3.1"],
       clockOffsetMs: null,
       checks: [
-        { id: "reach", title: "Reach the server", verdict: "ok", message: "answers", hint: "nothing" },
-        { id: "mobile-token-api", title: "Mobile-token API (/api)", verdict: "fail", message: "does not exist here", hint: "point at the enrollment server" },
+        { id: "reach", title: "Reach the server", verdict: "ok", message: "answers", hint: "nothing", details: [] },
+        {
+          id: "tls",
+          title: "TLS certificate",
+          verdict: "warn",
+          message: "trusted and for bank.example, but the certificate expires on 2026-12-17 (10 day(s) left)",
+          hint: "renew the certificate before it expires",
+          details: ["server: CN=bank.example — issued by CN=Bank CA; valid 2025-12-01 to 2026-12-17 (10 day(s) left)", "chain: CN=Bank CA — issued by CN=Bank CA"],
+        },
+        { id: "mobile-token-api", title: "Mobile-token API (/api)", verdict: "fail", message: "does not exist here", hint: "point at the enrollment server", details: [] },
       ],
     };
     const el = render(ServerDoctor as never, {});
@@ -63,6 +71,10 @@ describe("ServerDoctor", () => {
     expect(failed.className).toContain("verdict-fail");
     expect(failed.textContent).toContain("What to do: point at the enrollment server");
     expect(el.querySelector('[data-check="reach"]')!.textContent).not.toContain("What to do");
+    // The certificate chain, a line per certificate, under the TLS check.
+    const chain = [...el.querySelectorAll('[data-check="tls"] .details li')].map((li) => li.textContent);
+    expect(chain).toHaveLength(2);
+    expect(chain[0]).toContain("issued by CN=Bank CA");
   });
 });
 

@@ -52,6 +52,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, args: DoctorArgs) -> Result<Output> {
             Verdict::Skipped => "--  ",
         };
         text.push_str(&format!("  {mark} {}: {}\n", check.title, check.message));
+        for line in &check.details {
+            text.push_str(&format!("       {line}\n"));
+        }
         if !matches!(check.verdict, Verdict::Ok) {
             text.push_str(&format!("       what to do: {}\n", check.hint));
         }

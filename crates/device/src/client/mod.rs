@@ -56,6 +56,9 @@ pub struct ClientConfig {
     pub reveal_secrets: bool,
     /// `Accept-Language` for the mobile-token API's localised texts.
     pub accept_language: Option<String>,
+    /// Certificates (DER) trusted as roots besides the built-in ones: a server behind a
+    /// private certificate authority.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +68,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             reveal_secrets: false,
             accept_language: None,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -108,14 +112,17 @@ impl Client {
         rng: Arc<dyn RandomSource>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let failed = |e: reqwest::Error| Error::Network {
+            url: String::new(),
+            detail: e.to_string(),
+        };
+        let mut http = reqwest::Client::builder()
             .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|e| Error::Network {
-                url: String::new(),
-                detail: e.to_string(),
-            })?;
+            .connect_timeout(config.connect_timeout);
+        for der in &config.extra_roots {
+            http = http.add_root_certificate(reqwest::Certificate::from_der(der).map_err(failed)?);
+        }
+        let http = http.build().map_err(failed)?;
         Ok(Self {
             http,
             config,

@@ -13,6 +13,9 @@ use powerauth::encoding::b64;
 use powerauth::{KeyPair, ProtocolVersion};
 use serde::Serialize;
 use serde_json::json;
+use std::time::Duration;
+
+use super::tls::{self, EXPIRY_WARNING_DAYS, TlsReport};
 
 /// A check's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,6 +46,8 @@ pub struct Check {
     pub message: String,
     /// What to do.
     pub hint: String,
+    /// Lines of detail under the sentence (the TLS check's certificate chain), may be empty.
+    pub details: Vec<String>,
 }
 
 /// Everything the doctor found.
@@ -59,6 +64,11 @@ pub struct ServerReport {
     pub clock_offset_ms: Option<i64>,
     /// The server's version, when it tells (`/rest/v3/status`).
     pub server_version: Option<String>,
+    /// Where the clock offset comes from: `temporary-key` (3.3's `iat_ms`, to the
+    /// millisecond) or `date-header` (HTTP `Date`, to the second).
+    pub clock_source: Option<&'static str>,
+    /// The https server's certificate chain and what verification said of it.
+    pub tls: Option<TlsReport>,
 }
 
 impl ServerReport {
@@ -102,6 +112,7 @@ fn check(
         verdict,
         message: message.into(),
         hint: hint.into(),
+        details: Vec::new(),
     }
 }
 
@@ -161,6 +172,15 @@ pub async fn check_server(
         accepted_versions: Vec::new(),
         clock_offset_ms: None,
         server_version: None,
+        clock_source: None,
+        tls: None,
+    };
+
+    // The certificate, by a handshake of its own that describes what it refuses.
+    let tls = if url.starts_with("https://") {
+        Some(inspect_tls(client, &url).await)
+    } else {
+        None
     };
 
     // Reachability, and the RESTful API through a status of an activation that does not exist.
@@ -177,8 +197,19 @@ pub async fn check_server(
     match &status {
         Answer::Unreachable(why) => {
             report.checks.push(check("reach", "Reach the server", Verdict::Fail, why.clone(), "check the URL (scheme, host, port), that the server runs, and any proxy or VPN in between"));
+            if let Some(Ok(found)) = &tls {
+                report.checks.push(tls_check(found));
+                report.tls = Some(found.clone());
+            } else {
+                report.checks.push(check(
+                    "tls",
+                    "TLS certificate",
+                    Verdict::Skipped,
+                    "not checked: the server cannot be reached",
+                    "fix the reachability first",
+                ));
+            }
             for (id, title) in [
-                ("tls", "TLS certificate"),
                 ("restful-api", "PowerAuth RESTful API (/pa/v3)"),
                 ("protocol-versions", "Protocol versions"),
                 ("clock", "Clock offset"),
@@ -204,10 +235,14 @@ pub async fn check_server(
             "nothing",
         )),
     }
-    report.checks.push(if url.starts_with("https://") {
-        check("tls", "TLS certificate", Verdict::Ok, "the certificate is valid for this host and chains to a trusted root (the connection was verified)", "nothing")
-    } else {
-        check("tls", "TLS certificate", Verdict::Warn, "plain HTTP: requests travel unencrypted (ECIES still protects payloads, not headers or tokens)", "fine for a local sandbox; use https:// for any shared or real server")
+    report.checks.push(match &tls {
+        Some(Ok(found)) => {
+            report.tls = Some(found.clone());
+            tls_check(found)
+        }
+        // The requests went through, but the doctor's own handshake did not.
+        Some(Err(why)) => check("tls", "TLS certificate", Verdict::Warn, format!("the connection was verified, but the certificate could not be read: {why}"), "nothing, unless requests fail; then check a proxy that intercepts TLS"),
+        None => check("tls", "TLS certificate", Verdict::Warn, "plain HTTP: requests travel unencrypted (ECIES still protects payloads, not headers or tokens)", "fine for a local sandbox; use https:// for any shared or real server"),
     });
     let (restful_ok, restful) = match &status {
         Answer::Status(200, body) if body.contains("\"encryptedStatusBlob\"") => (
@@ -348,15 +383,33 @@ pub async fn check_server(
         ),
     });
 
-    // Clock offset, from the temporary key's iat_ms (the server's clock, in ms).
-    let offset = temporary
+    // Clock offset, from the temporary key's iat_ms (the server's clock, in ms), else from
+    // the HTTP Date header (to the second).
+    let encrypts_with_time = report
+        .accepted_versions
+        .iter()
+        .any(|v| *v >= ProtocolVersion::V3_2);
+    let from_key = temporary
         .as_ref()
         .ok()
         .map(|key| key.issued_at_ms as i64 - ((before + after) / 2) as i64);
+    let (offset, source) = match from_key {
+        Some(ms) => (Some(ms), Some("temporary-key")),
+        None => match date_offset(client, &url).await {
+            Some(ms) => (Some(ms), Some("date-header")),
+            None => (None, None),
+        },
+    };
     report.clock_offset_ms = offset;
-    report.checks.push(match offset {
-        None => check("clock", "Clock offset", Verdict::Skipped, "not measured: the server issued no 3.3 temporary key (its iat_ms is the server's clock)", "compare the machine's clock with the server's by other means if tokens or 3.2+ encryption fail"),
-        Some(ms) => clock_check(ms),
+    report.clock_source = source;
+    report.checks.push(match (offset, source) {
+        (Some(ms), Some("date-header")) => {
+            let mut c = clock_check_for(ms, encrypts_with_time, 1_000);
+            c.message.push_str(" (from the HTTP Date header, to the second: the server issues no 3.3 temporary key, whose iat_ms would give the millisecond)");
+            c
+        }
+        (Some(ms), _) => clock_check_for(ms, encrypts_with_time, 0),
+        (None, _) => check("clock", "Clock offset", Verdict::Skipped, "not measured: the server issued no 3.3 temporary key (its iat_ms is the server's clock) and sent no HTTP Date header", "compare the machine's clock with the server's by other means if tokens or 3.2+ encryption fail"),
     });
 
     // The mobile-token API, push and inbox: unauthenticated calls, 401/400 when they exist.
@@ -434,7 +487,7 @@ pub async fn check_server(
         (Some(_), Ok(_)) => check("application", "Application (mobile SDK configuration)", Verdict::Ok, "the server knows the application key and signed a temporary key with the configuration's master public key", "nothing"),
         (Some(_), Err(Error::InvalidResponse { detail, .. })) if detail.contains("signature") => check("application", "Application (mobile SDK configuration)", Verdict::Fail, "the server knows the application key, but its answer is not signed by the configuration's master public key: the configuration's master key is another application's or another server's", "copy the mobileSdkConfig of this server's application again (the admin console or /rest/v3/application/detail shows it)"),
         (Some(_), Err(Error::Server { code, .. })) if code == "ERR_TEMPORARY_KEY" => check("application", "Application (mobile SDK configuration)", Verdict::Fail, "the server refused a temporary key for this application key and secret: it does not know the application, or the version is unsupported", "copy the mobileSdkConfig of this server's application again"),
-        (Some(_), _) if !keystore_exists => check("application", "Application (mobile SDK configuration)", Verdict::Skipped, "not checked: only 3.3 servers answer a harmless request signed with the master key", "activate once to check the configuration"),
+        (Some(_), _) if !keystore_exists => check("application", "Application (mobile SDK configuration)", Verdict::Skipped, "not checked: the server issues no 3.3 temporary keys, the only harmless request whose answer is signed with the master key; before 3.3 a request with a wrong application key or master key is refused in the same words as one with the right keys (ERR_ACTIVATION)", "activate once to check the configuration"),
         (Some(_), Err(e)) => check("application", "Application (mobile SDK configuration)", Verdict::Fail, format!("the temporary key request failed: {e}"), "copy the mobileSdkConfig of this server's application again"),
     });
     report
@@ -476,8 +529,162 @@ async fn version_probe(
     )
 }
 
-/// The clock check for `offset_ms` = server − machine.
+/// The TLS check from what the doctor's handshake saw.
+pub fn tls_check(found: &TlsReport) -> Check {
+    let title = "TLS certificate";
+    let mut details = Vec::new();
+    for (n, cert) in found.chain.iter().enumerate() {
+        let role = if n == 0 { "server" } else { "chain" };
+        details.push(format!(
+            "{role}: {} — issued by {}; valid {} to {} ({}){}",
+            cert.subject,
+            cert.issuer,
+            utc_date(cert.not_before_ms),
+            utc_date(cert.not_after_ms),
+            days(cert.days_left),
+            if cert.names.is_empty() {
+                String::new()
+            } else {
+                format!("; names {}", cert.names.join(", "))
+            }
+        ));
+    }
+    if let (Some(protocol), Some(suite)) = (&found.protocol, &found.cipher_suite) {
+        details.push(format!("connection: {protocol}, {suite}"));
+    }
+    let leaf = found.chain.first();
+    let mut c = match (&found.problem, leaf) {
+        (Some(problem), _) => {
+            let hint = match found.problem_kind {
+                Some("untrusted") => {
+                    "if the server uses a private certificate authority, give its certificate with --ca-cert FILE (PEM); otherwise install a certificate from a trusted authority on the server"
+                }
+                Some("wrong-host") => {
+                    "use the host name the certificate names, or have a certificate issued for this one"
+                }
+                Some("expired") => {
+                    "renew the server's certificate (or set this machine's clock right if it is wrong)"
+                }
+                Some("not-yet-valid") => {
+                    "check this machine's clock, or wait until the certificate's start date"
+                }
+                _ => "check the server's certificate chain",
+            };
+            check("tls", title, Verdict::Fail, problem.clone(), hint)
+        }
+        (None, Some(l)) if l.days_left < EXPIRY_WARNING_DAYS => check(
+            "tls",
+            title,
+            Verdict::Warn,
+            format!(
+                "trusted and for {}, but the certificate expires on {} ({})",
+                found.host,
+                utc_date(l.not_after_ms),
+                days(l.days_left)
+            ),
+            "renew the certificate before it expires: every request fails after that",
+        ),
+        (None, Some(l)) => check(
+            "tls",
+            title,
+            Verdict::Ok,
+            format!(
+                "trusted and for {}; {} issued by {}, valid until {} ({})",
+                found.host,
+                l.subject,
+                l.issuer,
+                utc_date(l.not_after_ms),
+                days(l.days_left)
+            ),
+            "nothing",
+        ),
+        (None, None) => check(
+            "tls",
+            title,
+            Verdict::Fail,
+            "the server sent no certificate",
+            "check the server's TLS set-up",
+        ),
+    };
+    c.details = details;
+    c
+}
+
+fn days(left: i64) -> String {
+    match left {
+        n if n < 0 => format!("expired {} day(s) ago", -n),
+        0 => "expires within a day".to_owned(),
+        n => format!("{n} day(s) left"),
+    }
+}
+
+/// `YYYY-MM-DD` of Unix ms, UTC.
+fn utc_date(ms: i64) -> String {
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = ms.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+async fn inspect_tls(client: &Client, url: &str) -> Result<TlsReport, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| format!("{url:?} names no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    tls::inspect(
+        &host,
+        port,
+        &client.config().extra_roots,
+        client.now_ms(),
+        client.config().connect_timeout.max(Duration::from_secs(1)),
+    )
+    .await
+}
+
+/// Server − machine from the `Date` header of a harmless request, in ms: the header has
+/// whole seconds, so the server's time is taken as the middle of its second.
+async fn date_offset(client: &Client, url: &str) -> Option<i64> {
+    let before = client.now_ms();
+    let reply = client
+        .execute(
+            url,
+            Request::post(
+                "doctor: Date header",
+                "/pa/v3/activation/status",
+                envelope::request_body(&json!({"activationId": "00000000-0000-4000-8000-000000000000", "challenge": b64([0u8; 16])})),
+            ),
+        )
+        .await
+        .ok()?;
+    let after = client.now_ms();
+    let date = reply
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("date"))?;
+    let at = httpdate::parse_http_date(&date.1).ok()?;
+    let server_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64 + 500;
+    Some(server_ms - ((before + after) / 2) as i64)
+}
+
+/// The clock check for `offset_ms` = server − machine, on a server that speaks 3.2+.
 pub fn clock_check(offset_ms: i64) -> Check {
+    clock_check_for(offset_ms, true, 0)
+}
+
+/// The clock check for `offset_ms` = server − machine, measured to within `resolution_ms`;
+/// `encrypts_with_time` when the server accepts 3.2+ (ECIES timestamps, 60 s window).
+pub fn clock_check_for(offset_ms: i64, encrypts_with_time: bool, resolution_ms: i64) -> Check {
     let secs = offset_ms as f64 / 1000.0;
     let (side, abs) = if offset_ms >= 0 {
         ("behind", offset_ms)
@@ -500,7 +707,7 @@ pub fn clock_check(offset_ms: i64) -> Check {
             ),
             "set the machine's clock (or the server's) right, e.g. with NTP",
         )
-    } else if -offset_ms > ECIES_FUTURE_MS {
+    } else if encrypts_with_time && -offset_ms > ECIES_FUTURE_MS {
         check(
             "clock",
             title,
@@ -518,12 +725,15 @@ pub fn clock_check(offset_ms: i64) -> Check {
             format!("{said}: within the windows signatures and tokens tolerate, but drifting"),
             "set the clock right before it leaves the windows (60 s for encryption, 30 min for tokens)",
         )
-    } else if abs < 1_000 {
+    } else if abs < 1_000 || abs <= resolution_ms {
         check(
             "clock",
             title,
             Verdict::Ok,
-            format!("this machine's clock agrees with the server's (within {abs} ms)"),
+            format!(
+                "this machine's clock agrees with the server's (within {} ms)",
+                abs.max(resolution_ms)
+            ),
             "nothing",
         )
     } else {

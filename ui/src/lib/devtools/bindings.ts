@@ -22,7 +22,11 @@ message: string,
 /**
  * What to do.
  */
-hint: string, };
+hint: string, 
+/**
+ * Lines of detail (the TLS check's certificate chain).
+ */
+details: Array<string>, };
 
 export type DoctorReport = { 
 /**
