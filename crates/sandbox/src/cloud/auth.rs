@@ -6,6 +6,7 @@ use crate::store::{Role, User};
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
+use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use powerauth::RandomSource;
@@ -70,6 +71,14 @@ fn basic_credentials(parts: &Parts) -> Result<(String, String), Error> {
         .ok_or(Error::Unauthenticated(
             "missing Authorization: Basic header",
         ))?;
+    parse_basic(header)
+}
+
+/// The user name and password of an `Authorization: Basic …` value (RFC 7617), as sent by
+/// anyone: the scheme case-insensitive, Base64 of UTF-8 `name:password`, the name free of
+/// control characters (no stored name has one, and PostgreSQL cannot be asked about a
+/// NUL). Every refusal is a 401 that says what was wrong with the header.
+pub fn parse_basic(header: &HeaderValue) -> Result<(String, String), Error> {
     let malformed = Error::Unauthenticated("malformed Authorization: Basic header");
     let encoded = header
         .to_str()
@@ -87,7 +96,6 @@ fn basic_credentials(parts: &Parts) -> Result<(String, String), Error> {
     let (username, password) = text.split_once(':').ok_or(Error::Unauthenticated(
         "malformed Authorization: Basic header",
     ))?;
-    // No stored name has a control character; PostgreSQL cannot even be asked about a NUL.
     if username.chars().any(char::is_control) {
         return Err(Error::Unauthenticated("wrong username or password"));
     }
