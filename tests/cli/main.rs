@@ -18,4 +18,5 @@ mod fleet;
 mod keychain;
 mod lease;
 mod outputs;
+mod probe;
 mod snapshot;

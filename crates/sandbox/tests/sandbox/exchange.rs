@@ -15,19 +15,19 @@ use powerauth::{KeyPair, SystemRandom};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const APPLICATION: &str = "/exchange/v3/application";
-const ACTIVATION: &str = "/exchange/v3/activation";
+pub(crate) const APPLICATION: &str = "/exchange/v3/application";
+pub(crate) const ACTIVATION: &str = "/exchange/v3/activation";
 
 /// One generic request as a device sends it, kept whole so a test can tamper or replay.
-struct Sealed {
-    header: String,
-    request: EncryptedRequest,
+pub(crate) struct Sealed {
+    pub(crate) header: String,
+    pub(crate) request: EncryptedRequest,
     decryptor: ResponseDecryptor,
 }
 
 /// Encrypts `plaintext` in application scope (no `device`) or in `device`'s activation
 /// scope, at `now` (ms), to the key the version uses.
-async fn seal(
+pub(crate) async fn seal(
     server: &TestServer,
     app: &AppConfig,
     device: Option<&Device>,
@@ -75,12 +75,17 @@ async fn seal(
     }
 }
 
-fn now(server: &TestServer) -> u64 {
+pub(crate) fn now(server: &TestServer) -> u64 {
     u64::try_from(server.clock_ms()).unwrap()
 }
 
 /// POSTs `body` with `X-PowerAuth-Encryption: header`.
-async fn post(server: &TestServer, path: &str, header: &str, body: &str) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    server: &TestServer,
+    path: &str,
+    header: &str,
+    body: &str,
+) -> (StatusCode, Value) {
     let response = server
         .client
         .post(server.url(path))
@@ -94,7 +99,7 @@ async fn post(server: &TestServer, path: &str, header: &str, body: &str) -> (Sta
 }
 
 /// Sends `sealed` and decrypts a 200 answer as JSON.
-async fn exchange(
+pub(crate) async fn exchange(
     server: &TestServer,
     path: &str,
     sealed: Sealed,

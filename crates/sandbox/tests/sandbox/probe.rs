@@ -41,9 +41,15 @@ impl Table {
         &mut self,
         probe: &str,
         tried: u64,
-        result: impl Into<String>,
-        figure: impl Into<String>,
+        result: impl Into<String> + AsRef<str>,
+        figure: impl Into<String> + AsRef<str>,
     ) {
+        // Each row as it is measured, so a run stopped halfway still shows what it found.
+        println!(
+            "| {probe} | {tried} | {} | {} |",
+            result.as_ref(),
+            figure.as_ref()
+        );
         self.rows.push(Row {
             probe: probe.to_owned(),
             tried,
@@ -374,9 +380,83 @@ async fn replays(table: &mut Table) -> u64 {
         "replay of a signature, every version (3.0-3.3)",
         tried,
         format!("{accepted_twice} accepted twice, {five_hundreds} answers 5xx"),
-        "tokens and ECIES replays: tests/sandbox token.rs, exchange.rs",
+        "the second use of a counter value is refused (401)",
     );
     assert_eq!(accepted_twice, 0);
+    five_hundreds + token_and_ecies_replays(table, &server).await
+}
+
+/// A token header validated twice, and an ECIES request (application and activation scope)
+/// sent twice, in every version. Returns the 5xx count.
+async fn token_and_ecies_replays(table: &mut Table, server: &TestServer) -> u64 {
+    use crate::device::AppConfig;
+    use crate::exchange::{ACTIVATION, APPLICATION, exchange, now, post, seal};
+    let app = AppConfig::default_of(server).await;
+    let (mut tokens, mut tokens_twice) = (0, 0);
+    let (mut ecies, mut ecies_twice) = (0, 0);
+    let mut five_hundreds = 0;
+    let mut accepted_versions = Vec::new();
+    for protocol in ProtocolVersion::ALL {
+        let mut device: Device = activate(server, protocol).await;
+        let (id, secret) = device
+            .create_token(server, SignatureType::Possession)
+            .await
+            .unwrap_or_else(|e| panic!("{protocol}: {e:?}"));
+        let used = crate::token::header(server, &id, &secret, protocol);
+        let first = crate::token::validate(server, &used).await;
+        let second = crate::token::validate(server, &used).await;
+        assert_eq!(first["tokenValid"], true, "{protocol}");
+        tokens += 2;
+        if second["tokenValid"] == true {
+            tokens_twice += 1;
+        }
+        for scope in [None, Some(&device)] {
+            let sealed = seal(
+                server,
+                &app,
+                scope,
+                protocol,
+                br#"{"data":"probe"}"#,
+                now(server),
+            )
+            .await;
+            let (header, json) = (sealed.header.clone(), sealed.request.to_json());
+            let path = if scope.is_some() {
+                ACTIVATION
+            } else {
+                APPLICATION
+            };
+            let answer = exchange(server, path, sealed).await;
+            assert!(answer.is_ok(), "{protocol} {path}: {answer:?}");
+            let (status, _) = post(server, path, &header, &json).await;
+            ecies += 2;
+            if status == StatusCode::OK {
+                ecies_twice += 1;
+                accepted_versions.push(format!("{protocol} {path}"));
+            }
+            if status.is_server_error() {
+                five_hundreds += 1;
+            }
+        }
+    }
+    table.add(
+        "replay of a token header, every version (3.0-3.3)",
+        tokens,
+        format!("{tokens_twice} accepted twice"),
+        "the second validation of the same nonce answers tokenValid false",
+    );
+    table.add(
+        "replay of an ECIES request (application and activation scope), every version (3.0-3.3)",
+        ecies,
+        format!("{ecies_twice} accepted twice, {five_hundreds} answers 5xx"),
+        if accepted_versions.is_empty() {
+            "the second sending of the same bytes answers 400 ERR_ENCRYPTION".to_owned()
+        } else {
+            format!("accepted twice: {}", accepted_versions.join(", "))
+        },
+    );
+    assert_eq!(tokens_twice, 0);
+    assert_eq!(ecies_twice, 0, "{accepted_versions:?}");
     five_hundreds
 }
 
@@ -861,7 +941,7 @@ async fn canaries(table: &mut Table) {
         tried,
         format!("{} leaked", leaked.len()),
         format!(
-            "{} log lines read; device traces and bundles: device events tests, CLI diagnose tests",
+            "{} log lines read; the CLI's output, traces, bundles and store files: the CLI probe (tests/cli/probe.rs)",
             log.lines().count()
         ),
     );

@@ -11,7 +11,7 @@ use powerauth::{SymmetricKey, SystemRandom};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn validate(server: &TestServer, header: &TokenHeader) -> Value {
+pub(crate) async fn validate(server: &TestServer, header: &TokenHeader) -> Value {
     server
         .rest_ok(
             "/rest/v3/token/validate",
@@ -26,7 +26,7 @@ async fn validate(server: &TestServer, header: &TokenHeader) -> Value {
         .await
 }
 
-fn header(
+pub(crate) fn header(
     server: &TestServer,
     id: &str,
     secret: &SymmetricKey,
