@@ -257,7 +257,7 @@ test-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json #
 	  dbus-run-session -- env APP="$(TEST_RESULTS)/tokensim-app" SHOTS="$(TEST_RESULTS)/app-screenshots" node tests/app/e2e.mjs
 
 # The desktop app's cold start and idle memory (docs/benchmarks.md); the gzipped bundle size.
-.PHONY: bench-app
+.PHONY: bench-app bench-facemap
 bench-app: deps tools ui tauri-driver tests/app/node_modules/.package-lock.json ## Desktop app start-up, idle memory and UI bundle figures
 	cargo build --workspace --bins --tests
 	xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" dbus-run-session -- env APP="$(APP_BIN)" node tests/app/measure.mjs
@@ -279,6 +279,9 @@ SCALE_SHARDS ?= 1,2,4
 bench-scale: deps tools ## The scale model's inputs and its check at 1, 2 and 4 shards (PostgreSQL; release builds)
 	cargo build --release -p tokensim-cli -p sandbox --bin tokensim --bin tokensim-sandbox
 	scripts/measure-scale "$(CARGO_TARGET_DIR)/release" --devices $(SCALE_DEVICES) --shards $(SCALE_SHARDS)
+
+bench-facemap: deps tools ## The facemap profile with 1,000 simulated devices (TOKENSIM_FACEMAP_DEVICES); figures in docs/benchmarks.md
+	$(call WORKSPACE_TESTS,--run-ignored only --no-capture -E 'binary_id(tokensim-device::device) & test(facemap_fleet)',--test device facemap_fleet -- --ignored --nocapture)
 
 # cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
 # the stable one accept them, as only the stable toolchain is installed. Each target starts from

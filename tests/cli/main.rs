@@ -13,6 +13,7 @@ mod device;
 mod doctor;
 mod ecies;
 mod errors;
+mod facemap;
 mod faults;
 mod fleet;
 mod keychain;

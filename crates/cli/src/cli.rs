@@ -144,6 +144,9 @@ pub enum Command {
     /// Check a server before activating: reachability, TLS, /pa/v3, protocol versions,
     /// clock, mobile-token API, push and inbox, the application.
     Doctor(crate::commands::doctor::DoctorArgs),
+    /// Device-authentication profiles beside PowerAuth.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Activate a fleet of devices and run approvals, rejections and faults against a server
@@ -571,4 +574,12 @@ pub struct EciesArgs {
     pub sign: Option<String>,
     #[command(flatten)]
     pub factors: FactorArgs,
+}
+
+/// `tokensim profile …`: one subcommand per profile.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Face authentication transactions (Jumio's facemap API on the sandbox).
+    #[command(subcommand)]
+    Facemap(crate::commands::facemap::FacemapCommand),
 }

@@ -26,6 +26,7 @@ mod devices;
 mod diagnose;
 pub(crate) mod doctor;
 mod ecies;
+pub(crate) mod facemap;
 mod fleet;
 mod inbox;
 mod offline;
@@ -103,6 +104,7 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
         Command::Snapshot(command) => snapshot::run(ctx, command).await,
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Fleet(args) => fleet::fleet(ctx, *args).await,
+        Command::Profile(ProfileCommand::Facemap(command)) => facemap::facemap(ctx, command).await,
         Command::Completions(args) => {
             let mut buffer = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "tokensim", &mut buffer);

@@ -213,7 +213,7 @@ impl Error {
         }
     }
 
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Error::Api { status, .. } => *status,
             Error::InvalidRequest(_)

@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(console::router())
         .merge(profiles::oauth::router())
         .nest("/powerauth-cloud", cloud::router())
+        .nest(profiles::facemap::PREFIX, profiles::facemap::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -25,6 +25,8 @@ pub struct AppState {
     pub logins: Arc<crate::cloud::auth::LoginCache>,
     /// Application callbacks: report state changes here.
     pub callbacks: crate::callbacks::Callbacks,
+    /// Wakes the facemap profile's worker (expiry and callbacks).
+    pub facemap: crate::profiles::facemap::worker::Handle,
     /// One writer at a time per activation ([`crate::activations::Locks`]).
     pub activation_locks: Arc<crate::activations::Locks>,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
@@ -59,7 +61,14 @@ impl AppState {
             rng.clone(),
             config.callbacks.clone(),
         );
+        let facemap = crate::profiles::facemap::worker::start(
+            store.clone(),
+            clock.clone(),
+            config.callbacks.clone(),
+            callbacks.stop_signal(),
+        );
         Ok(Self {
+            facemap,
             logins,
             callbacks,
             activation_locks: Arc::default(),

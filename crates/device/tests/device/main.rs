@@ -5,6 +5,7 @@ mod common;
 
 mod activation;
 mod exchange;
+mod facemap;
 mod faults;
 mod oauth;
 mod offline;

@@ -562,7 +562,7 @@ impl Outcome {
 
 /// PowerAuth Server's backoff after `attempts` failures: `initial × multiplier^(attempts-1)`,
 /// at most `max_backoff`.
-fn backoff(attempts: i64, initial: Duration, config: &CallbackConfig) -> Duration {
+pub(crate) fn backoff(attempts: i64, initial: Duration, config: &CallbackConfig) -> Duration {
     let exponent = i32::try_from(attempts.saturating_sub(1)).unwrap_or(i32::MAX);
     let factor = config.backoff_multiplier.max(1.0).powi(exponent);
     let wanted = initial.as_secs_f64() * factor;
@@ -577,7 +577,7 @@ fn millis(duration: Duration) -> i64 {
 }
 
 /// A reqwest error without the URL (it may hold credentials), with its causes.
-fn describe(error: &reqwest::Error, response_timeout: Duration) -> String {
+pub(crate) fn describe(error: &reqwest::Error, response_timeout: Duration) -> String {
     if error.is_timeout() && error.is_connect() {
         return "cannot connect within the connect timeout".to_owned();
     }

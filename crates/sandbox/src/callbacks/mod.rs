@@ -42,6 +42,7 @@ mod delivery;
 pub mod duration;
 
 pub use delivery::Callbacks;
+pub(crate) use delivery::{backoff, describe};
 
 use crate::store::{Activation, Operation};
 use powerauth::status::ActivationState;

@@ -294,6 +294,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "templates ask for qr scan",
         include_str!("../../migrations/0010_templates_ask_for_qr_scan.sql"),
     ),
+    (
+        11,
+        "facemap",
+        include_str!("../../migrations/0011_facemap.sql"),
+    ),
 ];
 
 impl MigrationSource<'static> for EmbeddedMigrations {

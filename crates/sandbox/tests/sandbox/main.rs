@@ -12,6 +12,7 @@ mod common;
 mod console_and_docs;
 mod device;
 mod exchange;
+mod facemap;
 mod inbox;
 mod intermediate;
 mod load;
