@@ -4,8 +4,14 @@
 use std::path::{Path, PathBuf};
 use tokensim_fuzz::{TARGETS, mutate};
 
-/// Mutated inputs per target in this short run.
-const MUTATIONS: u64 = 2_000;
+/// Mutated inputs per target in this short run; `TOKENSIM_FUZZ_MUTATIONS` asks for more (a
+/// longer unguided run on the ordinary build, when no cargo-fuzz build is at hand).
+fn mutations() -> u64 {
+    std::env::var("TOKENSIM_FUZZ_MUTATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000)
+}
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +49,7 @@ fn short_run(name: &str) {
     for (path, bytes) in &seeds {
         check(name, *run, &path.display().to_string(), bytes);
     }
-    for n in 0..MUTATIONS {
+    for n in 0..mutations() {
         let seed = &seeds[n as usize % seeds.len()].1;
         let other = &seeds[(n as usize / seeds.len()) % seeds.len()].1;
         let input = mutate(seed, other, n);
