@@ -74,7 +74,7 @@ FUZZ_TARGETS ?=
 # costs 2-3x the executions; `make fuzz FUZZ_SANITIZER=address` turns it on.
 FUZZ_SANITIZER ?= none
 
-.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet bench-scale fuzz clean probe
+.PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet bench-scale bench-profiles fuzz clean probe
 
 help: ## List the targets
 	@echo "TokenSim make targets:"
@@ -282,6 +282,13 @@ bench-scale: deps tools ## The scale model's inputs and its check at 1, 2 and 4 
 
 bench-facemap: deps tools ## The facemap profile with 1,000 simulated devices (TOKENSIM_FACEMAP_DEVICES); figures in docs/benchmarks.md
 	$(call WORKSPACE_TESTS,--run-ignored only --no-capture -E 'binary_id(tokensim-device::device) & test(facemap_fleet)',--test device facemap_fleet -- --ignored --nocapture)
+
+bench-profiles: deps tools ## 1,000 devices per device profile (jwt, api-key, signed-token) and, as the peer, PowerAuth, each against a fresh embedded sandbox
+	cargo build --workspace --bins
+	@for profile in powerauth jwt api-key signed-token; do \
+	  echo "== --profile $$profile"; \
+	  "$(CARGO_TARGET_DIR)/debug/tokensim" fleet --profile $$profile --devices $${TOKENSIM_FLEET_DEVICES:-1000} --concurrency 64 --profile-calls 3 --no-verify || exit 1; \
+	done
 
 # cargo-fuzz passes -Z flags (sanitizers) that need a nightly compiler; RUSTC_BOOTSTRAP=1 lets
 # the stable one accept them, as only the stable toolchain is installed. Each target starts from

@@ -245,9 +245,14 @@ impl Core {
         let mut faults = lock(&self.faults);
         match name {
             Some(name) => {
-                let spec = tokensim_device::catalogue::find(name).ok_or_else(|| {
-                    AppError::new("INPUT", format!("{name:?} is not a fault this app knows"))
-                })?;
+                let spec = tokensim_device::catalogue::find(name)
+                    .filter(|spec| spec.profiles.contains(&"powerauth"))
+                    .ok_or_else(|| {
+                        AppError::new(
+                            "INPUT",
+                            format!("{name:?} is not a fault of PowerAuth calls this app knows"),
+                        )
+                    })?;
                 faults.insert(id.to_owned(), spec.name);
             }
             None => {

@@ -36,6 +36,7 @@ pub mod frames;
 pub mod inbox;
 pub mod inspector;
 pub mod offline;
+pub mod profiles;
 pub mod proximity;
 pub mod scan;
 pub mod terminal;
@@ -253,6 +254,12 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             devtools::snapshot_diff,
             devtools::export_cmdtool,
             devtools::import_cmdtool,
+            profiles::profile_accounts,
+            profiles::profile_jwt_enroll,
+            profiles::profile_jwt_call,
+            profiles::profile_signed_token_enroll,
+            profiles::profile_signed_token_call,
+            profiles::profile_accesses,
         ])
         .setup(move |app| {
             let show = MenuItem::with_id(app, "show", "Show TokenSim", true, None::<&str>)?;

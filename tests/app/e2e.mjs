@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { Builder, By, Key, until } from "selenium-webdriver";
 import { fleetChecks } from "./fleet.mjs";
 import { mtokenChecks } from "./mtoken.mjs";
+import { profileChecks } from "./profiles.mjs";
 import { startNotifications } from "./notifications.mjs";
 import { startTauriDriver } from "./tauri-driver.mjs";
 
@@ -298,9 +299,11 @@ try {
     await cloud("/v2/registrations?userId=nobody");
   });
 
-  // E2E_ONLY=mtoken runs only the mobile-token checks (each activates its own devices).
+  // E2E_ONLY=mtoken runs only the mobile-token checks (each activates its own devices);
+  // E2E_ONLY=profiles only the Profiles panel's.
   const only = process.env.E2E_ONLY ?? "";
-  if (only !== "mtoken") {
+  const runs = (group) => only === "" || only === group;
+  if (runs("main")) {
   await check("registration_qr_is_read_by_the_scanner", async () => {
     await type("#reg-user", "e2e-user");
     await click("#new-registration");
@@ -773,9 +776,10 @@ try {
 
   }
 
-  await mtokenChecks({ driver, check, click, type, textOf, $, shot, cloud, rest, server, scratch, frames, qrFile, notifications, expect, waitText, gone, PIN, opened });
+  if (runs("mtoken")) await mtokenChecks({ driver, check, click, type, textOf, $, shot, cloud, rest, server, scratch, frames, qrFile, notifications, expect, waitText, gone, PIN, opened });
 
-  if (only !== "mtoken") await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
+  if (runs("main")) await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
+  if (runs("profiles")) await profileChecks({ driver, check, click, type, textOf, $, shot, waitText });
 } catch {
   failed = true;
 } finally {

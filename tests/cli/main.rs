@@ -20,4 +20,6 @@ mod keychain;
 mod lease;
 mod outputs;
 mod probe;
+mod profile_jwt;
+mod profile_signed_token;
 mod snapshot;

@@ -127,6 +127,19 @@ impl<'c> Runner<'c> {
         op: impl AsyncFnOnce(&mut Session<'_>) -> tokensim_device::Result<T>,
     ) -> Result<Ran<T>> {
         if let Some(fault) = self.fault
+            && !fault.spec().profiles.contains(&"powerauth")
+        {
+            return Err(Error::from(DeviceError::FaultNotApplicable {
+                fault: fault.to_string(),
+                what: "a PowerAuth call",
+            })
+            .hint(format!(
+                "{} is a fault of the device profiles ({}): use it with `tokensim profile ...`",
+                fault.spec().name,
+                fault.spec().profiles.join(", ")
+            )));
+        }
+        if let Some(fault) = self.fault
             && fault.spec().needs_pin
             && !knowledge
         {

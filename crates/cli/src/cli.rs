@@ -62,7 +62,8 @@ pub struct Global {
     pub passphrase_env: String,
     /// Inject a fault into the command's main call and report what the server answered:
     /// wrong-pin, replay, clock-skew[=MS], stale-counter[=N], corrupted-mac,
-    /// dropped-response, slow-network[=MS].
+    /// dropped-response, slow-network[=MS]; for `profile` commands also expired-token,
+    /// wrong-secret, server-down.
     #[arg(long, global = true, value_name = "FAULT", value_parser = crate::fault::parse)]
     pub fault: Option<tokensim_device::Fault>,
     /// HTTP timeout in seconds.
@@ -144,14 +145,15 @@ pub enum Command {
     /// Check a server before activating: reachability, TLS, /pa/v3, protocol versions,
     /// clock, mobile-token API, push and inbox, the application.
     Doctor(crate::commands::doctor::DoctorArgs),
-    /// Device-authentication profiles beside PowerAuth.
-    #[command(subcommand)]
-    Profile(ProfileCommand),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Activate a fleet of devices and run approvals, rejections and faults against a server
     /// (the embedded sandbox by default); report throughput, latencies and fault verdicts.
     Fleet(Box<tokensim_fleet::FleetArgs>),
+    /// Device profiles beside PowerAuth: device JWT, mobile API key… (`profile jwt enroll`,
+    /// `profile jwt call`); accounts are kept in the same store as the devices.
+    #[command(subcommand)]
+    Profile(crate::commands::profile::ProfileCommand),
 }
 
 #[derive(Debug, Args)]
@@ -574,12 +576,4 @@ pub struct EciesArgs {
     pub sign: Option<String>,
     #[command(flatten)]
     pub factors: FactorArgs,
-}
-
-/// `tokensim profile …`: one subcommand per profile.
-#[derive(Debug, Subcommand)]
-pub enum ProfileCommand {
-    /// Face authentication transactions (Jumio's facemap API on the sandbox).
-    #[command(subcommand)]
-    Facemap(crate::commands::facemap::FacemapCommand),
 }

@@ -32,6 +32,9 @@ mod inbox;
 mod offline;
 mod ops;
 mod pin;
+pub(crate) mod profile;
+mod profile_jwt;
+mod profile_signed_token;
 mod push;
 mod remove;
 mod sandbox;
@@ -104,7 +107,7 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
         Command::Snapshot(command) => snapshot::run(ctx, command).await,
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Fleet(args) => fleet::fleet(ctx, *args).await,
-        Command::Profile(ProfileCommand::Facemap(command)) => facemap::facemap(ctx, command).await,
+        Command::Profile(command) => profile::run(ctx, command).await,
         Command::Completions(args) => {
             let mut buffer = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "tokensim", &mut buffer);

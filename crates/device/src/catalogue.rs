@@ -43,6 +43,10 @@ pub struct FaultSpec {
     pub parameter: Option<FaultParameter>,
     /// Whether only a call that carries the PIN can have it.
     pub needs_pin: bool,
+    /// The profiles whose calls it applies to: `powerauth`, or a device profile's name
+    /// (`crate::profiles::PROFILES`: `jwt`, `api-key`…).
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub profiles: &'static [&'static str],
     /// What it does, in a tester's words.
     pub description: &'static str,
 }
@@ -65,6 +69,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &[],
         parameter: None,
         needs_pin: true,
+        profiles: &["powerauth"],
         description: "Sign the knowledge factor with a key unlocked from a wrong PIN: the server must refuse and count a failed attempt.",
     },
     FaultSpec {
@@ -73,6 +78,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["replay-signature"],
         parameter: None,
         needs_pin: false,
+        profiles: &["powerauth", "jwt", "api-key", "signed-token"],
         description: "Send a signed request, then the identical bytes and header again: the replay must be refused.",
     },
     FaultSpec {
@@ -85,6 +91,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
             signed: true,
         }),
         needs_pin: false,
+        profiles: &["powerauth", "jwt", "api-key", "signed-token"],
         description: "Shift the device clock (token and ECIES timestamps) by this many ms; negative: behind.",
     },
     FaultSpec {
@@ -97,6 +104,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
             signed: false,
         }),
         needs_pin: false,
+        profiles: &["powerauth"],
         description: "Sign with a counter this many steps ahead: accepted within the server's look-ahead window, refused beyond it.",
     },
     FaultSpec {
@@ -105,6 +113,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["corrupt-mac"],
         parameter: None,
         needs_pin: false,
+        profiles: &["powerauth"],
         description: "Flip a bit of the ECIES request MAC: the server must refuse before decrypting.",
     },
     FaultSpec {
@@ -113,6 +122,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["drop-response"],
         parameter: None,
         needs_pin: false,
+        profiles: &["powerauth"],
         description: "Send the request, then discard the response: the device stays usable and the counters in sync.",
     },
     FaultSpec {
@@ -125,9 +135,44 @@ pub const CATALOGUE: &[FaultSpec] = &[
             signed: false,
         }),
         needs_pin: false,
+        profiles: &["powerauth", "jwt", "api-key", "signed-token"],
         description: "Delay the request by this many ms (a timeout when it exceeds the client's).",
     },
+    FaultSpec {
+        name: "expired-token",
+        label: "Expired token",
+        aliases: &["expired-jwt"],
+        parameter: None,
+        needs_pin: false,
+        profiles: &["jwt", "signed-token"],
+        description: "Get a token that is already past its expiry and send it without refreshing: the server must refuse it as expired.",
+    },
+    FaultSpec {
+        name: "wrong-secret",
+        label: "Wrong secret",
+        aliases: &["wrong-key"],
+        parameter: None,
+        needs_pin: false,
+        profiles: &["jwt", "api-key", "signed-token"],
+        description: "Authenticate with a secret that is not the project's (a token signed with another key, a wrong API key): the server must refuse.",
+    },
+    FaultSpec {
+        name: "server-down",
+        label: "Server down",
+        aliases: &[],
+        parameter: None,
+        needs_pin: false,
+        profiles: &["jwt", "api-key", "signed-token"],
+        description: "Send the call to a port nobody listens on: a network error, and the stored token and device stay as they were.",
+    },
 ];
+
+/// The catalogue's faults that apply to `profile` (`powerauth`, `jwt`…), in menu order.
+pub fn for_profile(profile: &str) -> impl Iterator<Item = &'static FaultSpec> {
+    CATALOGUE
+        .iter()
+        .filter(move |spec| spec.profiles.contains(&profile))
+}
 
 /// The catalogue entry named `name` (or one of its aliases).
 pub fn find(name: &str) -> Option<&'static FaultSpec> {
@@ -164,6 +209,9 @@ impl Fault {
             Fault::CorruptMac => "corrupted-mac",
             Fault::DropResponse => "dropped-response",
             Fault::SlowNetwork(_) => "slow-network",
+            Fault::ExpiredToken => "expired-token",
+            Fault::WrongSecret => "wrong-secret",
+            Fault::ServerDown => "server-down",
         };
         find(name).unwrap_or(&CATALOGUE[0])
     }
@@ -183,6 +231,9 @@ impl Fault {
             "corrupted-mac" => Fault::CorruptMac,
             "dropped-response" => Fault::DropResponse,
             "slow-network" => Fault::SlowNetwork(u64::try_from(value).unwrap_or(0)),
+            "expired-token" => Fault::ExpiredToken,
+            "wrong-secret" => Fault::WrongSecret,
+            "server-down" => Fault::ServerDown,
             _ => Fault::WrongPin,
         }
     }
@@ -235,6 +286,9 @@ mod tests {
             Fault::CorruptMac,
             Fault::DropResponse,
             Fault::SlowNetwork(SLOW_NETWORK_MS),
+            Fault::ExpiredToken,
+            Fault::WrongSecret,
+            Fault::ServerDown,
         ];
         assert_eq!(faults.len(), CATALOGUE.len());
         for fault in faults {
@@ -247,6 +301,22 @@ mod tests {
         }
         assert!(Fault::WrongPin.spec().needs_pin);
         assert!(!Fault::DropResponse.spec().needs_pin);
+        for spec in CATALOGUE {
+            assert!(
+                !spec.profiles.is_empty(),
+                "{} applies to no profile",
+                spec.name
+            );
+            for profile in spec.profiles {
+                assert!(
+                    *profile == "powerauth" || crate::profiles::find(profile).is_some(),
+                    "{}: unknown profile {profile}",
+                    spec.name
+                );
+            }
+        }
+        assert!(for_profile("powerauth").any(|s| s.name == "wrong-pin"));
+        assert!(!for_profile("jwt").any(|s| s.name == "wrong-pin"));
     }
 
     #[test]

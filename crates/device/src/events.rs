@@ -150,14 +150,34 @@ const SECRET_FIELDS: &[&str] = &[
     "user_code",
     "client_secret",
     "verification_uri_complete",
+    // Device profiles: passwords, API keys and secrets.
+    "password",
+    "api_key",
+    "apiKey",
+    "mobileApiKey",
+    "apiSecret",
 ];
 
 /// Header fields whose values are secrets.
 const SECRET_HEADER_FIELDS: &[&str] = &["pa_signature", "token_digest"];
 
-/// Redacts secret header fields (`pa_signature`, `token_digest`) in a PowerAuth header.
+/// Header names whose whole value is a secret (a device profile's API key).
+const SECRET_HEADERS: &[&str] = &["x-api-key"];
+
+/// Redacts secret header fields (`pa_signature`, `token_digest`) in a PowerAuth header, the
+/// credentials of `Authorization` (its scheme stays: `Bearer <redacted>`) and API key headers.
 pub fn redact_header(name: &str, value: &str) -> String {
-    if !name.to_ascii_lowercase().starts_with("x-powerauth") {
+    let lower = name.to_ascii_lowercase();
+    if lower == "authorization" {
+        return match value.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+            None => REDACTED.to_owned(),
+        };
+    }
+    if SECRET_HEADERS.contains(&lower.as_str()) {
+        return REDACTED.to_owned();
+    }
+    if !lower.starts_with("x-powerauth") {
         return value.to_owned();
     }
     let mut out = value.to_owned();
@@ -234,6 +254,17 @@ mod tests {
         let token = r#"PowerAuth token_id="t", token_digest="DIGEST", nonce="n""#;
         assert!(!redact_header("X-PowerAuth-Token", token).contains("DIGEST"));
         assert_eq!(redact_header("Content-Type", "x"), "x");
+        assert_eq!(
+            redact_header("Authorization", "Bearer eyJ.secret.sig"),
+            "Bearer <redacted>"
+        );
+        assert_eq!(redact_header("X-Api-Key", "k3y"), REDACTED);
+        let json = redact_json(r#"{"password":"pw","apiKey":"k","jwt":"j","username":"alice"}"#);
+        assert!(
+            !json.contains("\"pw\"") && !json.contains("\"k\"") && !json.contains("\"j\""),
+            "{json}"
+        );
+        assert!(json.contains("alice"), "{json}");
     }
 
     #[test]

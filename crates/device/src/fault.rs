@@ -36,6 +36,14 @@ pub enum Fault {
     DropResponse,
     /// Delay the request by this many ms.
     SlowNetwork(u64),
+    /// Send a token that is already past its expiry, without refreshing it (device
+    /// profiles).
+    ExpiredToken,
+    /// Authenticate with a secret that is not the project's: a token signed with another
+    /// key, a wrong API key (device profiles).
+    WrongSecret,
+    /// Send the call where no server listens (device profiles).
+    ServerDown,
 }
 
 impl std::fmt::Display for Fault {
@@ -48,6 +56,9 @@ impl std::fmt::Display for Fault {
             Fault::CorruptMac => f.write_str("corrupt-mac"),
             Fault::DropResponse => f.write_str("drop-response"),
             Fault::SlowNetwork(ms) => write!(f, "slow-network({ms} ms)"),
+            Fault::ExpiredToken => f.write_str("expired-token"),
+            Fault::WrongSecret => f.write_str("wrong-secret"),
+            Fault::ServerDown => f.write_str("server-down"),
         }
     }
 }
@@ -216,6 +227,13 @@ impl FaultRun {
                         first.is_some_and(|e| e.elapsed.as_millis() >= u128::from(ms)))
                 }
             }
+            // Faults of the device profiles: their clients judge them
+            // (`crate::profiles::judge`); a PowerAuth call never carries one (the runner
+            // refuses them first).
+            Fault::ExpiredToken | Fault::WrongSecret | Fault::ServerDown => (
+                format!("{} applies to the device profiles, not to PowerAuth calls", self.fault.spec().name),
+                false,
+            ),
         };
         FaultReport {
             fault: self.fault,

@@ -154,6 +154,22 @@ pub struct FleetArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::Shard>,
 
+    /// The device profile(s), spread over the devices (device i runs the i-th, modulo):
+    /// `powerauth` (the default: activation, signatures, operations), or device profiles
+    /// beside PowerAuth (`jwt`, `api-key`, `signed-token`; `mix` is all of them), which enroll and make
+    /// `--profile-calls` authenticated calls each. PowerAuth does not mix with the others.
+    #[arg(
+        long = "profile",
+        value_delimiter = ',',
+        default_value = "powerauth",
+        value_name = "PROFILE,…"
+    )]
+    pub profiles: Vec<crate::profiles::FleetProfile>,
+
+    /// Authenticated calls per device of a device profile (`--profile`).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub profile_calls: u32,
+
     /// `tokensim fleet merge SHARD.json…`: combine shard reports instead of running a fleet.
     #[command(subcommand)]
     pub command: Option<FleetCommand>,
@@ -214,6 +230,8 @@ impl Default for FleetArgs {
             passphrase: None,
             timeout_seconds: 30,
             shard: None,
+            profiles: vec![crate::profiles::FleetProfile::PowerAuth],
+            profile_calls: 3,
             command: None,
         }
     }

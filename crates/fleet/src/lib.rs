@@ -47,6 +47,7 @@ mod engine;
 pub mod error;
 pub mod metrics;
 pub mod observe;
+pub mod profiles;
 pub mod report;
 pub mod shard;
 
@@ -160,7 +161,11 @@ async fn execute_inner(
             (Some(sandbox), url)
         }
     };
-    let result = execute_on(args, &url, sandbox.is_some(), observer, cancel).await;
+    // The one dispatch point between PowerAuth and the device profiles.
+    let result = match profiles::plan(&args.profiles)? {
+        None => execute_on(args, &url, sandbox.is_some(), observer, cancel).await,
+        Some(profiles) => profiles::execute(args, &profiles, &url, observer, cancel).await,
+    };
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }

@@ -32,11 +32,15 @@ pub enum Step {
     Approve,
     /// The device rejects an operation (possession).
     Reject,
+    /// A device profile's enrollment (`--profile`): its login, token or key set-up.
+    ProfileEnroll,
+    /// A device profile's authenticated call to its vendor (`--profile`).
+    ProfileCall,
 }
 
 impl Step {
     /// Every step, in scenario order.
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 10] = [
         Step::Register,
         Step::Activation,
         Step::Status,
@@ -45,6 +49,8 @@ impl Step {
         Step::List,
         Step::Approve,
         Step::Reject,
+        Step::ProfileEnroll,
+        Step::ProfileCall,
     ];
 
     /// The step's name in reports.
@@ -58,6 +64,8 @@ impl Step {
             Step::List => "list operations",
             Step::Approve => "approve",
             Step::Reject => "reject",
+            Step::ProfileEnroll => "profile enroll",
+            Step::ProfileCall => "profile call",
         }
     }
 }

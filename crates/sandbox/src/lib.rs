@@ -43,7 +43,8 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-/// The whole sandbox as one router: `/pa/v3`, `/rest/v3` and `/powerauth-cloud`.
+/// The whole sandbox as one router: `/pa/v3`, `/rest/v3`, `/powerauth-cloud` and the device
+/// profiles under `/profiles`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let restful = restful::router().route_layer(axum::middleware::from_fn_with_state(
@@ -60,9 +61,8 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::router())
         .merge(mobile)
         .merge(console::router())
-        .merge(profiles::oauth::router())
+        .merge(profiles::router())
         .nest("/powerauth-cloud", cloud::router())
-        .nest(profiles::facemap::PREFIX, profiles::facemap::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -29,6 +29,8 @@ pub struct AppState {
     pub facemap: crate::profiles::facemap::worker::Handle,
     /// One writer at a time per activation ([`crate::activations::Locks`]).
     pub activation_locks: Arc<crate::activations::Locks>,
+    /// What the device profiles keep in memory (rate limiters).
+    pub profiles: Arc<crate::profiles::State>,
     /// ECDSA signing takes `ring`'s random source; see the crate docs.
     signing_rng: Arc<SystemRandom>,
 }
@@ -72,6 +74,7 @@ impl AppState {
             logins,
             callbacks,
             activation_locks: Arc::default(),
+            profiles: Arc::default(),
             key_cache: Arc::default(),
             store,
             clock,

@@ -32,7 +32,9 @@ pub use tokensim_store::{
 };
 use tokensim_store::{Conflict, Secret, Store};
 
+mod profiles;
 mod snapshot;
+pub use profiles::{ProfileStore, ProfileSummary};
 pub use snapshot::{SnapshotInfo, Snapshots};
 
 /// What can go wrong in the wallet. Each message says what is wrong and what to do.

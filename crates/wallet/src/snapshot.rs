@@ -200,7 +200,7 @@ impl Twin {
         }
     }
 
-    fn secrets(&self) -> tokensim_store::Secrets {
+    pub(crate) fn secrets(&self) -> tokensim_store::Secrets {
         use tokensim_store::Secrets;
         match self {
             Twin::Keychain => Secrets::Keychain,

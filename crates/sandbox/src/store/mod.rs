@@ -299,6 +299,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "facemap",
         include_str!("../../migrations/0011_facemap.sql"),
     ),
+    (
+        12,
+        "profile jwt",
+        include_str!("../../migrations/0012_profile_jwt.sql"),
+    ),
+    (
+        13,
+        "profile signed token",
+        include_str!("../../migrations/0013_profile_signed_token.sql"),
+    ),
 ];
 
 impl MigrationSource<'static> for EmbeddedMigrations {

@@ -21,6 +21,8 @@ mod offline;
 mod operation_templates;
 mod operations;
 mod probe;
+mod profiles_jwt;
+mod profiles_signed_token;
 mod push_ws;
 mod qr_image;
 mod recovery;

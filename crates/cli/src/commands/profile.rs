@@ -1,0 +1,138 @@
+//! `tokensim profile NAME ACTION`: the device profiles beside PowerAuth. Each profile is a
+//! subcommand whose actions live in its own file (`profile_jwt.rs`…); this file dispatches
+//! and holds what they share: the profile store (the wallet's, with the user's backend),
+//! the account's lease, and the `--fault` check against the catalogue.
+
+use clap::Subcommand;
+use serde_json::json;
+use tokensim_device::profiles::{PROFILES, ProfileClient, ProfileRecord};
+use tokensim_wallet::{DeviceId, Lease, ProfileStore};
+
+use super::{Ctx, Result};
+use crate::error::{Class, ErrorKind, Failure};
+use crate::output::Output;
+
+/// `tokensim profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Device JWT: log in to the app server with this device's id, keep the JWT it gets from
+    /// the vendor, call the vendor with `Authorization: Bearer`.
+    #[command(subcommand)]
+    Jwt(super::profile_jwt::JwtCommand),
+    /// Mobile API key: every vendor call carries the app's API key and the device id.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(super::profile_jwt::JwtCommand),
+    /// Signed device tokens: attach and identify with HS256 tokens from the app server.
+    #[command(subcommand, name = "signed-token")]
+    SignedToken(super::profile_signed_token::SignedTokenCommand),
+    /// Face authentication transactions (Jumio's facemap API on the sandbox).
+    #[command(subcommand)]
+    Facemap(super::facemap::FacemapCommand),
+    /// List the profiles and the accounts kept here (nothing secret).
+    List,
+}
+
+pub(super) async fn run(ctx: &Ctx<'_>, command: ProfileCommand) -> Result<Output> {
+    match command {
+        ProfileCommand::Jwt(command) => {
+            super::profile_jwt::run(ctx, tokensim_device::profiles::jwt::Mode::Jwt, command).await
+        }
+        ProfileCommand::ApiKey(command) => {
+            super::profile_jwt::run(ctx, tokensim_device::profiles::jwt::Mode::ApiKey, command)
+                .await
+        }
+        ProfileCommand::SignedToken(command) => {
+            super::profile_signed_token::run(ctx, command).await
+        }
+        ProfileCommand::Facemap(command) => super::facemap::facemap(ctx, command).await,
+        ProfileCommand::List => list(ctx),
+    }
+}
+
+fn list(ctx: &Ctx<'_>) -> Result<Output> {
+    ctx.no_fault("profile list")?;
+    let accounts = ctx.wallet()?.profiles()?.list()?;
+    let mut text = String::new();
+    for spec in PROFILES {
+        text.push_str(&format!("{:<10} {}\n", spec.name, spec.label));
+    }
+    text.push('\n');
+    if accounts.is_empty() {
+        text.push_str("no accounts: tokensim profile jwt enroll makes one\n");
+    }
+    for account in &accounts {
+        text.push_str(&format!(
+            "{:<24} {:<10} {}  {}\n",
+            account.id, account.profile, account.subject, account.server_url
+        ));
+    }
+    Ok(Output::new(
+        text,
+        json!({ "profiles": PROFILES, "accounts": accounts }),
+    ))
+}
+
+/// A profile account loaded for a command: its store, id and lease (held until dropped).
+pub(super) struct Account {
+    pub store: ProfileStore,
+    pub id: DeviceId,
+    pub record: ProfileRecord,
+    pub secret: zeroize::Zeroizing<Vec<u8>>,
+    _lease: Lease,
+}
+
+impl Ctx<'_> {
+    /// The profile store of the user's wallet.
+    pub(super) fn profile_store(&self) -> Result<ProfileStore> {
+        Ok(self.wallet()?.profiles()?)
+    }
+
+    /// The account `--device` names (or the only one of `profile`), leased and loaded.
+    pub(super) fn profile_account(&self, profile: &str) -> Result<Account> {
+        let store = self.profile_store()?;
+        let id = store
+            .resolve(self.g.device.as_deref(), profile)
+            .map_err(|e| {
+                Failure::from(e).hint(format!(
+                    "enroll one with `tokensim profile {profile} enroll`, or name it with --device ID"
+                ))
+            })?;
+        let lease = store.lease(&id)?;
+        let (record, secret) = store.load(&id)?;
+        Ok(Account {
+            store,
+            id,
+            record,
+            secret,
+            _lease: lease,
+        })
+    }
+
+    /// The profile client for `server_url`, through this command's engine client (its
+    /// inspector sink and timeouts).
+    pub(super) fn profile_client(&self, server_url: &str) -> ProfileClient {
+        ProfileClient::new(&self.client, server_url)
+    }
+
+    /// Refuses `--fault` when the catalogue does not list it for `profile`.
+    pub(super) fn profile_fault(&self, profile: &str) -> Result<Option<tokensim_device::Fault>> {
+        match self.g.fault {
+            Some(fault) if !fault.spec().profiles.contains(&profile) => Err(Failure::new(
+                Class::Usage,
+                ErrorKind::Usage,
+                format!(
+                    "--fault {} does not apply to profile {profile}",
+                    fault.spec().name
+                ),
+            )
+            .hint(format!(
+                "the faults of {profile}: {}",
+                tokensim_device::catalogue::for_profile(profile)
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            other => Ok(other),
+        }
+    }
+}

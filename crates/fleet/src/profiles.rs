@@ -1,0 +1,372 @@
+//! Fleets of the device profiles beside PowerAuth (`--profile jwt,api-key`, `--profile mix`):
+//! the profile's shared set-up once (a vendor project on the sandbox), then per device its
+//! enrollment (`profile enroll`) and `--profile-calls` authenticated calls (`profile call`),
+//! timed per step into the same report as a PowerAuth fleet. A profile is one variant of
+//! [`FleetProfile`], one arm in [`set_up`] and one in [`run_device`].
+
+use crate::metrics::{Metrics, Step, error_kind};
+use crate::observe::{Cancel, Event, Observer};
+use crate::{Error, FleetArgs, FleetReport, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokensim_device::events::{Events, Exchange};
+use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
+use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
+use tokensim_device::profiles::{ProfileClient, field};
+use tokensim_device::{Client, ClientConfig};
+use zeroize::Zeroizing;
+
+/// `--profile` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FleetProfile {
+    /// PowerAuth: activation, signatures, operations (the default).
+    #[value(name = "powerauth")]
+    PowerAuth,
+    /// Device JWT from the app server.
+    Jwt,
+    /// The mobile API key.
+    ApiKey,
+    /// HS256 signed device tokens on attach and identify.
+    SignedToken,
+    /// Every device profile beside PowerAuth, spread over the devices.
+    Mix,
+}
+
+impl FleetProfile {
+    /// Every device profile beside PowerAuth (what `mix` means).
+    pub const DEVICE_PROFILES: [FleetProfile; 3] = [
+        FleetProfile::Jwt,
+        FleetProfile::ApiKey,
+        FleetProfile::SignedToken,
+    ];
+
+    /// The profile's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FleetProfile::PowerAuth => "powerauth",
+            FleetProfile::Jwt => "jwt",
+            FleetProfile::ApiKey => "api-key",
+            FleetProfile::SignedToken => "signed-token",
+            FleetProfile::Mix => "mix",
+        }
+    }
+}
+
+/// `None` for a PowerAuth fleet; else the device profiles to spread over the devices.
+pub fn plan(profiles: &[FleetProfile]) -> Result<Option<Vec<FleetProfile>>> {
+    let mut device_profiles = Vec::new();
+    for profile in profiles {
+        match profile {
+            FleetProfile::PowerAuth => {}
+            FleetProfile::Mix => device_profiles.extend(FleetProfile::DEVICE_PROFILES),
+            other => device_profiles.push(*other),
+        }
+    }
+    device_profiles.dedup();
+    let powerauth = profiles.contains(&FleetProfile::PowerAuth) || profiles.is_empty();
+    match (powerauth, device_profiles.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => Ok(Some(device_profiles)),
+        (true, false) => Err(Error::Options(
+            "--profile powerauth does not mix with the device profiles in one run: run them as two fleets".to_owned(),
+        )),
+        (false, true) => Err(Error::Options("--profile names no profile".to_owned())),
+    }
+}
+
+/// What a profile's devices share, made once before the first device.
+struct Shared {
+    /// `jwt`: the vendor project and its mobile API key.
+    jwt: Option<(String, Zeroizing<String>)>,
+    /// `signed-token`: the vendor project (signed tokens required).
+    signed_token: Option<String>,
+}
+
+struct Context {
+    args: FleetArgs,
+    profiles: Vec<FleetProfile>,
+    client: ProfileClient,
+    shared: Shared,
+    metrics: Arc<Metrics>,
+    observer: Arc<dyn Observer>,
+    cancel: Cancel,
+}
+
+struct CountRequests(Arc<Metrics>);
+
+impl Events for CountRequests {
+    fn exchange(&self, _: &Exchange) {
+        self.0.request();
+    }
+}
+
+/// Runs the device-profile fleet of `args` against `url`.
+pub(crate) async fn execute(
+    args: &FleetArgs,
+    profiles: &[FleetProfile],
+    url: &str,
+    observer: Option<Arc<dyn Observer>>,
+    cancel: Cancel,
+) -> Result<FleetReport> {
+    let metrics = Arc::new(Metrics::new());
+    let timeout = Duration::from_secs(args.timeout_seconds.max(1));
+    let client = Client::new(
+        ClientConfig {
+            timeout,
+            connect_timeout: timeout.min(Duration::from_secs(5)),
+            ..ClientConfig::default()
+        },
+        Arc::new(CountRequests(metrics.clone())),
+    )
+    .map_err(|e| Error::Options(e.to_string()))?;
+    let client = ProfileClient::new(&client, url);
+    let shared = set_up(&client, profiles).await?;
+    let observer = observer.unwrap_or_else(|| Arc::new(crate::Unobserved));
+    let context = Arc::new(Context {
+        args: args.clone(),
+        profiles: profiles.to_vec(),
+        client,
+        shared,
+        metrics: metrics.clone(),
+        observer,
+        cancel,
+    });
+    metrics.restart_clock();
+    context.observer.event(&Event::Started {
+        devices: u64::from(args.devices),
+    });
+    let progress = crate::engine::progress_bar(args);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..args.devices as usize {
+        let (context, semaphore, progress) = (context.clone(), semaphore.clone(), progress.clone());
+        tasks.spawn(async move {
+            let cancel = context.cancel.clone();
+            let _permit = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return,
+                permit = semaphore.acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+            };
+            let enrolled = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return,
+                enrolled = run_device(&context, index) => enrolled,
+            };
+            context.metrics.completed();
+            context.observer.event(&Event::DeviceDone {
+                activated: enrolled,
+            });
+            progress.inc(1);
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            metrics.error("panic".to_owned(), format!("a device task failed: {e}"));
+        }
+    }
+    progress.finish_and_clear();
+    let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
+    let mut report = FleetReport {
+        cancelled: context.cancel.is_cancelled(),
+        target: url.to_owned(),
+        backend: format!("device profiles: {}", names.join(", ")),
+        devices: u64::from(args.devices),
+        concurrency: u64::from(args.concurrency),
+        versions: names.iter().map(|n| (*n).to_owned()).collect(),
+        signatures_per_device: u64::from(args.profile_calls),
+        store: "memory".to_owned(),
+        ..FleetReport::default()
+    };
+    metrics.finish(&mut report);
+    Ok(report)
+}
+
+/// Each profile's shared set-up: one arm per profile.
+async fn set_up(client: &ProfileClient, profiles: &[FleetProfile]) -> Result<Shared> {
+    let mut shared = Shared {
+        jwt: None,
+        signed_token: None,
+    };
+    for profile in profiles {
+        match profile {
+            FleetProfile::Jwt | FleetProfile::ApiKey if shared.jwt.is_none() => {
+                let made = client
+                    .send(
+                        "profile/jwt/project",
+                        reqwest::Method::POST,
+                        "/profiles/jwt/projects",
+                        Vec::new(),
+                        Some(&json!({})),
+                    )
+                    .await
+                    .map_err(|e| Error::Options(format!("the jwt profile's project: {e}")))?;
+                let read = |key| {
+                    field(&made, key, "profile/jwt/project")
+                        .map_err(|e| Error::Options(e.to_string()))
+                };
+                shared.jwt = Some((read("projectId")?, Zeroizing::new(read("mobileApiKey")?)));
+            }
+            FleetProfile::SignedToken if shared.signed_token.is_none() => {
+                // A rate above what one fleet device asks for: the fleet measures, it does
+                // not test throttling.
+                let made = client
+                    .send(
+                        "profile/signed-token/project",
+                        reqwest::Method::POST,
+                        "/profiles/signed-token/projects",
+                        Vec::new(),
+                        Some(&json!({ "requireSignedTokens": true, "signRatePerMinute": 1000 })),
+                    )
+                    .await
+                    .map_err(|e| {
+                        Error::Options(format!("the signed-token profile's project: {e}"))
+                    })?;
+                shared.signed_token = Some(
+                    field(&made, "projectId", "profile/signed-token/project")
+                        .map_err(|e| Error::Options(e.to_string()))?,
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(shared)
+}
+
+/// One device of its profile: enroll, then the calls. `true` when it enrolled.
+async fn run_device(context: &Context, index: usize) -> bool {
+    let profile = context.profiles[index % context.profiles.len()];
+    let result = match profile {
+        FleetProfile::Jwt => jwt_device(context, Mode::Jwt, index).await,
+        FleetProfile::ApiKey => jwt_device(context, Mode::ApiKey, index).await,
+        FleetProfile::SignedToken => signed_token_device(context, index).await,
+        FleetProfile::PowerAuth | FleetProfile::Mix => Ok(false),
+    };
+    match result {
+        Ok(enrolled) => enrolled,
+        Err((enrolled, error)) => {
+            context.metrics.error(error_kind(&error), error.to_string());
+            enrolled
+        }
+    }
+}
+
+type DeviceResult = std::result::Result<bool, (bool, tokensim_device::Error)>;
+
+async fn timed<T>(
+    metrics: &Metrics,
+    step: Step,
+    call: impl Future<Output = tokensim_device::Result<T>>,
+) -> tokensim_device::Result<T> {
+    let started = Instant::now();
+    let result = call.await;
+    if result.is_ok() {
+        metrics.time(step, started.elapsed());
+    }
+    result
+}
+
+async fn jwt_device(context: &Context, mode: Mode, index: usize) -> DeviceResult {
+    let Some((project, mobile_api_key)) = &context.shared.jwt else {
+        return Ok(false);
+    };
+    let pc = &context.client;
+    let metrics = &context.metrics;
+    let user = format!("fleet-{index}");
+    let password = Zeroizing::new(format!("fleet-password-{index}"));
+    let enroll = async {
+        if mode == Mode::Jwt {
+            pc.send(
+                "profile/jwt/user",
+                reqwest::Method::POST,
+                "/profiles/jwt/app/users",
+                Vec::new(),
+                Some(&json!({ "projectId": project, "username": user, "password": password.as_str() })),
+            )
+            .await?;
+        }
+        JwtAccount::enroll(
+            pc,
+            Enrollment {
+                mode,
+                project_id: project.clone(),
+                device_id: Some(format!("fleet-device-{index}")),
+                username: (mode == Mode::Jwt).then(|| user.clone()),
+                password: (mode == Mode::Jwt).then(|| password.clone()),
+                mobile_api_key: (mode == Mode::ApiKey).then(|| mobile_api_key.clone()),
+            },
+        )
+        .await
+    };
+    let mut account = timed(metrics, Step::ProfileEnroll, enroll)
+        .await
+        .map_err(|e| (false, e))?;
+    metrics.activated();
+    // In memory: the task holds the account itself.
+    let mut keep = |_: &JwtAccount| Ok(());
+    for _ in 0..context.args.profile_calls {
+        timed(metrics, Step::ProfileCall, account.call(pc, &mut keep))
+            .await
+            .map_err(|e| (true, e))?;
+    }
+    Ok(true)
+}
+
+/// A `signed-token` device: its first attach fetches the token (enroll), the calls attach
+/// again with it.
+async fn signed_token_device(context: &Context, index: usize) -> DeviceResult {
+    let Some(project) = &context.shared.signed_token else {
+        return Ok(false);
+    };
+    let pc = &context.client;
+    let metrics = &context.metrics;
+    let mut account = SignedTokenAccount::new(
+        pc.base_url(),
+        project,
+        &format!("fleet-{index}"),
+        Source::SelfSigned,
+    );
+    let mut keep = |_: &SignedTokenAccount| Ok(());
+    timed(
+        metrics,
+        Step::ProfileEnroll,
+        account.attach(pc, true, &mut keep),
+    )
+    .await
+    .map_err(|e| (false, e))?;
+    metrics.activated();
+    for _ in 0..context.args.profile_calls {
+        timed(
+            metrics,
+            Step::ProfileCall,
+            account.attach(pc, true, &mut keep),
+        )
+        .await
+        .map_err(|e| (true, e))?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_plan_into_one_dispatch() {
+        assert_eq!(plan(&[FleetProfile::PowerAuth]).unwrap(), None);
+        assert_eq!(
+            plan(&[FleetProfile::Mix]).unwrap(),
+            Some(FleetProfile::DEVICE_PROFILES.to_vec())
+        );
+        assert_eq!(
+            plan(&[FleetProfile::ApiKey]).unwrap(),
+            Some(vec![FleetProfile::ApiKey])
+        );
+        assert!(plan(&[FleetProfile::PowerAuth, FleetProfile::Jwt]).is_err());
+    }
+}

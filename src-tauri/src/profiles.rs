@@ -1,0 +1,410 @@
+//! The Profiles panel: the device profiles beside PowerAuth (`tokensim_device::profiles`),
+//! one tab each. Each command converts its arguments and makes one call into the device
+//! engine or the wallet's profile store; exchanges go to the inspector under the account's
+//! id. The types here are exported to `ui/src/lib/profiles/bindings.ts`, with the profile
+//! catalogue. Nothing secret goes out: no token, key or password crosses into the window.
+
+use crate::core::Core;
+use crate::types::AppError;
+use serde::Serialize;
+use std::sync::Arc;
+use tauri::State;
+use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
+use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
+use tokensim_device::profiles::{ProfileClient, field};
+use tokensim_wallet::DeviceId;
+use ts_rs::TS;
+use zeroize::Zeroizing;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// A profile account as the panel lists it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileAccountView {
+    /// The id it is kept under.
+    pub id: String,
+    /// Its profile (`jwt`, `api-key`…).
+    pub profile: String,
+    /// The server.
+    pub server_url: String,
+    /// Who it is there (device id, user).
+    pub subject: String,
+}
+
+/// What a call showed: accepted, or the server's refusal, or a fault's verdict.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileCallView {
+    /// Whether the vendor accepted the call (for a fault: whether the answer was the one
+    /// required).
+    pub ok: bool,
+    /// What happened, in words.
+    pub summary: String,
+    /// With a fault: what the protocol requires.
+    pub required: Option<String>,
+}
+
+/// One access in a profile's history on the server.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessView {
+    /// The profile.
+    pub profile: String,
+    /// The project.
+    pub project_id: String,
+    /// The user or device id.
+    pub subject: String,
+    /// The call.
+    pub call: String,
+    /// How it was authenticated.
+    pub credential: String,
+    /// Whether it carried a signed token.
+    pub signed: bool,
+    /// Whether it was accepted.
+    pub accepted: bool,
+    /// The refusal's code.
+    pub reason: Option<String>,
+    /// When, Unix ms.
+    pub at_ms: f64,
+}
+
+fn wallet_error(error: tokensim_wallet::Error) -> AppError {
+    AppError::from_api("STORE", tokensim_api::Error::from(error))
+}
+
+fn server_url(core: &Core) -> Result<String> {
+    core.server()
+        .map(|s| s.info.url)
+        .ok_or_else(|| AppError::new("NO_SERVER", "no server is configured yet"))
+}
+
+/// The profile accounts kept here.
+#[tauri::command]
+pub fn profile_accounts(core: State<'_, Arc<Core>>) -> Result<Vec<ProfileAccountView>> {
+    let store = core.book.wallet().profiles().map_err(wallet_error)?;
+    Ok(store
+        .list()
+        .map_err(wallet_error)?
+        .into_iter()
+        .map(|a| ProfileAccountView {
+            id: a.id,
+            profile: a.profile,
+            server_url: a.server_url,
+            subject: a.subject,
+        })
+        .collect())
+}
+
+/// Enrolls a `jwt` (with `user` and `password`) or `api-key` device on the app's server: a
+/// new vendor project there, the user on its app server, the device's login.
+#[tauri::command]
+pub async fn profile_jwt_enroll(
+    core: State<'_, Arc<Core>>,
+    profile: String,
+    user: Option<String>,
+    password: Option<String>,
+) -> Result<ProfileAccountView> {
+    let mode = match profile.as_str() {
+        "jwt" => Mode::Jwt,
+        "api-key" => Mode::ApiKey,
+        other => {
+            return Err(AppError::new(
+                "INPUT",
+                format!("{other:?} is not jwt or api-key"),
+            ));
+        }
+    };
+    let password = password.map(Zeroizing::new);
+    if mode == Mode::Jwt && (user.as_deref().is_none_or(str::is_empty) || password.is_none()) {
+        return Err(AppError::new(
+            "INPUT",
+            "JWT mode needs the user and the password",
+        ));
+    }
+    let url = server_url(&core)?;
+    let pc = ProfileClient::new(core.engine_client(), &url);
+    let device_error = |e: tokensim_device::Error| AppError::from_device(&e);
+    let made = pc
+        .send(
+            "profile/jwt/project",
+            reqwest::Method::POST,
+            "/profiles/jwt/projects",
+            Vec::new(),
+            Some(&serde_json::json!({})),
+        )
+        .await
+        .map_err(device_error)?;
+    let project = field(&made, "projectId", "profile/jwt/project").map_err(device_error)?;
+    let key =
+        Zeroizing::new(field(&made, "mobileApiKey", "profile/jwt/project").map_err(device_error)?);
+    if mode == Mode::Jwt {
+        pc.send(
+            "profile/jwt/user",
+            reqwest::Method::POST,
+            "/profiles/jwt/app/users",
+            Vec::new(),
+            Some(&serde_json::json!({
+                "projectId": project,
+                "username": user,
+                "password": password.as_deref().map(String::as_str),
+            })),
+        )
+        .await
+        .map_err(device_error)?;
+    }
+    let device = JwtAccount::enroll(
+        &pc,
+        Enrollment {
+            mode,
+            project_id: project,
+            device_id: None,
+            username: user.clone(),
+            password,
+            mobile_api_key: (mode == Mode::ApiKey).then_some(key),
+        },
+    )
+    .await
+    .map_err(device_error)?;
+    let name = match &user {
+        Some(user) if mode == Mode::Jwt => format!("{profile}-{user}"),
+        _ => format!("{profile}-{}", &device.device_id[..8]),
+    };
+    let id = DeviceId::parse(&name).map_err(|e| AppError::new("INPUT", e))?;
+    let (record, secret) = device.to_parts();
+    let store = core.book.wallet().profiles().map_err(wallet_error)?;
+    store.create(&id, &record, &secret).map_err(wallet_error)?;
+    Ok(ProfileAccountView {
+        id: id.to_string(),
+        profile,
+        server_url: url,
+        subject: device.device_id,
+    })
+}
+
+/// Calls the vendor as account `id` (`jwt` or `api-key`), under the catalogue's `fault`.
+#[tauri::command]
+pub async fn profile_jwt_call(
+    core: State<'_, Arc<Core>>,
+    id: String,
+    fault: Option<String>,
+) -> Result<ProfileCallView> {
+    let store = core.book.wallet().profiles().map_err(wallet_error)?;
+    let id = DeviceId::parse(&id).map_err(|e| AppError::new("INPUT", e))?;
+    let _lease = store.lease(&id).map_err(wallet_error)?;
+    let (record, secret) = store.load(&id).map_err(wallet_error)?;
+    let mut device =
+        JwtAccount::from_parts(&record, &secret).map_err(|e| AppError::from_device(&e))?;
+    let pc = ProfileClient::new(&core.client_tagged(id.as_str()), &device.server_url);
+    let mut save = |account: &JwtAccount| {
+        let (record, secret) = account.to_parts();
+        store
+            .save(&id, &record, &secret)
+            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
+    };
+    match fault.as_deref().filter(|f| !f.is_empty()) {
+        Some(name) => {
+            let fault = tokensim_device::Fault::named(name)
+                .ok_or_else(|| AppError::new("INPUT", format!("{name:?} is not a fault")))?;
+            let report = device
+                .call_faulted(&pc, fault, &mut save)
+                .await
+                .map_err(|e| AppError::from_device(&e))?;
+            Ok(ProfileCallView {
+                ok: report.matched,
+                summary: report.answered,
+                required: Some(report.required),
+            })
+        }
+        None => match device.call(&pc, &mut save).await {
+            Ok(seen) => Ok(ProfileCallView {
+                ok: true,
+                summary: format!(
+                    "accepted: device {} of project {} by {}{}",
+                    seen.instance_id,
+                    seen.project_id,
+                    seen.credential,
+                    if seen.refreshed {
+                        " (JWT renewed first)"
+                    } else {
+                        ""
+                    }
+                ),
+                required: None,
+            }),
+            Err(error) => Ok(ProfileCallView {
+                ok: false,
+                summary: error.to_string(),
+                required: None,
+            }),
+        },
+    }
+}
+
+/// Enrolls a `signed-token` phone for `user` on the app's server (a new vendor project there
+/// that requires signed tokens).
+#[tauri::command]
+pub async fn profile_signed_token_enroll(
+    core: State<'_, Arc<Core>>,
+    user: String,
+) -> Result<ProfileAccountView> {
+    if user.trim().is_empty() {
+        return Err(AppError::new("INPUT", "name the user to attach"));
+    }
+    let url = server_url(&core)?;
+    let pc = ProfileClient::new(core.engine_client(), &url);
+    let device_error = |e: tokensim_device::Error| AppError::from_device(&e);
+    let made = pc
+        .send(
+            "profile/signed-token/project",
+            reqwest::Method::POST,
+            "/profiles/signed-token/projects",
+            Vec::new(),
+            Some(&serde_json::json!({ "requireSignedTokens": true })),
+        )
+        .await
+        .map_err(device_error)?;
+    let project =
+        field(&made, "projectId", "profile/signed-token/project").map_err(device_error)?;
+    let device = SignedTokenAccount::new(&url, &project, &user, Source::SelfSigned);
+    let id =
+        DeviceId::parse(&format!("signed-token-{user}")).map_err(|e| AppError::new("INPUT", e))?;
+    let (record, secret) = device.to_parts();
+    let store = core.book.wallet().profiles().map_err(wallet_error)?;
+    store.create(&id, &record, &secret).map_err(wallet_error)?;
+    Ok(ProfileAccountView {
+        id: id.to_string(),
+        profile: "signed-token".to_owned(),
+        server_url: url,
+        subject: user,
+    })
+}
+
+/// `attach` (or `identify` of `event`) as `signed-token` account `id`, signed or not, under
+/// the catalogue's `fault`.
+#[tauri::command]
+pub async fn profile_signed_token_call(
+    core: State<'_, Arc<Core>>,
+    id: String,
+    event: Option<String>,
+    signed: bool,
+    fault: Option<String>,
+) -> Result<ProfileCallView> {
+    let store = core.book.wallet().profiles().map_err(wallet_error)?;
+    let id = DeviceId::parse(&id).map_err(|e| AppError::new("INPUT", e))?;
+    let _lease = store.lease(&id).map_err(wallet_error)?;
+    let (record, secret) = store.load(&id).map_err(wallet_error)?;
+    let mut device =
+        SignedTokenAccount::from_parts(&record, &secret).map_err(|e| AppError::from_device(&e))?;
+    let pc = ProfileClient::new(&core.client_tagged(id.as_str()), &device.server_url);
+    let mut save = |account: &SignedTokenAccount| {
+        let (record, secret) = account.to_parts();
+        store
+            .save(&id, &record, &secret)
+            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
+    };
+    if let Some(name) = fault.as_deref().filter(|f| !f.is_empty()) {
+        let fault = tokensim_device::Fault::named(name)
+            .ok_or_else(|| AppError::new("INPUT", format!("{name:?} is not a fault")))?;
+        let report = device
+            .attach_faulted(&pc, fault, &mut save)
+            .await
+            .map_err(|e| AppError::from_device(&e))?;
+        return Ok(ProfileCallView {
+            ok: report.matched,
+            summary: report.answered,
+            required: Some(report.required),
+        });
+    }
+    let result = match event.as_deref().filter(|e| !e.is_empty()) {
+        Some(event) => device.identify(&pc, event, signed).await,
+        None => device.attach(&pc, signed, &mut save).await,
+    };
+    Ok(match result {
+        Ok(accepted) => ProfileCallView {
+            ok: true,
+            summary: format!(
+                "accepted: {} {} ({}){}",
+                accepted.call,
+                accepted.subject,
+                if accepted.signed {
+                    "signed"
+                } else {
+                    "unsigned"
+                },
+                if accepted.refreshed {
+                    ", token renewed first"
+                } else {
+                    ""
+                }
+            ),
+            required: None,
+        },
+        Err(error) => ProfileCallView {
+            ok: false,
+            summary: error.to_string(),
+            required: None,
+        },
+    })
+}
+
+/// The access history of `profile` on the app's server (newest first).
+#[tauri::command]
+pub async fn profile_accesses(
+    core: State<'_, Arc<Core>>,
+    profile: Option<String>,
+) -> Result<Vec<AccessView>> {
+    let url = server_url(&core)?;
+    let pc = ProfileClient::new(core.engine_client(), &url);
+    let path = match profile {
+        Some(profile) => format!("/profiles/accesses?profile={profile}&limit=50"),
+        None => "/profiles/accesses?limit=50".to_owned(),
+    };
+    let answer = pc
+        .send(
+            "profile/accesses",
+            reqwest::Method::GET,
+            &path,
+            Vec::new(),
+            None,
+        )
+        .await
+        .map_err(|e| AppError::from_device(&e))?;
+    serde_json::from_value(answer.body["accesses"].clone())
+        .map_err(|e| AppError::new("SERVER", format!("the access history does not read: {e}")))
+}
+
+/// The declarations of `ui/src/lib/profiles/bindings.ts`, with the profile catalogue.
+pub fn typescript() -> String {
+    let mut out = String::from(
+        "// Generated from src-tauri/src/profiles.rs by ts-rs. Do not edit: run\n\
+         // `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app profiles_bindings` instead.\n",
+    );
+    for decl in [
+        <tokensim_device::profiles::ProfileSpec as TS>::decl(),
+        <ProfileAccountView as TS>::decl(),
+        <ProfileCallView as TS>::decl(),
+        <AccessView as TS>::decl(),
+    ] {
+        out.push_str("\nexport ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n/** The device profiles beside PowerAuth, one tab each (tokensim-device's catalogue). */\nexport const PROFILES: ProfileSpec[] = {};\n",
+        serde_json::to_string(tokensim_device::profiles::PROFILES).unwrap_or_else(|_| "[]".to_owned())
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn profiles_bindings_are_fresh() {
+        crate::types::assert_bindings_fresh(
+            "profiles/bindings.ts",
+            &super::typescript(),
+            "profiles_bindings",
+        );
+    }
+}

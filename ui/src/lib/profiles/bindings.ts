@@ -1,0 +1,94 @@
+// Generated from src-tauri/src/profiles.rs by ts-rs. Do not edit: run
+// `TOKENSIM_UPDATE_BINDINGS=1 cargo test -p tokensim-app profiles_bindings` instead.
+
+export type ProfileSpec = { 
+/**
+ * The name `tokensim profile NAME` and `--profile NAME` take, e.g. `jwt`.
+ */
+name: string, 
+/**
+ * A short label for a tab, e.g. `Device JWT`.
+ */
+label: string, 
+/**
+ * The sandbox's path prefix of its vendor server.
+ */
+prefix: string, 
+/**
+ * What it is, in a tester's words.
+ */
+description: string, };
+
+export type ProfileAccountView = { 
+/**
+ * The id it is kept under.
+ */
+id: string, 
+/**
+ * Its profile (`jwt`, `api-key`…).
+ */
+profile: string, 
+/**
+ * The server.
+ */
+serverUrl: string, 
+/**
+ * Who it is there (device id, user).
+ */
+subject: string, };
+
+export type ProfileCallView = { 
+/**
+ * Whether the vendor accepted the call (for a fault: whether the answer was the one
+ * required).
+ */
+ok: boolean, 
+/**
+ * What happened, in words.
+ */
+summary: string, 
+/**
+ * With a fault: what the protocol requires.
+ */
+required: string | null, };
+
+export type AccessView = { 
+/**
+ * The profile.
+ */
+profile: string, 
+/**
+ * The project.
+ */
+projectId: string, 
+/**
+ * The user or device id.
+ */
+subject: string, 
+/**
+ * The call.
+ */
+call: string, 
+/**
+ * How it was authenticated.
+ */
+credential: string, 
+/**
+ * Whether it carried a signed token.
+ */
+signed: boolean, 
+/**
+ * Whether it was accepted.
+ */
+accepted: boolean, 
+/**
+ * The refusal's code.
+ */
+reason: string | null, 
+/**
+ * When, Unix ms.
+ */
+atMs: number, };
+
+/** The device profiles beside PowerAuth, one tab each (tokensim-device's catalogue). */
+export const PROFILES: ProfileSpec[] = [{"name":"jwt","label":"Device JWT","prefix":"/profiles/jwt","description":"The app server logs the user in and gets a JWT for this device id from the vendor (POST /gen-jwt); the device keeps it and sends Authorization: Bearer on every call."},{"name":"signed-token","label":"Signed device tokens","prefix":"/profiles/signed-token","description":"Attach and identify calls carry an HS256 token {\"user\": ID} signed with the project's API secret, from the app server (self-signed, or the vendor's counted sign endpoint); the project decides whether tokens are required."},{"name":"api-key","label":"Mobile API key","prefix":"/profiles/jwt","description":"The mobile API key configured in the app is sent on every call (X-Api-Key), with the device id."}];
