@@ -21,5 +21,6 @@ mod lease;
 mod outputs;
 mod probe;
 mod profile_jwt;
+mod profile_oauth;
 mod profile_signed_token;
 mod snapshot;

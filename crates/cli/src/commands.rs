@@ -34,6 +34,7 @@ mod ops;
 mod pin;
 pub(crate) mod profile;
 mod profile_jwt;
+mod profile_oauth;
 mod profile_signed_token;
 mod push;
 mod remove;

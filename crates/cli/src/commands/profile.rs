@@ -28,6 +28,10 @@ pub enum ProfileCommand {
     /// Face authentication transactions (Jumio's facemap API on the sandbox).
     #[command(subcommand)]
     Facemap(super::facemap::FacemapCommand),
+    /// OAuth 2.0: client credentials with refresh, or an RFC 8628 point-of-sale device
+    /// approved on the sandbox's verification page; tokens kept in the user's store.
+    #[command(subcommand)]
+    Oauth(super::profile_oauth::OAuthCommand),
     /// List the profiles and the accounts kept here (nothing secret).
     List,
 }
@@ -45,6 +49,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: ProfileCommand) -> Result<Output
             super::profile_signed_token::run(ctx, command).await
         }
         ProfileCommand::Facemap(command) => super::facemap::facemap(ctx, command).await,
+        ProfileCommand::Oauth(command) => super::profile_oauth::run(ctx, command).await,
         ProfileCommand::List => list(ctx),
     }
 }

@@ -1,0 +1,506 @@
+//! `tokensim profile oauth ACTION`: an OAuth 2.0 client — client credentials, or an RFC 8628
+//! point-of-sale device — whose tokens live in the user's chosen store (keychain, encrypted
+//! file or memory), through the profile store: never a file of its own.
+
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokensim_device::profiles::ProfileRecord;
+use tokensim_device::profiles::oauth::{
+    OAuthClient, OAuthError, OAuthFault, OAuthSettings, StorageError, StoredTokens, TokenStorage,
+};
+use tokensim_wallet::{DeviceId, ProfileStore};
+use zeroize::Zeroizing;
+
+use super::profile::Account;
+use super::{Ctx, Result};
+use crate::error::{Class, ErrorKind, Failure};
+use crate::output::Output;
+
+/// The profile's name.
+pub const PROFILE: &str = "oauth";
+
+/// The actions of `profile oauth`.
+#[derive(Debug, Subcommand)]
+pub enum OAuthCommand {
+    /// Register a client on the server (a sandbox) and keep it here: a confidential client
+    /// for client credentials, or with --device-flow a public point-of-sale client (RFC 8628).
+    Register(RegisterArgs),
+    /// A valid access token: the stored one while it lives, else a refresh, else the client
+    /// credentials grant. Shows where it came from (the token itself only with
+    /// --reveal-secrets). `--fault` applies.
+    Token,
+    /// Call the protected API with the token (one refresh when it answers 401). `--fault`
+    /// applies.
+    Call,
+    /// RFC 8628: show the user code and the verification page, then poll at the server's
+    /// interval until the user approves or denies on the page.
+    Device(DeviceArgs),
+    /// Revoke the refresh token at the server (RFC 7009) and clear the stored tokens.
+    Revoke,
+    /// Forget the stored tokens here; the next call authenticates again.
+    Clear,
+    /// Show the account: server, client id, mode, token expiry (nothing secret).
+    Show,
+    /// Forget the account here (the server is not told).
+    Remove,
+}
+
+/// `profile oauth register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The server's base URL (a sandbox: tokensim sandbox prints it).
+    #[arg(long)]
+    pub server: String,
+    /// A public client for the device authorization grant (a cashier's device).
+    #[arg(long)]
+    pub device_flow: bool,
+    /// The device's id, key/value pairs (device flow): /vendor/acme/serial/1234.
+    #[arg(long, requires = "device_flow")]
+    pub device_id: Option<String>,
+    /// The scope the client may ask for (space-separated).
+    #[arg(long, default_value = "api")]
+    pub scope: String,
+    /// The id the account is kept under (default: oauth-cc or oauth-device).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `profile oauth device`.
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    /// Approve on the user's behalf through the sandbox's verification page endpoint
+    /// (scripts and fleets; a person opens the page instead).
+    #[arg(long)]
+    pub approve: bool,
+}
+
+/// The secret part of an account: the client secret and the tokens.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Secrets {
+    client_secret: Option<String>,
+    tokens: Option<StoredTokens>,
+}
+
+impl Drop for Secrets {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        if let Some(secret) = &mut self.client_secret {
+            secret.zeroize();
+        }
+    }
+}
+
+fn parse_secrets(bytes: &[u8]) -> std::result::Result<Secrets, StorageError> {
+    serde_json::from_slice(bytes).map_err(|_| {
+        StorageError("the stored OAuth account cannot be read: remove it and register again".into())
+    })
+}
+
+/// The account's tokens, kept through the profile store (the user's backend, written
+/// atomically): [`TokenStorage`] for the engine.
+struct AccountTokens {
+    store: ProfileStore,
+    id: DeviceId,
+    record: ProfileRecord,
+}
+
+impl AccountTokens {
+    fn secrets(&self) -> std::result::Result<Secrets, StorageError> {
+        let (_, bytes) = self
+            .store
+            .load(&self.id)
+            .map_err(|e| StorageError(e.to_string()))?;
+        parse_secrets(&bytes)
+    }
+
+    fn write(&self, secrets: &Secrets) -> std::result::Result<(), StorageError> {
+        let bytes =
+            Zeroizing::new(serde_json::to_vec(secrets).map_err(|e| StorageError(e.to_string()))?);
+        self.store
+            .save(&self.id, &self.record, &bytes)
+            .map_err(|e| StorageError(e.to_string()))
+    }
+}
+
+impl TokenStorage for AccountTokens {
+    fn load(&self, _slot: &str) -> std::result::Result<Option<StoredTokens>, StorageError> {
+        Ok(self.secrets()?.tokens.clone())
+    }
+    fn save(&self, _slot: &str, tokens: &StoredTokens) -> std::result::Result<(), StorageError> {
+        let mut secrets = self.secrets()?;
+        secrets.tokens = Some(tokens.clone());
+        self.write(&secrets)
+    }
+    fn clear(&self, _slot: &str) -> std::result::Result<(), StorageError> {
+        let mut secrets = self.secrets()?;
+        secrets.tokens = None;
+        self.write(&secrets)
+    }
+}
+
+fn failure(error: OAuthError) -> Failure {
+    let (class, kind) = match &error {
+        OAuthError::Refused { .. } => (Class::Rejected, ErrorKind::Rejected),
+        OAuthError::Network { .. } => (Class::Error, ErrorKind::Network),
+        OAuthError::Protocol(_) => (Class::Error, ErrorKind::InvalidResponse),
+        OAuthError::NeedsDeviceAuthorization | OAuthError::Settings(_) => {
+            (Class::Usage, ErrorKind::Usage)
+        }
+        OAuthError::Storage(_) => (Class::Error, ErrorKind::Store),
+        _ => (Class::Error, ErrorKind::Error),
+    };
+    let hint = match &error {
+        OAuthError::Refused { error: code, .. } => match code.as_str() {
+            "invalid_client" => {
+                "check the client id and secret (tokensim profile oauth show), or register again"
+            }
+            "invalid_grant" | "invalid_token" => {
+                "authenticate again: tokensim profile oauth clear, then token (or device)"
+            }
+            "access_denied" | "expired_token" => {
+                "start the device authorization again: tokensim profile oauth device"
+            }
+            _ => "see the exchange with --trace",
+        },
+        OAuthError::Network { .. } => {
+            "start the sandbox (tokensim sandbox) or check the account's server URL"
+        }
+        OAuthError::NeedsDeviceAuthorization => "run tokensim profile oauth device",
+        OAuthError::Storage(_) => {
+            "check the store (tokensim devices), or remove the account and register again"
+        }
+        _ => "see the exchange with --trace",
+    };
+    Failure::new(class, kind, error.to_string()).hint(hint)
+}
+
+/// The engine's client for a loaded account, reporting to this command's inspector sink.
+fn engine(ctx: &Ctx<'_>, account: &Account, fault: Option<OAuthFault>) -> Result<OAuthClient> {
+    let secrets = parse_secrets(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
+    let details = &account.record.details;
+    let settings = OAuthSettings {
+        server: account.record.server_url.clone(),
+        client_id: account.record.subject.clone(),
+        client_secret: secrets.client_secret.clone().map(Zeroizing::new),
+        scope: details["scope"].as_str().map(str::to_owned),
+        slot: account.id.as_str().to_owned(),
+    };
+    let storage = AccountTokens {
+        store: ctx.profile_store()?,
+        id: account.id.clone(),
+        record: account.record.clone(),
+    };
+    Ok(OAuthClient::new(settings, Arc::new(storage))
+        .with_events(ctx.client.events())
+        .with_fault(fault)
+        .reveal_secrets(ctx.g.reveal_secrets))
+}
+
+/// The catalogue fault of `--fault`, as the OAuth client takes it: expired-token,
+/// wrong-secret, replay, clock-skew or server-down; any other is refused.
+fn oauth_fault(ctx: &Ctx<'_>) -> Result<Option<OAuthFault>> {
+    let Some(fault) = ctx.g.fault else {
+        return Ok(None);
+    };
+    let name = match fault {
+        tokensim_device::Fault::ClockSkew(ms) => format!("clock-skew={ms}"),
+        other => other.spec().name.to_owned(),
+    };
+    name.parse::<OAuthFault>().map(Some).map_err(|e| {
+        Failure::new(
+            Class::Usage,
+            ErrorKind::FaultNotApplicable,
+            format!("--fault {name} does not apply to profile oauth"),
+        )
+        .hint(e)
+    })
+}
+
+fn token_output(account: &Account, source: &str, tokens: &StoredTokens, reveal: bool) -> Output {
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let expires_in = (tokens.access_expires_ms - now).max(0) / 1000;
+    let mut value = json!({
+        "id": account.id.as_str(),
+        "source": source,
+        "expiresIn": expires_in,
+        "scope": tokens.scope,
+        "hasRefreshToken": tokens.refresh_token.is_some(),
+        "deviceId": tokens.device_id,
+    });
+    if reveal {
+        value["accessToken"] = Value::String(tokens.access_token.clone());
+    }
+    Output::new(
+        format!(
+            "access token from {source}, expires in {expires_in} s (scope {})",
+            tokens.scope
+        ),
+        value,
+    )
+}
+
+fn source_name(source: tokensim_device::profiles::oauth::TokenSource) -> &'static str {
+    use tokensim_device::profiles::oauth::TokenSource;
+    match source {
+        TokenSource::Stored => "storage",
+        TokenSource::Refreshed => "refresh",
+        TokenSource::ClientCredentials => "client-credentials",
+        TokenSource::DeviceAuthorization => "device-authorization",
+    }
+}
+
+pub(super) async fn run(ctx: &Ctx<'_>, command: OAuthCommand) -> Result<Output> {
+    match command {
+        OAuthCommand::Register(args) => {
+            ctx.no_fault("profile oauth register")?;
+            register(ctx, args).await
+        }
+        OAuthCommand::Token => {
+            let fault = oauth_fault(ctx)?;
+            let account = ctx.profile_account(PROFILE)?;
+            let client = engine(ctx, &account, fault)?;
+            let authorized = client.authorize().await.map_err(failure)?;
+            Ok(token_output(
+                &account,
+                source_name(authorized.source),
+                &authorized.tokens,
+                ctx.g.reveal_secrets,
+            ))
+        }
+        OAuthCommand::Call => {
+            let fault = oauth_fault(ctx)?;
+            let account = ctx.profile_account(PROFILE)?;
+            let client = engine(ctx, &account, fault)?;
+            let answer = client.call_api().await.map_err(failure)?;
+            Ok(Output::new(
+                format!(
+                    "the API accepted the token (from {}{}): {}",
+                    source_name(answer.source),
+                    if answer.refreshed_after_401 {
+                        ", after a 401 and a refresh"
+                    } else {
+                        ""
+                    },
+                    answer.body
+                ),
+                json!({
+                    "id": account.id.as_str(),
+                    "source": source_name(answer.source),
+                    "refreshedAfter401": answer.refreshed_after_401,
+                    "api": answer.body,
+                }),
+            ))
+        }
+        OAuthCommand::Device(args) => {
+            let fault = oauth_fault(ctx)?;
+            let account = ctx.profile_account(PROFILE)?;
+            let device_id = account.record.details["deviceId"]
+                .as_str()
+                .ok_or_else(|| {
+                    Failure::new(Class::Usage, ErrorKind::Usage, "this account is not a device-flow client")
+                        .hint("register one with `tokensim profile oauth register --device-flow --device-id /vendor/acme/serial/1234`")
+                })?
+                .to_owned();
+            let client = engine(ctx, &account, fault)?;
+            let code = client.start_device(&device_id).await.map_err(failure)?;
+            // The user code goes to the terminal (the person needs it), never to the inspector.
+            eprintln!(
+                "open {} and enter code {} for device {device_id} (it expires in {} s)",
+                code.verification_uri(),
+                code.user_code(),
+                code.expires_in().as_secs()
+            );
+            if args.approve {
+                approve(
+                    ctx,
+                    &account.record.server_url,
+                    code.user_code(),
+                    &device_id,
+                )
+                .await?;
+            }
+            let done = client.finish_device(&code).await.map_err(failure)?;
+            Ok(token_output(
+                &account,
+                source_name(done.source),
+                &done.tokens,
+                ctx.g.reveal_secrets,
+            ))
+        }
+        OAuthCommand::Revoke => {
+            let fault = oauth_fault(ctx)?;
+            let account = ctx.profile_account(PROFILE)?;
+            engine(ctx, &account, fault)?
+                .revoke()
+                .await
+                .map_err(failure)?;
+            Ok(Output::new(
+                "refresh token revoked; stored tokens cleared".to_owned(),
+                json!({ "id": account.id.as_str(), "revoked": true }),
+            ))
+        }
+        OAuthCommand::Clear => {
+            ctx.no_fault("profile oauth clear")?;
+            let account = ctx.profile_account(PROFILE)?;
+            engine(ctx, &account, None)?.clear().map_err(failure)?;
+            Ok(Output::new(
+                "stored tokens cleared; the next call authenticates again".to_owned(),
+                json!({ "id": account.id.as_str(), "cleared": true }),
+            ))
+        }
+        OAuthCommand::Show => {
+            ctx.no_fault("profile oauth show")?;
+            let account = ctx.profile_account(PROFILE)?;
+            let secrets =
+                parse_secrets(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
+            let value = json!({
+                "id": account.id.as_str(),
+                "profile": PROFILE,
+                "serverUrl": account.record.server_url,
+                "clientId": account.record.subject,
+                "mode": account.record.details["mode"],
+                "deviceId": account.record.details["deviceId"],
+                "scope": account.record.details["scope"],
+                "hasTokens": secrets.tokens.is_some(),
+                "accessExpiresMs": secrets.tokens.as_ref().map(|t| t.access_expires_ms),
+            });
+            let text = value
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| {
+                            format!(
+                                "{k:<16} {}\n",
+                                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                            )
+                        })
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
+            Ok(Output::new(text, value))
+        }
+        OAuthCommand::Remove => {
+            ctx.no_fault("profile oauth remove")?;
+            let account = ctx.profile_account(PROFILE)?;
+            account.store.remove(&account.id)?;
+            Ok(Output::new(
+                format!("account {} forgotten here", account.id),
+                json!({ "id": account.id.as_str(), "removed": true }),
+            ))
+        }
+    }
+}
+
+async fn post_json(
+    ctx: &Ctx<'_>,
+    server: &str,
+    label: &'static str,
+    path: &str,
+    body: &Value,
+) -> Result<Value> {
+    let answer = ctx
+        .profile_client(server)
+        .send(label, reqwest::Method::POST, path, Vec::new(), Some(body))
+        .await?;
+    Ok(answer.body)
+}
+
+/// The verification page's approval, sent on the user's behalf.
+async fn approve(ctx: &Ctx<'_>, server: &str, user_code: &str, device_id: &str) -> Result<()> {
+    post_json(
+        ctx,
+        server,
+        "profile/oauth/approve",
+        "/oauth2/device/verify",
+        &json!({ "user_code": user_code, "device_id": device_id, "decision": "approve" }),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
+    let usage = |message: String| Failure::new(Class::Usage, ErrorKind::Usage, message);
+    let device_id = match (&args.device_flow, &args.device_id) {
+        (true, Some(id)) => Some(id.clone()),
+        (true, None) => Some(format!("/vendor/tokensim/serial/{}", &uuid_like()[..8])),
+        (false, _) => None,
+    };
+    let body = if args.device_flow {
+        json!({
+            "client_name": "TokenSim point-of-sale device",
+            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+            "scope": args.scope,
+        })
+    } else {
+        json!({ "client_name": "TokenSim client", "scope": args.scope })
+    };
+    let store = ctx.profile_store()?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        if args.device_flow {
+            "oauth-device".to_owned()
+        } else {
+            "oauth-cc".to_owned()
+        }
+    });
+    let id = DeviceId::parse(&name).map_err(|e| {
+        Failure::from(tokensim_wallet::Error::from(e))
+            .hint("use up to 64 letters, digits, '-' and '_' in --name")
+    })?;
+    let registered = post_json(
+        ctx,
+        &args.server,
+        "profile/oauth/register",
+        "/oauth2/register",
+        &body,
+    )
+    .await?;
+    let client_id = registered["client_id"]
+        .as_str()
+        .ok_or_else(|| {
+            usage(
+                "the server's registration answer has no client_id: is it a TokenSim sandbox?"
+                    .into(),
+            )
+        })?
+        .to_owned();
+    let record = ProfileRecord {
+        profile: PROFILE.to_owned(),
+        server_url: args.server.trim_end_matches('/').to_owned(),
+        subject: client_id.clone(),
+        details: json!({
+            "mode": if args.device_flow { "device" } else { "client-credentials" },
+            "scope": args.scope,
+            "deviceId": device_id,
+        }),
+    };
+    let secrets = Secrets {
+        client_secret: registered["client_secret"].as_str().map(str::to_owned),
+        tokens: None,
+    };
+    let bytes = Zeroizing::new(serde_json::to_vec(&secrets).unwrap_or_default());
+    store.create(&id, &record, &bytes)?;
+    Ok(Output::new(
+        format!("client {client_id} registered and kept as {id}"),
+        json!({ "id": id.as_str(), "clientId": client_id, "mode": record.details["mode"], "deviceId": device_id }),
+    ))
+}
+
+/// Eight hex characters of randomness for a default device id.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() ^ std::process::id())
+        .unwrap_or_default();
+    format!("{nanos:08x}")
+}
