@@ -5,7 +5,9 @@
 //!
 //! The input is a small text request: a request line `METHOD /path`, header lines
 //! `Name: value`, an empty line, then the body's bytes. `{admin}` in a header value stands
-//! for the built-in admin's Basic credentials, so seeds reach past the Cloud API's login.
+//! for the built-in admin's Basic credentials and `{facemap}` for API credentials of the
+//! facemap profile, so seeds reach past the logins (the facemap profile's `multipart/form-data`
+//! initiate included).
 //! Whatever comes in, the answer is never a 5xx, and an error body is JSON.
 
 use axum::Router;
@@ -28,6 +30,15 @@ struct Harness {
     runtime: tokio::runtime::Runtime,
     router: Router,
     served: u32,
+    /// `Basic …` of the facemap profile's API token and secret.
+    facemap: String,
+}
+
+fn admin() -> String {
+    format!(
+        "Basic {}",
+        b64(format!("admin:{ADMIN_PASSWORD}").as_bytes())
+    )
 }
 
 fn harness() -> &'static Mutex<Option<Harness>> {
@@ -36,7 +47,7 @@ fn harness() -> &'static Mutex<Option<Harness>> {
 }
 
 fn open(runtime: tokio::runtime::Runtime) -> Harness {
-    let router = runtime.block_on(async {
+    let (router, facemap) = runtime.block_on(async {
         let config = Config {
             admin_password: Some(ADMIN_PASSWORD.to_owned()),
             ..Config::in_memory()
@@ -51,20 +62,35 @@ fn open(runtime: tokio::runtime::Runtime) -> Harness {
         sandbox::bootstrap::prepare(&state)
             .await
             .expect("the built-in users and application are made");
-        sandbox::app(state)
+        let router = sandbox::app(state);
+        let made = Request::post("/profiles/facemap/credentials")
+            .header("host", "127.0.0.1:8080")
+            .header("content-type", "application/json")
+            .header("authorization", admin())
+            .body(Body::from(r#"{"applicationId":"tokensim"}"#))
+            .expect("a request");
+        let response = router.clone().oneshot(made).await.expect("infallible");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        let made: serde_json::Value = serde_json::from_slice(&body).expect("JSON credentials");
+        let text = |key: &str| made[key].as_str().expect("a credential").to_owned();
+        let facemap = format!(
+            "Basic {}",
+            b64(format!("{}:{}", text("apiToken"), text("apiSecret")).as_bytes())
+        );
+        (router, facemap)
     });
     Harness {
         runtime,
         router,
         served: 0,
+        facemap,
     }
 }
 
 /// One input (see the module documentation for its layout).
 pub fn run(data: &[u8]) {
-    let Some(request) = request(data) else {
-        return;
-    };
     let mut slot = harness()
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -77,6 +103,10 @@ pub fn run(data: &[u8]) {
                 .build()
                 .expect("a runtime"),
         ),
+    };
+    let Some(request) = request(data, &current.facemap) else {
+        *slot = Some(current);
+        return;
     };
     current.served += 1;
     let router = current.router.clone();
@@ -110,7 +140,7 @@ pub fn run(data: &[u8]) {
 
 /// The request an input describes, or `None` when HTTP itself cannot carry it (a method,
 /// path or header no client library would send).
-fn request(data: &[u8]) -> Option<Request<Body>> {
+fn request(data: &[u8], facemap: &str) -> Option<Request<Body>> {
     let (head, body) = match data.windows(2).position(|w| w == b"\n\n") {
         Some(at) => (&data[..at], &data[at + 2..]),
         None => (data, &[][..]),
@@ -127,13 +157,10 @@ fn request(data: &[u8]) -> Option<Request<Body>> {
         .header("host", "127.0.0.1:8080");
     for line in lines {
         let (name, value) = line.split_once(':')?;
-        let value = value.trim().replace(
-            "{admin}",
-            &format!(
-                "Basic {}",
-                b64(format!("admin:{ADMIN_PASSWORD}").as_bytes())
-            ),
-        );
+        let value = value
+            .trim()
+            .replace("{admin}", &admin())
+            .replace("{facemap}", facemap);
         builder = builder.header(
             HeaderName::from_bytes(name.trim().as_bytes()).ok()?,
             HeaderValue::from_str(&value).ok()?,
