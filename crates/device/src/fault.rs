@@ -188,6 +188,15 @@ impl FaultRun {
             },
             Fault::ReplaySignature => {
                 let replay = exchanges.iter().find(|e| e.label == "replay");
+                // A replayed approval fails its signature, so the enrollment server counts a
+                // failed approval (`operation/approve/fail`) on an operation that is already
+                // APPROVED: PowerAuth Server answers OPERATION_INVALID_STATE, which the
+                // mobile API turns into 400 INVALID_OPERATION (MobileTokenController).
+                let (refused, refusal) = if first.is_some_and(|e| e.label == "operation/authorize") {
+                    (400, "HTTP 400 INVALID_OPERATION (the operation is no longer PENDING)")
+                } else {
+                    (refused, refusal)
+                };
                 (
                     format!("the first request accepted, its identical replay rejected with {refusal}"),
                     result.is_ok() && status_of(replay) == Some(refused),
