@@ -1,8 +1,8 @@
 //! The scanner: frames from a [`FrameSource`], decoded by `tokensim-qr`, with a small
-//! preview and the code's corners for the box drawn around it. Live frames (camera,
-//! screen) go through the qr crate's [`LiveScanner`], which keeps each frame within a time
-//! budget and spreads its variants over consecutive frames; still images (a file, the
-//! clipboard) get the whole [`tokensim_qr::Decoder`].
+//! preview and the code's corners for the box drawn around it. Live frames (camera, the
+//! whole screen) go through the qr crate's [`LiveScanner`], which keeps each frame within a
+//! time budget and spreads its variants over consecutive frames; still pictures (a file, the
+//! clipboard, a region the user drew on the screen) get the whole [`tokensim_qr::Decoder`].
 
 use crate::frames::{self, FrameSource};
 use crate::types::{AppError, Region, ScanResult, SourceKind};
@@ -53,8 +53,8 @@ impl Scanner {
     }
 }
 
-/// The next frame of `source`, or `region` of it, read by `live`. A source with no frame
-/// yet is an empty result with a note, not an error.
+/// The next frame of `source` read by `live`, or `region` of it read as a still picture. A
+/// source with no frame yet is an empty result with a note, not an error.
 fn read_frame(
     source: &mut dyn FrameSource,
     live: &mut LiveScanner,
@@ -76,10 +76,13 @@ fn read_frame(
         }
         Err(e) => return Err(e),
     };
-    let mut read = |gray: &GrayImage| live.scan(gray);
     match region {
-        Some(region) => Ok(scan_gray(&crop(&frame, region)?, preview_width, &mut read)),
-        None => Ok(scan_gray(&frame, preview_width, &mut read)),
+        // A region the user drew is a still picture they chose: the whole pipeline (a code
+        // cut close to the selection's edge needs its quiet-zone padding).
+        Some(region) => Ok(scan_gray(&crop(&frame, region)?, preview_width, &mut still)),
+        None => Ok(scan_gray(&frame, preview_width, &mut |gray| {
+            live.scan(gray)
+        })),
     }
 }
 
@@ -262,31 +265,31 @@ mod tests {
         assert!(nothing.note.is_some());
     }
 
-    /// The live path: frames of a recorded source read by the live scanner, which finds a
-    /// code on a clean frame in its first stage, frame after frame.
+    /// The live path: whole frames of a recorded source read by the live scanner, which
+    /// finds a code on a clean frame in its first stage, frame after frame.
     #[test]
     fn live_frames_go_through_the_live_scanner() {
         let folder = tempfile::tempdir().unwrap();
-        screenshot().save(folder.path().join("screen.png")).unwrap();
+        let mut screen = GrayImage::from_pixel(1280, 720, image::Luma([200]));
+        image::imageops::overlay(&mut screen, &qr("LIVE-CODE"), 500, 200);
+        screen.save(folder.path().join("screen.png")).unwrap();
         let mut source = FolderFrames::new(folder.path());
         let mut live = LiveScanner::new();
-        let region = Region {
-            x: 820,
-            y: 280,
-            width: 380,
-            height: 380,
-        };
         for _ in 0..3 {
-            let found = read_frame(&mut source, &mut live, Some(region), PREVIEW_WIDTH).unwrap();
-            assert_eq!(
-                found.text.as_deref(),
-                Some("RIGHT-CODE"),
-                "{:?}",
-                found.note
-            );
+            let found = read_frame(&mut source, &mut live, None, PREVIEW_WIDTH).unwrap();
+            assert_eq!(found.text.as_deref(), Some("LIVE-CODE"), "{:?}", found.note);
         }
+        // A drawn region is read as a still picture.
+        let region = Region {
+            x: 480,
+            y: 180,
+            width: 400,
+            height: 400,
+        };
+        let found = read_frame(&mut source, &mut live, Some(region), PREVIEW_WIDTH).unwrap();
+        assert_eq!(found.text.as_deref(), Some("LIVE-CODE"), "{:?}", found.note);
         let empty = Region {
-            x: 500,
+            x: 0,
             y: 0,
             width: 200,
             height: 150,
