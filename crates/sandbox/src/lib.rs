@@ -19,12 +19,12 @@ pub mod guard;
 pub mod key_cache;
 pub mod mobile;
 pub mod operations;
+pub mod powerauth_server;
 pub mod profiles;
 pub mod push;
 pub mod qr;
 pub mod recovery;
-pub mod rest;
-pub mod restful;
+pub mod restful_integration;
 pub mod signatures;
 pub mod state;
 pub mod store;
@@ -47,9 +47,9 @@ use tower_http::trace::TraceLayer;
 /// profiles under `/profiles`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    let restful = restful::router().route_layer(axum::middleware::from_fn_with_state(
+    let restful = restful_integration::router().route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        restful::version_gate,
+        restful_integration::version_gate,
     ));
     let mobile = if state.config.mobile_token_api {
         mobile::router()
@@ -58,7 +58,7 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(restful)
-        .merge(rest::router())
+        .merge(powerauth_server::router())
         .merge(mobile)
         .merge(console::router())
         .merge(profiles::router())

@@ -27,7 +27,7 @@ use crate::clock::iso8601_mobile;
 use crate::error::Error;
 use crate::extract::{RawBody, json_response, parse};
 use crate::operations::{self, ApproveResult, fail_once};
-use crate::restful::auth::authenticate;
+use crate::restful_integration::auth::authenticate;
 use crate::state::AppState;
 use crate::store::{Activation, Operation, OperationStatus};
 use axum::Router;

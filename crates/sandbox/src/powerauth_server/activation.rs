@@ -174,7 +174,8 @@ async fn status(
     let activation = activations::load(&state, &request.activation_id)
         .await?
         .ok_or(Error::UnknownActivation)?;
-    let blob = crate::restful::activation::status_blob(&state, Some(&activation), challenge);
+    let blob =
+        crate::restful_integration::activation::status_blob(&state, Some(&activation), challenge);
     Ok(ResponseObject(StatusWithBlob {
         status: status_response(activation),
         encrypted_status_blob: powerauth::encoding::b64(blob.encrypted_status_blob),

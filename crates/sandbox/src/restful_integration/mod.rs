@@ -1,4 +1,5 @@
-//! The Standard RESTful API a mobile SDK talks to, `/pa/v3/*` (digest §10), and the
+//! The Standard RESTful API a mobile SDK talks to, `/pa/v3/*` (digest §10), as Wultra's
+//! RESTful integration (`powerauth-restful-integration`) serves it, and the
 //! generic ECIES test endpoints `/exchange/v3/*` ([`exchange`]). Every 3.x version shares
 //! the prefix; each request is answered in the version it declares.
 //!

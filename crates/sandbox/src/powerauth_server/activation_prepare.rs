@@ -206,7 +206,7 @@ async fn recovery_create(
 /// anything (no record made, no PUK spent, no activation retired).
 struct Exchange {
     application: crate::store::Application,
-    layer2: crate::restful::key_exchange::OpenedLayer2,
+    layer2: crate::restful_integration::key_exchange::OpenedLayer2,
 }
 
 impl Exchange {
@@ -247,7 +247,7 @@ impl Exchange {
             .ok_or(Error::UnknownApplication)?;
         let envelope = powerauth::ecies::EncryptedRequest::try_from(envelope)
             .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let layer2 = crate::restful::key_exchange::open_layer2(
+        let layer2 = crate::restful_integration::key_exchange::open_layer2(
             state,
             &application,
             &version,
@@ -287,7 +287,7 @@ impl Exchange {
         code: &str,
         generate_recovery_codes: bool,
     ) -> Result<PrepareResponse, Error> {
-        let (activation, response) = crate::restful::key_exchange::exchange_keys(
+        let (activation, response) = crate::restful_integration::key_exchange::exchange_keys(
             state,
             &self.application,
             code,
@@ -308,8 +308,8 @@ impl Exchange {
     }
 }
 
-fn exchange_error(error: crate::restful::key_exchange::KeyExchangeError) -> Error {
-    use crate::restful::key_exchange::KeyExchangeError;
+fn exchange_error(error: crate::restful_integration::key_exchange::KeyExchangeError) -> Error {
+    use crate::restful_integration::key_exchange::KeyExchangeError;
     match error {
         KeyExchangeError::Format(e) => Error::InvalidRequest(e.to_string()),
         KeyExchangeError::Refused(why) => Error::InvalidRequest(why),

@@ -1,4 +1,5 @@
-//! PowerAuth Server's backend API, `/rest/v3/*` (digest §12): `{"requestObject": …}` in,
+//! PowerAuth Server's REST API, `/rest/v3/*` (digest §12), the backend API an intermediate
+//! server (enrollment-server, a bank's app server) calls: `{"requestObject": …}` in,
 //! `{"status":"OK","responseObject": …}` out, errors as HTTP 400 with `ERR00xx` codes.
 
 mod activation;

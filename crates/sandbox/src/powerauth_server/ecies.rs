@@ -16,7 +16,7 @@
 
 use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
-use crate::restful::encryption::{Refused, burn_nonce, check_timestamp};
+use crate::restful_integration::encryption::{Refused, burn_nonce, check_timestamp};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
@@ -253,7 +253,7 @@ pub(super) async fn open_forwarded(
             "the activation has no keys yet",
         ));
     };
-    let channel = crate::restful::encryption::Channel {
+    let channel = crate::restful_integration::encryption::Channel {
         application_key: &version.application_key,
         application_secret: &version.application_secret,
         protocol,
@@ -264,7 +264,7 @@ pub(super) async fn open_forwarded(
         },
         static_private: &server.private,
     };
-    crate::restful::encryption::decrypt(state, &channel, &request)
+    crate::restful_integration::encryption::decrypt(state, &channel, &request)
         .await
         .map_err(|refused| match refused {
             Refused::Format(e) => invalid(e.to_string()),

@@ -6,7 +6,7 @@
 
 use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
-use crate::restful::keystore::{KeyRefusal, issue};
+use crate::restful_integration::keystore::{KeyRefusal, issue};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;

@@ -29,7 +29,7 @@
 use crate::error::{Error, RestCode};
 use crate::extract::{RequestObject, ResponseObject};
 use crate::recovery::ConfirmRefusal;
-use crate::restful::encryption::{Channel, Refused, decrypt};
+use crate::restful_integration::encryption::{Channel, Refused, decrypt};
 use crate::state::AppState;
 use crate::store::{RecoveryConfig, RecoveryLookup, RecoveryRecord};
 use axum::Router;
