@@ -637,8 +637,11 @@ try {
     await click("#reject-confirm");
     await waitText("[data-testid=notice]", /^Rejected: Confirm payment on E2E phone \(The details are wrong\)/);
     const operation = await cloud(`/v2/operations/${payment}`);
-    if (operation.status !== "REJECTED" || operation.statusReason !== "INCORRECT_DATA") {
-      throw new Error(`the server says ${operation.status} / ${operation.statusReason}`);
+    // The enrollment server keeps a rejection's reason in the operation's additionalData
+    // (`rejectReason`), where the Cloud API's detail shows it.
+    const reason = operation.additionalData?.rejectReason;
+    if (operation.status !== "REJECTED" || reason !== "INCORRECT_DATA") {
+      throw new Error(`the server says ${operation.status} / ${reason}`);
     }
   });
 
