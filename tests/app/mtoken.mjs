@@ -56,7 +56,7 @@ export async function mtokenChecks(t) {
       20000,
       "no notification for QA phone 2",
     );
-    expect("notification", `${shown.summary} | ${shown.body}`, /QA phone 2 \| Confirm payment 1,234,567\.89 EUR, QA phone 2/);
+    expect("notification", `${shown.summary} | ${shown.body}`, /QA phone 2 \| Confirm payment 1,234,567\.89\s*€, QA phone 2/);
     // The badge says which device.
     expect("badge title", await (await $("[data-testid=pending-total]")).getAttribute("title"), /QA phone 2: 1/);
     await shot("notification-arrived");
@@ -69,7 +69,7 @@ export async function mtokenChecks(t) {
     await click(`${card(operationId)} ~ .row .approve`);
     await type("#approve-pin", PIN);
     await click("#approve-confirm");
-    await waitText("[data-testid=notice]", /^Approved: Confirm payment 1,234,567\.89 EUR on QA phone 2/);
+    await waitText("[data-testid=notice]", /^Approved: Confirm payment 1,234,567\.89\s*€ on QA phone 2/);
     const operation = await cloud(`/v2/operations/${operationId}`);
     if (operation.status !== "APPROVED") throw new Error(`the server says ${operation.status}`);
   });
@@ -80,7 +80,7 @@ export async function mtokenChecks(t) {
     const second = await payment(devices.two);
     const toast = `[data-testid=arrival][data-operation-id="${first}"]`;
     await $(toast);
-    expect("toast", await textOf(toast), /Confirm payment 1,234,567\.89 EUR[\s\S]*QA phone 1/);
+    expect("toast", await textOf(toast), /Confirm payment 1,234,567\.89\s*€[\s\S]*QA phone 1/);
     await click(`${toast} .toast-open`);
     await $(`.card.focused ${card(first)}`);
     await click('#inbox-device option[value="all"]');
@@ -106,7 +106,7 @@ export async function mtokenChecks(t) {
       return found.length >= 2 ? found : null;
     }, 10000, "no history");
     const newest = await rows[0].getText();
-    expect("newest row", newest, /Confirm payment[\s\S]*1,234,567\.89 EUR[\s\S]*Rejected[\s\S]*I did not start this operation/);
+    expect("newest row", newest, /Confirm payment[\s\S]*1,234,567\.89\s*€[\s\S]*Rejected[\s\S]*I did not start this operation/);
     expect("date", newest, /\d{4}|\d{1,2}:\d{2}/);
     const all = await textOf("[data-testid=history]");
     if (/UNEXPECTED_OPERATION|INCORRECT_DATA/.test(all)) throw new Error(`raw reject reasons: ${all}`);
@@ -176,7 +176,7 @@ export async function mtokenChecks(t) {
     await $("#approve-pin");
     await type("#approve-pin", PIN);
     await click("#approve-confirm");
-    await waitText("[data-testid=notice]", /^Approved: Confirm payment 99\.50 EUR on QA phone 1/);
+    await waitText("[data-testid=notice]", /^Approved: Confirm payment 99\.50\s*€ on QA phone 1/);
     const detail = await rest("/rest/v3/operation/detail", { operationId: created.id });
     if (detail.status !== "APPROVED") throw new Error(`the server says ${detail.status}`);
   });
@@ -251,7 +251,7 @@ export async function mtokenChecks(t) {
     }, { amount: "1234567.89" });
     const text = await textOf(card(id));
     // The legacy AMOUNT (no amountFormatted) in the locale; attributes without id or label dropped.
-    expect("amount", await textOf(`${card(id)} [data-testid=amount]`), /1,234,567\.89\s*EUR/);
+    expect("amount", await textOf(`${card(id)} [data-testid=amount]`), /1,234,567\.89\s*€/);
     if (/never shown/.test(text)) throw new Error(`an attribute without id or label is shown: ${text}`);
     expect("heading level", await (await $(`${card(id)} h4.attr-heading`)).getAttribute("data-level"), /^1$/);
     expect("conversion", text, /100\.00 EUR → 2,500\.00 CZK\s*· the rate may still change/);
