@@ -259,7 +259,7 @@ export async function mtokenChecks(t) {
     expect("amount", await textOf(`${card(id)} [data-testid=amount]`), /1,234,567\.89\s*€/);
     if (/never shown/.test(text)) throw new Error(`an attribute without id or label is shown: ${text}`);
     expect("heading level", await (await $(`${card(id)} h4.attr-heading`)).getAttribute("data-level"), /^1$/);
-    expect("conversion", text, /100\.00 EUR → 2,500\.00 CZK\s*· the rate may still change/);
+    expect("conversion", text, /100\.00 € → 2,500\.00 CZK\s*· the rate may still change/);
     await click(`${card(id)} ~ .row .approve`);
     const screen = await textOf("[data-testid=pre-approval]");
     expect("INFO screen", screen, /A payment abroad[\s\S]*outside the EU[\s\S]*Check the merchant[\s\S]*Check the amount/);
