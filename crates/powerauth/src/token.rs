@@ -171,13 +171,16 @@ impl TokenHeader {
         }
     }
 
-    /// The header value, fields in Wultra's builder order.
+    /// The header value, fields in Wultra's builder order. The timestamp is written with at
+    /// least 9 digits (zero-padded), the shortest Wultra's validator accepts: `parse` takes
+    /// `084588115` as 84,588,115 ms (as Java's `Long.parseLong` does), and the header rebuilt
+    /// from it must parse again. The digest is over the plain decimal number either way.
     pub fn to_header_value(&self) -> String {
         build_header_fields(&[
             ("token_id", &self.token_id),
             ("token_digest", &b64(self.token_digest)),
             ("nonce", &b64(self.nonce)),
-            ("timestamp", &self.timestamp_ms.to_string()),
+            ("timestamp", &format!("{:09}", self.timestamp_ms)),
             ("version", self.version.as_str()),
         ])
     }
@@ -272,6 +275,25 @@ mod tests {
         assert!(value.ends_with(
             "nonce=\"AgICAgICAgICAgICAgICAg==\", timestamp=\"1691762307385\", version=\"3.3\""
         ));
+    }
+
+    /// Found by libFuzzer (`token_header`): a timestamp sent with a leading zero parsed, but
+    /// the header rebuilt from it had 8 digits and no longer parsed.
+    #[test]
+    fn a_short_timestamp_round_trips() {
+        let value = header()
+            .to_header_value()
+            .replace("1691762307385", "084588115");
+        let parsed = TokenHeader::parse(&value).unwrap();
+        assert_eq!(parsed.timestamp_ms, 84_588_115);
+        let rebuilt = parsed.to_header_value();
+        assert!(rebuilt.contains("timestamp=\"084588115\""), "{rebuilt}");
+        assert_eq!(TokenHeader::parse(&rebuilt), Ok(parsed));
+        // The digest is over the number, not the digits as sent.
+        assert_eq!(
+            token_digest_data(&[2; 16], 84_588_115, ProtocolVersion::V3_3),
+            b"\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02&84588115&3.3"
+        );
     }
 
     #[test]
