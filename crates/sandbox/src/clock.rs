@@ -1,57 +1,9 @@
-//! Time comes in through [`Clock`], so tests can move it (activation expiry, operation
-//! expiry, token timestamp windows) without sleeping. Business logic never calls
-//! `SystemTime::now()` itself.
+//! Time comes in through [`Clock`] (`tokensim-clock`'s, the one the device uses too), so
+//! tests can move it (activation expiry, operation expiry, token timestamp windows) without
+//! sleeping. Business logic never calls `SystemTime::now()` itself. The dates the sandbox's
+//! APIs write are formatted here.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// The sandbox's source of "now", in Unix milliseconds (the protocol's unit).
-pub trait Clock: Send + Sync {
-    /// The current time in Unix milliseconds.
-    fn now_ms(&self) -> i64;
-}
-
-/// The operating system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        // Before 1970 or past year 292 million: neither happens on a tester's machine.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-}
-
-/// A clock that stands still until a test moves it. Clones share the same time.
-#[derive(Debug, Clone)]
-pub struct TestClock(Arc<AtomicI64>);
-
-impl TestClock {
-    /// A clock frozen at `now_ms`.
-    pub fn at(now_ms: i64) -> Self {
-        Self(Arc::new(AtomicI64::new(now_ms)))
-    }
-
-    /// Sets the time.
-    pub fn set(&self, now_ms: i64) {
-        self.0.store(now_ms, Ordering::SeqCst);
-    }
-
-    /// Moves the time forward (or back, with a negative `delta_ms`).
-    pub fn advance(&self, delta_ms: i64) {
-        self.0.fetch_add(delta_ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+pub use tokensim_clock::{Clock, SystemClock, TestClock};
 
 /// Reads an RFC 3339 date with an offset (`2024-06-29T14:43:13.000+00:00`, `…Z`), as
 /// Jackson writes a `Date`, into Unix milliseconds.
@@ -114,16 +66,5 @@ mod tests {
             iso8601_mobile(1_530_542_593_123),
             "2018-07-02T14:43:13+0000"
         );
-    }
-
-    #[test]
-    fn test_clock_moves_only_when_told() {
-        let clock = TestClock::at(1_000);
-        let shared = clock.clone();
-        assert_eq!(clock.now_ms(), 1_000);
-        shared.advance(500);
-        assert_eq!(clock.now_ms(), 1_500);
-        clock.set(7);
-        assert_eq!(shared.now_ms(), 7);
     }
 }

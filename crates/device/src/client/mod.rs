@@ -22,24 +22,9 @@ use powerauth::ecies::ResponseDecryptor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The device's clock, in Unix milliseconds. No hidden `SystemTime::now()` in the flows.
-pub trait Clock: Send + Sync {
-    /// Now, in Unix ms.
-    fn now_ms(&self) -> u64;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-}
+/// The device's clock (`tokensim-clock`'s, the one the sandbox uses too), in Unix
+/// milliseconds. No hidden `SystemTime::now()` in the flows.
+pub use tokensim_clock::{Clock, SystemClock};
 
 /// The largest response body the device reads (16 MiB). The protocol's answers are a few
 /// kilobytes; an operation list of thousands stays far below this.
@@ -211,7 +196,8 @@ impl Client {
 
     /// The device clock, shifted by a `ClockSkew` fault.
     pub fn now_ms(&self) -> u64 {
-        let now = self.clock.now_ms();
+        // A clock before 1970 reads as 1970: the protocol's timestamps are unsigned.
+        let now = u64::try_from(self.clock.now_ms()).unwrap_or(0);
         match self.fault {
             Some(Fault::ClockSkew(ms)) => now.saturating_add_signed(ms),
             _ => now,

@@ -455,7 +455,7 @@ impl OAuthClient {
     }
 
     fn now_ms(&self) -> i64 {
-        let now = i64::try_from(self.clock.now_ms()).unwrap_or(i64::MAX);
+        let now = self.clock.now_ms();
         match self.fault {
             Some(OAuthFault::ClockSkew(ms)) => now.saturating_add(ms),
             _ => now,

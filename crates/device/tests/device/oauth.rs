@@ -1,7 +1,7 @@
 //! The OAuth profile's client (`oauth2` crate over reqwest) against the real sandbox over
 //! HTTP, with the sandbox's test clock driving every expiry and the poll loop's waits.
 
-use sandbox::{Clock as _, Config, Sandbox, TestClock};
+use sandbox::{Config, Sandbox, TestClock};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,15 +14,6 @@ use zeroize::Zeroizing;
 
 const START_MS: i64 = 1_780_272_000_000;
 const DEVICE_ID: &str = "/vendor/acme/serial/1234";
-
-/// The sandbox's test clock, read by the device too.
-struct Shared(TestClock);
-
-impl tokensim_device::Clock for Shared {
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.0.now_ms()).unwrap_or_default()
-    }
-}
 
 struct Harness {
     sandbox: Sandbox,
@@ -77,7 +68,7 @@ impl Harness {
             self.storage.clone(),
         )
         .with_events(self.recorder.clone())
-        .with_clock(Arc::new(Shared(self.clock.clone())))
+        .with_clock(Arc::new(self.clock.clone()))
     }
 
     async fn confidential(&self) -> Value {

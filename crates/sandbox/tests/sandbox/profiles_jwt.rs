@@ -11,22 +11,12 @@ use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
 use tokensim_device::{Client, ClientConfig, Error, Fault, NoEvents};
 use zeroize::Zeroizing;
 
-/// The device's clock is the sandbox's test clock.
-struct SharedClock(sandbox::TestClock);
-
-impl tokensim_device::Clock for SharedClock {
-    fn now_ms(&self) -> u64 {
-        use sandbox::Clock as _;
-        u64::try_from(self.0.now_ms()).unwrap_or(0)
-    }
-}
-
 fn device_client(server: &TestServer, events: Arc<dyn tokensim_device::Events>) -> ProfileClient {
     let client = Client::with(
         ClientConfig::default(),
         events,
         Arc::new(powerauth::SystemRandom::new()),
-        Arc::new(SharedClock(server.clock.clone())),
+        Arc::new(server.clock.clone()),
     )
     .unwrap();
     ProfileClient::new(&client, server.sandbox.url())

@@ -11,21 +11,12 @@ use tokensim_device::profiles::ProfileClient;
 use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
 use tokensim_device::{Client, ClientConfig, Fault, NoEvents};
 
-struct SharedClock(sandbox::TestClock);
-
-impl tokensim_device::Clock for SharedClock {
-    fn now_ms(&self) -> u64 {
-        use sandbox::Clock as _;
-        u64::try_from(self.0.now_ms()).unwrap_or(0)
-    }
-}
-
 fn device_client(server: &TestServer) -> ProfileClient {
     let client = Client::with(
         ClientConfig::default(),
         Arc::new(NoEvents),
         Arc::new(powerauth::SystemRandom::new()),
-        Arc::new(SharedClock(server.clock.clone())),
+        Arc::new(server.clock.clone()),
     )
     .unwrap();
     ProfileClient::new(&client, server.sandbox.url())
