@@ -208,14 +208,63 @@ pub(crate) fn upscale_double(image: &GrayImage) -> GrayImage {
     })
 }
 
-/// Separable Gaussian blur with standard deviation `sigma` pixels, edges clamped.
+/// Separable Gaussian blur with standard deviation `sigma` pixels, edges clamped. Integer
+/// weights (summing to 2^12) over a padded row, so the inner loops vectorise: a 1280×720
+/// frame takes a few milliseconds.
 pub(crate) fn gaussian_blur(image: &GrayImage, sigma: f32) -> GrayImage {
+    const ONE: u32 = 1 << 12;
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let pixels: Vec<f32> = image.as_raw().iter().map(|&v| f32::from(v)).collect();
-    let blurred = blur_f32(&pixels, width, height, sigma);
-    let bytes = blurred.iter().map(|&v| v.clamp(0.0, 255.0) as u8).collect();
-    GrayImage::from_raw(image.width(), image.height(), bytes)
-        .unwrap_or_else(|| GrayImage::new(0, 0))
+    if sigma <= 0.0 || width == 0 || height == 0 {
+        return image.clone();
+    }
+    let kernel: Vec<u32> = {
+        let weights = gaussian_kernel(sigma);
+        let mut fixed: Vec<u32> = weights.iter().map(|w| (w * ONE as f32) as u32).collect();
+        // Rounding leaves the sum short of ONE: the centre takes the rest.
+        let short = ONE - fixed.iter().sum::<u32>().min(ONE);
+        fixed[weights.len() / 2] += short;
+        fixed
+    };
+    let radius = kernel.len() / 2;
+    let pixels = image.as_raw();
+    // Horizontal pass into 16-bit levels scaled by 2^4 (the vertical pass keeps precision).
+    let mut horizontal = vec![0u16; width * height];
+    let mut padded = vec![0u32; width + 2 * radius];
+    for (row_in, row_out) in pixels
+        .chunks_exact(width)
+        .zip(horizontal.chunks_exact_mut(width))
+    {
+        let (first, last) = (u32::from(row_in[0]), u32::from(row_in[width - 1]));
+        padded[..radius].fill(first);
+        padded[radius + width..].fill(last);
+        for (slot, &value) in padded[radius..radius + width].iter_mut().zip(row_in) {
+            *slot = u32::from(value);
+        }
+        let mut sums = vec![0u32; width];
+        for (k, &weight) in kernel.iter().enumerate() {
+            for (sum, &value) in sums.iter_mut().zip(&padded[k..k + width]) {
+                *sum += weight * value;
+            }
+        }
+        for (out, sum) in row_out.iter_mut().zip(sums) {
+            *out = ((sum + (1 << 7)) >> 8) as u16;
+        }
+    }
+    let mut out = vec![0u8; width * height];
+    let mut sums = vec![0u32; width];
+    for (y, row_out) in out.chunks_exact_mut(width).enumerate() {
+        sums.fill(0);
+        for (k, &weight) in kernel.iter().enumerate() {
+            let source = (y + k).saturating_sub(radius).min(height - 1) * width;
+            for (sum, &value) in sums.iter_mut().zip(&horizontal[source..source + width]) {
+                *sum += weight * u32::from(value);
+            }
+        }
+        for (pixel, &sum) in row_out.iter_mut().zip(&sums) {
+            *pixel = ((sum + (1 << 15)) >> 16).min(255) as u8;
+        }
+    }
+    GrayImage::from_raw(image.width(), image.height(), out).unwrap_or_else(|| GrayImage::new(0, 0))
 }
 
 /// Unsharp mask: `pixel + amount * (pixel - blurred)`, which steepens the edges a defocused
@@ -277,6 +326,195 @@ pub(crate) fn blur_f32(pixels: &[f32], width: usize, height: usize, sigma: f32) 
         }
     }
     vertical
+}
+
+/// Enlarges both sides `factor` times with Catmull-Rom (cubic) interpolation, which keeps
+/// module edges steeper than bilinear: codes of 1–2 pixels per module, where a module's
+/// level is smeared over two pixels, get back edges a detector can find.
+pub(crate) fn upscale_cubic(image: &GrayImage, factor: u32) -> GrayImage {
+    let (width, height) = image.dimensions();
+    if width == 0 || height == 0 || factor <= 1 {
+        return image.clone();
+    }
+    image::imageops::resize(
+        image,
+        width.saturating_mul(factor),
+        height.saturating_mul(factor),
+        image::imageops::FilterType::CatmullRom,
+    )
+}
+
+/// A part of an image, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Region {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A copy of `region` of `image` (clipped to the image).
+pub(crate) fn crop(image: &GrayImage, region: Region) -> GrayImage {
+    let (width, height) = image.dimensions();
+    let x = region.x.min(width);
+    let y = region.y.min(height);
+    let w = region.width.min(width - x);
+    let h = region.height.min(height - y);
+    image::imageops::crop_imm(image, x, y, w, h).to_image()
+}
+
+/// Where a QR code of small modules may be: squarish areas of 8×8-pixel blocks dense with
+/// level changes in both directions. A code's modules change level every one or two modules
+/// across and down; text lines, flat screens and photos change far less often in one of the
+/// two. Returns at most `limit` regions, largest first, each widened by a margin of two
+/// blocks for the quiet zone; a frame with no such texture gives none.
+///
+/// `min_step` is the level change that counts (pixels further apart than noise), `max_block`
+/// the largest module pitch, in pixels, the regions are for: a block counts when at least
+/// one pixel in `max_block` changes level along rows and along columns.
+pub(crate) fn code_regions(
+    image: &GrayImage,
+    min_step: u8,
+    max_block: u32,
+    limit: usize,
+) -> Vec<Region> {
+    const BLOCK: usize = 8;
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    if width < 2 * BLOCK || height < 2 * BLOCK {
+        return Vec::new();
+    }
+    let pixels = image.as_raw();
+    let (columns, rows) = (width / BLOCK, height / BLOCK);
+    // Per block: level changes along rows and along columns.
+    let mut across = vec![0u32; columns * rows];
+    let mut down = vec![0u32; columns * rows];
+    for y in 0..rows * BLOCK {
+        let row = &pixels[y * width..(y + 1) * width];
+        let next = pixels.get((y + 1) * width..(y + 2) * width);
+        for x in 0..columns * BLOCK {
+            let block = (y / BLOCK) * columns + x / BLOCK;
+            let here = row[x];
+            if let Some(&right) = row.get(x + 1)
+                && here.abs_diff(right) >= min_step
+            {
+                across[block] += 1;
+            }
+            if let Some(below) = next
+                && here.abs_diff(below[x]) >= min_step
+            {
+                down[block] += 1;
+            }
+        }
+    }
+    // A block of random modules at pitch p changes about (1 / 2p) of its pixels each way.
+    let needed = (BLOCK * BLOCK) as u32 / (2 * max_block.max(1));
+    let dense: Vec<bool> = across
+        .iter()
+        .zip(&down)
+        .map(|(&a, &d)| a >= needed && d >= needed)
+        .collect();
+    // Connected areas of dense blocks (8-neighbours), as bounding boxes.
+    let mut seen = vec![false; dense.len()];
+    let mut boxes = Vec::new();
+    for start in 0..dense.len() {
+        if !dense[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut stack = vec![start];
+        let (mut x0, mut y0, mut x1, mut y1) = (columns, rows, 0, 0);
+        let mut count = 0usize;
+        while let Some(index) = stack.pop() {
+            let (bx, by) = (index % columns, index / columns);
+            (x0, y0, x1, y1) = (x0.min(bx), y0.min(by), x1.max(bx), y1.max(by));
+            count += 1;
+            for ny in by.saturating_sub(1)..(by + 2).min(rows) {
+                for nx in bx.saturating_sub(1)..(bx + 2).min(columns) {
+                    let neighbour = ny * columns + nx;
+                    if dense[neighbour] && !seen[neighbour] {
+                        seen[neighbour] = true;
+                        stack.push(neighbour);
+                    }
+                }
+            }
+        }
+        let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+        // A code is at least 21 modules across (3 blocks at the smallest pitch), roughly
+        // square, and mostly dense inside.
+        let squarish = w.max(h) <= 2 * w.min(h) + 1;
+        if w.min(h) >= 3 && squarish && count * 2 >= w * h {
+            boxes.push((count, x0, y0, x1, y1));
+        }
+    }
+    boxes.sort_by_key(|b| std::cmp::Reverse(b.0));
+    boxes
+        .into_iter()
+        .take(limit)
+        .map(|(_, x0, y0, x1, y1)| {
+            let left = x0.saturating_sub(2) * BLOCK;
+            let top = y0.saturating_sub(2) * BLOCK;
+            let right = ((x1 + 3) * BLOCK).min(width);
+            let bottom = ((y1 + 3) * BLOCK).min(height);
+            Region {
+                x: left as u32,
+                y: top as u32,
+                width: (right - left) as u32,
+                height: (bottom - top) as u32,
+            }
+        })
+        .collect()
+}
+
+/// Local contrast normalisation: each pixel's difference from the mean of the
+/// `(2 radius + 1)²` pixels around it, divided by their standard deviation (at least
+/// `floor` levels, so that flat areas are not blown up into noise), mapped around 128. A
+/// dim screen whose modules differ by 30 levels and a bright one whose differ by 200 come
+/// out alike, and a gradient of light across the frame goes away.
+pub(crate) fn normalise_local(image: &GrayImage, radius: u32, floor: f32) -> GrayImage {
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    if width == 0 || height == 0 {
+        return image.clone();
+    }
+    // Integral images of the levels and their squares, one row and column of zeros first.
+    let stride = width + 1;
+    let mut sum = vec![0u64; stride * (height + 1)];
+    let mut squares = vec![0u64; stride * (height + 1)];
+    for (y, row) in image.as_raw().chunks_exact(width).enumerate() {
+        let (mut row_sum, mut row_squares) = (0u64, 0u64);
+        for (x, &value) in row.iter().enumerate() {
+            let value = u64::from(value);
+            row_sum += value;
+            row_squares += value * value;
+            let at = (y + 1) * stride + x + 1;
+            sum[at] = sum[at - stride] + row_sum;
+            squares[at] = squares[at - stride] + row_squares;
+        }
+    }
+    let radius = radius as usize;
+    let mut pixels = vec![0u8; width * height];
+    for (y, (row_in, row_out)) in image
+        .as_raw()
+        .chunks_exact(width)
+        .zip(pixels.chunks_exact_mut(width))
+        .enumerate()
+    {
+        let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(height));
+        let (top, bottom) = (y0 * stride, y1 * stride);
+        for (x, (&value, out)) in row_in.iter().zip(row_out.iter_mut()).enumerate() {
+            let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(width));
+            let n = ((x1 - x0) * (y1 - y0)) as f32;
+            let total = sum[bottom + x1] + sum[top + x0] - sum[top + x1] - sum[bottom + x0];
+            let total_squares =
+                squares[bottom + x1] + squares[top + x0] - squares[top + x1] - squares[bottom + x0];
+            let mean = total as f32 / n;
+            let variance = (total_squares as f32 / n - mean * mean).max(0.0);
+            let deviation = variance.sqrt().max(floor);
+            let normal = (f32::from(value) - mean) / deviation;
+            *out = (128.0 + 64.0 * normal).clamp(0.0, 255.0) as u8;
+        }
+    }
+    GrayImage::from_raw(image.width(), image.height(), pixels)
+        .unwrap_or_else(|| GrayImage::new(0, 0))
 }
 
 #[cfg(test)]

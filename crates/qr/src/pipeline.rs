@@ -2,6 +2,7 @@
 //! the first that decodes.
 
 use crate::filters::{self, Bitmap};
+use crate::zxingcpp::Effort;
 use crate::{Decoded, Point, QrError, zxing, zxingcpp};
 use image::{DynamicImage, GrayImage};
 use std::fmt;
@@ -14,8 +15,8 @@ pub enum Stage {
     /// zxing-cpp (the zxing-cpp project's C++ reader) on the gray frame, trying harder,
     /// inverted, rotated and downscaled: the fast first stage.
     ZxingCpp,
-    /// zxing-cpp on the frame doubled (bilinear): codes of 1–2 pixels per module; frames
-    /// whose longer side is at most 1280 pixels.
+    /// zxing-cpp on the frame doubled (bilinear): small modules on dim screens; frames whose
+    /// longer side is at most 1280 pixels. Four times the pixels: a fallback.
     ZxingCppUpscaled,
     /// zxing-cpp on the frame Gaussian-smoothed (σ 1 px): sensor noise on small modules.
     ZxingCppDenoised,
@@ -64,20 +65,35 @@ pub enum Stage {
     /// ZXing's reader on the frame doubled (bilinear): small modules, rotated or dark mode;
     /// frames whose longer side is at most 1280 pixels.
     ZxingUpscaled,
+    /// zxing-cpp on the areas dense with level changes both across and down (where a code
+    /// of 1–2 pixels per module would be), each cut out and enlarged 3× with cubic
+    /// interpolation (3×, then 4×): tiny modules in a screenshot, at any frame size.
+    ZxingCppRegions,
+    /// zxing-cpp on the frame smoothed (σ 1 px) and locally contrast-normalised (each pixel
+    /// against the mean and spread of the 25×25 around it), binarised at the middle level:
+    /// dim, noisy screens and uneven light.
+    ZxingCppNormalised,
+    /// zxing-cpp looking quickly (every few rows, no rotated, inverted or downscaled copy):
+    /// a live frame's first look.
+    ZxingCppQuick,
 }
 
 impl Stage {
     /// The stages [`Decoder::new`] tries, in order: chosen on the benchmark corpus, where
     /// the stages left out decoded no frame that these miss.
     ///
-    /// zxing-cpp reads most frames in a few milliseconds; zxing-cpp on the doubled frame
-    /// (tiny modules) comes next. The rqrr and rxing stages after them
-    /// ([`Stage::is_fallback`]) run only when a stage located a code whose error correction
-    /// failed, so a frame without a code costs one or two zxing-cpp runs, not every stage.
-    /// The smoothed and sharpened zxing-cpp stages decided no frame of the benchmark corpus
-    /// that these miss; the [`LiveScanner`] tries them on consecutive frames.
-    pub const DEFAULT: [Stage; 13] = [
+    /// zxing-cpp reads most frames in a few milliseconds; zxing-cpp on enlarged code-like
+    /// regions (tiny modules), on the sharpened frame (blur) and on the normalised frame (dim,
+    /// noisy screens) come next. zxing-cpp on the doubled frame and the rqrr and rxing stages
+    /// after them ([`Stage::is_fallback`]) run only when a stage located a code whose error
+    /// correction failed, so a frame without a code costs zxing-cpp and its three variants,
+    /// not every stage. zxing-cpp on the smoothed frame decided no frame of the benchmark
+    /// corpus that these miss; the [`LiveScanner`] tries it on consecutive frames.
+    pub const DEFAULT: [Stage; 16] = [
         Stage::ZxingCpp,
+        Stage::ZxingCppRegions,
+        Stage::ZxingCppSharpened,
+        Stage::ZxingCppNormalised,
         Stage::ZxingCppUpscaled,
         Stage::AsIs,
         Stage::Zxing,
@@ -92,16 +108,18 @@ impl Stage {
         Stage::ZxingUpscaled,
     ];
 
-    /// The cheap stages a [`LiveScanner`] tries after [`Stage::ZxingCpp`], one a frame in
-    /// turn, while the frame's time budget lasts.
-    pub const LIVE: [Stage; 3] = [
-        Stage::ZxingCppUpscaled,
-        Stage::ZxingCppDenoised,
+    /// The stages a [`LiveScanner`] tries after its quick look ([`Stage::ZxingCppQuick`]),
+    /// in turn over consecutive frames, as many a frame as the frame's time budget allows.
+    pub const LIVE: [Stage; 5] = [
+        Stage::ZxingCpp,
+        Stage::ZxingCppRegions,
         Stage::ZxingCppSharpened,
+        Stage::ZxingCppDenoised,
+        Stage::ZxingCppNormalised,
     ];
 
     /// Every stage, for measurement: the default ones first, in their order.
-    pub const ALL: [Stage; 21] = [
+    pub const ALL: [Stage; 24] = [
         Stage::ZxingCpp,
         Stage::ZxingCppUpscaled,
         Stage::ZxingCppDenoised,
@@ -123,17 +141,22 @@ impl Stage {
         Stage::Denoised,
         Stage::Downscaled,
         Stage::Upscaled,
+        Stage::ZxingCppRegions,
+        Stage::ZxingCppNormalised,
+        Stage::ZxingCppQuick,
     ];
 
-    /// Whether this is an rqrr or rxing stage, which [`Decoder::new`] runs only after some
-    /// stage located a code it could not read.
+    /// Whether this is an rqrr, rxing or doubled-frame stage, which [`Decoder::new`] runs
+    /// only after some stage located a code it could not read.
     pub fn is_fallback(self) -> bool {
         !matches!(
             self,
             Stage::ZxingCpp
-                | Stage::ZxingCppUpscaled
                 | Stage::ZxingCppDenoised
                 | Stage::ZxingCppSharpened
+                | Stage::ZxingCppRegions
+                | Stage::ZxingCppNormalised
+                | Stage::ZxingCppQuick
         )
     }
 
@@ -143,8 +166,12 @@ impl Stage {
         let small = width.max(height) <= 1280;
         let attempt = match self {
             Stage::ZxingCpp => zxingcpp::attempt(gray),
-            Stage::ZxingCppDenoised => zxingcpp::attempt(&filters::gaussian_blur(gray, 1.0)),
-            Stage::ZxingCppSharpened => zxingcpp::attempt(&filters::sharpen(gray, 2.0, 1.5)),
+            Stage::ZxingCppDenoised => {
+                zxingcpp::attempt_with(&filters::gaussian_blur(gray, 1.0), Effort::Variant)
+            }
+            Stage::ZxingCppSharpened => {
+                zxingcpp::attempt_with(&filters::sharpen(gray, 2.0, 1.5), Effort::Variant)
+            }
             Stage::ZxingCppUpscaled if small => {
                 halved(zxingcpp::attempt(&filters::upscale_double(gray)))
             }
@@ -155,6 +182,12 @@ impl Stage {
             )),
             Stage::ZxingUpscaled if small => halved(zxing::attempt(&filters::upscale_double(gray))),
             Stage::ZxingCppUpscaled | Stage::ZxingUpscaled => return None,
+            Stage::ZxingCppQuick => zxingcpp::attempt_with(gray, Effort::Quick),
+            Stage::ZxingCppNormalised => zxingcpp::attempt_with(
+                &filters::normalise_local(&filters::gaussian_blur(gray, 1.0), 12, 6.0),
+                Effort::Threshold,
+            ),
+            Stage::ZxingCppRegions => regions(gray),
             other => attempt(other.prepare(gray)?),
         };
         Some(attempt)
@@ -205,6 +238,43 @@ impl Stage {
     }
 }
 
+/// zxing-cpp over each area of `gray` where a code of small modules may be, enlarged 3×
+/// and, when that reads nothing, 4× (which of the two lands module centres on pixels
+/// depends on the module pitch).
+fn regions(gray: &GrayImage) -> Attempt {
+    /// Level changes that count: above sensor noise, below a screenshot's module contrast.
+    const STEP: u8 = 24;
+    /// The largest module pitch the regions are for, in pixels.
+    const PITCH: u32 = 3;
+    /// The most regions tried, largest first.
+    const LIMIT: usize = 3;
+    /// The largest region side, in pixels: a version 40 code at 2 pixels per module with
+    /// its quiet zone is under 400 pixels; a larger dense area is a photo or a mosaic.
+    const MAX_SIDE: u32 = 400;
+    let mut outcome = Attempt::Nothing;
+    let found = filters::code_regions(gray, STEP, PITCH, LIMIT);
+    for region in found
+        .into_iter()
+        .filter(|r| r.width.max(r.height) <= MAX_SIDE)
+    {
+        let crop = filters::crop(gray, region);
+        for zoom in [3u32, 4] {
+            match zxingcpp::attempt(&filters::upscale_cubic(&crop, zoom)) {
+                Attempt::Decoded { text, corners } => {
+                    let corners = corners.map(|p| Point {
+                        x: region.x as f32 + p.x / zoom as f32,
+                        y: region.y as f32 + p.y / zoom as f32,
+                    });
+                    return Attempt::Decoded { text, corners };
+                }
+                Attempt::Located => outcome = Attempt::Located,
+                Attempt::Nothing => {}
+            }
+        }
+    }
+    outcome
+}
+
 /// Maps a result on a doubled frame back to the frame's coordinates.
 fn halved(attempt: Attempt) -> Attempt {
     match attempt {
@@ -243,6 +313,9 @@ impl fmt::Display for Stage {
             Stage::ZxingStretched => "ZXing stretched",
             Stage::UpscaledAdaptive => "upscaled adaptive",
             Stage::ZxingUpscaled => "ZXing upscaled",
+            Stage::ZxingCppRegions => "zxing-cpp regions enlarged",
+            Stage::ZxingCppNormalised => "zxing-cpp normalised",
+            Stage::ZxingCppQuick => "zxing-cpp quick",
         })
     }
 }
@@ -438,15 +511,65 @@ fn failure(tried: Vec<Stage>, located: bool) -> QrError {
     }
 }
 
+/// The time a frame has cost so far: the scanning thread's CPU time where the system
+/// reports it per thread (Linux, macOS), else wall time. Other processes on a loaded machine
+/// slow the wall clock, not the work a frame does.
+struct Stopwatch {
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    cpu: Duration,
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    wall: Instant,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Self {
+            #[cfg(any(target_os = "linux", target_os = "macos"))]
+            cpu: thread_cpu(),
+            #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+            wall: Instant::now(),
+        }
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    fn elapsed(&self) -> Duration {
+        thread_cpu().saturating_sub(self.cpu)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    fn elapsed(&self) -> Duration {
+        self.wall.elapsed()
+    }
+}
+
+/// The calling thread's CPU time so far.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn thread_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
 /// Reads a stream of camera frames within a time budget per frame, so that a preview stays
-/// live while no code is in view. Each frame gets [`Stage::ZxingCpp`]; while the frame's
-/// budget lasts, one of the cheap [`Stage::LIVE`] variants follows, a different one each
-/// frame, so consecutive frames together try them all. The heavy stages of
+/// live while no code is in view. Each frame gets a quick look ([`Stage::ZxingCppQuick`]:
+/// zxing-cpp scanning every few rows, about a third of its full effort); then the stages of
+/// [`Stage::LIVE`] follow in turn, across consecutive frames, each only when its expected
+/// time fits in what is left of the frame's budget. A stage's expected time is what it took
+/// last, as a multiple of that frame's quick look, so the scanner adapts to the frame size
+/// and the machine's speed. Time is the scanning thread's CPU time where the system gives
+/// it (Linux, macOS; wall time elsewhere), so other load on the machine does not change what
+/// a frame tries. A frame with no code costs the quick look and what fits after
+/// it; a code in view is read by the first frame whose stage reads it. The heavy stages of
 /// [`Decoder::new`] are for still images (files, screenshots, the clipboard).
 #[derive(Debug, Clone)]
 pub struct LiveScanner {
     budget: Duration,
-    frame: usize,
+    /// The index in [`Stage::LIVE`] of the stage whose turn is next.
+    next: usize,
+    /// Each live stage's last time as a multiple of its frame's quick look.
+    cost: [f32; Stage::LIVE.len()],
 }
 
 impl Default for LiveScanner {
@@ -459,31 +582,49 @@ impl LiveScanner {
     /// The budget a frame gets by default: 10 ms, a third of a 30 fps camera's frame time.
     pub const BUDGET: Duration = Duration::from_millis(10);
 
+    /// What each live stage costs, as a multiple of the quick look, before the scanner has
+    /// timed it: measured on 640×480 and 1280×720 frames without a code.
+    const PRIOR_COST: [f32; Stage::LIVE.len()] = [2.5, 4.0, 3.5, 1.5, 8.0];
+
     /// A scanner with the default budget.
     pub fn new() -> Self {
         Self::with_budget(Self::BUDGET)
     }
 
-    /// A scanner that starts no variant once `budget` is half spent (a variant costs about
-    /// what the first stage did).
+    /// A scanner that starts a stage only when its expected time fits in what is left of
+    /// `budget` for the frame.
     pub fn with_budget(budget: Duration) -> Self {
-        Self { budget, frame: 0 }
+        Self {
+            budget,
+            next: 0,
+            cost: Self::PRIOR_COST,
+        }
     }
 
     /// Reads the code in one camera frame, if the stages this frame's budget allows find it.
     pub fn scan(&mut self, gray: &GrayImage) -> Result<Decoded, QrError> {
         check_size(gray)?;
-        let started = Instant::now();
-        let (mut tried, mut located) = (Vec::with_capacity(2), false);
-        if let Some(decoded) = try_stage(Stage::ZxingCpp, gray, &mut tried, &mut located) {
+        let started = Stopwatch::start();
+        let (mut tried, mut located) = (Vec::with_capacity(3), false);
+        if let Some(decoded) = try_stage(Stage::ZxingCppQuick, gray, &mut tried, &mut located) {
             return Ok(decoded);
         }
-        let variant = Stage::LIVE[self.frame % Stage::LIVE.len()];
-        self.frame = self.frame.wrapping_add(1);
-        if started.elapsed() * 2 < self.budget
-            && let Some(decoded) = try_stage(variant, gray, &mut tried, &mut located)
-        {
-            return Ok(decoded);
+        let quick = started.elapsed().max(Duration::from_micros(50));
+        let first = self.next;
+        for turn in 0..Stage::LIVE.len() {
+            let index = (first + turn) % Stage::LIVE.len();
+            let expected = quick.mul_f32(self.cost[index]);
+            if started.elapsed() + expected > self.budget {
+                continue;
+            }
+            let stage_started = Stopwatch::start();
+            let found = try_stage(Stage::LIVE[index], gray, &mut tried, &mut located);
+            let took = stage_started.elapsed().as_secs_f32() / quick.as_secs_f32();
+            self.cost[index] = (self.cost[index] + took) / 2.0;
+            self.next = (index + 1) % Stage::LIVE.len();
+            if let Some(decoded) = found {
+                return Ok(decoded);
+            }
         }
         Err(failure(tried, located))
     }
