@@ -113,23 +113,39 @@ async fn initiate_capture_show_with_json() {
     .await;
     out.failed(3, "rejected");
     assert!(!out.stdout.contains(&secret) && !out.stderr.contains(&secret));
-    // A wrong secret: rejected with the server's reason.
-    let out = run(vec![
-        "show",
-        "--url",
-        &url,
-        "--api-token",
-        &token,
-        &reference,
-        "--facemap-fault",
-        "wrong-secret",
-    ])
-    .await;
+    // The catalogue's faults through the global --fault: the report says what was sent,
+    // what the sandbox answered and that it is what it must answer.
+    let fault = |fault: &'static str, action: &'static str| {
+        let mut all = vec!["--json", "--fault", fault, "profile", "facemap", action];
+        all.extend(["--url", url.as_str(), "--api-token", token.as_str()]);
+        all.push(reference.as_str());
+        crate::common::output(with_secrets(&world, &secret, world.command(&all)))
+    };
+    let out = fault("wrong-secret", "show").await;
+    let report = &out.json()["faultReport"];
+    assert_eq!(report["matched"], true, "{out:#?}");
     assert!(
-        out.failed(3, "rejected")["error"]
+        report["answered"]
             .as_str()
             .unwrap()
             .contains("wrong API token or secret")
+    );
+    assert!(!out.stdout.contains(&secret) && !out.stderr.contains(&secret));
+    // The transaction ended PASSED: capturing it as expired gets 409 with that state, which
+    // is not EXPIRED: the report says so and the exit code is 3.
+    let out = fault("expired-token", "capture").await;
+    assert_eq!(out.json()["faultReport"]["matched"], false, "{out:#?}");
+    assert_eq!(out.code, 3);
+    let out = fault("server-down", "capture").await;
+    assert_eq!(out.json()["faultReport"]["matched"], true, "{out:#?}");
+    // A capture-only fault on show, and a PowerAuth fault: usage errors naming the faults.
+    let out = fault("replay", "show").await;
+    out.failed(2, "usage");
+    let out = fault("wrong-pin", "capture").await;
+    let error = out.failed(2, "usage");
+    assert!(
+        error["hint"].as_str().unwrap().contains("expired-token"),
+        "{error}"
     );
 }
 

@@ -78,8 +78,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["replay-signature"],
         parameter: None,
         needs_pin: false,
-        profiles: &["powerauth", "jwt", "api-key", "signed-token"],
-        description: "Send a signed request, then the identical bytes and header again: the replay must be refused.",
+        profiles: &["powerauth", "jwt", "api-key", "signed-token", "facemap"],
+        description: "Send a signed request, then the identical bytes and header again: the replay must be refused (facemap: the capture of a transaction it has just finished, sent again).",
     },
     FaultSpec {
         name: "clock-skew",
@@ -91,8 +91,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
             signed: true,
         }),
         needs_pin: false,
-        profiles: &["powerauth", "jwt", "api-key", "signed-token"],
-        description: "Shift the device clock (token and ECIES timestamps) by this many ms; negative: behind.",
+        profiles: &["powerauth", "jwt", "api-key", "signed-token", "facemap"],
+        description: "Shift the device clock (token, ECIES and face capture timestamps) by this many ms; negative: behind.",
     },
     FaultSpec {
         name: "stale-counter",
@@ -144,8 +144,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["expired-jwt"],
         parameter: None,
         needs_pin: false,
-        profiles: &["jwt", "signed-token"],
-        description: "Get a token that is already past its expiry and send it without refreshing: the server must refuse it as expired.",
+        profiles: &["jwt", "signed-token", "facemap"],
+        description: "Get a token that is already past its expiry and send it without refreshing: the server must refuse it as expired (facemap: capture an expired transaction, superseded by a newer one when still open).",
     },
     FaultSpec {
         name: "wrong-secret",
@@ -153,8 +153,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["wrong-key"],
         parameter: None,
         needs_pin: false,
-        profiles: &["jwt", "api-key", "signed-token"],
-        description: "Authenticate with a secret that is not the project's (a token signed with another key, a wrong API key): the server must refuse.",
+        profiles: &["jwt", "api-key", "signed-token", "facemap"],
+        description: "Authenticate with a secret that is not the project's (a token signed with another key, a wrong API key, a wrong API secret in Basic auth): the server must refuse.",
     },
     FaultSpec {
         name: "server-down",
@@ -162,7 +162,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &[],
         parameter: None,
         needs_pin: false,
-        profiles: &["jwt", "api-key", "signed-token"],
+        profiles: &["jwt", "api-key", "signed-token", "facemap"],
         description: "Send the call to a port nobody listens on: a network error, and the stored token and device stay as they were.",
     },
 ];

@@ -156,7 +156,7 @@ pub struct FleetArgs {
 
     /// The device profile(s), spread over the devices (device i runs the i-th, modulo):
     /// `powerauth` (the default: activation, signatures, operations), or device profiles
-    /// beside PowerAuth (`jwt`, `api-key`, `signed-token`; `mix` is all of them), which enroll and make
+    /// beside PowerAuth (`jwt`, `api-key`, `signed-token`, `facemap`; `mix` is all of them), which enroll and make
     /// `--profile-calls` authenticated calls each. PowerAuth does not mix with the others.
     #[arg(
         long = "profile",
@@ -169,6 +169,13 @@ pub struct FleetArgs {
     /// Authenticated calls per device of a device profile (`--profile`).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub profile_calls: u32,
+
+    /// The faces the `facemap` devices show, spread over them: `live` (ends PASSED),
+    /// `spoof` (INVALID), `different-person` (FAILED), `timeout` (no capture: EXPIRED once
+    /// the fleet moves the embedded sandbox's clock 15 minutes on). Default: all four on the
+    /// embedded sandbox, all but `timeout` on an outside server.
+    #[arg(long, value_delimiter = ',', value_name = "FACE,…")]
+    pub facemap_faces: Option<Vec<tokensim_device::profiles::facemap::Face>>,
 
     /// `tokensim fleet merge SHARD.json…`: combine shard reports instead of running a fleet.
     #[command(subcommand)]
@@ -232,6 +239,7 @@ impl Default for FleetArgs {
             shard: None,
             profiles: vec![crate::profiles::FleetProfile::PowerAuth],
             profile_calls: 3,
+            facemap_faces: None,
             command: None,
         }
     }

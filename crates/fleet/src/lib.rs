@@ -45,6 +45,7 @@ pub mod args;
 pub mod backend;
 mod engine;
 pub mod error;
+mod facemap;
 pub mod metrics;
 pub mod observe;
 pub mod profiles;
@@ -147,24 +148,47 @@ async fn execute_inner(
     cancel: Cancel,
 ) -> Result<FleetReport> {
     args.validate()?;
-    let (sandbox, url) = match &args.server {
-        Some(url) => (None, url.trim_end_matches('/').to_owned()),
+    let (sandbox, url, target) = match &args.server {
+        Some(url) => {
+            let target = profiles::Target {
+                admin: args.admin.as_ref().map(|a| facemap::Admin {
+                    user: a.user.clone(),
+                    password: zeroize::Zeroizing::new(a.password().to_owned()),
+                }),
+                clock: None,
+            };
+            (None, url.trim_end_matches('/').to_owned(), target)
+        }
         None => {
             let config = sandbox::Config {
                 recovery_codes: args.recovery_codes,
                 ..sandbox::Config::in_memory()
             };
-            let sandbox = sandbox::Sandbox::start(config)
-                .await
-                .map_err(|e| Error::Sandbox(e.to_string()))?;
+            // The system clock, which the facemap devices move past their transactions'
+            // lifetime after the run (`timeout`).
+            let clock = facemap::ShiftedClock::default();
+            let sandbox = sandbox::Sandbox::start_with(
+                config,
+                Arc::new(clock.clone()),
+                Arc::new(powerauth::SystemRandom::new()),
+            )
+            .await
+            .map_err(|e| Error::Sandbox(e.to_string()))?;
             let url = sandbox.url().to_owned();
-            (Some(sandbox), url)
+            let target = profiles::Target {
+                admin: Some(facemap::Admin {
+                    user: sandbox.admin().username.clone(),
+                    password: zeroize::Zeroizing::new(sandbox.admin().password.clone()),
+                }),
+                clock: Some(clock),
+            };
+            (Some(sandbox), url, target)
         }
     };
     // The one dispatch point between PowerAuth and the device profiles.
     let result = match profiles::plan(&args.profiles)? {
         None => execute_on(args, &url, sandbox.is_some(), observer, cancel).await,
-        Some(profiles) => profiles::execute(args, &profiles, &url, observer, cancel).await,
+        Some(profiles) => profiles::execute(args, &profiles, &url, target, observer, cancel).await,
     };
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;

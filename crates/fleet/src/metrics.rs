@@ -36,11 +36,17 @@ pub enum Step {
     ProfileEnroll,
     /// A device profile's authenticated call to its vendor (`--profile`).
     ProfileCall,
+    /// `--profile facemap`: the bank's server initiates a transaction (multipart).
+    FacemapInitiate,
+    /// `--profile facemap`: the device performs the face capture.
+    FacemapCapture,
+    /// `--profile facemap`: the bank's server retrieves the final state.
+    FacemapRetrieve,
 }
 
 impl Step {
     /// Every step, in scenario order.
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 13] = [
         Step::Register,
         Step::Activation,
         Step::Status,
@@ -51,6 +57,9 @@ impl Step {
         Step::Reject,
         Step::ProfileEnroll,
         Step::ProfileCall,
+        Step::FacemapInitiate,
+        Step::FacemapCapture,
+        Step::FacemapRetrieve,
     ];
 
     /// The step's name in reports.
@@ -66,6 +75,9 @@ impl Step {
             Step::Reject => "reject",
             Step::ProfileEnroll => "profile enroll",
             Step::ProfileCall => "profile call",
+            Step::FacemapInitiate => "facemap initiate (server)",
+            Step::FacemapCapture => "face capture",
+            Step::FacemapRetrieve => "facemap retrieve (server)",
         }
     }
 }

@@ -31,16 +31,20 @@ pub enum FleetProfile {
     ApiKey,
     /// HS256 signed device tokens on attach and identify.
     SignedToken,
+    /// Face authentication transactions: the bank's server initiates, the device captures
+    /// (`--facemap-faces`), the server checks the final state; callbacks counted.
+    Facemap,
     /// Every device profile beside PowerAuth, spread over the devices.
     Mix,
 }
 
 impl FleetProfile {
     /// Every device profile beside PowerAuth (what `mix` means).
-    pub const DEVICE_PROFILES: [FleetProfile; 3] = [
+    pub const DEVICE_PROFILES: [FleetProfile; 4] = [
         FleetProfile::Jwt,
         FleetProfile::ApiKey,
         FleetProfile::SignedToken,
+        FleetProfile::Facemap,
     ];
 
     /// The profile's name.
@@ -50,6 +54,7 @@ impl FleetProfile {
             FleetProfile::Jwt => "jwt",
             FleetProfile::ApiKey => "api-key",
             FleetProfile::SignedToken => "signed-token",
+            FleetProfile::Facemap => "facemap",
             FleetProfile::Mix => "mix",
         }
     }
@@ -83,6 +88,17 @@ struct Shared {
     jwt: Option<(String, Zeroizing<String>)>,
     /// `signed-token`: the vendor project (signed tokens required).
     signed_token: Option<String>,
+    /// `facemap`: the API credentials' client, the faces, the callback receiver.
+    facemap: Option<crate::facemap::Shared>,
+}
+
+/// What the device profiles may use of the target beyond its URL.
+#[derive(Clone, Default)]
+pub(crate) struct Target {
+    /// The Cloud admin login (the embedded sandbox's, or `--admin`).
+    pub admin: Option<crate::facemap::Admin>,
+    /// The embedded sandbox's clock (`None` on an outside server).
+    pub clock: Option<crate::facemap::ShiftedClock>,
 }
 
 struct Context {
@@ -108,6 +124,7 @@ pub(crate) async fn execute(
     args: &FleetArgs,
     profiles: &[FleetProfile],
     url: &str,
+    target: Target,
     observer: Option<Arc<dyn Observer>>,
     cancel: Cancel,
 ) -> Result<FleetReport> {
@@ -123,7 +140,21 @@ pub(crate) async fn execute(
     )
     .map_err(|e| Error::Options(e.to_string()))?;
     let client = ProfileClient::new(&client, url);
-    let shared = set_up(&client, profiles).await?;
+    let mut shared = set_up(&client, profiles).await?;
+    if profiles.contains(&FleetProfile::Facemap) {
+        shared.facemap = Some(
+            crate::facemap::set_up(
+                url,
+                &args.app_id,
+                target.admin.as_ref(),
+                target.clock.clone(),
+                args.facemap_faces.as_deref(),
+                Arc::new(CountRequests(metrics.clone())),
+                timeout,
+            )
+            .await?,
+        );
+    }
     let observer = observer.unwrap_or_else(|| Arc::new(crate::Unobserved));
     let context = Arc::new(Context {
         args: args.clone(),
@@ -171,6 +202,12 @@ pub(crate) async fn execute(
         }
     }
     progress.finish_and_clear();
+    let transactions = match &context.shared.facemap {
+        Some(facemap) if !context.cancel.is_cancelled() => Some(
+            crate::facemap::finish(facemap, &metrics, timeout.max(Duration::from_secs(10))).await,
+        ),
+        _ => None,
+    };
     let names: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
     let mut report = FleetReport {
         cancelled: context.cancel.is_cancelled(),
@@ -181,6 +218,7 @@ pub(crate) async fn execute(
         versions: names.iter().map(|n| (*n).to_owned()).collect(),
         signatures_per_device: u64::from(args.profile_calls),
         store: "memory".to_owned(),
+        transactions,
         ..FleetReport::default()
     };
     metrics.finish(&mut report);
@@ -192,6 +230,7 @@ async fn set_up(client: &ProfileClient, profiles: &[FleetProfile]) -> Result<Sha
     let mut shared = Shared {
         jwt: None,
         signed_token: None,
+        facemap: None,
     };
     for profile in profiles {
         match profile {
@@ -245,6 +284,13 @@ async fn run_device(context: &Context, index: usize) -> bool {
         FleetProfile::Jwt => jwt_device(context, Mode::Jwt, index).await,
         FleetProfile::ApiKey => jwt_device(context, Mode::ApiKey, index).await,
         FleetProfile::SignedToken => signed_token_device(context, index).await,
+        FleetProfile::Facemap => {
+            let Some(facemap) = &context.shared.facemap else {
+                return false;
+            };
+            let rank = index / context.profiles.len();
+            return crate::facemap::device(facemap, &context.metrics, index, rank).await;
+        }
         FleetProfile::PowerAuth | FleetProfile::Mix => Ok(false),
     };
     match result {

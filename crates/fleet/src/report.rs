@@ -65,6 +65,11 @@ pub struct FleetReport {
     /// Operations by status as the server lists them after the run (`failed` counts any
     /// status other than approved or rejected); `None` when not checked.
     pub server_view: Option<OperationCounts>,
+    /// Facemap transactions by final state and their callbacks (`--profile facemap`);
+    /// absent from other fleets' JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub transactions: Option<TransactionCounts>,
     /// Latency per step.
     pub steps: Vec<StepLatency>,
     /// Errors by kind.
@@ -112,6 +117,41 @@ pub struct OperationCounts {
     /// Neither: an error stopped the device.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub failed: u64,
+}
+
+/// Facemap transactions (`--profile facemap`) by the final state the fleet checked, and the
+/// callbacks the sandbox POSTed to the fleet's receiver.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionCounts {
+    /// Ended `PASSED` (a live matching face), as expected.
+    pub passed: u64,
+    /// Ended `FAILED` (another person), as expected.
+    pub failed: u64,
+    /// Ended `INVALID` (a spoof), as expected.
+    pub invalid: u64,
+    /// Ended `EXPIRED` (no capture in time), as expected.
+    pub expired: u64,
+    /// Ended in another state than their face leads to.
+    pub wrong: u64,
+    /// Final states whose callback was awaited (0: the target is not on this machine, no
+    /// callback URL was given).
+    pub callbacks_expected: u64,
+    /// Callbacks received.
+    pub callbacks_received: u64,
+}
+
+impl TransactionCounts {
+    /// Counts one transaction that ended `state` as expected.
+    pub fn add(&mut self, state: &str) {
+        match state {
+            "PASSED" => self.passed += 1,
+            "FAILED" => self.failed += 1,
+            "INVALID" => self.invalid += 1,
+            "EXPIRED" => self.expired += 1,
+            _ => self.wrong += 1,
+        }
+    }
 }
 
 /// Latency of one step over every device.
@@ -198,6 +238,10 @@ impl FleetReport {
             && self.errors.is_empty()
             && self.operations.failed == 0
             && self.faults.iter().all(|f| f.mismatched == 0)
+            && self
+                .transactions
+                .as_ref()
+                .is_none_or(|t| t.wrong == 0 && t.callbacks_received == t.callbacks_expected)
             && self.activated
                 == if self.shard.is_some() {
                     self.shard_devices
@@ -283,6 +327,19 @@ impl FleetReport {
                 out,
                 "The server {verdict}: {} operations, {} approved, {} rejected, {} in another state\n",
                 v.created, v.approved, v.rejected, v.failed
+            );
+        }
+        if let Some(t) = &self.transactions {
+            let _ = writeln!(
+                out,
+                "Facemap transactions: {} PASSED, {} FAILED, {} INVALID, {} EXPIRED, {} in a wrong state; callbacks {} of {}\n",
+                t.passed,
+                t.failed,
+                t.invalid,
+                t.expired,
+                t.wrong,
+                t.callbacks_received,
+                t.callbacks_expected
             );
         }
         let _ = writeln!(

@@ -424,3 +424,128 @@ async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
         tokensim_fleet::report::PBKDF2_PER_SIGNATURE
     );
 }
+
+fn facemap_fleet(devices: u32) -> FleetArgs {
+    FleetArgs {
+        devices,
+        concurrency: 4,
+        profiles: vec![tokensim_fleet::profiles::FleetProfile::Facemap],
+        no_verify: true,
+        ..FleetArgs::default()
+    }
+}
+
+/// `--profile facemap` on the embedded sandbox: each device's transaction initiated by the
+/// bank (multipart, Basic auth), captured with its face, retrieved; the `timeout` devices'
+/// transactions end EXPIRED once the fleet moves the sandbox's clock past 15 minutes; every
+/// final state reaches the fleet's callback receiver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_facemap_fleet_ends_each_face_in_its_state_and_counts_the_callbacks() {
+    let report = tokensim_fleet::execute(&facemap_fleet(12)).await.unwrap();
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    let t = report.transactions.clone().unwrap();
+    assert_eq!(
+        (t.passed, t.failed, t.invalid, t.expired, t.wrong),
+        (3, 3, 3, 3, 0),
+        "{t:?}"
+    );
+    assert_eq!((t.callbacks_expected, t.callbacks_received), (12, 12));
+    let step = |name: &str| report.steps.iter().find(|s| s.step == name).unwrap();
+    assert_eq!(step("facemap initiate (server)").count, 12);
+    assert_eq!(step("face capture").count, 12);
+    // The timeout devices' final state is read after the run, not timed.
+    assert_eq!(step("facemap retrieve (server)").count, 9);
+    assert_eq!(report.activated, 12);
+    assert!(report.is_clean());
+    assert!(
+        report.to_table().contains(
+            "3 PASSED, 3 FAILED, 3 INVALID, 3 EXPIRED, 0 in a wrong state; callbacks 12 of 12"
+        ),
+        "{}",
+        report.to_table()
+    );
+
+    // `mix` spreads the devices over every device profile, facemap included.
+    let mix = FleetArgs {
+        devices: 10,
+        profiles: vec![tokensim_fleet::profiles::FleetProfile::Mix],
+        ..facemap_fleet(10)
+    };
+    let report = tokensim_fleet::execute(&mix).await.unwrap();
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    assert!(report.versions.contains(&"facemap".to_owned()));
+    let t = report.transactions.clone().unwrap();
+    assert_eq!(t.passed + t.failed + t.invalid + t.expired, 2, "{t:?}");
+    assert!(report.is_clean(), "{}", report.to_table());
+}
+
+/// On an outside sandbox the fleet makes its API credentials with `--admin`; the sandbox's
+/// own rows agree with the fleet's counts, callbacks delivered included. `timeout` needs the
+/// embedded sandbox's clock, and without `--admin` the fleet names the option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_facemap_fleet_on_an_outside_sandbox_agrees_with_its_rows() {
+    let sandbox = sandbox::Sandbox::start(sandbox::Config::in_memory())
+        .await
+        .unwrap();
+    let admin = sandbox.admin();
+    let args = FleetArgs {
+        server: Some(sandbox.url().to_owned()),
+        admin: Some(Credentials::new(&admin.username, &admin.password)),
+        ..facemap_fleet(6)
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    let t = report.transactions.clone().unwrap();
+    assert_eq!((t.passed, t.failed, t.invalid, t.expired), (2, 2, 2, 0));
+    assert_eq!((t.callbacks_expected, t.callbacks_received), (6, 6));
+    // The sandbox records a delivery once the receiver has answered.
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for _ in 0..100 {
+        let store = &sandbox.state().store;
+        rows = sandbox::profiles::facemap::store::list(store, "tokensim", 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| {
+                (
+                    t.result.as_str().to_owned(),
+                    t.callback_status.unwrap_or_default(),
+                )
+            })
+            .collect();
+        rows.sort();
+        if rows.iter().all(|(_, c)| c == "COMPLETED") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(r, c)| (r.as_str(), c.as_str())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("FAILED", "COMPLETED"),
+            ("FAILED", "COMPLETED"),
+            ("INVALID", "COMPLETED"),
+            ("INVALID", "COMPLETED"),
+            ("PASSED", "COMPLETED"),
+            ("PASSED", "COMPLETED")
+        ]
+    );
+
+    let timeout = FleetArgs {
+        facemap_faces: Some(vec![
+            tokensim_device::profiles::facemap::Face::Live,
+            tokensim_device::profiles::facemap::Face::Timeout,
+        ]),
+        ..args.clone()
+    };
+    let error = tokensim_fleet::execute(&timeout).await.unwrap_err();
+    assert!(error.to_string().contains("embedded sandbox"), "{error}");
+    let no_admin = FleetArgs {
+        admin: None,
+        ..args
+    };
+    let error = tokensim_fleet::execute(&no_admin).await.unwrap_err();
+    assert!(error.to_string().contains("--admin"), "{error}");
+    sandbox.shutdown().await;
+}

@@ -22,6 +22,7 @@ pub mod targets {
     pub mod cmdtool_status;
     pub mod device_reply;
     pub mod ecies_envelope;
+    pub mod facemap_initiate;
     pub mod offline_qr;
     pub mod public_key;
     pub mod qr_payload;
@@ -43,6 +44,7 @@ pub const TARGETS: &[Target] = &[
     ("cmdtool_status", targets::cmdtool_status::run),
     ("device_reply", targets::device_reply::run),
     ("ecies_envelope", targets::ecies_envelope::run),
+    ("facemap_initiate", targets::facemap_initiate::run),
     ("offline_qr", targets::offline_qr::run),
     ("public_key", targets::public_key::run),
     ("qr_payload", targets::qr_payload::run),

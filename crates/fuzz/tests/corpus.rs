@@ -79,6 +79,7 @@ short_runs!(
     cmdtool_status,
     device_reply,
     ecies_envelope,
+    facemap_initiate,
     offline_qr,
     public_key,
     qr_payload,

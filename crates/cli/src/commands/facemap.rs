@@ -3,16 +3,23 @@
 //! secret), `initiate` (as the bank's server), `capture` (as the device, choosing the
 //! face), `show` (Jumio's retrieval). The API secret comes from an environment variable,
 //! never from the command line, and never appears in output or traces.
+//!
+//! `--fault` takes the catalogue's faults of profile `facemap`: `wrong-secret` and
+//! `server-down` on every call, `replay`, `clock-skew` and `expired-token` on `capture`; the
+//! output is then the fault report (what was sent, what the sandbox answered, what it must
+//! answer), exit 0 when it matched.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tokensim_device::profiles::facemap::{
-    ApiCredentials, EnrollmentMetadata, Face, FacemapClient, FacemapError, FacemapFault,
+    ApiCredentials, EnrollmentMetadata, Face, FacemapClient, FacemapError, PROFILE,
 };
+use tokensim_device::{Fault, Recorder};
 
-use super::{Ctx, Result, env_secret};
+use super::{Ctx, Result, env_secret, fault_output};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
 
@@ -46,10 +53,6 @@ pub struct Endpoint {
     /// Environment variable holding the API secret (Basic password).
     #[arg(long, value_name = "VAR", default_value = "TOKENSIM_FACEMAP_SECRET")]
     pub api_secret_env: String,
-    /// A fault for this call: wrong-secret, replay, clock-skew[=MS], expired-token,
-    /// server-down.
-    #[arg(long, value_name = "FAULT")]
-    pub facemap_fault: Option<FacemapFault>,
 }
 
 /// `credentials`.
@@ -128,11 +131,29 @@ pub struct ShowArgs {
 
 /// Runs a `tokensim profile facemap` command.
 pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Output> {
-    ctx.no_fault("profile facemap (use --facemap-fault)")?;
+    let fault = ctx.profile_fault(PROFILE)?;
+    if let (Some(fault), false) = (fault, matches!(command, FacemapCommand::Capture(_)))
+        && !matches!(fault, Fault::WrongSecret | Fault::ServerDown)
+    {
+        return Err(Failure::new(
+            Class::Usage,
+            ErrorKind::Usage,
+            format!(
+                "--fault {} applies to profile facemap's capture only",
+                fault.spec().name
+            ),
+        )
+        .hint("wrong-secret and server-down apply to every facemap call; replay, clock-skew and expired-token to capture"));
+    }
     match command {
-        FacemapCommand::Credentials(args) => credentials(ctx, args).await,
+        FacemapCommand::Credentials(args) => {
+            if fault.is_some() {
+                ctx.no_fault("profile facemap credentials")?;
+            }
+            credentials(ctx, args).await
+        }
         FacemapCommand::Initiate(args) => {
-            let client = client(ctx, &args.endpoint)?;
+            let (client, recorder) = client(ctx, &args.endpoint, fault)?;
             let facemap = match &args.facemap {
                 Some(path) => std::fs::read(path).map_err(|e| {
                     Failure::new(
@@ -156,7 +177,11 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
                 locale: args.locale,
                 token_lifetime_in_minutes: args.lifetime,
             };
-            let initiated = client.initiate(facemap, &metadata).await.map_err(failure)?;
+            let result = client.initiate(facemap, &metadata).await;
+            if let Some(report) = client.fault_report(&result, recorder.exchanges()) {
+                return Ok(fault_output(&report));
+            }
+            let initiated = result.map_err(failure)?;
             let mut text = format!(
                 "transaction {} created\n",
                 initiated.authentication_transaction_reference
@@ -167,12 +192,14 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
             Output::typed(text, &initiated)
         }
         FacemapCommand::Capture(args) => {
-            let client = client(ctx, &args.endpoint)?;
+            let (client, recorder) = client(ctx, &args.endpoint, fault)?;
+            // The client applies `clock-skew` to the capture's timestamp itself.
             let now = i64::try_from(ctx.client.now_ms()).unwrap_or(i64::MAX);
-            let outcome = client
-                .capture(&args.reference, args.face, now)
-                .await
-                .map_err(failure)?;
+            let result = client.capture(&args.reference, args.face, now).await;
+            if let Some(report) = client.fault_report(&result, recorder.exchanges()) {
+                return Ok(fault_output(&report));
+            }
+            let outcome = result.map_err(failure)?;
             let text = match args.face {
                 Face::Timeout => format!(
                     "the capture of {} was opened and left: it ends EXPIRED when its time is up",
@@ -188,8 +215,12 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
             Output::typed(text, &outcome)
         }
         FacemapCommand::Show(args) => {
-            let client = client(ctx, &args.endpoint)?;
-            let detail = client.detail(&args.reference).await.map_err(failure)?;
+            let (client, recorder) = client(ctx, &args.endpoint, fault)?;
+            let result = client.detail(&args.reference).await;
+            if let Some(report) = client.fault_report(&result, recorder.exchanges()) {
+                return Ok(fault_output(&report));
+            }
+            let detail = result.map_err(failure)?;
             let text = format!(
                 "{} {} (enrollment {}, {}, made {})",
                 detail.transaction_reference,
@@ -203,7 +234,13 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
     }
 }
 
-fn client(ctx: &Ctx<'_>, endpoint: &Endpoint) -> Result<FacemapClient> {
+/// The client for `endpoint` with `fault` armed, and the recorder of its exchanges (for the
+/// fault report).
+fn client(
+    ctx: &Ctx<'_>,
+    endpoint: &Endpoint,
+    fault: Option<Fault>,
+) -> Result<(FacemapClient, Arc<Recorder>)> {
     let secret = env_secret(&endpoint.api_secret_env).ok_or_else(|| {
         Failure::new(
             Class::Usage,
@@ -227,7 +264,12 @@ fn client(ctx: &Ctx<'_>, endpoint: &Endpoint) -> Result<FacemapClient> {
         Duration::from_secs(ctx.g.timeout.max(1)),
     )
     .map_err(failure)?;
-    Ok(client.with_fault(endpoint.facemap_fault))
+    let recorder = Arc::new(Recorder::default());
+    let client = client
+        .with_fault(fault)
+        .map_err(|e| Failure::new(Class::Usage, ErrorKind::Usage, e.to_string()))?
+        .recorded(recorder.clone());
+    Ok((client, recorder))
 }
 
 async fn credentials(ctx: &Ctx<'_>, args: CredentialsArgs) -> Result<Output> {

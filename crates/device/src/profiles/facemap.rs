@@ -16,19 +16,26 @@
 //! (the `Authorization` header) and the facemap bytes are never shown: a request body is
 //! shown as its parts, the facemap as its size.
 //!
-//! Faults ([`FacemapFault`], named like the catalogue's): `wrong-secret` (Basic auth with
-//! another secret: 403), `replay` (the capture sent twice: the second is refused 409),
-//! `clock-skew` (the capture's timestamp off by the given ms: 400 beyond 5 minutes),
-//! `expired-token` (the capture of a transaction that already ended: 409 with its state),
-//! `server-down` (the call goes to a port nobody listens on: a network error).
+//! Faults are the catalogue's (`crate::catalogue`, profile `facemap`), armed with
+//! [`FacemapClient::with_fault`] and judged by [`FacemapClient::fault_report`]:
+//!
+//! | Fault | What the client does | What the sandbox must answer |
+//! |---|---|---|
+//! | `wrong-secret` | Basic auth with another API secret | 403 `wrong API token or secret` |
+//! | `replay` | the capture of a transaction it has just finished, sent again | 409 with the final state |
+//! | `clock-skew` | the capture's timestamp off by the given ms | 400 beyond 5 minutes (the transaction stays open), else accepted |
+//! | `expired-token` | the capture of an expired transaction: one whose time is up (the sandbox's clock), or, while it is still open, one the bank superseded (a newer initiate for its enrollment ends it `EXPIRED`) | 409 with `EXPIRED` |
+//! | `server-down` | the call to a port nobody listens on | a network error |
 
-use crate::events::{Events, Exchange};
+use crate::events::{Events, Exchange, Recorder, Warning};
+use crate::{Fault, FaultReport};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The face the device shows to the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Face {
     /// The enrolled person, live.
@@ -90,64 +97,6 @@ impl std::str::FromStr for Face {
             .ok_or_else(|| {
                 format!("unknown face {text:?}; choose live, spoof, different-person or timeout")
             })
-    }
-}
-
-/// A fault applied to the profile's calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FacemapFault {
-    /// Basic auth with a wrong API secret.
-    WrongSecret,
-    /// The capture sent twice.
-    Replay,
-    /// The device clock off by this many ms.
-    ClockSkew(i64),
-    /// Capture a transaction that has already ended.
-    ExpiredToken,
-    /// The server is not reachable.
-    ServerDown,
-}
-
-impl FacemapFault {
-    /// The fault named `name` (the catalogue's names), with `value` for `clock-skew`.
-    pub fn named(name: &str, value: Option<i64>) -> Option<Self> {
-        Some(match name {
-            "wrong-secret" => FacemapFault::WrongSecret,
-            "replay" | "replay-signature" => FacemapFault::Replay,
-            "clock-skew" => {
-                FacemapFault::ClockSkew(value.unwrap_or(crate::catalogue::CLOCK_SKEW_MS))
-            }
-            "expired-token" => FacemapFault::ExpiredToken,
-            "server-down" => FacemapFault::ServerDown,
-            _ => return None,
-        })
-    }
-}
-
-impl std::str::FromStr for FacemapFault {
-    type Err = String;
-
-    /// `NAME` or `clock-skew=MS`.
-    fn from_str(text: &str) -> Result<Self, String> {
-        let (name, value) = match text.split_once('=') {
-            Some((name, value)) => {
-                let number = value
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| format!("{name} takes a whole number of ms, not {value:?}"))?;
-                (name.trim(), Some(number))
-            }
-            None => (text.trim(), None),
-        };
-        if value.is_some() && name != "clock-skew" {
-            return Err(format!("{name} takes no value"));
-        }
-        FacemapFault::named(name, value).ok_or_else(|| {
-            format!(
-                "the facemap profile has no fault {name:?}; faults: wrong-secret, replay, clock-skew[=MS], expired-token, server-down"
-            )
-        })
     }
 }
 
@@ -302,6 +251,25 @@ struct DeviceView {
     timestamp_expires: i64,
 }
 
+/// The profile's name in the catalogues.
+pub const PROFILE: &str = "facemap";
+
+/// How far the capture's timestamp may be from the sandbox's clock (the sandbox's rule).
+pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
+struct Forward(Arc<dyn Events>, Arc<Recorder>);
+
+impl Events for Forward {
+    fn exchange(&self, exchange: &Exchange) {
+        self.0.exchange(exchange);
+        self.1.exchange(exchange);
+    }
+    fn warning(&self, warning: &Warning) {
+        self.0.warning(warning);
+        self.1.warning(warning);
+    }
+}
+
 /// The `User-Agent` sent (Jumio asks for the company and application).
 pub const USER_AGENT: &str = concat!("TokenSim tokensim/", env!("CARGO_PKG_VERSION"));
 
@@ -312,7 +280,7 @@ pub struct FacemapClient {
     base_url: String,
     credentials: ApiCredentials,
     events: Arc<dyn Events>,
-    fault: Option<FacemapFault>,
+    fault: Option<Fault>,
     timeout: Duration,
     user_agent: Option<String>,
 }
@@ -362,12 +330,88 @@ impl FacemapClient {
         })
     }
 
-    /// The same client with a fault armed.
-    pub fn with_fault(&self, fault: Option<FacemapFault>) -> Self {
-        Self {
+    /// The same client with a catalogue fault armed; refused when the catalogue does not
+    /// list it for profile `facemap`.
+    pub fn with_fault(&self, fault: Option<Fault>) -> Result<Self, crate::Error> {
+        super::check_fault(PROFILE, fault)?;
+        Ok(Self {
             fault,
             ..self.clone()
+        })
+    }
+
+    /// The same client, its exchanges also kept in `recorder` (for a fault report).
+    pub fn recorded(&self, recorder: Arc<Recorder>) -> Self {
+        Self {
+            events: Arc::new(Forward(self.events.clone(), recorder)),
+            ..self.clone()
         }
+    }
+
+    /// The fault armed, if any.
+    pub fn fault(&self) -> Option<Fault> {
+        self.fault
+    }
+
+    /// The verdict on a faulted call's `result`, from the `exchanges` it made (a client
+    /// made with [`FacemapClient::recorded`]): what the sandbox must answer for the fault
+    /// armed (the table in the module docs) and whether it did. `None` without a fault.
+    pub fn fault_report<T>(
+        &self,
+        result: &Result<T, FacemapError>,
+        exchanges: Vec<Exchange>,
+    ) -> Option<FaultReport> {
+        let fault = self.fault?;
+        let refused = |code: u16| matches!(result, Err(FacemapError::Refused { status, .. }) if *status == code);
+        let (required, matched) = match fault {
+            Fault::WrongSecret => (
+                "HTTP 403 wrong API token or secret (Jumio answers 403 to bad Basic credentials)".to_owned(),
+                refused(403),
+            ),
+            Fault::ServerDown => (
+                "a network error (nobody listens); no transaction changes".to_owned(),
+                matches!(result, Err(FacemapError::Network { .. })),
+            ),
+            Fault::ReplaySignature => {
+                let replay = exchanges.iter().find(|e| e.label == "replay");
+                (
+                    "the capture accepted, the same capture of the finished transaction refused with HTTP 409 and its final state".to_owned(),
+                    result.is_ok() && replay.and_then(|e| e.status) == Some(409),
+                )
+            }
+            Fault::ClockSkew(ms) if ms.abs() > CLOCK_TOLERANCE_MS => (
+                format!(
+                    "HTTP 400: a device clock {} s off is beyond the {} s the sandbox allows; the transaction stays open",
+                    ms.abs() / 1000,
+                    CLOCK_TOLERANCE_MS / 1000
+                ),
+                refused(400),
+            ),
+            Fault::ClockSkew(ms) => (
+                format!("accepted: a device clock {} s off is within the {} s allowed", ms.abs() / 1000, CLOCK_TOLERANCE_MS / 1000),
+                result.is_ok(),
+            ),
+            Fault::ExpiredToken => (
+                "HTTP 409 with transactionResult EXPIRED: an expired transaction cannot be captured".to_owned(),
+                matches!(result, Err(FacemapError::Refused { status: 409, transaction_result: Some(r), .. }) if r == "EXPIRED"),
+            ),
+            // `with_fault` refuses every other fault.
+            _ => ("not applicable".to_owned(), false),
+        };
+        Some(FaultReport {
+            fault,
+            sent: exchanges
+                .iter()
+                .map(|e| format!("{} {}", e.method, e.url))
+                .collect(),
+            answered: match result {
+                Ok(_) => "success".to_owned(),
+                Err(e) => e.to_string(),
+            },
+            required,
+            matched,
+            exchanges,
+        })
     }
 
     /// The same client sending another `User-Agent` (`None`: none at all).
@@ -418,6 +462,9 @@ impl FacemapClient {
         now_ms: i64,
     ) -> Result<CaptureOutcome, FacemapError> {
         let path = format!("/sdk/v1/authentications/{}", path_part(reference));
+        if self.fault == Some(Fault::ExpiredToken) {
+            self.supersede(reference).await?;
+        }
         let started = self
             .send(
                 "facemap/capture/start",
@@ -430,7 +477,7 @@ impl FacemapClient {
             Ok(reply) => parse("facemap/capture/start", &reply)?,
             // The expired-token fault goes on to capture an ended transaction.
             Err(FacemapError::Refused { status: 409, .. })
-                if self.fault == Some(FacemapFault::ExpiredToken) =>
+                if self.fault == Some(Fault::ExpiredToken) =>
             {
                 DeviceView {
                     transaction_reference: reference.to_owned(),
@@ -449,7 +496,7 @@ impl FacemapClient {
             });
         };
         let skew = match self.fault {
-            Some(FacemapFault::ClockSkew(ms)) => ms,
+            Some(Fault::ClockSkew(ms)) => ms,
             _ => 0,
         };
         let body = serde_json::json!({"face": wire, "timestamp": now_ms.saturating_add(skew)});
@@ -462,8 +509,9 @@ impl FacemapClient {
             )
             .await?;
         let view: DeviceView = parse("facemap/capture", &reply)?;
-        if self.fault == Some(FacemapFault::Replay) {
-            // The identical capture again: the server must refuse it.
+        if self.fault == Some(Fault::ReplaySignature) {
+            // The identical capture of the now finished transaction: the server must
+            // refuse it (its answer is judged by `fault_report`).
             let replay = self
                 .send(
                     "replay",
@@ -475,7 +523,8 @@ impl FacemapClient {
             if replay.is_ok() {
                 return Err(FacemapError::InvalidResponse {
                     what: "facemap/capture",
-                    detail: "the server accepted the same capture twice".to_owned(),
+                    detail: "the server accepted the capture of a finished transaction again"
+                        .to_owned(),
                 });
             }
         }
@@ -487,6 +536,30 @@ impl FacemapClient {
         })
     }
 
+    /// `expired-token` on a transaction still open: the bank initiates a newer transaction
+    /// for its enrollment, which ends it `EXPIRED` (only the last one can finish). One that
+    /// has already ended (its time is up on the sandbox's clock) is left as it is.
+    async fn supersede(&self, reference: &str) -> Result<(), FacemapError> {
+        let unfaulted = Self {
+            fault: None,
+            ..self.clone()
+        };
+        let detail = unfaulted.detail(reference).await?;
+        if matches!(detail.transaction_result.as_str(), "CREATED" | "STARTED") {
+            unfaulted
+                .initiate(
+                    vec![0; 16],
+                    &EnrollmentMetadata {
+                        enrollment_transaction_reference: detail.enrollment_transaction_reference,
+                        user_reference: detail.user_reference,
+                        ..EnrollmentMetadata::default()
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn send(
         &self,
         label: &'static str,
@@ -494,14 +567,13 @@ impl FacemapClient {
         path: &str,
         body: Body,
     ) -> Result<(u16, Vec<u8>), FacemapError> {
-        let base = if self.fault == Some(FacemapFault::ServerDown) {
-            // Port 9 (discard) on loopback: nobody listens there on a test machine.
-            "http://127.0.0.1:9".to_owned()
+        let base = if self.fault == Some(Fault::ServerDown) {
+            super::closed_port_url()
         } else {
             self.base_url.clone()
         };
         let url = format!("{base}{path}");
-        let secret = if self.fault == Some(FacemapFault::WrongSecret) {
+        let secret = if self.fault == Some(Fault::WrongSecret) {
             format!("{}-wrong", self.credentials.api_secret)
         } else {
             self.credentials.api_secret.clone()
@@ -606,7 +678,7 @@ impl FacemapClient {
             response_plaintext: None,
             elapsed,
             error: error.as_ref().map(ToString::to_string),
-            fault: self.fault.map(|f| format!("{f:?}")),
+            fault: self.fault.map(|f| f.to_string()),
         });
         if let Some(error) = error {
             return Err(error);
@@ -624,6 +696,324 @@ impl FacemapClient {
             });
         }
         Ok((status, body))
+    }
+}
+
+/// The bank's callback URL for a local sandbox: an HTTP server on a loopback port that keeps
+/// each callback's `transactionReference` and `transactionResult` (Jumio's form fields). It
+/// stops when dropped.
+pub struct CallbackReceiver {
+    url: String,
+    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl std::fmt::Debug for CallbackReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackReceiver")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackReceiver {
+    /// Listens on a loopback port of this machine, on the current tokio runtime.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>> = Arc::default();
+        let kept = seen.clone();
+        let router = axum::Router::new().route(
+            "/facemap/callback",
+            axum::routing::post(
+                move |axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
+                    let kept = kept.clone();
+                    async move {
+                        match (
+                            form.get("transactionReference"),
+                            form.get("transactionResult"),
+                        ) {
+                            (Some(reference), Some(result)) => {
+                                kept.lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .insert(reference.clone(), result.clone());
+                                axum::http::StatusCode::OK
+                            }
+                            _ => axum::http::StatusCode::BAD_REQUEST,
+                        }
+                    }
+                },
+            ),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            url: format!("http://{address}/facemap/callback"),
+            seen,
+            _stop: stop,
+        })
+    }
+
+    /// The URL to give as `callbackUrl`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The state the callback of `reference` carried, if one came.
+    pub fn result_of(&self, reference: &str) -> Option<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(reference)
+            .cloned()
+    }
+
+    /// How many callbacks came.
+    pub fn count(&self) -> usize {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// A transaction as a person following it sees it (the app's Face authentication tab).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionView {
+    /// `authenticationTransactionReference`.
+    pub reference: String,
+    /// The enrollment it is compared with.
+    pub enrollment: String,
+    /// The bank's reference for the user.
+    pub user_reference: Option<String>,
+    /// `CREATED`, `STARTED`, `PASSED`, `FAILED`, `INVALID` or `EXPIRED`, as the bank's
+    /// server retrieves it now.
+    pub state: String,
+    /// The face the device showed, if it performed the capture (`live`…).
+    pub face: Option<Face>,
+    /// When it expires (Unix ms by the sandbox's clock as the device last heard it).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub expires_ms: i64,
+    /// The newer transaction for the same enrollment that ended this one `EXPIRED`.
+    pub superseded_by: Option<String>,
+    /// The state the bank's callback URL received, if the callback came.
+    pub callback: Option<String>,
+}
+
+/// The bank's server and one device on a local sandbox, as the app drives them: initiate
+/// (with the session's callback receiver as `callbackUrl`), capture with a chosen face, and
+/// every transaction made here as a user sees it.
+pub struct FacemapSession {
+    client: FacemapClient,
+    receiver: CallbackReceiver,
+    made: std::sync::Mutex<Vec<Made>>,
+}
+
+#[derive(Clone)]
+struct Made {
+    reference: String,
+    enrollment: String,
+    user_reference: Option<String>,
+    expires_ms: i64,
+    face: Option<Face>,
+}
+
+impl std::fmt::Debug for FacemapSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FacemapSession")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes API credentials for `application` with the sandbox's Cloud admin login (`POST
+/// /profiles/facemap/credentials` of the sandbox at `sandbox_url`); the secret is in the
+/// answer only.
+pub async fn make_credentials(
+    sandbox_url: &str,
+    admin_user: &str,
+    admin_password: &str,
+    application: &str,
+    timeout: Duration,
+) -> Result<ApiCredentials, FacemapError> {
+    let url = format!(
+        "{}/profiles/facemap/credentials",
+        sandbox_url.trim_end_matches('/')
+    );
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| FacemapError::Network {
+            url: url.clone(),
+            detail: e.to_string(),
+        })?;
+    let answer = http
+        .post(&url)
+        .basic_auth(admin_user, Some(admin_password))
+        .json(&serde_json::json!({ "applicationId": application }))
+        .send()
+        .await
+        .map_err(|e| FacemapError::Network {
+            url: url.clone(),
+            detail: error_chain(&e),
+        })?;
+    let status = answer.status().as_u16();
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    match (body["apiToken"].as_str(), body["apiSecret"].as_str()) {
+        (Some(token), Some(secret)) if status == 200 => Ok(ApiCredentials {
+            api_token: token.to_owned(),
+            api_secret: secret.to_owned(),
+        }),
+        _ => Err(FacemapError::Refused {
+            status,
+            message: body["responseObject"]["message"]
+                .as_str()
+                .or(body["message"].as_str())
+                .unwrap_or("no API credentials in the answer")
+                .to_owned(),
+            transaction_result: None,
+        }),
+    }
+}
+
+impl FacemapSession {
+    /// A session of `client`, with a callback receiver of its own.
+    pub async fn start(client: FacemapClient) -> Result<Self, FacemapError> {
+        let receiver = CallbackReceiver::start()
+            .await
+            .map_err(|e| FacemapError::Network {
+                url: "127.0.0.1 (the callback receiver)".to_owned(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            receiver,
+            made: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    fn made(&self) -> std::sync::MutexGuard<'_, Vec<Made>> {
+        self.made.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// As the bank's server: a new transaction for `enrollment` with `facemap`, the
+    /// session's receiver as its callback URL. `now_ms` (the device's clock) dates its
+    /// expiry until the device hears the sandbox's.
+    pub async fn initiate(
+        &self,
+        enrollment: &str,
+        user_reference: Option<String>,
+        facemap: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<TransactionView, FacemapError> {
+        let initiated = self
+            .client
+            .initiate(
+                facemap,
+                &EnrollmentMetadata {
+                    enrollment_transaction_reference: enrollment.to_owned(),
+                    user_reference: user_reference.clone(),
+                    callback_url: Some(self.receiver.url().to_owned()),
+                    ..EnrollmentMetadata::default()
+                },
+            )
+            .await?;
+        self.made().push(Made {
+            reference: initiated.authentication_transaction_reference.clone(),
+            enrollment: enrollment.to_owned(),
+            user_reference,
+            expires_ms: now_ms.saturating_add(15 * 60 * 1000),
+            face: None,
+        });
+        self.view(&initiated.authentication_transaction_reference)
+            .await
+    }
+
+    /// As the device: performs the face capture for `reference` showing `face`, with the
+    /// catalogue's `fault` (then the result is the fault's verdict too).
+    pub async fn capture(
+        &self,
+        reference: &str,
+        face: Face,
+        fault: Option<Fault>,
+        now_ms: i64,
+    ) -> Result<(TransactionView, Option<FaultReport>), FacemapError> {
+        let recorder = Arc::new(Recorder::default());
+        let client = self
+            .client
+            .with_fault(fault)
+            .map_err(|e| FacemapError::Facemap(e.to_string()))?
+            .recorded(recorder.clone());
+        let result = client.capture(reference, face, now_ms).await;
+        let report = client.fault_report(&result, recorder.exchanges());
+        match result {
+            Err(error) if report.is_none() => return Err(error),
+            Err(_) => {}
+            Ok(outcome) => {
+                if let Some(made) = self.made().iter_mut().find(|m| m.reference == reference) {
+                    made.face = Some(face);
+                    if outcome.timestamp_expires > 0 {
+                        made.expires_ms = outcome.timestamp_expires;
+                    }
+                }
+            }
+        }
+        Ok((self.view(reference).await?, report))
+    }
+
+    /// One transaction made here, as the bank's server retrieves it now.
+    pub async fn view(&self, reference: &str) -> Result<TransactionView, FacemapError> {
+        let made = self
+            .made()
+            .iter()
+            .find(|m| m.reference == reference)
+            .cloned()
+            .ok_or_else(|| FacemapError::Refused {
+                status: 404,
+                message: format!("no transaction {reference:?} was made here"),
+                transaction_result: None,
+            })?;
+        let detail = self.client.detail(reference).await?;
+        let superseded_by = (detail.transaction_result == "EXPIRED")
+            .then(|| {
+                self.made()
+                    .iter()
+                    .skip_while(|m| m.reference != reference)
+                    .skip(1)
+                    .find(|m| m.enrollment == made.enrollment)
+                    .map(|m| m.reference.clone())
+            })
+            .flatten();
+        Ok(TransactionView {
+            reference: made.reference,
+            enrollment: made.enrollment,
+            user_reference: made.user_reference,
+            state: detail.transaction_result,
+            face: made.face,
+            expires_ms: made.expires_ms,
+            superseded_by,
+            callback: self.receiver.result_of(reference),
+        })
+    }
+
+    /// Every transaction made here, newest first.
+    pub async fn transactions(&self) -> Result<Vec<TransactionView>, FacemapError> {
+        let references: Vec<String> = self
+            .made()
+            .iter()
+            .rev()
+            .map(|m| m.reference.clone())
+            .collect();
+        let mut views = Vec::with_capacity(references.len());
+        for reference in references {
+            views.push(self.view(&reference).await?);
+        }
+        Ok(views)
     }
 }
 
@@ -668,22 +1058,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn faces_and_faults_parse_by_name() {
+    fn faces_parse_by_name_and_faults_come_from_the_catalogue() {
         for face in Face::ALL {
             assert_eq!(face.name().parse::<Face>(), Ok(face));
         }
         assert!("smile".parse::<Face>().is_err());
-        assert_eq!("wrong-secret".parse(), Ok(FacemapFault::WrongSecret));
+        let names: Vec<&str> = crate::catalogue::for_profile(PROFILE)
+            .map(|spec| spec.name)
+            .collect();
         assert_eq!(
-            "clock-skew=-5000".parse(),
-            Ok(FacemapFault::ClockSkew(-5000))
+            names,
+            [
+                "replay",
+                "clock-skew",
+                "expired-token",
+                "wrong-secret",
+                "server-down"
+            ]
         );
-        assert_eq!(
-            "clock-skew".parse(),
-            Ok(FacemapFault::ClockSkew(crate::catalogue::CLOCK_SKEW_MS))
-        );
-        assert!("replay=3".parse::<FacemapFault>().is_err());
-        assert!("wrong-pin".parse::<FacemapFault>().is_err());
+        let client = FacemapClient::new(
+            "http://127.0.0.1:1/profiles/facemap",
+            ApiCredentials {
+                api_token: "t".to_owned(),
+                api_secret: "s".to_owned(),
+            },
+            Arc::new(Recorder::default()),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert!(client.with_fault(Some(Fault::WrongPin)).is_err());
+        assert!(client.with_fault(Some(Fault::ClockSkew(-5000))).is_ok());
     }
 
     #[test]

@@ -69,6 +69,12 @@ pub const PROFILES: &[ProfileSpec] = &[
         prefix: "/profiles/jwt",
         description: "The mobile API key configured in the app is sent on every call (X-Api-Key), with the device id.",
     },
+    ProfileSpec {
+        name: "facemap",
+        label: "Face authentication",
+        prefix: "/profiles/facemap",
+        description: "The bank's server starts a face authentication transaction with the enrollment's stored facemap (multipart, Basic auth with the API token and secret); the device performs the face capture; the final state (PASSED, FAILED, INVALID or EXPIRED) goes to the bank's callback URL.",
+    },
 ];
 
 /// The profile named `name`.
@@ -216,7 +222,7 @@ fn snippet(bytes: &[u8]) -> String {
 }
 
 /// A local URL nobody listens on (a port just bound and released).
-fn closed_port_url() -> String {
+pub(crate) fn closed_port_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map_or(9, |address| address.port());

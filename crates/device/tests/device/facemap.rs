@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokensim_device::Recorder;
 use tokensim_device::profiles::facemap::{
-    ApiCredentials, EnrollmentMetadata, Face, FacemapClient, FacemapError, FacemapFault,
+    ApiCredentials, EnrollmentMetadata, Face, FacemapClient, FacemapError,
 };
+use tokensim_device::{Fault, FaultReport};
 
 const MINUTE: i64 = 60_000;
 
@@ -107,63 +108,105 @@ async fn each_face_leads_to_its_documented_state() {
     );
 }
 
+/// A faulted call through a recording client: its result and the catalogue's verdict.
+async fn faulted<T>(
+    client: &FacemapClient,
+    fault: Fault,
+    call: impl AsyncFnOnce(FacemapClient) -> Result<T, FacemapError>,
+) -> (Result<T, FacemapError>, FaultReport) {
+    let recorder = Arc::new(Recorder::default());
+    let armed = client
+        .with_fault(Some(fault))
+        .unwrap()
+        .recorded(recorder.clone());
+    let result = call(armed.clone()).await;
+    let report = armed.fault_report(&result, recorder.exchanges()).unwrap();
+    (result, report)
+}
+
 #[tokio::test]
-async fn faults_end_in_clear_refusals() {
-    let (_sandbox, clock, client, _recorder, _secret) = start().await;
+async fn catalogue_faults_end_in_clear_refusals() {
+    let (_sandbox, clock, client, _recorder, secret) = start().await;
     let reference = client
         .initiate(vec![1; 64], &metadata("faults"))
         .await
         .unwrap()
         .authentication_transaction_reference;
-    // Wrong secret: 403 with the reason.
-    let error = client
-        .with_fault(Some(FacemapFault::WrongSecret))
-        .detail(&reference)
-        .await
-        .unwrap_err();
+    // Wrong secret: 403 with the reason; the secret tried is not shown either.
+    let (error, report) = faulted(&client, Fault::WrongSecret, async |c| {
+        c.detail(&reference).await
+    })
+    .await;
+    let error = error.unwrap_err();
     assert!(
         matches!(error, FacemapError::Refused { status: 403, .. }),
         "{error}"
     );
     assert!(error.to_string().contains("wrong API token or secret"));
+    assert!(report.matched, "{}", report.required);
+    assert!(!serde_json::to_string(&report).unwrap().contains(&secret));
     // Server down: a network error that says what to do.
-    let error = client
-        .with_fault(Some(FacemapFault::ServerDown))
-        .detail(&reference)
-        .await
-        .unwrap_err();
-    assert!(matches!(error, FacemapError::Network { .. }), "{error}");
+    let (error, report) = faulted(&client, Fault::ServerDown, async |c| {
+        c.detail(&reference).await
+    })
+    .await;
+    assert!(matches!(error, Err(FacemapError::Network { .. })));
+    assert!(report.matched);
     // Clock skew beyond 5 minutes: refused; the transaction stays open.
-    let error = client
-        .with_fault(Some(FacemapFault::ClockSkew(10 * MINUTE)))
-        .capture(&reference, Face::Live, clock.now_ms())
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("clock"), "{error}");
+    let (error, report) = faulted(&client, Fault::ClockSkew(10 * MINUTE), async |c| {
+        c.capture(&reference, Face::Live, clock.now_ms()).await
+    })
+    .await;
+    assert!(error.unwrap_err().to_string().contains("clock"));
+    assert!(report.matched, "{}", report.required);
     assert_eq!(
         client.detail(&reference).await.unwrap().transaction_result,
         "STARTED"
     );
-    // Replay: the same capture twice; the second is refused, the first counts.
-    let outcome = client
-        .with_fault(Some(FacemapFault::Replay))
-        .capture(&reference, Face::Live, clock.now_ms())
+    // Within 5 minutes it is accepted, and the verdict says so.
+    let near = client
+        .initiate(vec![1; 64], &metadata("near"))
         .await
+        .unwrap()
+        .authentication_transaction_reference;
+    let (outcome, report) = faulted(&client, Fault::ClockSkew(-MINUTE), async |c| {
+        c.capture(&near, Face::Spoof, clock.now_ms()).await
+    })
+    .await;
+    assert_eq!(outcome.unwrap().transaction_result, "INVALID");
+    assert!(report.matched, "{}", report.required);
+    // Replay: the capture of the now finished transaction again is refused 409; the first
+    // counts.
+    let (outcome, report) = faulted(&client, Fault::ReplaySignature, async |c| {
+        c.capture(&reference, Face::Live, clock.now_ms()).await
+    })
+    .await;
+    assert_eq!(outcome.unwrap().transaction_result, "PASSED");
+    assert!(report.matched, "{}", report.required);
+    let replay = report
+        .exchanges
+        .iter()
+        .find(|e| e.label == "replay")
         .unwrap();
-    assert_eq!(outcome.transaction_result, "PASSED");
-    // Expired token: a capture of an ended transaction is refused with its state.
+    assert_eq!(replay.status, Some(409));
+    assert!(
+        replay.response_body.contains("PASSED"),
+        "{}",
+        replay.response_body
+    );
+    // Expired token, by the sandbox's clock: a capture after the 15 minutes is refused with
+    // the state.
     let stale = client
         .initiate(vec![1; 64], &metadata("stale"))
         .await
         .unwrap()
         .authentication_transaction_reference;
     clock.advance(15 * MINUTE);
-    let error = client
-        .with_fault(Some(FacemapFault::ExpiredToken))
-        .capture(&stale, Face::Live, clock.now_ms())
-        .await
-        .unwrap_err();
-    match error {
+    let (error, report) = faulted(&client, Fault::ExpiredToken, async |c| {
+        c.capture(&stale, Face::Live, clock.now_ms()).await
+    })
+    .await;
+    match error.unwrap_err() {
         FacemapError::Refused {
             status,
             transaction_result,
@@ -174,6 +217,26 @@ async fn faults_end_in_clear_refusals() {
         }
         other => panic!("{other}"),
     }
+    assert!(report.matched, "{}", report.required);
+    // Expired token on a transaction still open: the bank supersedes it first.
+    let open = client
+        .initiate(vec![1; 64], &metadata("open"))
+        .await
+        .unwrap()
+        .authentication_transaction_reference;
+    let (error, report) = faulted(&client, Fault::ExpiredToken, async |c| {
+        c.capture(&open, Face::Live, clock.now_ms()).await
+    })
+    .await;
+    assert!(error.is_err());
+    assert!(report.matched, "{}", report.required);
+    assert_eq!(
+        client.detail(&open).await.unwrap().transaction_result,
+        "EXPIRED"
+    );
+    // A fault the catalogue does not list for facemap is refused before any call.
+    let refused = client.with_fault(Some(Fault::WrongPin)).unwrap_err();
+    assert!(refused.to_string().contains("wrong-pin"), "{refused}");
     // No User-Agent: 403 naming it.
     let error = client
         .with_user_agent(None)
