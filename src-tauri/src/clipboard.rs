@@ -49,9 +49,14 @@ pub fn read() -> Result<Clip, AppError> {
 /// The clipboard for the scanner: `{ image }` with what was decoded, or `{ text }`.
 #[tauri::command]
 pub async fn paste_clipboard() -> Result<crate::types::Pasted, AppError> {
-    let clip = tauri::async_runtime::spawn_blocking(read)
-        .await
-        .map_err(|e| AppError::new("CLIPBOARD", e))??;
+    let clip = tauri::async_runtime::spawn_blocking(|| {
+        let clip = read();
+        // The clipboard's image and its decoded variants are freed: give their pages back.
+        tokensim_memory::release();
+        clip
+    })
+    .await
+    .map_err(|e| AppError::new("CLIPBOARD", e))??;
     Ok(match clip {
         Clip::Image(result) => crate::types::Pasted {
             image: Some(result),

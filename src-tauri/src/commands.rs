@@ -82,14 +82,22 @@ pub async fn scan_frame(
 #[tauri::command]
 pub fn stop_scan(scanner: State<'_, Arc<Scanner>>) {
     scanner.stop();
+    // The frames' buffers are gone: give their pages back.
+    tokensim_memory::release();
 }
 
 /// Decodes an image (file, drop, clipboard).
 #[tauri::command]
 pub async fn scan_image(bytes: Vec<u8>) -> Result<ScanResult> {
-    tauri::async_runtime::spawn_blocking(move || scan_bytes(&bytes))
-        .await
-        .map_err(|e| AppError::new("SCAN", e))?
+    tauri::async_runtime::spawn_blocking(move || {
+        let result = scan_bytes(&bytes);
+        drop(bytes);
+        // The decoder's image variants are freed: give their pages back.
+        tokensim_memory::release();
+        result
+    })
+    .await
+    .map_err(|e| AppError::new("SCAN", e))?
 }
 
 /// What pasted text is: `activation`, `recovery`, `offline` or `other`.
@@ -125,7 +133,10 @@ pub async fn activate_device(
     core: State<'_, Arc<Core>>,
     request: ActivateRequest,
 ) -> Result<ActivationReport> {
-    Ok(core.activate(request).await)
+    let report = core.activate(request).await;
+    // The activation's key exchange and PIN derivation left freed buffers behind.
+    tokensim_memory::release();
+    Ok(report)
 }
 
 /// A device's status and public facts.

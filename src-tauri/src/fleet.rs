@@ -401,6 +401,8 @@ pub async fn fleet_run(
         let _ = app.emit(PROGRESS_EVENT, tick);
     }
     *FleetRunner::lock(&runner.running) = None;
+    // A thousand devices' buffers are freed: give their pages back.
+    tokensim_memory::release();
     let report = result.map_err(|e| AppError::new("FLEET", e.to_string()))?;
     *FleetRunner::lock(&runner.last) = Some(report.clone());
     Ok(FleetOutcome {

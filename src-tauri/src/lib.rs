@@ -121,6 +121,9 @@ impl Settings {
 
 /// The binary's entry point: the window, or the terminal flow without a display.
 pub fn main() -> ExitCode {
+    // Before any thread: glibc's malloc would make up to 8 arenas per core (see
+    // `tokensim_memory`), each keeping what its threads freed.
+    tokensim_memory::bound_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

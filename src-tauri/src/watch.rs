@@ -31,12 +31,16 @@ async fn listen(core: Arc<Core>, id: String, wake: Arc<Notify>) {
     }
 }
 
+/// How often the watch gives freed memory back to the system (`tokensim_memory::release`).
+const RELEASE_EVERY: Duration = Duration::from_secs(30);
+
 /// Watches forever.
 pub async fn run(app: AppHandle, core: Arc<Core>) {
     let mut seen: HashSet<String> = HashSet::new();
     let mut listening: HashSet<String> = HashSet::new();
     let wake = Arc::new(Notify::new());
     let mut first = true;
+    let mut released = std::time::Instant::now();
     loop {
         for id in core.active_ids().unwrap_or_default() {
             if listening.insert(id.clone()) {
@@ -108,6 +112,12 @@ pub async fn run(app: AppHandle, core: Arc<Core>) {
                 total,
             },
         );
+        // Polls, pushes and the window's commands leave freed buffers in malloc's arenas:
+        // hand their pages back now and then, so an idle app stays small.
+        if released.elapsed() >= RELEASE_EVERY {
+            tokensim_memory::release();
+            released = std::time::Instant::now();
+        }
         let seconds = app.state::<PollInterval>().0.load(Ordering::Relaxed);
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(seconds.max(1).into())) => {}

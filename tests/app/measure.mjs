@@ -45,6 +45,24 @@ function tree(rootPid) {
   return out;
 }
 
+// Where a process's resident memory goes: RSS (kB) summed by mapping (a file's name, or
+// [heap], [stack], anonymous), the largest first; and its thread count.
+function breakdown(pid) {
+  const byMapping = new Map();
+  let current = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      current = header[1] || "[anonymous]";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) byMapping.set(current, (byMapping.get(current) ?? 0) + Number(rss[1]));
+  }
+  const threads = readdirSync(`/proc/${pid}/task`).length;
+  return { threads, mappings: [...byMapping].sort((a, b) => b[1] - a[1]) };
+}
+
 // Two devices, activated through the window with codes from the sandbox's Cloud API.
 async function activateTwo(driver) {
   const text = async (css) => (await driver.wait(until.elementLocated(By.css(css)), 20000)).getText();
@@ -77,6 +95,7 @@ async function activateTwo(driver) {
 const { process: driverProcess, url: driverUrl } = await startTauriDriver({ stdio: "ignore" });
 const times = [];
 let memory = [];
+let appBreakdown;
 try {
   for (let run = 0; run < runs; run++) {
     const scratch = mkdtempSync(join(tmpdir(), "tokensim-measure-"));
@@ -96,6 +115,7 @@ try {
       await driver.sleep(idleSeconds * 1000);
       const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
       memory = tree(appPid);
+      appBreakdown = breakdown(appPid);
     }
     await driver.quit();
     rmSync(scratch, { recursive: true, force: true });
@@ -114,3 +134,7 @@ for (const p of memory) {
 }
 const webkit = total - appRss;
 console.log(`idle with two devices after ${idleSeconds} s: app process ${(appRss / 1024).toFixed(0)} MB RSS (goal 150 MB); WebKit processes ${(webkit / 1024).toFixed(0)} MB RSS in ${memory.length - 1}; ${(total / 1024).toFixed(0)} MB in all`);
+if (appBreakdown) {
+  console.log(`the app process by mapping (RSS), ${appBreakdown.threads} threads:`);
+  for (const [name, kb] of appBreakdown.mappings.slice(0, 12)) console.log(`  ${(kb / 1024).toFixed(1).padStart(6)} MB  ${name.replace(/^.*\//, "")}`);
+}
