@@ -211,6 +211,18 @@ impl Core {
         }
     }
 
+    /// The embedded sandbox's URL and built-in admin login (`None` with an outside server):
+    /// what makes the facemap profile's API credentials.
+    pub async fn sandbox_admin(&self) -> Option<(String, String, String)> {
+        self.sandbox.lock().await.as_ref().map(|sandbox| {
+            (
+                sandbox.url().to_owned(),
+                sandbox.admin().username.clone(),
+                sandbox.admin().password.clone(),
+            )
+        })
+    }
+
     /// Stops the embedded sandbox.
     pub async fn shutdown(&self) {
         if let Some(sandbox) = self.sandbox.lock().await.take() {

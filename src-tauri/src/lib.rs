@@ -209,6 +209,7 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .manage(core.clone())
         .manage(Arc::new(scan::Scanner::default()))
         .manage(Arc::new(fleet::FleetRunner::default()))
+        .manage(profiles::FacemapState::default())
         .manage(PollInterval(AtomicU32::new(settings.poll_seconds)))
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -263,6 +264,9 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             profiles::profile_signed_token_enroll,
             profiles::profile_signed_token_call,
             profiles::profile_accesses,
+            profiles::profile_facemap_initiate,
+            profiles::profile_facemap_capture,
+            profiles::profile_facemap_transactions,
         ])
         .setup(move |app| {
             let show = MenuItem::with_id(app, "show", "Show TokenSim", true, None::<&str>)?;

@@ -9,6 +9,9 @@ use crate::types::AppError;
 use serde::Serialize;
 use std::sync::Arc;
 use tauri::State;
+use tokensim_device::profiles::facemap::{
+    Face, FacemapClient, FacemapError, FacemapSession, TransactionView, make_credentials,
+};
 use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
 use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
 use tokensim_device::profiles::{ProfileClient, field};
@@ -348,6 +351,158 @@ pub async fn profile_signed_token_call(
     })
 }
 
+/// The Face authentication tab's session: the bank's server and the device on the embedded
+/// sandbox (its URL; API credentials made with its admin login, a callback receiver).
+#[derive(Default)]
+pub struct FacemapState(tokio::sync::Mutex<Option<(String, Arc<FacemapSession>)>>);
+
+/// What a capture showed: the transaction after it, and the result in words (a fault's
+/// verdict when one was armed).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FacemapCaptureView {
+    /// The transaction as the bank's server retrieves it after the capture.
+    pub transaction: TransactionView,
+    /// What happened.
+    pub result: ProfileCallView,
+}
+
+const FACEMAP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn facemap_error(error: FacemapError) -> AppError {
+    let code = match &error {
+        FacemapError::Network { .. } | FacemapError::Timeout { .. } => "NETWORK",
+        FacemapError::Refused { .. } => "REJECTED",
+        _ => "SERVER",
+    };
+    AppError::new(code, error)
+}
+
+async fn facemap_session(core: &Core, state: &FacemapState) -> Result<Arc<FacemapSession>> {
+    let url = server_url(core)?;
+    let mut slot = state.0.lock().await;
+    if let Some((made_for, session)) = slot.as_ref()
+        && *made_for == url
+    {
+        return Ok(session.clone());
+    }
+    let (sandbox_url, admin, password) = core
+        .sandbox_admin()
+        .await
+        .filter(|(sandbox_url, ..)| *sandbox_url == url)
+        .ok_or_else(|| {
+            AppError::new(
+                "NO_SERVER",
+                "face authentication needs the embedded sandbox: its admin login makes the API token and secret (start the sandbox in Settings)",
+            )
+        })?;
+    let credentials = make_credentials(
+        &sandbox_url,
+        &admin,
+        &password,
+        sandbox::apps::DEFAULT_APPLICATION,
+        FACEMAP_TIMEOUT,
+    )
+    .await
+    .map_err(facemap_error)?;
+    let client = FacemapClient::new(
+        &format!("{sandbox_url}/profiles/facemap"),
+        credentials,
+        core.client_tagged("facemap").events(),
+        FACEMAP_TIMEOUT,
+    )
+    .map_err(facemap_error)?;
+    let session = Arc::new(FacemapSession::start(client).await.map_err(facemap_error)?);
+    *slot = Some((url, session.clone()));
+    Ok(session)
+}
+
+fn now_ms(core: &Core) -> i64 {
+    i64::try_from(core.engine_client().now_ms()).unwrap_or(i64::MAX)
+}
+
+/// As the bank's server: starts a face authentication transaction for `enrollment` with a
+/// facemap (4 KiB of random bytes standing for the enrollment's).
+#[tauri::command]
+pub async fn profile_facemap_initiate(
+    core: State<'_, Arc<Core>>,
+    facemap: State<'_, FacemapState>,
+    enrollment: String,
+    user_reference: Option<String>,
+) -> Result<TransactionView> {
+    let session = facemap_session(&core, &facemap).await?;
+    let mut bytes = vec![0u8; 4096];
+    core.engine_client().rng().fill(&mut bytes);
+    session
+        .initiate(
+            enrollment.trim(),
+            user_reference.filter(|u| !u.trim().is_empty()),
+            bytes,
+            now_ms(&core),
+        )
+        .await
+        .map_err(facemap_error)
+}
+
+/// As the device: performs the face capture for `reference` showing `face`, under the
+/// catalogue's `fault`.
+#[tauri::command]
+pub async fn profile_facemap_capture(
+    core: State<'_, Arc<Core>>,
+    facemap: State<'_, FacemapState>,
+    reference: String,
+    face: Face,
+    fault: Option<String>,
+) -> Result<FacemapCaptureView> {
+    let session = facemap_session(&core, &facemap).await?;
+    let fault = match fault.as_deref().filter(|f| !f.is_empty()) {
+        Some(name) => Some(
+            tokensim_device::Fault::named(name)
+                .ok_or_else(|| AppError::new("INPUT", format!("{name:?} is not a fault")))?,
+        ),
+        None => None,
+    };
+    let (transaction, report) = session
+        .capture(&reference, face, fault, now_ms(&core))
+        .await
+        .map_err(facemap_error)?;
+    let result = match report {
+        Some(report) => ProfileCallView {
+            ok: report.matched,
+            summary: if report.answered == "success" {
+                format!("captured a {} face: {}", face.name(), transaction.state)
+            } else {
+                report.answered
+            },
+            required: Some(report.required),
+        },
+        None if face == Face::Timeout => ProfileCallView {
+            ok: true,
+            summary: "the capture screen was opened and left: the transaction ends EXPIRED when its time is up".to_owned(),
+            required: None,
+        },
+        None => ProfileCallView {
+            ok: true,
+            summary: format!("captured a {} face: {}", face.name(), transaction.state),
+            required: None,
+        },
+    };
+    Ok(FacemapCaptureView {
+        transaction,
+        result,
+    })
+}
+
+/// Every transaction the tab started, newest first, as the bank's server retrieves them now.
+#[tauri::command]
+pub async fn profile_facemap_transactions(
+    core: State<'_, Arc<Core>>,
+    facemap: State<'_, FacemapState>,
+) -> Result<Vec<TransactionView>> {
+    let session = facemap_session(&core, &facemap).await?;
+    session.transactions().await.map_err(facemap_error)
+}
+
 /// The access history of `profile` on the app's server (newest first).
 #[tauri::command]
 pub async fn profile_accesses(
@@ -385,6 +540,9 @@ pub fn typescript() -> String {
         <ProfileAccountView as TS>::decl(),
         <ProfileCallView as TS>::decl(),
         <AccessView as TS>::decl(),
+        <Face as TS>::decl(),
+        <TransactionView as TS>::decl(),
+        <FacemapCaptureView as TS>::decl(),
     ] {
         out.push_str("\nexport ");
         out.push_str(&decl);

@@ -90,5 +90,52 @@ reason: string | null,
  */
 atMs: number, };
 
+export type Face = "live" | "spoof" | "different-person" | "timeout";
+
+export type TransactionView = { 
+/**
+ * `authenticationTransactionReference`.
+ */
+reference: string, 
+/**
+ * The enrollment it is compared with.
+ */
+enrollment: string, 
+/**
+ * The bank's reference for the user.
+ */
+userReference: string | null, 
+/**
+ * `CREATED`, `STARTED`, `PASSED`, `FAILED`, `INVALID` or `EXPIRED`, as the bank's
+ * server retrieves it now.
+ */
+state: string, 
+/**
+ * The face the device showed, if it performed the capture (`live`…).
+ */
+face: Face | null, 
+/**
+ * When it expires (Unix ms by the sandbox's clock as the device last heard it).
+ */
+expiresMs: number, 
+/**
+ * The newer transaction for the same enrollment that ended this one `EXPIRED`.
+ */
+supersededBy: string | null, 
+/**
+ * The state the bank's callback URL received, if the callback came.
+ */
+callback: string | null, };
+
+export type FacemapCaptureView = { 
+/**
+ * The transaction as the bank's server retrieves it after the capture.
+ */
+transaction: TransactionView, 
+/**
+ * What happened.
+ */
+result: ProfileCallView, };
+
 /** The device profiles beside PowerAuth, one tab each (tokensim-device's catalogue). */
 export const PROFILES: ProfileSpec[] = [{"name":"jwt","label":"Device JWT","prefix":"/profiles/jwt","description":"The app server logs the user in and gets a JWT for this device id from the vendor (POST /gen-jwt); the device keeps it and sends Authorization: Bearer on every call."},{"name":"signed-token","label":"Signed device tokens","prefix":"/profiles/signed-token","description":"Attach and identify calls carry an HS256 token {\"user\": ID} signed with the project's API secret, from the app server (self-signed, or the vendor's counted sign endpoint); the project decides whether tokens are required."},{"name":"api-key","label":"Mobile API key","prefix":"/profiles/jwt","description":"The mobile API key configured in the app is sent on every call (X-Api-Key), with the device id."},{"name":"facemap","label":"Face authentication","prefix":"/profiles/facemap","description":"The bank's server starts a face authentication transaction with the enrollment's stored facemap (multipart, Basic auth with the API token and secret); the device performs the face capture; the final state (PASSED, FAILED, INVALID or EXPIRED) goes to the bank's callback URL."}];
