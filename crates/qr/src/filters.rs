@@ -586,6 +586,60 @@ mod tests {
     }
 
     #[test]
+    fn code_regions_find_a_fine_checkerboard_and_not_text_lines() {
+        // A page (level 245) with bars of text (4 px high, 6 px apart) and a patch of
+        // pseudo-random 1-pixel modules, 60 px square.
+        let mut state = 0x9E37_79B9u32;
+        let mut cell = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state & 1 == 1
+        };
+        let image = GrayImage::from_fn(320, 240, |x, y| {
+            let patch = (200..260).contains(&x) && (100..160).contains(&y);
+            let text = x < 150 && (y % 10) < 4;
+            let dark = if patch { cell() } else { text };
+            image::Luma([if dark { 20 } else { 245 }])
+        });
+        let regions = code_regions(&image, 24, 3, 3);
+        assert_eq!(regions.len(), 1, "{regions:?}");
+        let region = regions[0];
+        assert!(
+            region.x <= 200 && region.x + region.width >= 260,
+            "{region:?}"
+        );
+        assert!(
+            region.y <= 100 && region.y + region.height >= 160,
+            "{region:?}"
+        );
+        assert_eq!(
+            crop(&image, region).dimensions(),
+            (region.width, region.height)
+        );
+        let flat = GrayImage::from_pixel(320, 240, image::Luma([200]));
+        assert!(code_regions(&flat, 24, 3, 3).is_empty());
+        assert!(code_regions(&GrayImage::new(4, 4), 24, 3, 3).is_empty());
+    }
+
+    #[test]
+    fn local_normalisation_spreads_a_dim_step_and_cubic_upscaling_keeps_edges() {
+        // Modules 30 levels apart on a dim screen come out far apart around level 128.
+        let dim = GrayImage::from_fn(64, 64, |x, _| {
+            image::Luma([if (x / 4) % 2 == 0 { 150 } else { 180 }])
+        });
+        let normal = normalise_local(&dim, 6, 4.0);
+        let (dark, light) = (normal.get_pixel(33, 30).0[0], normal.get_pixel(37, 30).0[0]);
+        assert!(dark < 80 && light > 176, "{dark} {light}");
+        let flat = normalise_local(&GrayImage::from_pixel(16, 16, image::Luma([90])), 4, 4.0);
+        assert!(flat.pixels().all(|p| p.0[0] == 128));
+        let edge = GrayImage::from_fn(8, 1, |x, _| image::Luma([if x < 4 { 0 } else { 255 }]));
+        let big = upscale_cubic(&edge, 3);
+        assert_eq!(big.dimensions(), (24, 3));
+        assert!(big.get_pixel(6, 1).0[0] < 20 && big.get_pixel(17, 1).0[0] > 235);
+    }
+
+    #[test]
     fn empty_images_pass_through() {
         let empty = GrayImage::new(0, 0);
         assert_eq!(stretch_contrast(&empty).dimensions(), (0, 0));
