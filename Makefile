@@ -283,9 +283,9 @@ bench-scale: deps tools ## The scale model's inputs and its check at 1, 2 and 4 
 bench-facemap: deps tools ## The facemap profile with 1,000 simulated devices (TOKENSIM_FACEMAP_DEVICES); figures in docs/benchmarks.md
 	$(call WORKSPACE_TESTS,--run-ignored only --no-capture -E 'binary_id(tokensim-device::device) & test(facemap_fleet)',--test device facemap_fleet -- --ignored --nocapture)
 
-bench-profiles: deps tools ## 1,000 devices per device profile (jwt, api-key, signed-token, facemap) and, as the peer, PowerAuth, each against a fresh embedded sandbox
+bench-profiles: deps tools ## 1,000 devices per device profile (jwt, api-key, signed-token, facemap, oauth-cc, oauth-device; TOKENSIM_BENCH_PROFILES picks) and, as the peer, PowerAuth, each against a fresh embedded sandbox
 	cargo build --workspace --bins
-	@for profile in powerauth jwt api-key signed-token facemap; do \
+	@for profile in $${TOKENSIM_BENCH_PROFILES:-powerauth jwt api-key signed-token facemap oauth-cc oauth-device}; do \
 	  echo "== --profile $$profile"; \
 	  "$(CARGO_TARGET_DIR)/debug/tokensim" fleet --profile $$profile --devices $${TOKENSIM_FLEET_DEVICES:-1000} --concurrency 64 --profile-calls 3 --no-verify || exit 1; \
 	done

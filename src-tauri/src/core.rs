@@ -872,6 +872,8 @@ impl AppError {
     pub fn from_device(error: &tokensim_device::Error) -> Self {
         let code = if error.is_authentication_failure() {
             "AUTHENTICATION"
+        } else if error.is_profile_refusal() {
+            "REFUSED"
         } else {
             "DEVICE"
         };

@@ -277,6 +277,13 @@ impl From<&DeviceError> for Error {
                 ErrorKind::Rejected,
                 "the server refused the approval itself: the operation's data, the proximity OTP, the user or the activation does not match; refresh the operation and try again".into(),
             ),
+            // A device profile's vendor refused the credential: its words are the message;
+            // no PIN or counter is involved.
+            DeviceError::Server { .. } if error.is_profile_refusal() => (
+                Rejected,
+                ErrorKind::Rejected,
+                "the vendor refused the device's credential (no PIN or counter involved): see the exchange with --trace".into(),
+            ),
             DeviceError::Server { status, message, .. } => match (status, message.as_str()) {
                 (500..=599, _) => (Error, ErrorKind::ServerError, "retry later; the device is unchanged".into()),
                 (401, _) => (
@@ -349,9 +356,9 @@ impl From<&DeviceError> for Error {
         };
         // A 401 `OPERATION_FAILED` is the mobile API's refused approval: the signature was
         // good, so it is not reported as a refused signature (no PIN attempt was spent).
-        let http_status = error
-            .http_status()
-            .filter(|status| *status != 401 || error.is_authentication_failure());
+        let http_status = error.http_status().filter(|status| {
+            *status != 401 || error.is_authentication_failure() || error.is_profile_refusal()
+        });
         Self {
             http_status,
             ..Self::new(class, kind, message).hint(hint)

@@ -78,8 +78,15 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["replay-signature"],
         parameter: None,
         needs_pin: false,
-        profiles: &["powerauth", "jwt", "api-key", "signed-token", "facemap"],
-        description: "Send a signed request, then the identical bytes and header again: the replay must be refused (facemap: the capture of a transaction it has just finished, sent again).",
+        profiles: &[
+            "powerauth",
+            "jwt",
+            "api-key",
+            "signed-token",
+            "facemap",
+            "oauth",
+        ],
+        description: "Send a signed request, then the identical bytes and header again: the replay must be refused (facemap: the capture of a transaction it has just finished, sent again; oauth: a spent device code, or the revoked refresh token, presented again: the server must answer invalid_grant).",
     },
     FaultSpec {
         name: "clock-skew",
@@ -91,8 +98,15 @@ pub const CATALOGUE: &[FaultSpec] = &[
             signed: true,
         }),
         needs_pin: false,
-        profiles: &["powerauth", "jwt", "api-key", "signed-token", "facemap"],
-        description: "Shift the device clock (token, ECIES and face capture timestamps) by this many ms; negative: behind.",
+        profiles: &[
+            "powerauth",
+            "jwt",
+            "api-key",
+            "signed-token",
+            "facemap",
+            "oauth",
+        ],
+        description: "Shift the device clock (token, ECIES and face capture timestamps) by this many ms; negative: behind (oauth: the device judges its token's expiry by the shifted clock, the server by its own).",
     },
     FaultSpec {
         name: "stale-counter",
@@ -136,7 +150,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         }),
         needs_pin: false,
         profiles: &["powerauth", "jwt", "api-key", "signed-token"],
-        description: "Delay the request by this many ms (a timeout when it exceeds the client's).",
+        description: "Delay the request by this many ms (a timeout when it exceeds the client's). Not on oauth: its requests go through the oauth2 crate's own HTTP client, which this fault does not reach.",
     },
     FaultSpec {
         name: "expired-token",
@@ -144,8 +158,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["expired-jwt"],
         parameter: None,
         needs_pin: false,
-        profiles: &["jwt", "signed-token", "facemap"],
-        description: "Get a token that is already past its expiry and send it without refreshing: the server must refuse it as expired (facemap: capture an expired transaction, superseded by a newer one when still open).",
+        profiles: &["jwt", "signed-token", "facemap", "oauth"],
+        description: "Get a token that is already past its expiry and send it without refreshing: the server must refuse it as expired (facemap: capture an expired transaction, superseded by a newer one when still open; oauth: the stored access token is sent without the device's expiry check; past its expiry on the sandbox's clock the API answers 401 invalid_token, then the device refreshes once).",
     },
     FaultSpec {
         name: "wrong-secret",
@@ -153,8 +167,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &["wrong-key"],
         parameter: None,
         needs_pin: false,
-        profiles: &["jwt", "api-key", "signed-token", "facemap"],
-        description: "Authenticate with a secret that is not the project's (a token signed with another key, a wrong API key, a wrong API secret in Basic auth): the server must refuse.",
+        profiles: &["jwt", "api-key", "signed-token", "facemap", "oauth"],
+        description: "Authenticate with a secret that is not the project's (a token signed with another key, a wrong API key, a wrong API secret in Basic auth, a wrong OAuth client secret): the server must refuse.",
     },
     FaultSpec {
         name: "server-down",
@@ -162,7 +176,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         aliases: &[],
         parameter: None,
         needs_pin: false,
-        profiles: &["jwt", "api-key", "signed-token", "facemap"],
+        profiles: &["jwt", "api-key", "signed-token", "facemap", "oauth"],
         description: "Send the call to a port nobody listens on: a network error, and the stored token and device stay as they were.",
     },
 ];
@@ -317,6 +331,24 @@ mod tests {
         }
         assert!(for_profile("powerauth").any(|s| s.name == "wrong-pin"));
         assert!(!for_profile("jwt").any(|s| s.name == "wrong-pin"));
+        let oauth: Vec<&str> = for_profile("oauth").map(|s| s.name).collect();
+        assert_eq!(
+            oauth,
+            [
+                "replay",
+                "clock-skew",
+                "expired-token",
+                "wrong-secret",
+                "server-down"
+            ]
+        );
+        // A fault a profile does not take says so in its description.
+        assert!(
+            find("slow-network")
+                .unwrap()
+                .description
+                .contains("Not on oauth")
+        );
     }
 
     #[test]

@@ -164,7 +164,14 @@ impl Error {
     /// API's 401 `OPERATION_FAILED` is not one: the signature was good, PowerAuth Server
     /// refused the approval itself (data, factor, user or proximity OTP).
     pub fn is_authentication_failure(&self) -> bool {
-        matches!(self, Error::Server { status: 401, code, .. } if code != "OPERATION_FAILED")
+        matches!(self, Error::Server { status: 401, code, .. } if code != "OPERATION_FAILED" && !is_profile_code(code))
+    }
+
+    /// Whether a device profile's vendor (JWT, API key, signed token, OAuth) refused the
+    /// device's credential: a 401 with the profile's lower-case code (`jwt_expired`), never a
+    /// PowerAuth signature (no PIN, no counter).
+    pub fn is_profile_refusal(&self) -> bool {
+        matches!(self, Error::Server { status: 401, code, .. } if is_profile_code(code))
     }
 
     /// The HTTP status of a server error, if this is one.
@@ -193,7 +200,48 @@ fn activation_code_words(error: &QrPayloadError) -> String {
     }
 }
 
+/// A device profile's error code: lower-case words joined by `_` (`jwt_expired`,
+/// `invalid_client`), where PowerAuth's are upper case (`ERR_AUTHENTICATION`).
+fn is_profile_code(code: &str) -> bool {
+    !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// What a device profile's 401 `code` means, in the profile's words.
+pub fn profile_refusal_words(code: &str) -> &'static str {
+    match code {
+        "jwt_expired" => {
+            "the JWT expired: the device logs in to the app server again for a new one"
+        }
+        "jwt_invalid_signature" => {
+            "the JWT is not signed with the project's key: forged, or issued by another vendor"
+        }
+        "jwt_instance_mismatch" => "the JWT was issued for another device id (instance_id)",
+        "jwt_malformed" => "the bearer token is not this vendor's JWT",
+        "invalid_api_key" => "the API key is wrong: configure the one the project was created with",
+        "missing_credentials" => "the call carried no credential",
+        "invalid_credentials" => "the user name and password (or the API key and secret) are wrong",
+        "token_required" => "the project requires a signed token on this call",
+        "token_invalid" => "the signed token is not signed with the project's API secret",
+        "token_expired" => "the signed token expired: the app server signs a new one",
+        "token_user_mismatch" => "the signed token was signed for another user",
+        "invalid_token" => {
+            "the access token expired or was revoked: refresh it or authenticate again"
+        }
+        "invalid_client" => "the client secret is wrong, or the client id unknown",
+        "invalid_grant" => {
+            "the refresh token or device code is no longer valid: authenticate again"
+        }
+        _ => "the vendor refused this device's credential",
+    }
+}
+
 fn server_words(status: u16, code: &str, message: &str) -> String {
+    if status == 401 && is_profile_code(code) {
+        return format!(
+            "{} (the server answered HTTP {status} {code}: {message})",
+            profile_refusal_words(code)
+        );
+    }
     let hint = match (status, code, message) {
         (_, "OPERATION_FAILED", _) => {
             "the signature was good but the server refused to approve or reject: the data, the factor, the user, the activation or the proximity OTP does not match the operation"
@@ -285,6 +333,20 @@ mod tests {
             message: "PowerAuth server operation approval fails".into(),
         };
         assert!(!refused.is_authentication_failure(), "the PIN was right");
+        // A device profile's refusal is in its own words, not PowerAuth's.
+        let expired = Error::Server {
+            status: 401,
+            code: "jwt_expired".into(),
+            message: "the JWT expired 3 s ago".into(),
+        };
+        assert!(expired.is_profile_refusal() && !expired.is_authentication_failure());
+        let text = expired.to_string();
+        assert!(text.starts_with("the JWT expired: "), "{text}");
+        assert!(
+            !text.contains("PIN") && !text.contains("signature"),
+            "{text}"
+        );
+        assert!(!server.is_profile_refusal());
         assert!(
             refused.to_string().contains("does not match the operation"),
             "{refused}"

@@ -156,7 +156,7 @@ pub struct FleetArgs {
 
     /// The device profile(s), spread over the devices (device i runs the i-th, modulo):
     /// `powerauth` (the default: activation, signatures, operations), or device profiles
-    /// beside PowerAuth (`jwt`, `api-key`, `signed-token`, `facemap`; `mix` is all of them), which enroll and make
+    /// beside PowerAuth (`jwt`, `api-key`, `signed-token`, `facemap`, `oauth-cc`, `oauth-device`; `mix` is all of them), which enroll and make
     /// `--profile-calls` authenticated calls each. PowerAuth does not mix with the others.
     #[arg(
         long = "profile",

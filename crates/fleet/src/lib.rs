@@ -47,6 +47,7 @@ mod engine;
 pub mod error;
 mod facemap;
 pub mod metrics;
+mod oauth;
 pub mod observe;
 pub mod profiles;
 pub mod report;

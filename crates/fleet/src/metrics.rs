@@ -42,11 +42,13 @@ pub enum Step {
     FacemapCapture,
     /// `--profile facemap`: the bank's server retrieves the final state.
     FacemapRetrieve,
+    /// A device profile's token refresh (`--profile oauth-cc`, `oauth-device`).
+    ProfileRefresh,
 }
 
 impl Step {
     /// Every step, in scenario order.
-    pub const ALL: [Step; 13] = [
+    pub const ALL: [Step; 14] = [
         Step::Register,
         Step::Activation,
         Step::Status,
@@ -60,6 +62,7 @@ impl Step {
         Step::FacemapInitiate,
         Step::FacemapCapture,
         Step::FacemapRetrieve,
+        Step::ProfileRefresh,
     ];
 
     /// The step's name in reports.
@@ -78,6 +81,7 @@ impl Step {
             Step::FacemapInitiate => "facemap initiate (server)",
             Step::FacemapCapture => "face capture",
             Step::FacemapRetrieve => "facemap retrieve (server)",
+            Step::ProfileRefresh => "profile refresh",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Fleets of the device profiles beside PowerAuth (`--profile jwt,api-key`, `--profile mix`):
+//! Fleets of the device profiles beside PowerAuth (`--profile jwt,api-key`, `--profile mix`;
+//! the OAuth arms are in `crate::oauth`):
 //! the profile's shared set-up once (a vendor project on the sandbox), then per device its
 //! enrollment (`profile enroll`) and `--profile-calls` authenticated calls (`profile call`),
 //! timed per step into the same report as a PowerAuth fleet. A profile is one variant of
@@ -34,17 +35,25 @@ pub enum FleetProfile {
     /// Face authentication transactions: the bank's server initiates, the device captures
     /// (`--facemap-faces`), the server checks the final state; callbacks counted.
     Facemap,
+    /// OAuth 2.0 client credentials: token, reuse, refresh.
+    #[value(name = "oauth-cc")]
+    OAuthCc,
+    /// OAuth 2.0 device authorization (RFC 8628), verified on the sandbox's page.
+    #[value(name = "oauth-device")]
+    OAuthDevice,
     /// Every device profile beside PowerAuth, spread over the devices.
     Mix,
 }
 
 impl FleetProfile {
     /// Every device profile beside PowerAuth (what `mix` means).
-    pub const DEVICE_PROFILES: [FleetProfile; 4] = [
+    pub const DEVICE_PROFILES: [FleetProfile; 6] = [
         FleetProfile::Jwt,
         FleetProfile::ApiKey,
         FleetProfile::SignedToken,
         FleetProfile::Facemap,
+        FleetProfile::OAuthCc,
+        FleetProfile::OAuthDevice,
     ];
 
     /// The profile's name.
@@ -55,6 +64,8 @@ impl FleetProfile {
             FleetProfile::ApiKey => "api-key",
             FleetProfile::SignedToken => "signed-token",
             FleetProfile::Facemap => "facemap",
+            FleetProfile::OAuthCc => "oauth-cc",
+            FleetProfile::OAuthDevice => "oauth-device",
             FleetProfile::Mix => "mix",
         }
     }
@@ -83,13 +94,17 @@ pub fn plan(profiles: &[FleetProfile]) -> Result<Option<Vec<FleetProfile>>> {
 }
 
 /// What a profile's devices share, made once before the first device.
-struct Shared {
+pub(crate) struct Shared {
     /// `jwt`: the vendor project and its mobile API key.
     jwt: Option<(String, Zeroizing<String>)>,
     /// `signed-token`: the vendor project (signed tokens required).
     signed_token: Option<String>,
     /// `facemap`: the API credentials' client, the faces, the callback receiver.
     facemap: Option<crate::facemap::Shared>,
+    /// `oauth-device`: the public client of the point-of-sale devices.
+    pub(crate) oauth_device: Option<String>,
+    /// The OAuth devices' HTTP client (one connection pool).
+    pub(crate) oauth_http: reqwest::Client,
 }
 
 /// What the device profiles may use of the target beyond its URL.
@@ -101,17 +116,17 @@ pub(crate) struct Target {
     pub clock: Option<crate::facemap::ShiftedClock>,
 }
 
-struct Context {
-    args: FleetArgs,
+pub(crate) struct Context {
+    pub(crate) args: FleetArgs,
     profiles: Vec<FleetProfile>,
-    client: ProfileClient,
-    shared: Shared,
-    metrics: Arc<Metrics>,
+    pub(crate) client: ProfileClient,
+    pub(crate) shared: Shared,
+    pub(crate) metrics: Arc<Metrics>,
     observer: Arc<dyn Observer>,
     cancel: Cancel,
 }
 
-struct CountRequests(Arc<Metrics>);
+pub(crate) struct CountRequests(pub(crate) Arc<Metrics>);
 
 impl Events for CountRequests {
     fn exchange(&self, _: &Exchange) {
@@ -231,6 +246,8 @@ async fn set_up(client: &ProfileClient, profiles: &[FleetProfile]) -> Result<Sha
         jwt: None,
         signed_token: None,
         facemap: None,
+        oauth_device: None,
+        oauth_http: tokensim_device::profiles::oauth::http_client(),
     };
     for profile in profiles {
         match profile {
@@ -271,6 +288,9 @@ async fn set_up(client: &ProfileClient, profiles: &[FleetProfile]) -> Result<Sha
                         .map_err(|e| Error::Options(e.to_string()))?,
                 );
             }
+            FleetProfile::OAuthDevice if shared.oauth_device.is_none() => {
+                shared.oauth_device = Some(crate::oauth::register_device_client(client).await?);
+            }
             _ => {}
         }
     }
@@ -290,6 +310,20 @@ async fn run_device(context: &Context, index: usize) -> bool {
             };
             let rank = index / context.profiles.len();
             return crate::facemap::device(facemap, &context.metrics, index, rank).await;
+        }
+        FleetProfile::OAuthCc | FleetProfile::OAuthDevice => {
+            let grant = if profile == FleetProfile::OAuthCc {
+                crate::oauth::Grant::ClientCredentials
+            } else {
+                crate::oauth::Grant::DeviceAuthorization
+            };
+            return match crate::oauth::device(context, grant, index).await {
+                Ok(enrolled) => enrolled,
+                Err((enrolled, failure)) => {
+                    context.metrics.error(failure.kind, failure.message);
+                    enrolled
+                }
+            };
         }
         FleetProfile::PowerAuth | FleetProfile::Mix => Ok(false),
     };

@@ -549,3 +549,68 @@ async fn a_facemap_fleet_on_an_outside_sandbox_agrees_with_its_rows() {
     assert!(error.to_string().contains("--admin"), "{error}");
     sandbox.shutdown().await;
 }
+
+/// `--profile oauth-cc,oauth-device` on the embedded sandbox: client-credentials devices
+/// register, take a token, reuse it, refresh it; point-of-sale devices are approved on the
+/// sandbox's verification page (over HTTP, between two polls at the server's interval).
+/// Every call reusing the stored token and the approval between polls are checked per
+/// device (a device that fails either is an error in the report).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_fleets_take_reuse_and_refresh_tokens_and_approve_devices_on_the_page() {
+    use tokensim_fleet::profiles::FleetProfile;
+    let args = FleetArgs {
+        devices: 4,
+        concurrency: 4,
+        profiles: vec![FleetProfile::OAuthCc, FleetProfile::OAuthDevice],
+        profile_calls: 3,
+        ..FleetArgs::default()
+    };
+    let started = std::time::Instant::now();
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    assert!(report.is_clean(), "{}", report.to_table());
+    assert_eq!((report.activated, report.completed), (4, 4));
+    assert_eq!(report.versions, ["oauth-cc", "oauth-device"]);
+    let step = |name: &str| report.steps.iter().find(|s| s.step == name).unwrap();
+    assert_eq!(step("profile enroll").count, 4);
+    assert_eq!(step("profile call").count, 12);
+    assert_eq!(step("profile refresh").count, 4);
+    // A device polled, waited the sandbox's interval (5 s) while the user approved, polled
+    // again: its enrollment cannot be faster than the interval.
+    assert!(
+        step("profile enroll").p99_ms >= 5_000.0,
+        "{}",
+        report.to_table()
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(5));
+    // Per oauth-cc device: register, token, 3 calls, refresh = 6 requests; per oauth-device
+    // device: device authorization, 2 polls, page, pending list, verify, 3 calls, refresh =
+    // 10 requests; plus the shared public client's registration.
+    assert_eq!(report.requests, 2 * 6 + 2 * 10 + 1, "{}", report.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profile_mix_runs_every_device_profile_oauth_included() {
+    use tokensim_fleet::profiles::FleetProfile;
+    let args = FleetArgs {
+        devices: 6,
+        concurrency: 6,
+        profiles: vec![FleetProfile::Mix],
+        profile_calls: 1,
+        ..facemap_fleet(6)
+    };
+    let report = tokensim_fleet::execute(&args).await.unwrap();
+    assert_eq!(report.errors, vec![], "{}", report.to_table());
+    assert_eq!(report.completed, 6);
+    assert_eq!(
+        report.versions,
+        [
+            "jwt",
+            "api-key",
+            "signed-token",
+            "facemap",
+            "oauth-cc",
+            "oauth-device"
+        ]
+    );
+}

@@ -200,23 +200,25 @@ fn engine(ctx: &Ctx<'_>, account: &Account, fault: Option<OAuthFault>) -> Result
         .reveal_secrets(ctx.g.reveal_secrets))
 }
 
-/// The catalogue fault of `--fault`, as the OAuth client takes it: expired-token,
-/// wrong-secret, replay, clock-skew or server-down; any other is refused.
+/// The catalogue fault of `--fault`, as the OAuth client takes it; a fault the catalogue
+/// does not list for `oauth` is refused with the ones it does.
 fn oauth_fault(ctx: &Ctx<'_>) -> Result<Option<OAuthFault>> {
     let Some(fault) = ctx.g.fault else {
         return Ok(None);
     };
-    let name = match fault {
-        tokensim_device::Fault::ClockSkew(ms) => format!("clock-skew={ms}"),
-        other => other.spec().name.to_owned(),
-    };
-    name.parse::<OAuthFault>().map(Some).map_err(|e| {
+    OAuthFault::try_from(fault).map(Some).map_err(|_| {
         Failure::new(
             Class::Usage,
             ErrorKind::FaultNotApplicable,
-            format!("--fault {name} does not apply to profile oauth"),
+            format!(
+                "--fault {} does not apply to profile oauth",
+                fault.spec().name
+            ),
         )
-        .hint(e)
+        .hint(format!(
+            "the faults of oauth: {}",
+            tokensim_device::profiles::oauth::fault_names().join(", ")
+        ))
     })
 }
 

@@ -75,6 +75,12 @@ pub const PROFILES: &[ProfileSpec] = &[
         prefix: "/profiles/facemap",
         description: "The bank's server starts a face authentication transaction with the enrollment's stored facemap (multipart, Basic auth with the API token and secret); the device performs the face capture; the final state (PASSED, FAILED, INVALID or EXPIRED) goes to the bank's callback URL.",
     },
+    ProfileSpec {
+        name: "oauth",
+        label: "OAuth 2.0",
+        prefix: "/oauth2",
+        description: "Client credentials (an access token living 20 minutes, reused until it expires, then refreshed; the refresh token can be revoked) or RFC 8628 device authorization for a point-of-sale device, approved by the user on the sandbox's verification page. Tokens kept in memory, the keychain or a file.",
+    },
 ];
 
 /// The profile named `name`.
@@ -194,6 +200,29 @@ impl ProfileClient {
             let _ = self.client.execute(&base, again).await;
         }
         read(reply.status, &reply.body)
+    }
+
+    /// `GET path` of a page (HTML): its text when the answer is 2xx, else [`Error::Server`].
+    pub async fn get_page(&self, label: &'static str, path: &str) -> Result<String> {
+        let reply = self
+            .client
+            .execute(
+                &self.base_url,
+                Request {
+                    label,
+                    method: reqwest::Method::GET,
+                    path: path.to_owned(),
+                    headers: vec![("accept".to_owned(), "text/html".to_owned())],
+                    body: Vec::new(),
+                    plaintext: None,
+                    decryptor: None,
+                },
+            )
+            .await?;
+        if !(200..300).contains(&reply.status) {
+            read(reply.status, &reply.body)?;
+        }
+        Ok(String::from_utf8_lossy(&reply.body).into_owned())
     }
 }
 

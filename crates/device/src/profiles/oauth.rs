@@ -174,34 +174,51 @@ pub enum OAuthFault {
     ServerDown,
 }
 
-/// The names [`OAuthFault`] takes.
-pub const FAULT_NAMES: &[&str] = &[
-    "expired-token",
-    "wrong-secret",
-    "replay",
-    "clock-skew",
-    "server-down",
-];
+/// The profile's name in the fault catalogue ([`crate::catalogue`]).
+pub const PROFILE: &str = "oauth";
+
+/// The names [`OAuthFault`] takes: the catalogue's faults for `oauth`.
+pub fn fault_names() -> Vec<&'static str> {
+    crate::catalogue::for_profile(PROFILE)
+        .map(|spec| spec.name)
+        .collect()
+}
+
+impl TryFrom<crate::Fault> for OAuthFault {
+    type Error = String;
+
+    /// The catalogue's fault as the OAuth client applies it; refused when the catalogue
+    /// does not list it for `oauth`.
+    fn try_from(fault: crate::Fault) -> Result<Self, String> {
+        use crate::Fault;
+        let refused = || {
+            format!(
+                "--fault {} does not apply to profile oauth; its faults: {}",
+                fault.spec().name,
+                fault_names().join(", ")
+            )
+        };
+        if !fault.spec().profiles.contains(&PROFILE) {
+            return Err(refused());
+        }
+        match fault {
+            Fault::ExpiredToken => Ok(Self::ExpiredToken),
+            Fault::WrongSecret => Ok(Self::WrongSecret),
+            Fault::ReplaySignature => Ok(Self::Replay),
+            Fault::ClockSkew(ms) => Ok(Self::ClockSkew(ms)),
+            Fault::ServerDown => Ok(Self::ServerDown),
+            _ => Err(refused()),
+        }
+    }
+}
 
 impl std::str::FromStr for OAuthFault {
     type Err = String;
 
-    /// `expired-token`, `wrong-secret`, `replay`, `clock-skew[=MS]` (the catalogue's
-    /// default: 10 minutes ahead), `server-down`.
+    /// A catalogue name (`expired-token`, `wrong-secret`, `replay`, `clock-skew[=MS]`,
+    /// `server-down`, or an alias), with the catalogue's defaults.
     fn from_str(text: &str) -> Result<Self, String> {
-        match text.trim() {
-            "expired-token" => Ok(Self::ExpiredToken),
-            "wrong-secret" => Ok(Self::WrongSecret),
-            "server-down" => Ok(Self::ServerDown),
-            other => match other.parse::<crate::Fault>() {
-                Ok(crate::Fault::ReplaySignature) => Ok(Self::Replay),
-                Ok(crate::Fault::ClockSkew(ms)) => Ok(Self::ClockSkew(ms)),
-                _ => Err(format!(
-                    "the OAuth profile takes the faults {}",
-                    FAULT_NAMES.join(", ")
-                )),
-            },
-        }
+        text.parse::<crate::Fault>()?.try_into()
     }
 }
 
@@ -398,6 +415,17 @@ fn closed_port() -> u16 {
         .unwrap_or(9)
 }
 
+/// The HTTP client an [`OAuthClient`] uses: a 30 s timeout and no redirects. Many clients
+/// may share one (its connection pool), as a fleet's devices do.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        // RFC 6749 §3.1: the token endpoint must not redirect credentials elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
 impl OAuthClient {
     /// A client over `storage`, with the system clock and no events.
     pub fn new(settings: OAuthSettings, storage: Arc<dyn TokenStorage>) -> Self {
@@ -405,12 +433,7 @@ impl OAuthClient {
             settings,
             storage,
             events: Arc::new(NoEvents),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                // RFC 6749 §3.1: the token endpoint must not redirect credentials elsewhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+            http: http_client(),
             clock: Arc::new(SystemClock),
             sleep: Arc::new(|d| Box::pin(tokio::time::sleep(d))),
             fault: None,
@@ -422,6 +445,12 @@ impl OAuthClient {
     /// Reports every exchange to `events`.
     pub fn with_events(mut self, events: Arc<dyn Events>) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Sends through `http` (one made by [`http_client`], shared with other clients).
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
         self
     }
 
