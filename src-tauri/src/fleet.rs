@@ -18,7 +18,7 @@ use tauri::{AppHandle, Emitter, State};
 use tokensim_fleet::report::{
     ErrorCount, FaultVerdict, OperationCounts, StepLatency, TimelinePoint,
 };
-use tokensim_fleet::{Cancel, Credentials, Event, FleetArgs, FleetReport, Observer};
+use tokensim_fleet::{Cancel, Credentials, Event, FleetPlan, FleetReport, Observer};
 use ts_rs::TS;
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -247,9 +247,9 @@ impl FleetRunner {
     }
 }
 
-/// The fleet's arguments for `request` against `core`'s server (or a fresh sandbox), and
+/// The fleet plan for `request` against `core`'s server (or a fresh sandbox), and
 /// the user prefix when the users stay on a server.
-pub fn fleet_args(core: &Core, request: &FleetRequest) -> Result<(FleetArgs, Option<String>)> {
+pub fn fleet_plan(core: &Core, request: &FleetRequest) -> Result<(FleetPlan, Option<String>)> {
     let input = |message: String| AppError::new("INPUT", message);
     if request.devices == 0 || request.devices > 100_000 {
         return Err(input("devices: from 1 to 100,000".to_owned()));
@@ -292,7 +292,7 @@ pub fn fleet_args(core: &Core, request: &FleetRequest) -> Result<(FleetArgs, Opt
     if versions.is_empty() {
         return Err(input("choose at least one protocol version".to_owned()));
     }
-    let mut args = FleetArgs {
+    let mut args = FleetPlan {
         devices: request.devices,
         concurrency: request.concurrency,
         versions,
@@ -301,7 +301,7 @@ pub fn fleet_args(core: &Core, request: &FleetRequest) -> Result<(FleetArgs, Opt
         reject_ratio: share("reject ratio", request.reject_ratio)?,
         faults: mix.parse().map_err(input)?,
         keep_knowledge_keys: request.keep_knowledge_keys,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let prefix = match request.target {
         FleetTarget::Fresh => None,
@@ -363,7 +363,7 @@ pub async fn fleet_run(
     runner: State<'_, Arc<FleetRunner>>,
     request: FleetRequest,
 ) -> Result<FleetOutcome> {
-    let (args, user_prefix) = fleet_args(&core, &request)?;
+    let (args, user_prefix) = fleet_plan(&core, &request)?;
     let cancel = {
         let mut running = FleetRunner::lock(&runner.running);
         if running.is_some() {

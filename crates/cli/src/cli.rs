@@ -149,7 +149,7 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Activate a fleet of devices and run approvals, rejections and faults against a server
     /// (the embedded sandbox by default); report throughput, latencies and fault verdicts.
-    Fleet(Box<tokensim_fleet::FleetArgs>),
+    Fleet(Box<crate::commands::fleet::FleetArgs>),
     /// Device profiles beside PowerAuth: device JWT, mobile API key… (`profile jwt enroll`,
     /// `profile jwt call`); accounts are kept in the same store as the devices.
     #[command(subcommand)]

@@ -27,7 +27,7 @@ mod diagnose;
 pub(crate) mod doctor;
 mod ecies;
 pub(crate) mod facemap;
-mod fleet;
+pub(crate) mod fleet;
 mod inbox;
 mod offline;
 mod ops;

@@ -3,9 +3,10 @@
 //! second, and where the time goes (latency and summed time per step).
 //!
 //! The first run, `cli`, is what users run: `tokensim fleet --devices 1000 --concurrency
-//! 64`, its options parsed by the same clap definition the CLI flattens (so every default
-//! is the CLI's: a status check and one PIN signature per device, the server's view checked
-//! after the run), run through [`tokensim_fleet::run`] as the CLI calls it, under the CLI's
+//! 64`, as the plan the CLI parses it into (every other field `FleetPlan::default()`, which
+//! a CLI test checks is what `tokensim fleet` with no options gives: a status check and one
+//! PIN signature per device, the server's view checked after the run), run through
+//! [`tokensim_fleet::run`] as the CLI calls it, under the CLI's
 //! log filter. When `TOKENSIM_BIN` names the release `tokensim` binary (`make bench-fleet`
 //! builds it), the same command also runs as a child process, and the ratio of its wall
 //! time to the in-process run is printed. The other runs leave out the status check and the
@@ -16,17 +17,9 @@
 //! (`cli,binary,sdk,shared,keep,mixed`, the default: all), e.g. one run under a profiler.
 //! Figures are printed, never asserted.
 
-use clap::Parser;
 use powerauth::ProtocolVersion;
 use std::time::Instant;
-use tokensim_fleet::{FleetArgs, FleetReport};
-
-/// `tokensim fleet`'s options, as the CLI flattens them.
-#[derive(Parser)]
-struct Fleet {
-    #[command(flatten)]
-    args: FleetArgs,
-}
+use tokensim_fleet::{FleetPlan, FleetReport};
 
 fn setting(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -106,7 +99,7 @@ fn measure_binary(binary: &str, words: &[String], in_process_wall: Option<f64>) 
     }
 }
 
-async fn measure(title: &str, args: FleetArgs) -> Option<f64> {
+async fn measure(title: &str, args: FleetPlan) -> Option<f64> {
     let cpu_before = cpu_seconds();
     let mut sink = Vec::new();
     match tokensim_fleet::run(&args, &mut sink).await {
@@ -178,7 +171,11 @@ async fn main() {
         concurrency.to_string(),
     ]
     .to_vec();
-    let users = Fleet::parse_from(&words).args;
+    let users = FleetPlan {
+        devices,
+        concurrency,
+        ..FleetPlan::default()
+    };
     // The CLI's log filter at its default verbosity.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
@@ -186,7 +183,7 @@ async fn main() {
         ))
         .with_writer(std::io::stderr)
         .try_init();
-    let base = FleetArgs {
+    let base = FleetPlan {
         no_status: true,
         signatures: 0,
         ..users.clone()
@@ -219,7 +216,7 @@ async fn main() {
             format!(
                 "{devices} devices, 3.3, {concurrency} at once, one shared application temporary key"
             ),
-            FleetArgs {
+            FleetPlan {
                 share_temporary_keys: true,
                 ..base.clone()
             },
@@ -229,7 +226,7 @@ async fn main() {
             format!(
                 "{devices} devices, 3.3, {concurrency} at once, knowledge keys kept unlocked (--keep-knowledge-keys)"
             ),
-            FleetArgs {
+            FleetPlan {
                 keep_knowledge_keys: true,
                 ..base.clone()
             },
@@ -237,7 +234,7 @@ async fn main() {
         (
             "mixed",
             format!("{devices} devices, 3.0-3.3 mixed, {concurrency} at once"),
-            FleetArgs {
+            FleetPlan {
                 versions: ProtocolVersion::ALL.to_vec(),
                 ..base.clone()
             },

@@ -8,7 +8,7 @@
 //! hashing would cost more than the activation itself). Both create activations that
 //! commit on key exchange, so a device is `ACTIVE` right after its activation call.
 
-use crate::args::Credentials;
+use crate::plan::Credentials;
 use crate::{Error, Result};
 use serde_json::{Map, json};
 use tokensim_backend::{

@@ -2,10 +2,10 @@
 //! activates, checks its status, signs, then approves or rejects its operations, some
 //! with a fault armed. One [`Client`] (one connection pool) serves every device.
 
-use crate::args::{FaultKind, FleetArgs, StoreKind};
 use crate::backend::Backend;
 use crate::metrics::{Metrics, Step, error_kind};
 use crate::observe::{Cancel, Event, Observer};
+use crate::plan::{FaultKind, FleetPlan, StoreKind};
 use crate::report::{self, FleetReport, OperationCounts};
 use crate::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -23,9 +23,9 @@ use tokensim_device::{
 };
 use tokensim_store::{DeviceId, Lease, Secret, Secrets, Store};
 
-/// Where the fleet runs and how it is told to behave, resolved from [`FleetArgs`].
+/// Where the fleet runs and how it is told to behave, resolved from [`FleetPlan`].
 pub(crate) struct Context {
-    pub args: FleetArgs,
+    pub args: FleetPlan,
     pub client: Client,
     pub backend: Backend,
     pub server_url: String,
@@ -56,7 +56,7 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(args: &FleetArgs) -> Self {
+    pub(crate) fn new(args: &FleetPlan) -> Self {
         let total = args.devices as usize * args.operations as usize;
         let mut faults = Vec::with_capacity(total);
         for (kind, ratio) in &args.faults.0 {
@@ -108,7 +108,7 @@ fn gcd(a: usize, b: usize) -> usize {
 
 /// Builds the context: the HTTP client, the backend, the application configuration.
 pub(crate) async fn context(
-    args: &FleetArgs,
+    args: &FleetPlan,
     server_url: &str,
     embedded: bool,
     metrics: Arc<Metrics>,
@@ -166,7 +166,7 @@ pub(crate) async fn context(
     })
 }
 
-fn open_store(args: &FleetArgs) -> Result<Option<Store<DeviceRecord>>> {
+fn open_store(args: &FleetPlan) -> Result<Option<Store<DeviceRecord>>> {
     let secrets = match args.store {
         StoreKind::Memory => return Ok(None),
         StoreKind::File => Secrets::encrypted_file(tokensim_store::Passphrase::new(
@@ -258,7 +258,7 @@ pub(crate) async fn run_devices(context: Arc<Context>, progress: ProgressBar) ->
 }
 
 /// The progress bar: on stderr when it is a terminal and the report is not JSON.
-pub(crate) fn progress_bar(args: &FleetArgs) -> ProgressBar {
+pub(crate) fn progress_bar(args: &FleetPlan) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(
         Some(u64::from(args.devices)),
         if args.json || !std::io::stderr().is_terminal() {
@@ -275,7 +275,7 @@ pub(crate) fn progress_bar(args: &FleetArgs) -> ProgressBar {
     bar
 }
 
-fn version_of(args: &FleetArgs, index: usize) -> ProtocolVersion {
+fn version_of(args: &FleetPlan, index: usize) -> ProtocolVersion {
     args.versions[index % args.versions.len()]
 }
 
@@ -682,14 +682,14 @@ mod tests {
 
     #[test]
     fn the_plan_has_exact_counts_and_one_fault_per_operation() {
-        let args = FleetArgs {
+        let args = FleetPlan {
             devices: 20,
             operations: 2,
             reject_ratio: 0.25,
             faults: "wrong-pin=0.1,replay=0.05,clock-skew=0.05,stale-counter=0.05"
                 .parse()
                 .unwrap(),
-            ..FleetArgs::default()
+            ..FleetPlan::default()
         };
         let plan = Plan::new(&args);
         assert_eq!(plan.count(FaultKind::WrongPin), 4);

@@ -22,15 +22,16 @@
 //! errors by kind, fault verdicts and the server's own count of the operations after the
 //! run; it renders as a terminal table, JSON, or a self-contained HTML page with charts.
 //!
+//! A run is described by a plain [`FleetPlan`] (the CLI parses `tokensim fleet`'s options
+//! into one, the app's fleet panel fills one in); the crate knows no command line.
+//!
 //! ```no_run
-//! use clap::Parser;
-//! #[derive(Parser)]
-//! struct Cli {
-//!     #[command(flatten)]
-//!     fleet: tokensim_fleet::FleetArgs,
-//! }
-//! let cli = Cli::parse();
-//! let report = tokensim_fleet::run_blocking(&cli.fleet, &mut std::io::stdout())?;
+//! let plan = tokensim_fleet::FleetPlan {
+//!     devices: 100,
+//!     concurrency: 16,
+//!     ..tokensim_fleet::FleetPlan::default()
+//! };
+//! let report = tokensim_fleet::run_blocking(&plan, &mut std::io::stdout())?;
 //! std::process::exit(if report.is_clean() { 0 } else { 1 });
 //! # Ok::<(), tokensim_fleet::Error>(())
 //! ```
@@ -41,7 +42,6 @@
 //! prints a PIN, key or credential, does not retry a failed device (a failure is a finding
 //! and is counted), and sends traffic only to the server it is given.
 
-pub mod args;
 pub mod backend;
 mod engine;
 pub mod error;
@@ -49,32 +49,44 @@ mod facemap;
 pub mod metrics;
 mod oauth;
 pub mod observe;
+pub mod plan;
 pub mod profiles;
 pub mod report;
 pub mod shard;
 
-pub use args::{Credentials, FaultKind, FaultMix, FleetArgs, FleetCommand, MergeArgs, StoreKind};
 pub use error::{Error, Result};
 pub use metrics::Step;
 pub use observe::{Cancel, Event, Observer, Unobserved};
+pub use plan::{Credentials, FaultKind, FaultMix, FleetPlan, MergePlan, StoreKind};
 pub use report::FleetReport;
 pub use shard::{Shard, merge};
 
 use std::io::Write;
 use std::sync::Arc;
 
-/// Runs the fleet `args` describe, writes the report to `output` (a table, or JSON with
-/// `--json`) and the HTML page to `--html`, and returns it. The progress bar goes to
-/// stderr when it is a terminal.
-pub async fn run(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
-    let (report, json, html) = match &args.command {
-        Some(FleetCommand::Merge(merge_args)) => (
-            merge_files(&merge_args.reports)?,
-            merge_args.json,
-            &merge_args.html,
-        ),
-        None => (execute(args).await?, args.json, &args.html),
-    };
+/// Runs the fleet `plan` describes, writes the report to `output` (a table, or JSON with
+/// `json`) and the HTML page to `html`, and returns it. The progress bar goes to stderr
+/// when it is a terminal.
+pub async fn run(plan: &FleetPlan, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
+    let report = execute(plan).await?;
+    write_report(&report, plan.json, plan.html.as_deref(), output)?;
+    Ok(report)
+}
+
+/// `tokensim fleet merge`: reads the shard reports `merge` names, [`merge`]s them, writes the
+/// result to `output` (and `html`) as [`run`] does, and returns it.
+pub fn run_merge(merge: &MergePlan, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
+    let report = merge_files(&merge.reports)?;
+    write_report(&report, merge.json, merge.html.as_deref(), output)?;
+    Ok(report)
+}
+
+fn write_report(
+    report: &FleetReport,
+    json: bool,
+    html: Option<&std::path::Path>,
+    output: &mut (dyn Write + Send),
+) -> Result<()> {
     let text = if json {
         report.to_json() + "\n"
     } else {
@@ -93,7 +105,7 @@ pub async fn run(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<Fl
             detail: e.to_string(),
         })?;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Reads the shard reports at `paths` and [`merge`]s them.
@@ -119,7 +131,7 @@ pub fn merge_files(paths: &[std::path::PathBuf]) -> Result<FleetReport> {
 }
 
 /// [`run`] on a multi-threaded tokio runtime of its own.
-pub fn run_blocking(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
+pub fn run_blocking(args: &FleetPlan, output: &mut (dyn Write + Send)) -> Result<FleetReport> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -128,7 +140,7 @@ pub fn run_blocking(args: &FleetArgs, output: &mut (dyn Write + Send)) -> Result
 }
 
 /// Runs the fleet and returns the report, printing nothing (but the progress bar).
-pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
+pub async fn execute(args: &FleetPlan) -> Result<FleetReport> {
     execute_inner(args, None, Cancel::new()).await
 }
 
@@ -136,7 +148,7 @@ pub async fn execute(args: &FleetArgs) -> Result<FleetReport> {
 /// completed step and device (there is no progress bar), and raising `cancel` stops the
 /// run (the report then says `cancelled` and the server is not asked for its view).
 pub async fn execute_with(
-    args: &FleetArgs,
+    args: &FleetPlan,
     observer: Arc<dyn Observer>,
     cancel: Cancel,
 ) -> Result<FleetReport> {
@@ -144,7 +156,7 @@ pub async fn execute_with(
 }
 
 async fn execute_inner(
-    args: &FleetArgs,
+    args: &FleetPlan,
     observer: Option<Arc<dyn Observer>>,
     cancel: Cancel,
 ) -> Result<FleetReport> {
@@ -206,7 +218,7 @@ async fn execute_inner(
 }
 
 async fn execute_on(
-    args: &FleetArgs,
+    args: &FleetPlan,
     url: &str,
     embedded: bool,
     observer: Option<Arc<dyn Observer>>,

@@ -3,7 +3,7 @@
 //! by the device tasks behind one mutex (a few records per device; no contention worth
 //! a lock-free design).
 
-use crate::args::FaultKind;
+use crate::plan::FaultKind;
 use crate::report::{
     ErrorCount, FaultVerdict, FleetReport, OperationCounts, StepLatency, TimelinePoint,
 };

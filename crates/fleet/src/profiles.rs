@@ -7,7 +7,7 @@
 
 use crate::metrics::{Metrics, Step, error_kind};
 use crate::observe::{Cancel, Event, Observer};
-use crate::{Error, FleetArgs, FleetReport, Result};
+use crate::{Error, FleetPlan, FleetReport, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ pub(crate) struct Target {
 }
 
 pub(crate) struct Context {
-    pub(crate) args: FleetArgs,
+    pub(crate) args: FleetPlan,
     profiles: Vec<FleetProfile>,
     pub(crate) client: ProfileClient,
     pub(crate) shared: Shared,
@@ -136,7 +136,7 @@ impl Events for CountRequests {
 
 /// Runs the device-profile fleet of `args` against `url`.
 pub(crate) async fn execute(
-    args: &FleetArgs,
+    args: &FleetPlan,
     profiles: &[FleetProfile],
     url: &str,
     target: Target,

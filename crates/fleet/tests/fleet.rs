@@ -3,7 +3,7 @@
 
 use powerauth::ProtocolVersion;
 use serde_json::{Value, json};
-use tokensim_fleet::{Credentials, Error, FleetArgs, FleetReport, StoreKind};
+use tokensim_fleet::{Credentials, Error, FleetPlan, FleetReport, StoreKind};
 
 fn fault_mix() -> tokensim_fleet::FaultMix {
     "wrong-pin=0.1,replay=0.05,clock-skew=0.05,stale-counter=0.05"
@@ -15,7 +15,7 @@ fn fault_mix() -> tokensim_fleet::FaultMix {
 async fn a_small_fleet_on_the_embedded_sandbox_counts_every_operation_and_fault() {
     let folder = tempfile::tempdir().unwrap();
     let html = folder.path().join("fleet.html");
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 20,
         concurrency: 8,
         versions: vec![ProtocolVersion::V3_0, ProtocolVersion::V3_3],
@@ -24,7 +24,7 @@ async fn a_small_fleet_on_the_embedded_sandbox_counts_every_operation_and_fault(
         faults: fault_mix(),
         json: true,
         html: Some(html.clone()),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let mut output = Vec::new();
     let report = tokensim_fleet::run(&args, &mut output).await.unwrap();
@@ -92,18 +92,18 @@ async fn a_fleet_with_a_login_runs_against_a_sandbox_that_secures_its_rest_api()
     })
     .await
     .unwrap();
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 4,
         concurrency: 2,
         server: Some(sandbox.url().to_owned()),
         operations: 1,
         user_prefix: Some("k8s".to_owned()),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let refused = tokensim_fleet::execute(&args).await.unwrap_err();
     assert!(refused.to_string().contains("--admin"), "{refused}");
 
-    let args = FleetArgs {
+    let args = FleetPlan {
         admin: Some(Credentials::new("integration", "from-the-k8s-secret")),
         ..args
     };
@@ -123,7 +123,7 @@ async fn a_fleet_on_an_outside_server_uses_the_cloud_api_and_the_server_agrees()
         .await
         .unwrap();
     let integration = sandbox.integration();
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 6,
         concurrency: 3,
         server: Some(sandbox.url().to_owned()),
@@ -137,7 +137,7 @@ async fn a_fleet_on_an_outside_server_uses_the_cloud_api_and_the_server_agrees()
         signatures: 0,
         reject_ratio: 0.5,
         user_prefix: Some("qa".to_owned()),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let report = tokensim_fleet::execute(&args).await.unwrap();
     assert_eq!(report.backend, "Cloud API");
@@ -180,11 +180,11 @@ async fn wrong_cloud_credentials_are_named() {
     let sandbox = sandbox::Sandbox::start(sandbox::Config::in_memory())
         .await
         .unwrap();
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 1,
         server: Some(sandbox.url().to_owned()),
         admin: Some(Credentials::new("integration", "not-the-password")),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     // Checked before any device starts.
     let error = tokensim_fleet::execute(&args).await.unwrap_err();
@@ -202,12 +202,12 @@ async fn wrong_cloud_credentials_are_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_can_live_in_an_encrypted_file_store() {
     let folder = tempfile::tempdir().unwrap();
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 3,
         store: StoreKind::File,
         store_dir: Some(folder.path().to_owned()),
         passphrase: Some("fleet passphrase".to_owned()),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let report = tokensim_fleet::execute(&args).await.unwrap();
     assert!(report.is_clean(), "{}", report.to_table());
@@ -235,9 +235,9 @@ async fn a_server_that_is_down_is_a_clear_error() {
         .local_addr()
         .unwrap()
         .port();
-    let args = FleetArgs {
+    let args = FleetPlan {
         server: Some(format!("http://127.0.0.1:{port}")),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let error = tokensim_fleet::execute(&args).await.unwrap_err();
     assert!(matches!(error, Error::Unreachable { .. }), "{error:?}");
@@ -288,13 +288,13 @@ impl tokensim_fleet::Observer for Recording {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_observer_hears_every_step_and_device_the_report_counts() {
     use tokensim_fleet::{Event, Step};
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 6,
         concurrency: 3,
         operations: 2,
         reject_ratio: 0.25,
         faults: "wrong-pin=0.25".parse().unwrap(),
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let cancel = tokensim_fleet::Cancel::new();
     let observer = Recording::new(cancel.clone(), usize::MAX);
@@ -335,10 +335,10 @@ async fn an_observer_hears_every_step_and_device_the_report_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_fleet_stops_early_and_says_so() {
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 200,
         concurrency: 2,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let cancel = tokensim_fleet::Cancel::new();
     let observer = Recording::new(cancel.clone(), 3);
@@ -365,7 +365,7 @@ async fn a_fleet_cancelled_before_it_starts_runs_no_device() {
     let cancel = tokensim_fleet::Cancel::new();
     cancel.cancel();
     let observer = Recording::new(cancel.clone(), usize::MAX);
-    let report = tokensim_fleet::execute_with(&FleetArgs::default(), observer.clone(), cancel)
+    let report = tokensim_fleet::execute_with(&FleetPlan::default(), observer.clone(), cancel)
         .await
         .unwrap();
     assert!(report.cancelled);
@@ -376,9 +376,9 @@ async fn a_fleet_cancelled_before_it_starts_runs_no_device() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_of_a_run_that_was_not_cancelled_has_no_cancelled_field() {
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 2,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let report = tokensim_fleet::execute(&args).await.unwrap();
     assert!(!report.cancelled);
@@ -387,7 +387,7 @@ async fn the_json_of_a_run_that_was_not_cancelled_has_no_cancelled_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 8,
         concurrency: 4,
         versions: vec![ProtocolVersion::V3_1, ProtocolVersion::V3_3],
@@ -395,7 +395,7 @@ async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
         signatures: 2,
         faults: "wrong-pin=0.25,stale-counter=0.125".parse().unwrap(),
         keep_knowledge_keys: true,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let report = tokensim_fleet::execute(&args).await.unwrap();
     assert!(report.is_clean(), "{}", report.to_table());
@@ -413,9 +413,9 @@ async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
     assert_eq!((wrong_pin.injected, wrong_pin.matched), (4, 4));
     assert_eq!(report.operations.approved, 16);
     // The default is the SDK's way.
-    let default = tokensim_fleet::execute(&FleetArgs {
+    let default = tokensim_fleet::execute(&FleetPlan {
         devices: 1,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     })
     .await
     .unwrap();
@@ -425,13 +425,13 @@ async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
     );
 }
 
-fn facemap_fleet(devices: u32) -> FleetArgs {
-    FleetArgs {
+fn facemap_fleet(devices: u32) -> FleetPlan {
+    FleetPlan {
         devices,
         concurrency: 4,
         profiles: vec![tokensim_fleet::profiles::FleetProfile::Facemap],
         no_verify: true,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     }
 }
 
@@ -466,7 +466,7 @@ async fn a_facemap_fleet_ends_each_face_in_its_state_and_counts_the_callbacks() 
     );
 
     // `mix` spreads the devices over every device profile, facemap included.
-    let mix = FleetArgs {
+    let mix = FleetPlan {
         devices: 10,
         profiles: vec![tokensim_fleet::profiles::FleetProfile::Mix],
         ..facemap_fleet(10)
@@ -488,7 +488,7 @@ async fn a_facemap_fleet_on_an_outside_sandbox_agrees_with_its_rows() {
         .await
         .unwrap();
     let admin = sandbox.admin();
-    let args = FleetArgs {
+    let args = FleetPlan {
         server: Some(sandbox.url().to_owned()),
         admin: Some(Credentials::new(&admin.username, &admin.password)),
         ..facemap_fleet(6)
@@ -532,7 +532,7 @@ async fn a_facemap_fleet_on_an_outside_sandbox_agrees_with_its_rows() {
         ]
     );
 
-    let timeout = FleetArgs {
+    let timeout = FleetPlan {
         facemap_faces: Some(vec![
             tokensim_device::profiles::facemap::Face::Live,
             tokensim_device::profiles::facemap::Face::Timeout,
@@ -541,7 +541,7 @@ async fn a_facemap_fleet_on_an_outside_sandbox_agrees_with_its_rows() {
     };
     let error = tokensim_fleet::execute(&timeout).await.unwrap_err();
     assert!(error.to_string().contains("embedded sandbox"), "{error}");
-    let no_admin = FleetArgs {
+    let no_admin = FleetPlan {
         admin: None,
         ..args
     };
@@ -558,12 +558,12 @@ async fn a_facemap_fleet_on_an_outside_sandbox_agrees_with_its_rows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_fleets_take_reuse_and_refresh_tokens_and_approve_devices_on_the_page() {
     use tokensim_fleet::profiles::FleetProfile;
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 4,
         concurrency: 4,
         profiles: vec![FleetProfile::OAuthCc, FleetProfile::OAuthDevice],
         profile_calls: 3,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let started = std::time::Instant::now();
     let report = tokensim_fleet::execute(&args).await.unwrap();
@@ -592,7 +592,7 @@ async fn oauth_fleets_take_reuse_and_refresh_tokens_and_approve_devices_on_the_p
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_profile_mix_runs_every_device_profile_oauth_included() {
     use tokensim_fleet::profiles::FleetProfile;
-    let args = FleetArgs {
+    let args = FleetPlan {
         devices: 6,
         concurrency: 6,
         profiles: vec![FleetProfile::Mix],

@@ -2,7 +2,7 @@
 //! merged report counts what one fleet of the same size would.
 
 use powerauth::ProtocolVersion;
-use tokensim_fleet::{FleetArgs, FleetCommand, FleetReport, MergeArgs, Shard};
+use tokensim_fleet::{FleetPlan, FleetReport, MergePlan, Shard};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_shards_against_one_server_merge_into_the_whole_fleet() {
@@ -10,7 +10,7 @@ async fn three_shards_against_one_server_merge_into_the_whole_fleet() {
         .await
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
-    let base = FleetArgs {
+    let base = FleetPlan {
         devices: 10,
         concurrency: 4,
         server: Some(sandbox.url().to_owned()),
@@ -20,12 +20,12 @@ async fn three_shards_against_one_server_merge_into_the_whole_fleet() {
         faults: "wrong-pin=0.1".parse().unwrap(),
         user_prefix: Some("shards".to_owned()),
         json: true,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let mut paths = Vec::new();
     let mut shard_devices = Vec::new();
     for index in 1..=3 {
-        let args = FleetArgs {
+        let args = FleetPlan {
             shard: Some(Shard { index, count: 3 }),
             ..base.clone()
         };
@@ -47,16 +47,13 @@ async fn three_shards_against_one_server_merge_into_the_whole_fleet() {
     assert_eq!(shard_devices, vec![3, 3, 4]);
 
     let html = folder.path().join("merged.html");
-    let merge = FleetArgs {
-        command: Some(FleetCommand::Merge(MergeArgs {
-            reports: paths.clone(),
-            json: true,
-            html: Some(html.clone()),
-        })),
-        ..FleetArgs::default()
+    let merge = MergePlan {
+        reports: paths.clone(),
+        json: true,
+        html: Some(html.clone()),
     };
     let mut output = Vec::new();
-    let merged = tokensim_fleet::run(&merge, &mut output).await.unwrap();
+    let merged = tokensim_fleet::run_merge(&merge, &mut output).unwrap();
     assert_eq!(
         serde_json::from_slice::<FleetReport>(&output).unwrap(),
         merged
@@ -118,7 +115,7 @@ async fn two_shards_alternating_between_two_sandbox_instances_on_one_postgres() 
     let b = sandbox::Sandbox::start(config()).await.unwrap();
     let proxy = RoundRobin::start(vec![a.url().to_owned(), b.url().to_owned()]).await;
 
-    let base = FleetArgs {
+    let base = FleetPlan {
         devices: 8,
         concurrency: 4,
         server: Some(proxy.url.clone()),
@@ -128,11 +125,11 @@ async fn two_shards_alternating_between_two_sandbox_instances_on_one_postgres() 
         faults: "wrong-pin=0.125,replay=0.125".parse().unwrap(),
         user_prefix: Some("instances".to_owned()),
         json: true,
-        ..FleetArgs::default()
+        ..FleetPlan::default()
     };
     let mut reports = Vec::new();
     for index in 1..=2 {
-        let args = FleetArgs {
+        let args = FleetPlan {
             shard: Some(Shard { index, count: 2 }),
             ..base.clone()
         };
