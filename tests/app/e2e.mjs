@@ -722,6 +722,15 @@ try {
     );
     await driver.wait(async () => (await driver.findElements(By.css(".timeline li"))).length > rows, 5000, "the inspector did not update live");
     expect("newest on top", await textOf(".timeline li"), /operation\/list/);
+    // The profiles' access history under the timeline is read from the server, itself an
+    // exchange: reading it again for each new exchange would fill the timeline on its own.
+    const reads = () =>
+      driver.executeScript("return [...document.querySelectorAll('.timeline li')].filter((e) => e.textContent.includes('profile/accesses')).length");
+    await driver.sleep(1000);
+    const settled = await reads();
+    await driver.sleep(3000);
+    const later = await reads();
+    if (later > settled) throw new Error(`the inspector fills up on its own: ${settled} → ${later} access-history reads in 3 s`);
     await shot("inspector");
   });
 
