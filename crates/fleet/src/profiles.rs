@@ -20,11 +20,10 @@ use tokensim_device::{Client, ClientConfig};
 use zeroize::Zeroizing;
 
 /// `--profile` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FleetProfile {
     /// PowerAuth: activation, signatures, operations (the default).
-    #[value(name = "powerauth")]
     PowerAuth,
     /// Device JWT from the app server.
     Jwt,
@@ -36,10 +35,8 @@ pub enum FleetProfile {
     /// (`--facemap-faces`), the server checks the final state; callbacks counted.
     Facemap,
     /// OAuth 2.0 client credentials: token, reuse, refresh.
-    #[value(name = "oauth-cc")]
     OAuthCc,
     /// OAuth 2.0 device authorization (RFC 8628), verified on the sandbox's page.
-    #[value(name = "oauth-device")]
     OAuthDevice,
     /// Every device profile beside PowerAuth, spread over the devices.
     Mix,
@@ -56,6 +53,18 @@ impl FleetProfile {
         FleetProfile::OAuthDevice,
     ];
 
+    /// Every `--profile` value, in the order the help lists them.
+    pub const ALL: [FleetProfile; 8] = [
+        FleetProfile::PowerAuth,
+        FleetProfile::Jwt,
+        FleetProfile::ApiKey,
+        FleetProfile::SignedToken,
+        FleetProfile::Facemap,
+        FleetProfile::OAuthCc,
+        FleetProfile::OAuthDevice,
+        FleetProfile::Mix,
+    ];
+
     /// The profile's name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,6 +77,23 @@ impl FleetProfile {
             FleetProfile::OAuthDevice => "oauth-device",
             FleetProfile::Mix => "mix",
         }
+    }
+}
+
+impl std::str::FromStr for FleetProfile {
+    type Err = String;
+
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|p| p.as_str()).collect();
+                format!(
+                    "{name:?} is not a fleet profile; known: {}",
+                    known.join(", ")
+                )
+            })
     }
 }
 
@@ -439,6 +465,10 @@ mod tests {
     #[test]
     fn profiles_plan_into_one_dispatch() {
         assert_eq!(plan(&[FleetProfile::PowerAuth]).unwrap(), None);
+        for profile in FleetProfile::ALL {
+            assert_eq!(profile.as_str().parse::<FleetProfile>(), Ok(profile));
+        }
+        assert!("power-auth".parse::<FleetProfile>().is_err());
         assert_eq!(
             plan(&[FleetProfile::Mix]).unwrap(),
             Some(FleetProfile::DEVICE_PROFILES.to_vec())

@@ -3,6 +3,7 @@
 use super::{Ctx, Result};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::{Output, emit};
+use clap::builder::TypedValueParser as _;
 use std::path::PathBuf;
 use tokensim_fleet::FleetPlan;
 
@@ -201,7 +202,10 @@ pub struct FleetArgs {
         long = "profile",
         value_delimiter = ',',
         default_value = "powerauth",
-        value_name = "PROFILE,…"
+        value_name = "PROFILE,…",
+        value_parser = clap::builder::PossibleValuesParser::new(
+            tokensim_fleet::profiles::FleetProfile::ALL.map(tokensim_fleet::profiles::FleetProfile::as_str)
+        ).try_map(|name| name.parse::<tokensim_fleet::profiles::FleetProfile>())
     )]
     pub profiles: Vec<tokensim_fleet::profiles::FleetProfile>,
 
@@ -356,6 +360,18 @@ mod tests {
         assert!(Cli::try_parse_from(["fleet", "--fleet-store", "file"]).is_err());
         assert!(Cli::try_parse_from(["fleet", "--devices", "0"]).is_err());
         assert!(Cli::try_parse_from(["fleet", "--reject-ratio", "2"]).is_err());
+        assert!(Cli::try_parse_from(["fleet", "--profile", "typo"]).is_err());
+        let profiles = Cli::try_parse_from(["fleet", "--profile", "oauth-cc,powerauth"])
+            .unwrap()
+            .fleet
+            .profiles;
+        assert_eq!(
+            profiles,
+            vec![
+                tokensim_fleet::profiles::FleetProfile::OAuthCc,
+                tokensim_fleet::profiles::FleetProfile::PowerAuth
+            ]
+        );
     }
 
     /// `tokensim fleet` with no option runs `FleetPlan::default()`: the app's panel and the
