@@ -15,6 +15,8 @@
 //! [`Error::Malformed`], never an empty string; a non-200 answer is an [`Error::Refused`]
 //! with the server's code and message. It keeps no state and retries nothing.
 
+#![warn(unreachable_pub)]
+
 mod cloud;
 mod error;
 mod http;

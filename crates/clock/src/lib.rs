@@ -12,6 +12,8 @@
 //! protocol crate takes every timestamp as a parameter (its clippy configuration refuses a
 //! clock read), and the crates that do I/O pass it `clock.now_ms()`.
 
+#![warn(unreachable_pub)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

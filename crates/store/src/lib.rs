@@ -45,6 +45,8 @@
 //! # }
 //! ```
 
+#![warn(unreachable_pub)]
+
 mod backend;
 mod bundle;
 mod error;

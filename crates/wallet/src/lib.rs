@@ -19,6 +19,8 @@
 //! It talks to no server (removing a device on the server is the engine's `Session::remove`),
 //! prints nothing, and never puts a secret in an error or `Debug` output.
 
+#![warn(unreachable_pub)]
+
 use std::path::Path;
 use std::sync::Arc;
 
