@@ -37,6 +37,7 @@ pub mod inbox;
 pub mod inspector;
 pub mod offline;
 pub mod profiles;
+pub mod profiles_oauth;
 pub mod proximity;
 pub mod scan;
 pub mod terminal;
@@ -267,6 +268,13 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             profiles::profile_facemap_initiate,
             profiles::profile_facemap_capture,
             profiles::profile_facemap_transactions,
+            profiles_oauth::profile_oauth_accounts,
+            profiles_oauth::profile_oauth_storages,
+            profiles_oauth::profile_oauth_register,
+            profiles_oauth::profile_oauth_action,
+            profiles_oauth::profile_oauth_remove,
+            profiles_oauth::profile_oauth_device_start,
+            profiles_oauth::profile_oauth_device_status,
         ])
         .setup(move |app| {
             let show = MenuItem::with_id(app, "show", "Show TokenSim", true, None::<&str>)?;

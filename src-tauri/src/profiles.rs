@@ -543,7 +543,10 @@ pub fn typescript() -> String {
         <Face as TS>::decl(),
         <TransactionView as TS>::decl(),
         <FacemapCaptureView as TS>::decl(),
-    ] {
+    ]
+    .into_iter()
+    .chain(crate::profiles_oauth::typescript_decls())
+    {
         out.push_str("\nexport ");
         out.push_str(&decl);
         out.push('\n');

@@ -4,7 +4,7 @@
 // token redacted; then a face authentication transaction: started as the bank's server,
 // superseded by a newer one, captured with a live face, its callback received. Called by
 // e2e.mjs with its WebDriver helpers.
-import { By, Select } from "selenium-webdriver";
+import { By, Select, until } from "selenium-webdriver";
 
 export async function profileChecks({ driver, check, click, type, textOf, $, shot, waitText }) {
   await check("profiles_panel_enrolls_a_jwt_phone_calls_the_vendor_and_shows_a_refusal", async () => {
@@ -68,5 +68,82 @@ export async function profileChecks({ driver, check, click, type, textOf, $, sho
     if (!page.includes("facemap/initiate")) throw new Error("the inspector does not list the initiate");
     const html = await driver.findElement(By.css(".content")).getAttribute("innerHTML");
     if (/Basic [A-Za-z0-9+/=]{8,}/.test(html)) throw new Error("Basic credentials are shown in the inspector");
+  });
+
+  // OAuth 2.0 (RFC 8628) end to end in the window: a point-of-sale client registered on the
+  // embedded sandbox, the device authorization started, the sandbox's verification page shown
+  // inside the app (an iframe) and used as a person would (the device picked, the code filled
+  // in from the link, Approve), the device's polling states until the tokens arrive, then the
+  // API called with them. Then client credentials: a token, clearing the storage, and the
+  // next call authenticating again.
+  await check("profiles_panel_authorizes_an_oauth_device_on_the_verification_page_inside_the_app", async () => {
+    await click("#nav-profiles");
+    await click("#profile-tab-oauth");
+    await new Select(await $("#oauth-mode")).selectByValue("device");
+    await type("#oauth-device-id", "/vendor/acme/serial/e2e-1234");
+    await click("#oauth-register");
+    await $("[data-testid=oauth-account][data-mode=device]");
+    await click("[data-testid=oauth-device-start]");
+    const userCode = await textOf("[data-testid=oauth-user-code]");
+    if (!/^[B-Z]{4}-[B-Z]{4}$/.test(userCode)) throw new Error(`unexpected user code ${userCode}`);
+    // The device polls before anyone approved: authorization_pending.
+    await driver.wait(async () => {
+      const state = await (await $("[data-testid=oauth-flow-state]")).getAttribute("data-state");
+      return state === "authorization_pending";
+    }, 20000, "the device never polled (authorization_pending)");
+    const frame = await $("#oauth-verification-page");
+    await shot("profiles-oauth-device-pending");
+    await driver.switchTo().frame(frame);
+    try {
+      await driver.wait(until.elementLocated(By.css("input[name=device_id]")), 15000, "the page lists no device");
+      const listed = await driver.findElement(By.css("#devices")).getText();
+      if (!listed.includes("/vendor/acme/serial/e2e-1234")) throw new Error(`the page lists ${listed}`);
+      const radio = await driver.findElement(By.css("input[name=device_id][value='/vendor/acme/serial/e2e-1234']"));
+      if (!(await radio.isSelected())) await radio.click();
+      const typed = await driver.findElement(By.css("#user_code")).getAttribute("value");
+      if (typed !== userCode) throw new Error(`the page's code field holds ${typed}, not the link's ${userCode}`);
+      const approve = await driver.findElement(By.css("#approve"));
+      // WebKitGTK's WebDriver misplaces a native click inside a scrolled iframe: the page's
+      // own button is clicked from its script (its submit handler and fetch run as usual).
+      await driver.executeScript("arguments[0].click()", approve);
+      let said = "";
+      await driver.wait(async () => {
+        said = await driver.findElement(By.css("#result")).getAttribute("textContent");
+        return /Approved: \/vendor\/acme\/serial\/e2e-1234/.test(said);
+      }, 15000).catch(() => {
+        throw new Error(`the page did not approve; it says: ${said}`);
+      });
+    } finally {
+      await driver.switchTo().defaultContent();
+    }
+    // The next poll (at the server's 5 s interval) gets the tokens.
+    await waitText("[data-testid=oauth-flow-state]", /^Approved: tokens received and stored/);
+    await waitText("[data-testid=oauth-expiry]", /expires in (19|20) min .* refresh token stored/);
+    await click("[data-testid=oauth-call]");
+    await waitText("[data-testid=oauth-result]", /^the API accepted the token from storage/);
+    await shot("profiles-oauth-device");
+
+    // Client credentials, tokens in memory: a token, reused, then the storage cleared.
+    await new Select(await $("#oauth-mode")).selectByValue("client-credentials");
+    await click("#oauth-register");
+    const cc = "[data-testid=oauth-account][data-mode=client-credentials]";
+    await $(cc);
+    await click(`${cc} [data-testid=oauth-token]`);
+    await waitText(`${cc} [data-testid=oauth-result]`, /^access token by the client credentials grant/);
+    await click(`${cc} [data-testid=oauth-token]`);
+    await waitText(`${cc} [data-testid=oauth-result]`, /^access token from storage/);
+    await click(`${cc} [data-testid=oauth-clear]`);
+    await waitText(`${cc} [data-testid=oauth-expiry]`, /^no token stored/);
+    await click(`${cc} [data-testid=oauth-token]`);
+    await waitText(`${cc} [data-testid=oauth-result]`, /^access token by the client credentials grant/);
+    // A refusal in the profile's words: the wrong client secret.
+    await click(`${cc} [data-testid=oauth-clear]`);
+    await new Select(await $("#oauth-fault")).selectByValue("wrong-secret");
+    await click(`${cc} [data-testid=oauth-token]`);
+    await waitText(`${cc} [data-testid=oauth-result]`, /invalid_client.*check the client id and secret/);
+    await new Select(await $("#oauth-fault")).selectByValue("");
+    // No token or secret in the window.
+    const html = await driver.findElement(By.css(".content")).getAttribute("innerHTML");
+    if (/client_secret|access_token"/.test(html)) throw new Error("a secret is shown in the window");
   });
 }

@@ -820,9 +820,9 @@ impl OAuthClient {
             Some(refresh) => (refresh.as_str(), "refresh_token"),
             None => (tokens.access_token.as_str(), "access_token"),
         };
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("token", token)
-            .append_pair("token_type_hint", hint);
+        // The form's pairs; the serializer is not `Sync`, so it lives only where it writes
+        // (this future runs on any thread of a Tauri command).
+        let mut pairs = vec![("token", token), ("token_type_hint", hint)];
         let url = format!("{}/oauth2/revoke", self.base());
         let mut request = oauth2::http::Request::builder()
             .method("POST")
@@ -845,11 +845,13 @@ impl OAuthClient {
                     format!("Basic {}", powerauth::encoding::b64(pair)),
                 );
             }
-            None => {
-                form.append_pair("client_id", &self.settings.client_id);
-            }
+            None => pairs.push(("client_id", &self.settings.client_id)),
         }
-        let request = request.body(form.finish().into_bytes()).map_err(|e| {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+            .into_bytes();
+        let request = request.body(body).map_err(|e| {
             OAuthError::Settings(format!("cannot build the revocation request: {e}"))
         })?;
         let response =
