@@ -295,6 +295,7 @@ fn gaussian_kernel(sigma: f32) -> Vec<f32> {
 }
 
 /// Separable Gaussian blur of a `width * height` float image, edges clamped.
+#[cfg(feature = "corpus")]
 pub(crate) fn blur_f32(pixels: &[f32], width: usize, height: usize, sigma: f32) -> Vec<f32> {
     if sigma <= 0.0 || width == 0 || height == 0 || pixels.len() != width * height {
         return pixels.to_vec();
