@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 #[serde(rename_all = "kebab-case")]
 pub enum FleetProfile {
     /// PowerAuth: activation, signatures, operations (the default).
+    #[serde(rename = "powerauth")]
     PowerAuth,
     /// Device JWT from the app server.
     Jwt,
@@ -35,8 +36,10 @@ pub enum FleetProfile {
     /// (`--facemap-faces`), the server checks the final state; callbacks counted.
     Facemap,
     /// OAuth 2.0 client credentials: token, reuse, refresh.
+    #[serde(rename = "oauth-cc")]
     OAuthCc,
     /// OAuth 2.0 device authorization (RFC 8628), verified on the sandbox's page.
+    #[serde(rename = "oauth-device")]
     OAuthDevice,
     /// Every device profile beside PowerAuth, spread over the devices.
     Mix,
@@ -467,6 +470,13 @@ mod tests {
         assert_eq!(plan(&[FleetProfile::PowerAuth]).unwrap(), None);
         for profile in FleetProfile::ALL {
             assert_eq!(profile.as_str().parse::<FleetProfile>(), Ok(profile));
+            // A plan or report in JSON names a profile as the command line does.
+            let json = serde_json::to_value(profile).unwrap();
+            assert_eq!(json, serde_json::Value::from(profile.as_str()));
+            assert_eq!(
+                serde_json::from_value::<FleetProfile>(json).unwrap(),
+                profile
+            );
         }
         assert!("power-auth".parse::<FleetProfile>().is_err());
         assert_eq!(
