@@ -12,7 +12,7 @@ pub(crate) struct Bitmap {
 
 impl Bitmap {
     /// Whether the pixel at (`x`, `y`) is dark; pixels outside the image are light.
-    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+    pub(crate) fn is_dark(&self, x: usize, y: usize) -> bool {
         let index = y * self.width as usize + x;
         self.dark.get(index).copied().unwrap_or(false)
     }

@@ -9,7 +9,7 @@ use image::GrayImage;
 pub(crate) struct Homography(pub [f64; 9]);
 
 impl Homography {
-    pub fn map(&self, x: f64, y: f64) -> (f64, f64) {
+    pub(crate) fn map(&self, x: f64, y: f64) -> (f64, f64) {
         let m = &self.0;
         let w = m[6] * x + m[7] * y + m[8];
         (
@@ -19,7 +19,7 @@ impl Homography {
     }
 
     /// `self` followed by `next`.
-    pub fn then(&self, next: &Homography) -> Homography {
+    pub(crate) fn then(&self, next: &Homography) -> Homography {
         let (a, b) = (&next.0, &self.0);
         let mut out = [0.0; 9];
         for row in 0..3 {
@@ -30,12 +30,12 @@ impl Homography {
         Homography(out)
     }
 
-    pub fn translation(dx: f64, dy: f64) -> Homography {
+    pub(crate) fn translation(dx: f64, dy: f64) -> Homography {
         Homography([1.0, 0.0, dx, 0.0, 1.0, dy, 0.0, 0.0, 1.0])
     }
 
     /// The inverse map (adjugate over determinant); `None` when singular.
-    pub fn inverse(&self) -> Option<Homography> {
+    pub(crate) fn inverse(&self) -> Option<Homography> {
         let [a, b, c, d, e, f, g, h, i] = self.0;
         let cofactors = [
             e * i - f * h,
@@ -122,7 +122,7 @@ impl Scene {
     /// Renders the scene into a `width * height` radiance image through `plane_to_image`,
     /// averaging `samples * samples` points per pixel (anti-aliasing, as a lens and sensor
     /// pixel area do).
-    pub fn render(
+    pub(crate) fn render(
         &self,
         plane_to_image: &Homography,
         width: u32,
