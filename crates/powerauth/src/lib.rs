@@ -23,6 +23,7 @@
 //! The project's protocol digest (`powerauth-v3.md`), whose sections 14 and 16 record what
 //! Wultra's code does where its prose docs differ. Names follow the spec (`ctr_data`,
 //! `activation_id`, `KEY_TRANSPORT`) so a reader of the spec finds them.
+#![warn(unreachable_pub)]
 
 pub mod activation_code;
 pub mod config;
@@ -31,7 +32,10 @@ pub mod ecies;
 pub mod encoding;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
+// Without the feature the module is private but keeps its `pub` items, so that the feature
+// only changes the module's own visibility.
 #[cfg(not(feature = "hazmat"))]
+#[allow(unreachable_pub)]
 mod hazmat;
 pub mod header_fields;
 pub mod keys;
