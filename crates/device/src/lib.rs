@@ -26,6 +26,7 @@
 //!
 //! Storage (the `tokensim-store` crate keeps the [`DeviceRecord`] and the secret blob of
 //! [`DeviceState::to_parts`]), terminal output, and retries.
+#![warn(unreachable_pub)]
 
 pub mod activation;
 pub mod catalogue;
