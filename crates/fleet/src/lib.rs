@@ -41,6 +41,7 @@
 //! It keeps devices in memory unless told otherwise (`--fleet-store file` or `keychain`), never
 //! prints a PIN, key or credential, does not retry a failed device (a failure is a finding
 //! and is counted), and sends traffic only to the server it is given.
+#![warn(unreachable_pub)]
 
 pub mod backend;
 mod engine;
