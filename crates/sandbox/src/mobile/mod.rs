@@ -15,7 +15,6 @@ mod push;
 mod view;
 
 pub use auth::token_activation;
-pub use inbox::inbox_view;
 
 use crate::state::AppState;
 use axum::Router;

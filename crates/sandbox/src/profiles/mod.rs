@@ -22,11 +22,11 @@
 //! A new profile is a module here, one `.nest` line in [`router`], one migration file and one
 //! entry in the store's migration list (ARCHITECTURE.md, "Where a fifth profile goes").
 
-pub mod access;
+mod access;
 pub mod facemap;
-pub mod jwt;
-pub mod oauth;
-pub mod signed_token;
+mod jwt;
+pub(crate) mod oauth;
+mod signed_token;
 
 /// Whether `path` is an endpoint that takes `multipart/form-data` (the guard lets such a
 /// body through to it; it checks its own credentials and content type).

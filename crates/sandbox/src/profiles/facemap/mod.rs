@@ -43,7 +43,7 @@
 
 pub mod metadata;
 pub mod store;
-pub mod worker;
+pub(crate) mod worker;
 
 use crate::cloud::auth::{Admin, hash_password, make_password};
 use crate::error::Error as SandboxError;

@@ -130,7 +130,8 @@ impl OAuthError {
     }
 
     /// The `error` code.
-    pub fn code(&self) -> &'static str {
+    #[cfg(test)]
+    fn code(&self) -> &'static str {
         self.error
     }
 }
