@@ -70,7 +70,7 @@ fn backoff(attempt: usize, activation_id: &str) -> std::time::Duration {
 
 /// What `/rest/v3/activation/init` (or a Cloud registration) asks for.
 #[derive(Debug, Clone)]
-pub struct NewActivation {
+pub(crate) struct NewActivation {
     /// The user.
     pub user_id: String,
     /// The application.
@@ -90,7 +90,7 @@ pub struct NewActivation {
 impl NewActivation {
     /// A record the RESTful layer commits by itself (custom credentials, recovery): the
     /// configured expiry and failure limit, no OTP, `ACTIVE` at key exchange.
-    pub fn committed_at_key_exchange(user_id: String, application_id: String) -> Self {
+    pub(crate) fn committed_at_key_exchange(user_id: String, application_id: String) -> Self {
         Self {
             user_id,
             application_id,
@@ -106,7 +106,7 @@ impl NewActivation {
 /// Unblocks `a` at `now`: `BLOCKED` becomes `ACTIVE` with its reason and failed attempts
 /// cleared; `ACTIVE` stays; any other state is refused (`what` names the record, e.g.
 /// "activation" or "registration").
-pub fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
+pub(crate) fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
     match a.state {
         ActivationState::Blocked => {
             a.state = ActivationState::Active;
@@ -126,7 +126,7 @@ pub fn unblock(a: &mut Activation, now: i64, what: &str) -> Result<(), Error> {
 /// names the record, e.g. "activation" or "registration"). With `otpValidation=ON_COMMIT`
 /// a wrong `otp` costs an attempt and leaves the state (or `REMOVED` at the limit), as in
 /// PowerAuth Server: then `Ok(true)`, and the caller reports the wrong OTP.
-pub fn commit(
+pub(crate) fn commit(
     a: &mut Activation,
     now: i64,
     what: &str,
@@ -163,7 +163,7 @@ pub fn commit(
 
 /// Marks a record made for a request that then failed `REMOVED`, if it is still
 /// `CREATED`: its code was never shown to anyone, so nothing half-made stays usable.
-pub async fn discard_unused(state: &AppState, activation_id: &str) -> Result<(), Error> {
+pub(crate) async fn discard_unused(state: &AppState, activation_id: &str) -> Result<(), Error> {
     update_with(state, activation_id, None, Report::Never, |a, now| {
         if a.state == ActivationState::Created {
             a.state = ActivationState::Removed;
@@ -193,7 +193,7 @@ fn report(state: &AppState, activation: &Activation) {
 /// Creates a `CREATED` record with a fresh id, a code unique among the application's live
 /// records, and the code's signature by the application's master key; reports it to the
 /// callbacks.
-pub async fn create(state: &AppState, request: NewActivation) -> Result<Activation, Error> {
+pub(crate) async fn create(state: &AppState, request: NewActivation) -> Result<Activation, Error> {
     let activation = create_unreported(state, request).await?;
     report(state, &activation);
     Ok(activation)
@@ -202,7 +202,7 @@ pub async fn create(state: &AppState, request: NewActivation) -> Result<Activati
 /// [`create`] for a record whose key exchange runs in the same request (one-step
 /// activation, custom credentials, recovery): only the state the exchange leaves is
 /// reported, as PowerAuth Server reports such an activation once.
-pub async fn create_unreported(
+pub(crate) async fn create_unreported(
     state: &AppState,
     request: NewActivation,
 ) -> Result<Activation, Error> {
@@ -260,7 +260,10 @@ pub async fn create_unreported(
 
 /// Reads a record; a `CREATED` or `PENDING_COMMIT` record past its expiry is saved as
 /// `REMOVED` first.
-pub async fn load(state: &AppState, activation_id: &str) -> Result<Option<Activation>, Error> {
+pub(crate) async fn load(
+    state: &AppState,
+    activation_id: &str,
+) -> Result<Option<Activation>, Error> {
     let now = state.now_ms();
     for _ in 0..MAX_RETRIES {
         let Some(mut activation) = state.store.activation(activation_id).await? else {
@@ -280,7 +283,7 @@ pub async fn load(state: &AppState, activation_id: &str) -> Result<Option<Activa
 }
 
 /// Marks a stale unfinished record `REMOVED`. Returns whether it changed.
-pub fn expire_if_stale(activation: &mut Activation, now_ms: i64) -> bool {
+pub(crate) fn expire_if_stale(activation: &mut Activation, now_ms: i64) -> bool {
     let unfinished = matches!(
         activation.state,
         ActivationState::Created | ActivationState::PendingCommit
@@ -296,7 +299,7 @@ pub fn expire_if_stale(activation: &mut Activation, now_ms: i64) -> bool {
 /// Applies `change` to the current record and saves it, retrying from a fresh read when
 /// another writer saved first. `change` sees an already-expired record as `REMOVED` and
 /// may refuse with an error, which is returned without writing anything.
-pub async fn update<T>(
+pub(crate) async fn update<T>(
     state: &AppState,
     activation_id: &str,
     change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,
@@ -307,7 +310,7 @@ pub async fn update<T>(
 /// [`update`] starting from `current`, a record the caller has just read: the first
 /// attempt saves one read; if another writer saved in between, the compare-and-swap
 /// fails and the retries read afresh as [`update`] does.
-pub async fn update_from<T>(
+pub(crate) async fn update_from<T>(
     state: &AppState,
     current: Activation,
     change: impl FnMut(&mut Activation, i64) -> Result<T, Error>,

@@ -57,12 +57,12 @@ pub struct Config {
 /// Signature look-ahead PowerAuth Server accepts (`signatureValidationLookahead`,
 /// `@Min(1) @Max(64)`); a status blob carries it in one byte, and the token's counter
 /// check needs it at most 64.
-pub const LOOK_AHEAD_RANGE: RangeInclusive<u32> = 1..=64;
+pub(crate) const LOOK_AHEAD_RANGE: RangeInclusive<u32> = 1..=64;
 
 /// Failed attempts before blocking. PowerAuth Server's `signatureMaxFailedAttempts` is
 /// `@Max(64)`; 0 (which it allows) would block every activation at its first signature, so
 /// the sandbox starts at 1.
-pub const MAX_FAILED_ATTEMPTS_RANGE: RangeInclusive<u32> = 1..=64;
+pub(crate) const MAX_FAILED_ATTEMPTS_RANGE: RangeInclusive<u32> = 1..=64;
 
 /// Why a [`Config`] cannot be used.
 #[derive(Debug, thiserror::Error)]

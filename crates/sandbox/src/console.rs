@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 const PAGE: &str = include_str!("../assets/console.html");
 
 /// `GET /` and the console's own data (`/console/*`).
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/",

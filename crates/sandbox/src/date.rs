@@ -13,7 +13,11 @@ use crate::AppState;
 
 /// The middleware (`axum::middleware::from_fn_with_state`): sets `Date` on every answer.
 /// hyper adds its own only when none is set.
-pub async fn date_header(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn date_header(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     if let Ok(ms) = u64::try_from(state.clock.now_ms())
         && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(

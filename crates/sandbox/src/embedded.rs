@@ -37,7 +37,7 @@ pub enum StartError {
 }
 
 /// How long [`Sandbox::shutdown`] waits for open connections before cutting them.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+pub(crate) const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A sandbox serving on a local port. Stops when dropped or on [`Sandbox::shutdown`].
 #[derive(Debug)]

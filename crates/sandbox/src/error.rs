@@ -236,7 +236,7 @@ impl Error {
 
 /// What a shared error was, kept on its response so a family layer can restate it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SharedKind {
+pub(crate) enum SharedKind {
     /// Malformed or invalid input, unknown path or method, oversized body.
     InvalidRequest,
     /// [`Error::UnknownApplication`].
@@ -253,7 +253,7 @@ pub enum SharedKind {
 
 /// The marker itself: the kind and the human detail.
 #[derive(Debug, Clone)]
-pub struct SharedError {
+pub(crate) struct SharedError {
     /// Which shared error.
     pub kind: SharedKind,
     /// The detail (empty for internal faults).
@@ -378,7 +378,7 @@ fn error_body<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>) -> E
 /// Restates shared errors in PowerAuth Server's codes (`ERR0024` bad request, `ERR0015`
 /// unknown application, `ERR0009` unknown activation, `ERR0034` unknown operation,
 /// `ERR0008` wrong state, `ERR0000` internal). Used with `axum::middleware::map_response`.
-pub async fn rest_error_codes(response: Response) -> Response {
+pub(crate) async fn rest_error_codes(response: Response) -> Response {
     let Some(shared) = response.extensions().get::<SharedError>().cloned() else {
         return response;
     };
@@ -407,7 +407,7 @@ pub async fn rest_error_codes(response: Response) -> Response {
 
 /// Restates the shared activation errors of the RESTful API (`/pa/v3`) as its
 /// `ERR_ACTIVATION` / `POWER_AUTH_ACTIVATION_INVALID` (HTTP 400).
-pub async fn restful_error_codes(response: Response) -> Response {
+pub(crate) async fn restful_error_codes(response: Response) -> Response {
     let Some(shared) = response.extensions().get::<SharedError>().cloned() else {
         return response;
     };
@@ -448,7 +448,10 @@ impl From<StoreError> for Error {
 /// family's codes (`/rest/v3` → [`rest_error_codes`], `/pa/v3` → [`restful_error_codes`]),
 /// and a framework rejection that is not JSON (a plain-text 4xx from an extractor, a 415,
 /// a 413 from a body limit) becomes the common error shape with its status kept.
-pub async fn api_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn api_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let status = response.status();
@@ -500,11 +503,11 @@ pub async fn api_errors(request: axum::extract::Request, next: axum::middleware:
 }
 
 /// The answer to a path no router knows, in the same JSON shape.
-pub async fn not_found() -> Error {
+pub(crate) async fn not_found() -> Error {
     Error::NotFound
 }
 
 /// The answer to a known path called with the wrong method.
-pub async fn method_not_allowed() -> Error {
+pub(crate) async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }

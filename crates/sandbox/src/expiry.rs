@@ -11,7 +11,7 @@ use crate::state::AppState;
 const PER_RUN: i64 = 100;
 
 /// Runs the sweep every `Config::expiry_sweep_interval` until the sandbox stops.
-pub fn start(state: AppState) {
+pub(crate) fn start(state: AppState) {
     let every = state.config.expiry_sweep_interval;
     let mut stop = state.callbacks.stop_signal();
     tokio::spawn(async move {

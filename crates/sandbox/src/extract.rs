@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 /// A JSON body, exactly as sent (no envelope).
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = Error;
@@ -26,7 +26,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 
 /// The `requestObject` of a `{"requestObject": …}` envelope.
 #[derive(Debug)]
-pub struct RequestObject<T>(pub T);
+pub(crate) struct RequestObject<T>(pub T);
 
 #[derive(serde::Deserialize)]
 struct Envelope<T> {
@@ -44,13 +44,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RequestObject<T> {
 }
 
 /// Parses `{"requestObject": …}` from bytes already read (a signed body).
-pub fn request_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn request_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     parse::<Envelope<T>>(bytes).map(|e| e.request_object)
 }
 
 /// The body's exact bytes (signatures are computed over them), within the size limit.
 #[derive(Debug)]
-pub struct RawBody(pub Bytes);
+pub(crate) struct RawBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = Error;
@@ -68,19 +68,19 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
 /// Parses a JSON body. A string (or key) holding the NUL character is refused: no field of
 /// any API means it, and PostgreSQL cannot store it in a text column.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     refuse_nul(bytes)?;
     serde_json::from_slice(bytes).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
 /// The message of a body whose JSON strings hold a NUL character.
-pub const NUL_MESSAGE: &str =
+pub(crate) const NUL_MESSAGE: &str =
     "a text field holds the NUL character (\\u0000), which no field accepts";
 
 /// Refuses JSON whose strings or keys hold `\u0000`. JSON can only carry a NUL escaped, so a
 /// body without the six bytes `\\u0000` is let through unparsed; one with them is parsed to
 /// tell a NUL from the text `\\u0000` (an escaped backslash).
-pub fn refuse_nul(bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn refuse_nul(bytes: &[u8]) -> Result<(), Error> {
     if !bytes.windows(6).any(|w| w == b"\\u0000") {
         return Ok(());
     }
@@ -108,7 +108,7 @@ fn holds_nul(value: &serde_json::Value) -> bool {
 
 /// A success answer, `{"status":"OK","responseObject": …}`.
 #[derive(Debug)]
-pub struct ResponseObject<T>(pub T);
+pub(crate) struct ResponseObject<T>(pub T);
 
 impl<T: Serialize> IntoResponse for ResponseObject<T> {
     fn into_response(self) -> Response {
@@ -126,7 +126,7 @@ impl<T: Serialize> IntoResponse for ResponseObject<T> {
 }
 
 /// Serializes `value` as a 200 JSON response.
-pub fn json_response<T: Serialize>(value: &T) -> Response {
+pub(crate) fn json_response<T: Serialize>(value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => (
             StatusCode::OK,

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use std::net::IpAddr;
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let remote = state.config.allow_remote;
     // RFC 6749, 7009 and 8628 endpoints take forms by definition; they still pass the Host
     // and Origin checks, and each asks for client authentication of its own.
@@ -57,13 +57,13 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 /// Whether a request with these headers may be served; `remote` is
 /// [`Config::allow_remote`](crate::Config::allow_remote).
-pub fn check(method: &Method, headers: &HeaderMap, remote: bool) -> Result<(), Error> {
+pub(crate) fn check(method: &Method, headers: &HeaderMap, remote: bool) -> Result<(), Error> {
     check_hosts(headers, remote)?;
     check_content_type(method, headers)
 }
 
 /// The `Host` and `Origin` checks alone.
-pub fn check_hosts(headers: &HeaderMap, remote: bool) -> Result<(), Error> {
+pub(crate) fn check_hosts(headers: &HeaderMap, remote: bool) -> Result<(), Error> {
     let host = header_text(headers, header::HOST);
     if !remote
         && let Some(host) = host
@@ -126,7 +126,7 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 }
 
 /// `localhost`, a name under `.localhost`, or a loopback IP address, with or without a port.
-pub fn is_local_host(host: &str) -> bool {
+pub(crate) fn is_local_host(host: &str) -> bool {
     let name = if let Some(rest) = host.strip_prefix('[') {
         // [::1] or [::1]:8780
         match rest.split_once(']') {

@@ -16,7 +16,7 @@ const MAX_RETRIES: usize = 16;
 
 /// What a backend asks for.
 #[derive(Debug, Clone, Default)]
-pub struct NewOperation {
+pub(crate) struct NewOperation {
     /// The user, or `None` for an operation a device claims later.
     pub user_id: Option<String>,
     /// The application.
@@ -41,7 +41,7 @@ pub struct NewOperation {
 
 /// What an approval presents.
 #[derive(Debug, Clone, Copy)]
-pub struct Approval<'a> {
+pub(crate) struct Approval<'a> {
     /// The approving user.
     pub user_id: &'a str,
     /// The application of the approving activation.
@@ -59,7 +59,7 @@ pub struct Approval<'a> {
 /// Outcome of an approval, as `/rest/v3/operation/approve` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ApproveResult {
+pub(crate) enum ApproveResult {
     /// Approved.
     Approved,
     /// Wrong data or factor; the operation stays pending with one more failure.
@@ -69,7 +69,7 @@ pub enum ApproveResult {
 }
 
 /// Fills `${name}` placeholders from `parameters`. Unknown placeholders are an error.
-pub fn render(template: &str, parameters: &Map<String, Value>) -> Result<String, Error> {
+pub(crate) fn render(template: &str, parameters: &Map<String, Value>) -> Result<String, Error> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("${") {
@@ -97,7 +97,7 @@ pub fn render(template: &str, parameters: &Map<String, Value>) -> Result<String,
 }
 
 /// Creates a `PENDING` operation.
-pub async fn create(
+pub(crate) async fn create(
     state: &AppState,
     request: NewOperation,
 ) -> Result<(Operation, Template), Error> {
@@ -173,7 +173,7 @@ fn expire_if_stale(operation: &mut Operation, now: i64) -> bool {
 }
 
 /// Reads an operation, saving it as `EXPIRED` first when its time is up.
-pub async fn load(state: &AppState, operation_id: &str) -> Result<Option<Operation>, Error> {
+pub(crate) async fn load(state: &AppState, operation_id: &str) -> Result<Option<Operation>, Error> {
     for _ in 0..MAX_RETRIES {
         let Some(mut operation) = state.store.operation(operation_id).await? else {
             return Ok(None);
@@ -192,7 +192,7 @@ pub async fn load(state: &AppState, operation_id: &str) -> Result<Option<Operati
 }
 
 /// A user's operations with expiry applied, newest first.
-pub async fn of_user(
+pub(crate) async fn of_user(
     state: &AppState,
     user_id: &str,
     pending_only: bool,
@@ -214,7 +214,7 @@ pub async fn of_user(
 
 /// Applies `change` to the current operation (expired ones read as `EXPIRED`) and saves
 /// it under compare-and-swap, retrying on a lost race.
-pub async fn update<T>(
+pub(crate) async fn update<T>(
     state: &AppState,
     operation_id: &str,
     mut change: impl FnMut(&mut Operation, i64) -> Result<T, Error>,
@@ -248,7 +248,7 @@ pub async fn update<T>(
 }
 
 /// Refuses a change to an operation that is no longer `PENDING`, naming its state.
-pub fn require_pending(operation: &Operation) -> Result<(), Error> {
+pub(crate) fn require_pending(operation: &Operation) -> Result<(), Error> {
     if operation.status == OperationStatus::Pending {
         return Ok(());
     }
@@ -259,7 +259,7 @@ pub fn require_pending(operation: &Operation) -> Result<(), Error> {
 }
 
 /// Records one failed approval; at the limit the operation becomes `FAILED`.
-pub fn fail_once(operation: &mut Operation, now: i64) -> ApproveResult {
+pub(crate) fn fail_once(operation: &mut Operation, now: i64) -> ApproveResult {
     operation.failure_count += 1;
     if operation.failure_count >= operation.max_failure_count {
         operation.status = OperationStatus::Failed;
@@ -270,7 +270,7 @@ pub fn fail_once(operation: &mut Operation, now: i64) -> ApproveResult {
 }
 
 /// The proximity OTP an operation shows at `now_ms`, when it has a proximity check.
-pub fn proximity_otp(operation: &Operation, now_ms: i64) -> Option<String> {
+pub(crate) fn proximity_otp(operation: &Operation, now_ms: i64) -> Option<String> {
     let seed = powerauth::encoding::b64_decode(operation.totp_seed.as_deref()?).ok()?;
     let now_s = u64::try_from(now_ms / 1000).unwrap_or_default();
     Some(Totp::PROXIMITY_CHECK.generate(&seed, now_s))
@@ -292,7 +292,7 @@ fn proximity_ok(operation: &Operation, otp: Option<&str>, now_ms: i64) -> bool {
 /// bound to the approving user), application and activation (when it names one), `data`
 /// identical, the factor one the template allows, and the proximity OTP when the
 /// operation has one; anything else counts as a failed approval.
-pub fn approve(
+pub(crate) fn approve(
     operation: &mut Operation,
     approval: &Approval<'_>,
     now: i64,

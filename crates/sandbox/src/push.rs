@@ -8,7 +8,10 @@ use serde_json::json;
 
 /// Queues the mobile-token "new operation" push for every registered device of the
 /// operation's user.
-pub async fn operation_created(state: &AppState, operation: &Operation) -> Result<(), Error> {
+pub(crate) async fn operation_created(
+    state: &AppState,
+    operation: &Operation,
+) -> Result<(), Error> {
     let Some(user_id) = &operation.user_id else {
         return Ok(());
     };

@@ -7,7 +7,7 @@ use qrcode::{EcLevel, QrCode};
 
 /// Pixels per QR module in the PNG (units in the SVG): a 33-module code with its quiet zone is 328 px wide,
 /// large enough to scan from a screen with a phone or a webcam.
-pub const PNG_MODULE_PIXELS: u32 = 8;
+pub(crate) const PNG_MODULE_PIXELS: u32 = 8;
 
 fn code(payload: &str) -> Result<QrCode, Error> {
     // Level M, as the mobile SDK's sample apps draw activation codes.
@@ -16,7 +16,7 @@ fn code(payload: &str) -> Result<QrCode, Error> {
 }
 
 /// The QR code of `payload` as a greyscale PNG with a quiet zone of four modules.
-pub fn png(payload: &str) -> Result<Vec<u8>, Error> {
+pub(crate) fn png(payload: &str) -> Result<Vec<u8>, Error> {
     let image = code(payload)?
         .render::<image::Luma<u8>>()
         .module_dimensions(PNG_MODULE_PIXELS, PNG_MODULE_PIXELS)
@@ -30,7 +30,7 @@ pub fn png(payload: &str) -> Result<Vec<u8>, Error> {
 
 /// The QR code of `payload` as a standalone SVG document that scales to any size; its
 /// view box measures the same as the PNG in pixels.
-pub fn svg(payload: &str) -> Result<String, Error> {
+pub(crate) fn svg(payload: &str) -> Result<String, Error> {
     Ok(code(payload)?
         .render::<svg::Color<'_>>()
         .module_dimensions(PNG_MODULE_PIXELS, PNG_MODULE_PIXELS)

@@ -26,10 +26,10 @@ use powerauth::recovery::{RecoveryCode, RecoveryInfo};
 use powerauth::{PrivateKey, PublicKey};
 
 /// Wrong PUKs that block a recovery code (`recovery.maxFailedAttempts`).
-pub const MAX_FAILED_ATTEMPTS: i64 = 5;
+pub(crate) const MAX_FAILED_ATTEMPTS: i64 = 5;
 
 /// The most PUKs one postcard may carry (PowerAuth Server's `PUK_COUNT_MAX`).
-pub const PUK_COUNT_MAX: i64 = 100;
+pub(crate) const PUK_COUNT_MAX: i64 = 100;
 
 /// Fresh codes tried when one collides with an existing code of the application
 /// (`generateRecoveryCodeIterations`).
@@ -57,7 +57,10 @@ fn hash_puk(puk: &str, salt: &[u8; 16]) -> Result<String, Error> {
 }
 
 /// Issues a code and its PUK for `activation`; returns `(recoveryCode, puk)` to show once.
-pub async fn issue(state: &AppState, activation: &Activation) -> Result<(String, String), Error> {
+pub(crate) async fn issue(
+    state: &AppState,
+    activation: &Activation,
+) -> Result<(String, String), Error> {
     let info = RecoveryInfo::make_for_activation(&*state.rng)
         .map_err(|e| Error::Internal(e.to_string()))?;
     let puk = info
@@ -108,7 +111,10 @@ async fn hash_puks(state: &AppState, puks: Vec<String>) -> Result<Vec<String>, E
 
 /// The configuration of `application_id` as it stands: the saved one, or the sandbox's
 /// default (activation recovery as `Config::recovery_codes` says, postcards off).
-pub async fn config(state: &AppState, application_id: &str) -> Result<RecoveryConfig, Error> {
+pub(crate) async fn config(
+    state: &AppState,
+    application_id: &str,
+) -> Result<RecoveryConfig, Error> {
     Ok(state
         .store
         .recovery_config(application_id)
@@ -117,7 +123,7 @@ pub async fn config(state: &AppState, application_id: &str) -> Result<RecoveryCo
 }
 
 /// What an application starts with.
-pub fn default_config(state: &AppState, application_id: &str) -> RecoveryConfig {
+pub(crate) fn default_config(state: &AppState, application_id: &str) -> RecoveryConfig {
     RecoveryConfig {
         application_id: application_id.to_owned(),
         activation_recovery_enabled: state.config.recovery_codes,
@@ -130,7 +136,7 @@ pub fn default_config(state: &AppState, application_id: &str) -> RecoveryConfig 
 }
 
 /// Whether `application_id` issues, confirms and redeems recovery codes.
-pub async fn activation_recovery_enabled(
+pub(crate) async fn activation_recovery_enabled(
     state: &AppState,
     application_id: &str,
 ) -> Result<bool, Error> {
@@ -140,7 +146,7 @@ pub async fn activation_recovery_enabled(
 }
 
 /// A fresh postcard key pair: Base64 of the private scalar and of the uncompressed point.
-pub fn make_postcard_key_pair(state: &AppState) -> (String, String) {
+pub(crate) fn make_postcard_key_pair(state: &AppState) -> (String, String) {
     let private = PrivateKey::make(&*state.rng);
     let public = b64(private.public_key().to_uncompressed());
     (b64(&private.expose_bytes()[..]), public)
@@ -148,7 +154,7 @@ pub fn make_postcard_key_pair(state: &AppState) -> (String, String) {
 
 /// A postcard code just made: its record and what the printing center needs. `Debug`
 /// leaves out the nonce and indexes, which derive the code and PUKs with the shared key.
-pub struct Postcard {
+pub(crate) struct Postcard {
     /// The stored code (`CREATED`).
     pub record: RecoveryRecord,
     /// The 32-byte KDF nonce.
@@ -176,7 +182,7 @@ fn invalid(detail: impl Into<String>) -> Error {
 /// or postcards off; ERR0029 no postcard key or no printing center key; ERR0025 the user
 /// holds a live postcard code and several are not allowed; ERR0010 a key that does not
 /// parse; ERR0026 no fresh code in ten tries.
-pub async fn create_postcard(
+pub(crate) async fn create_postcard(
     state: &AppState,
     application_id: &str,
     user_id: &str,
@@ -304,7 +310,7 @@ pub async fn create_postcard(
 /// After `record` was redeemed: removes the activation it was issued with, if any and
 /// not removed yet, revokes the codes issued with that activation, and returns that activation's flags, which the new activation
 /// inherits (as PowerAuth Server does). A postcard code replaces no activation.
-pub async fn retire_replaced(
+pub(crate) async fn retire_replaced(
     state: &AppState,
     record: &RecoveryRecord,
 ) -> Result<Vec<String>, Error> {
@@ -332,7 +338,7 @@ pub async fn retire_replaced(
 
 /// Why a device's confirmation of a recovery code was refused.
 #[derive(Debug)]
-pub enum ConfirmRefusal {
+pub(crate) enum ConfirmRefusal {
     /// Activation recovery is off, the code is malformed, another user's, or `BLOCKED` or
     /// `REVOKED` (PowerAuth Server's ERR0024).
     Invalid(&'static str),
@@ -357,7 +363,7 @@ impl From<crate::store::StoreError> for ConfirmRefusal {
 /// A device of `activation`'s user confirms it holds `code` (with or without `R:`): a
 /// `CREATED` postcard code becomes `ACTIVE`. Returns the code's record and whether it was
 /// confirmed before (`alreadyConfirmed`).
-pub async fn confirm(
+pub(crate) async fn confirm(
     state: &AppState,
     activation: &Activation,
     code: &str,
@@ -409,7 +415,7 @@ pub async fn confirm(
 /// removing that activation revokes it); a postcard code stays `ACTIVE` and its next PUK
 /// becomes current. A wrong PUK counts; at the limit the code is `BLOCKED` and its
 /// current PUK `INVALID`.
-pub async fn redeem(
+pub(crate) async fn redeem(
     state: &AppState,
     application_id: &str,
     code: &str,

@@ -25,11 +25,11 @@ use powerauth::signature::{
 use powerauth::status::ActivationState;
 
 /// Why blocked, when too many attempts failed.
-pub const MAX_FAILED_ATTEMPTS_REASON: &str = "MAX_FAILED_ATTEMPTS";
+pub(crate) const MAX_FAILED_ATTEMPTS_REASON: &str = "MAX_FAILED_ATTEMPTS";
 
 /// A signature to check, as `/rest/v3/signature/verify` receives it.
 #[derive(Debug, Clone)]
-pub struct SignedRequest<'a> {
+pub(crate) struct SignedRequest<'a> {
     /// `pa_activation_id`.
     pub activation_id: &'a str,
     /// `pa_application_key`.
@@ -46,7 +46,7 @@ pub struct SignedRequest<'a> {
 
 /// The verdict, with the record as saved afterwards (`None` for an unknown activation).
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Whether the signature matched.
     pub valid: bool,
     /// The record after the check.
@@ -56,7 +56,10 @@ pub struct Verdict {
 }
 
 /// Checks an online `request` and saves the consequences.
-pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<Verdict, Error> {
+pub(crate) async fn verify(
+    state: &AppState,
+    request: &SignedRequest<'_>,
+) -> Result<Verdict, Error> {
     let current = activations::load(state, request.activation_id).await?;
     let version = match &current {
         Some(current) => state
@@ -237,7 +240,7 @@ fn explain_refusal(
 
 /// Checks an offline (decimal) signature over `data` (digest §5.7, §16.13) and saves the
 /// consequences. The attempt counts as `possession_knowledge`.
-pub async fn verify_offline(
+pub(crate) async fn verify_offline(
     state: &AppState,
     activation_id: &str,
     data: &RequestData,

@@ -9,7 +9,7 @@ use powerauth::token::{TimestampWindow, TokenHeader};
 
 /// A header whose token is valid, with its token and activation.
 #[derive(Debug)]
-pub struct ValidToken {
+pub(crate) struct ValidToken {
     /// The token.
     pub token: Token,
     /// Its activation (ACTIVE).
@@ -18,7 +18,7 @@ pub struct ValidToken {
 
 /// Why a token header was refused (logged; clients see one generic answer).
 #[derive(Debug, thiserror::Error)]
-pub enum TokenRefusal {
+pub(crate) enum TokenRefusal {
     /// No such token.
     #[error("unknown token")]
     Unknown,
@@ -34,7 +34,7 @@ pub enum TokenRefusal {
 }
 
 /// Validates `header`. `Ok(Err(_))` is a refused token; `Err(_)` a server fault.
-pub async fn validate(
+pub(crate) async fn validate(
     state: &AppState,
     header: &TokenHeader,
 ) -> Result<Result<ValidToken, TokenRefusal>, Error> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// What a request may set (`HttpAuthenticationPrivate`). Absent parts are disabled.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PrivateAuth {
+pub(crate) struct PrivateAuth {
     /// Client certificate (mTLS) from Java key stores.
     #[serde(deserialize_with = "null_as_default")]
     pub certificate: Certificate,
@@ -23,7 +23,7 @@ pub struct PrivateAuth {
 /// `HttpAuthenticationPrivate.Certificate`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Certificate {
+pub(crate) struct Certificate {
     pub enabled: bool,
     pub use_custom_key_store: bool,
     pub key_store_location: Option<String>,
@@ -38,7 +38,7 @@ pub struct Certificate {
 /// `HttpAuthenticationPrivate.HttpBasic`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct HttpBasic {
+pub(crate) struct HttpBasic {
     pub enabled: bool,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -47,7 +47,7 @@ pub struct HttpBasic {
 /// `HttpAuthenticationPrivate.OAuth2`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct OAuth2 {
+pub(crate) struct OAuth2 {
     pub enabled: bool,
     pub token_uri: Option<String>,
     pub client_id: Option<String>,
@@ -66,7 +66,7 @@ where
 impl PrivateAuth {
     /// PowerAuth Server's update rule: a secret the update leaves out (`null`) keeps the
     /// stored one.
-    pub fn keep_secrets_of(&mut self, existing: &PrivateAuth) {
+    pub(crate) fn keep_secrets_of(&mut self, existing: &PrivateAuth) {
         fn keep(new: &mut Option<String>, old: &Option<String>) {
             if new.is_none() {
                 new.clone_from(old);
@@ -92,7 +92,7 @@ impl PrivateAuth {
     }
 
     /// The answer's view: which secrets are set, never the secrets.
-    pub fn public(&self) -> PublicAuth {
+    pub(crate) fn public(&self) -> PublicAuth {
         let c = &self.certificate;
         let b = &self.http_basic;
         let o = &self.oauth2;
@@ -127,7 +127,7 @@ impl PrivateAuth {
 /// `HttpAuthenticationPublic`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PublicAuth {
+pub(crate) struct PublicAuth {
     pub certificate: PublicCertificate,
     pub http_basic: PublicHttpBasic,
     #[serde(rename = "oauth2")]
@@ -137,7 +137,7 @@ pub struct PublicAuth {
 /// `HttpAuthenticationPublic.Certificate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PublicCertificate {
+pub(crate) struct PublicCertificate {
     pub enabled: bool,
     pub use_custom_key_store: bool,
     pub key_store_location: Option<String>,
@@ -152,7 +152,7 @@ pub struct PublicCertificate {
 /// `HttpAuthenticationPublic.HttpBasic`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PublicHttpBasic {
+pub(crate) struct PublicHttpBasic {
     pub enabled: bool,
     pub username: Option<String>,
     pub password_set: bool,
@@ -161,7 +161,7 @@ pub struct PublicHttpBasic {
 /// `HttpAuthenticationPublic.OAuth2`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PublicOAuth2 {
+pub(crate) struct PublicOAuth2 {
     pub enabled: bool,
     pub token_uri: Option<String>,
     pub client_id: Option<String>,

@@ -5,7 +5,7 @@
 /// Parses `P2D`, `PT2.5S`, `pt1h30m`, `-PT1S` (Java's grammar, case-insensitive) into
 /// milliseconds; fractions finer than a millisecond are dropped. `None` when it does not
 /// parse or does not fit.
-pub fn parse_ms(text: &str) -> Option<i64> {
+pub(crate) fn parse_ms(text: &str) -> Option<i64> {
     let upper = text.to_ascii_uppercase();
     let (negative, rest) = match upper.as_bytes().first()? {
         b'-' => (true, &upper[1..]),
@@ -73,7 +73,7 @@ fn whole(digits: &str) -> Option<i64> {
 
 /// Java's `Duration.toString()` of a non-negative millisecond count: `PT0S`, `PT2S`,
 /// `PT2.5S`, `PT720H`, `PT1H30M`.
-pub fn format_ms(ms: i64) -> String {
+pub(crate) fn format_ms(ms: i64) -> String {
     let ms = ms.max(0);
     if ms == 0 {
         return "PT0S".to_owned();

@@ -39,9 +39,9 @@
 
 pub(crate) mod auth;
 mod delivery;
-pub mod duration;
+pub(crate) mod duration;
 
-pub use delivery::Callbacks;
+pub(crate) use delivery::Callbacks;
 pub(crate) use delivery::{backoff, describe};
 
 use crate::store::{Activation, Operation};
@@ -49,9 +49,9 @@ use powerauth::status::ActivationState;
 use serde_json::{Map, Value, json};
 
 /// `CallbackUrlType.ACTIVATION_STATUS_CHANGE`.
-pub const ACTIVATION_STATUS_CHANGE: &str = "ACTIVATION_STATUS_CHANGE";
+pub(crate) const ACTIVATION_STATUS_CHANGE: &str = "ACTIVATION_STATUS_CHANGE";
 /// `CallbackUrlType.OPERATION_STATUS_CHANGE`.
-pub const OPERATION_STATUS_CHANGE: &str = "OPERATION_STATUS_CHANGE";
+pub(crate) const OPERATION_STATUS_CHANGE: &str = "OPERATION_STATUS_CHANGE";
 
 /// A state change to report, copied when it happened (never any key material).
 #[derive(Debug, Clone, PartialEq)]
@@ -227,7 +227,7 @@ impl Change {
 
 /// A URL fit for a log: user info replaced by `***`, each query value by `***`, no
 /// fragment. Scheme, host, port and path stay, so a tester can tell URLs apart.
-pub fn masked_url(url: &str) -> String {
+pub(crate) fn masked_url(url: &str) -> String {
     let Ok(mut parsed) = reqwest::Url::parse(url) else {
         return "(not a URL)".to_owned();
     };
@@ -247,7 +247,7 @@ pub fn masked_url(url: &str) -> String {
 }
 
 /// Only `scheme://host:port`, for `tracing` logs.
-pub fn url_origin(url: &str) -> String {
+pub(crate) fn url_origin(url: &str) -> String {
     reqwest::Url::parse(url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_else(|_| "(not a URL)".to_owned())

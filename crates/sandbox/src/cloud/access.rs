@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 
 /// An authenticated caller and the applications assigned to it.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub(super) struct Caller {
     /// The user.
     pub user: User,
     /// Assigned applications, in assignment order.
@@ -32,13 +32,13 @@ impl FromRequestParts<AppState> for Caller {
 
 impl Caller {
     /// Whether the caller may act in `application_id`.
-    pub fn may_use(&self, application_id: &str) -> bool {
+    pub(super) fn may_use(&self, application_id: &str) -> bool {
         self.user.role == Role::Admin || self.applications.iter().any(|a| a == application_id)
     }
 
     /// The application a call without an application id acts in: the first one assigned;
     /// for an admin with none, the sandbox's default application (or the first there is).
-    pub async fn application(&self, state: &AppState) -> Result<String, Error> {
+    pub(super) async fn application(&self, state: &AppState) -> Result<String, Error> {
         if let Some(first) = self.applications.first() {
             return Ok(first.clone());
         }

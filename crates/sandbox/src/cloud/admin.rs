@@ -17,7 +17,7 @@ use axum::routing::{delete, get, post};
 use powerauth::encoding::b64;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{username}", delete(delete_user))

@@ -15,7 +15,7 @@ const INDEX: &str = include_str!("../../assets/swagger-ui/index.html");
 const BUNDLE: &str = include_str!("../../assets/swagger-ui/swagger-ui-bundle.js");
 const CSS: &str = include_str!("../../assets/swagger-ui/swagger-ui.css");
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/openapi.json",

@@ -23,7 +23,7 @@ use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/operations", post(create).get(list))
         .route("/v2/operations/", post(create).get(list))

@@ -20,7 +20,7 @@ use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/registrations", get(list).post(create))
         .route("/v2/registrations/", get(list).post(create))

@@ -21,7 +21,7 @@ use powerauth::token::TokenHeader;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/signature/verify", post(verify_signature))
         .route("/v2/token/verify", post(verify_token))

@@ -17,7 +17,7 @@ pub(super) const TOKEN_TYPES: [SignatureType; 4] = [
 
 /// 401 `ERR_AUTHENTICATION`: a missing, malformed, unknown, stale or replayed token, or a
 /// bad signature (the RESTful layer reports them all alike, digest §16.3).
-pub fn authentication_failed() -> Error {
+pub(super) fn authentication_failed() -> Error {
     Error::api(
         StatusCode::UNAUTHORIZED,
         "ERR_AUTHENTICATION",
@@ -26,7 +26,7 @@ pub fn authentication_failed() -> Error {
 }
 
 /// The activation behind a valid token header whose type is in `allowed`.
-pub async fn token_activation(
+pub(crate) async fn token_activation(
     state: &AppState,
     headers: &HeaderMap,
     allowed: &[SignatureType],

@@ -14,7 +14,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/inbox/count", post(count))
         .route("/api/inbox/message/list", post(list))
@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A message as the inbox API shows it; the body only in detail.
-pub fn inbox_view(m: &InboxMessage, with_body: bool) -> Value {
+pub(super) fn inbox_view(m: &InboxMessage, with_body: bool) -> Value {
     let mut view = json!({
         "id": m.message_id,
         "type": m.message_type,

@@ -14,13 +14,13 @@ mod operation;
 mod push;
 mod view;
 
-pub use auth::token_activation;
+pub(crate) use auth::token_activation;
 
 use crate::state::AppState;
 use axum::Router;
 
 /// Every mobile API route.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(operation::router())
         .merge(push::router())

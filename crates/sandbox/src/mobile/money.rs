@@ -22,7 +22,7 @@ const NO_BREAK_SPACE: char = '\u{a0}';
 
 /// A decimal number as `java.math.BigDecimal` reads it: `-1710.98`, `+5`, `1e3`, `.5`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decimal {
+pub(super) struct Decimal {
     negative: bool,
     /// Integer digits, no leading zeros.
     int: String,
@@ -156,7 +156,7 @@ fn locale(language: &str) -> &'static Locale {
 /// The language of an `Accept-Language` header as the servlet container picks it: the
 /// entry with the highest `q` (the first of equals), its primary subtag in lower case.
 /// `en` when the header is absent or names none.
-pub fn language(accept_language: Option<&str>) -> String {
+pub(super) fn language(accept_language: Option<&str>) -> String {
     let mut best: Option<(f32, String)> = None;
     for entry in accept_language.unwrap_or("").split(',') {
         let mut parts = entry.split(';');
@@ -177,7 +177,7 @@ pub fn language(accept_language: Option<&str>) -> String {
 }
 
 /// `currencyFormatted`: the currency's symbol in `language`, or the code itself.
-pub fn currency_symbol(code: &str, language: &str) -> String {
+pub(super) fn currency_symbol(code: &str, language: &str) -> String {
     let tables = &*TABLES;
     if !tables.digits.contains_key(code) {
         return code.to_owned();
@@ -228,7 +228,7 @@ fn number(amount: &Decimal, code: &str, locale: &Locale, grouped: bool) -> Strin
 }
 
 /// `amountFormatted`: the number alone, grouped, with the currency's fraction digits.
-pub fn format_amount(amount: &Decimal, code: &str, language: &str) -> String {
+pub(super) fn format_amount(amount: &Decimal, code: &str, language: &str) -> String {
     let locale = locale(language);
     let digits = number(amount, code, locale, true);
     if amount.negative {
@@ -240,7 +240,7 @@ pub fn format_amount(amount: &Decimal, code: &str, language: &str) -> String {
 
 /// `valueFormatted`: the number and the currency's symbol in the language's currency
 /// pattern; a code that is not ISO 4217 follows the number after a no-break space.
-pub fn format_value(amount: &Decimal, code: &str, language: &str) -> String {
+pub(super) fn format_value(amount: &Decimal, code: &str, language: &str) -> String {
     if !TABLES.digits.contains_key(code) {
         return format!(
             "{}{NO_BREAK_SPACE}{code}",

@@ -39,7 +39,7 @@ use powerauth::signature::SignatureType;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/auth/token/app/operation/list", post(list))
         .route("/api/auth/token/app/operation/detail", post(detail))
@@ -81,7 +81,7 @@ struct ProximityCheck {
 
 /// 401 `POWERAUTH_AUTH_FAIL`: `MobileTokenAuthException`, what every failed authentication
 /// on these endpoints becomes (the RESTful layer hands the controller no authentication).
-pub fn authentication_failed() -> Error {
+pub(super) fn authentication_failed() -> Error {
     Error::api(
         StatusCode::UNAUTHORIZED,
         "POWERAUTH_AUTH_FAIL",

@@ -12,7 +12,7 @@ use axum::routing::post;
 use powerauth::signature::SignatureType;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/push/device/register", post(register))
         .route("/api/push/device/register/token", post(register))

@@ -13,7 +13,7 @@ use powerauth::signature::SignatureType;
 use serde_json::{Map, Value, json};
 
 /// The operation JSON of the mobile API, amounts written for `language` (see [`money`]).
-pub async fn view(
+pub(super) async fn view(
     state: &AppState,
     operation: &Operation,
     language: &str,

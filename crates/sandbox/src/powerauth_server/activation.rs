@@ -14,7 +14,7 @@ use powerauth::keys::fingerprint;
 use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/activation/init", post(init))
         .route("/rest/v3/activation/status", post(status))

@@ -11,7 +11,7 @@ use axum::routing::post;
 use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/activation/flags/list", post(list))
         .route("/rest/v3/activation/flags/create", post(add))

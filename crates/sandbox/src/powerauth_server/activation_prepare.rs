@@ -14,7 +14,7 @@ use axum::routing::post;
 use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/activation/prepare", post(prepare))
         .route("/rest/v3/activation/create", post(create))

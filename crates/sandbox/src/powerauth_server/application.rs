@@ -10,7 +10,7 @@ use axum::routing::post;
 use powerauth::encoding::b64;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/application/create", post(create))
         .route("/rest/v3/application/list", post(list))

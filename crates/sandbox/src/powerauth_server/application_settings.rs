@@ -22,14 +22,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The configuration keys PowerAuth Server accepts (`ALLOWED_CONFIGURATION_KEYS`).
-pub const CONFIG_KEYS: [&str; 4] = [
+pub(super) const CONFIG_KEYS: [&str; 4] = [
     "fido2_attestation_fmt_allowed",
     "fido2_aaguids_allowed",
     "fido2_root_ca_certs",
     "oauth2_providers",
 ];
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/application/config/detail", post(config_detail))
         .route("/rest/v3/application/config/create", post(config_create))

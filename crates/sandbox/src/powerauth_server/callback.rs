@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::routing::post;
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/application/callback/create", post(create))
         .route("/rest/v3/application/callback/update", post(update))

@@ -27,7 +27,7 @@ use powerauth::status::ActivationState;
 use powerauth::{PrivateKey, ProtocolVersion, PublicKey};
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/rest/v3/ecies/decryptor", post(decryptor))
 }
 

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/keystore/create", post(create))
         .route("/rest/v3/keystore/remove", post(remove))

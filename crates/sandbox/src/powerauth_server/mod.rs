@@ -25,7 +25,7 @@ use axum::Router;
 use axum::middleware::map_response;
 
 /// Every `/rest/v3` route.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(status::router())
         .merge(application::router())

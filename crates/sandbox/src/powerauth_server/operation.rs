@@ -18,7 +18,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/operation/create", post(create))
         .route("/rest/v3/operation/detail", post(detail))
@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 /// `OperationDetail` of PowerAuth Server.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OperationDetail {
+pub(super) struct OperationDetail {
     id: String,
     user_id: Option<String>,
     applications: Vec<String>,
@@ -61,7 +61,7 @@ pub struct OperationDetail {
 
 impl OperationDetail {
     /// The detail at `now_ms` (which fixes the current proximity OTP).
-    pub fn at(o: Operation, now_ms: i64) -> Self {
+    pub(super) fn at(o: Operation, now_ms: i64) -> Self {
         let proximity_otp = operations::proximity_otp(&o, now_ms);
         Self {
             id: o.operation_id,

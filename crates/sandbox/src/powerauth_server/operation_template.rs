@@ -25,9 +25,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Templates every sandbox has, which stay.
-pub const BUILT_IN: [&str; 2] = ["login", "payment"];
+pub(super) const BUILT_IN: [&str; 2] = ["login", "payment"];
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/operation/template/list", post(list))
         .route("/rest/v3/operation/template/detail", post(detail))

@@ -41,7 +41,7 @@ use powerauth::encoding::b64;
 use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/recovery/config/detail", post(config_detail))
         .route("/rest/v3/recovery/config/update", post(config_update))

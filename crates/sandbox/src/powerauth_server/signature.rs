@@ -14,7 +14,7 @@ use powerauth::signature::{RequestData, SignatureType};
 use powerauth::status::ActivationState;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/signature/verify", post(verify))
         .route("/rest/v3/signature/ecdsa/verify", post(ecdsa_verify))

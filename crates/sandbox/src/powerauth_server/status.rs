@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::routing::post;
 use serde::Serialize;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/rest/v3/status", post(status))
 }
 

@@ -15,7 +15,7 @@ use powerauth::status::ActivationState;
 use powerauth::token::TokenHeader;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/rest/v3/token/validate", post(validate))
         .route("/rest/v3/token/create", post(create))

@@ -26,7 +26,7 @@ use powerauth::vault::encrypt_vault_key;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/rest/v3/vault/unlock", post(unlock))
 }
 

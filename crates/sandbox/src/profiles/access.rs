@@ -18,7 +18,7 @@ use sqlx::Row;
 /// One access, as recorded and as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Access {
+pub(super) struct Access {
     /// The profile, e.g. `jwt`.
     pub profile: String,
     /// The profile's project (tenant) id.
@@ -40,7 +40,7 @@ pub struct Access {
 }
 
 /// Records `access` (with the time it carries).
-pub async fn record(state: &AppState, access: &Access) -> Answer<()> {
+pub(super) async fn record(state: &AppState, access: &Access) -> Answer<()> {
     sqlx::query(
         "INSERT INTO profile_accesses (access_id, profile, project_id, subject, endpoint, credential, signed, accepted, reason, at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -63,7 +63,7 @@ pub async fn record(state: &AppState, access: &Access) -> Answer<()> {
 /// The filter of [`list`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Filter {
+pub(super) struct Filter {
     /// Only this profile.
     pub profile: Option<String>,
     /// Only this project.
@@ -75,7 +75,7 @@ pub struct Filter {
 }
 
 /// The accesses `filter` selects, newest first.
-pub async fn list(state: &AppState, filter: &Filter) -> Answer<Vec<Access>> {
+pub(super) async fn list(state: &AppState, filter: &Filter) -> Answer<Vec<Access>> {
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     let rows = sqlx::query(
         "SELECT profile, project_id, subject, endpoint, credential, signed, accepted, reason, at_ms FROM profile_accesses \
@@ -107,7 +107,7 @@ pub async fn list(state: &AppState, filter: &Filter) -> Answer<Vec<Access>> {
 }
 
 /// `GET /profiles/accesses?profile=&projectId=&subject=&limit=`.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/profiles/accesses", get(accesses))
 }
 

@@ -36,20 +36,20 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// The profile's name in access records and paths.
-pub const PROFILE: &str = "jwt";
+pub(super) const PROFILE: &str = "jwt";
 /// How long a JWT is valid unless the project says otherwise.
-pub const DEFAULT_LIFETIME_SECONDS: i64 = 3600;
+pub(super) const DEFAULT_LIFETIME_SECONDS: i64 = 3600;
 /// The longest lifetime a project may choose (a day).
-pub const MAX_LIFETIME_SECONDS: i64 = 86_400;
+pub(super) const MAX_LIFETIME_SECONDS: i64 = 86_400;
 /// The header a device names its instance (device id) with.
-pub const INSTANCE_HEADER: &str = "x-instance-id";
+pub(super) const INSTANCE_HEADER: &str = "x-instance-id";
 /// The header of the mobile API key.
-pub const API_KEY_HEADER: &str = "x-api-key";
+pub(super) const API_KEY_HEADER: &str = "x-api-key";
 /// PBKDF2 rounds of the app server's test logins: a test double, not a bank.
 const PASSWORD_ROUNDS: u32 = 1_000;
 
 /// The routes under `/profiles/jwt`.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/projects", post(create_project))
         .route("/gen-jwt", post(gen_jwt))
@@ -60,7 +60,7 @@ pub fn router() -> Router<AppState> {
 
 /// The claims of a device JWT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
+pub(super) struct Claims {
     /// The project that issued it.
     pub iss: String,
     /// The device it was issued for.

@@ -42,14 +42,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The profile's name in access records and paths.
-pub const PROFILE: &str = "signed-token";
+pub(super) const PROFILE: &str = "signed-token";
 /// How long a token is valid unless the project says otherwise.
-pub const DEFAULT_LIFETIME_SECONDS: i64 = 3600;
+pub(super) const DEFAULT_LIFETIME_SECONDS: i64 = 3600;
 /// The app server's signs per user and minute unless the project says otherwise.
-pub const DEFAULT_SIGN_RATE_PER_MINUTE: i64 = 10;
+pub(super) const DEFAULT_SIGN_RATE_PER_MINUTE: i64 = 10;
 
 /// The routes under `/profiles/signed-token`.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/projects", post(create_project))
         .route("/projects/{id}", get(show_project))
@@ -62,7 +62,7 @@ pub fn router() -> Router<AppState> {
 
 /// The claims of a signed device token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
+pub(super) struct Claims {
     /// The user id (attach) or the event id (identify).
     pub user: String,
     /// Issued at, Unix seconds.
@@ -73,7 +73,7 @@ pub struct Claims {
 
 /// The sandbox's clock as `governor` reads it, so the test clock drives the rate limit.
 #[derive(Clone)]
-pub struct LimiterClock(Arc<dyn crate::clock::Clock>);
+pub(super) struct LimiterClock(Arc<dyn crate::clock::Clock>);
 
 impl governor::clock::Clock for LimiterClock {
     type Instant = Duration;

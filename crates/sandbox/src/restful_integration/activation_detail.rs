@@ -22,7 +22,7 @@ use powerauth::signature::SignatureType;
 use serde::Deserialize;
 use serde_json::json;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/pa/v3/activation/detail", post(detail))
         .route("/pa/v3/activation/rename", post(rename))

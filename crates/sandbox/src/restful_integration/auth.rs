@@ -10,10 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use powerauth::signature::{AuthorizationHeader, RequestData, SignatureType};
 
 /// The header that carries a PowerAuth signature.
-pub const AUTHORIZATION_HEADER: &str = "X-PowerAuth-Authorization";
+pub(crate) const AUTHORIZATION_HEADER: &str = "X-PowerAuth-Authorization";
 
 /// 401 `POWER_AUTH_SIGNATURE_INVALID`.
-pub fn signature_invalid() -> Error {
+pub(crate) fn signature_invalid() -> Error {
     Error::api(
         StatusCode::UNAUTHORIZED,
         "ERR_AUTHENTICATION",
@@ -23,7 +23,7 @@ pub fn signature_invalid() -> Error {
 
 /// A verified signature: the header and the activation after its counter moved.
 #[derive(Debug)]
-pub struct Authenticated {
+pub(crate) struct Authenticated {
     /// The parsed header.
     pub header: AuthorizationHeader,
     /// The record as saved after the check.
@@ -32,7 +32,7 @@ pub struct Authenticated {
 
 /// Verifies the request's signature over `body` with resource id `uri_id`. Types not in
 /// `allowed` are refused before verification: no attempt counted, counter unchanged.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     method: &str,
@@ -46,7 +46,7 @@ pub async fn authenticate(
 
 /// Reads `X-PowerAuth-Authorization` and refuses a signature type not in `allowed`
 /// (no attempt counted, counter unchanged).
-pub fn parse_header(
+pub(crate) fn parse_header(
     headers: &HeaderMap,
     allowed: &[SignatureType],
 ) -> Result<AuthorizationHeader, Error> {
@@ -73,7 +73,7 @@ pub fn parse_header(
 }
 
 /// Verifies a parsed `header`'s signature over `body` with resource id `uri_id`.
-pub async fn verify_header(
+pub(crate) async fn verify_header(
     state: &AppState,
     header: AuthorizationHeader,
     method: &str,

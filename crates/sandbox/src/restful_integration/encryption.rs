@@ -19,7 +19,7 @@ const REPLAY_MEMORY_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Why an encrypted request was refused. Each endpoint maps these to its own answer.
 #[derive(Debug, thiserror::Error)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// Fields do not fit the declared version (missing nonce, timestamp, temporaryKeyId,
     /// or one too many): 401 `POWER_AUTH_REQUEST_INVALID`.
     #[error("envelope does not fit the declared version: {0}")]
@@ -34,7 +34,7 @@ pub enum Refused {
 
 /// Everything the server side of one ECIES exchange needs besides the request.
 #[derive(Debug, Clone, Copy)]
-pub struct Channel<'a> {
+pub(crate) struct Channel<'a> {
     /// `APP_KEY` of the version the request declares.
     pub application_key: &'a str,
     /// `APP_SECRET` of that version.
@@ -51,7 +51,7 @@ pub struct Channel<'a> {
 }
 
 /// Decrypts a request sent over `channel`.
-pub async fn decrypt(
+pub(crate) async fn decrypt(
     state: &AppState,
     channel: &Channel<'_>,
     request: &EncryptedRequest,
@@ -111,7 +111,7 @@ pub async fn decrypt(
 /// Refuses a request timestamp more than a minute in the future (the reference server's
 /// window), or older than the replay memory: its nonce may be forgotten, so a replay could
 /// not be told apart.
-pub fn check_timestamp(timestamp: Option<u64>, now: i64) -> Result<(), Refused> {
+pub(crate) fn check_timestamp(timestamp: Option<u64>, now: i64) -> Result<(), Refused> {
     let Some(timestamp) = timestamp else {
         return Ok(());
     };
@@ -129,7 +129,7 @@ pub fn check_timestamp(timestamp: Option<u64>, now: i64) -> Result<(), Refused> 
 
 /// Remembers `(ephemeral key, nonce, sharedInfo1, activation)` of a request; refuses one
 /// seen before.
-pub async fn burn_nonce(
+pub(crate) async fn burn_nonce(
     state: &AppState,
     ephemeral_public_key: &powerauth::PublicKey,
     nonce: Option<&[u8; 16]>,
@@ -153,7 +153,7 @@ pub async fn burn_nonce(
 }
 
 /// Decrypts an application-scope request of `application`/`version` speaking `protocol`.
-pub async fn decrypt_application_scope(
+pub(crate) async fn decrypt_application_scope(
     state: &AppState,
     application: &Application,
     version: &ApplicationVersion,
@@ -212,7 +212,7 @@ async fn open_signed(
 
 /// What the signature of a signed, encrypted endpoint covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureCovers {
+pub(crate) enum SignatureCovers {
     /// The encrypted body as sent: `@PowerAuth` alone, the controller decrypts afterwards
     /// (`/pa/v3/token/create`, `/pa/v3/vault/unlock`, `/pa/v3/recovery/confirm`).
     EncryptedBody,
@@ -225,7 +225,7 @@ pub enum SignatureCovers {
 
 /// A signed endpoint whose body is encrypted in activation scope: what its signature
 /// covers, which factors may sign it, and its `sharedInfo1`.
-pub struct SignedEndpoint {
+pub(crate) struct SignedEndpoint {
     /// The URI id the signature covers, e.g. `/pa/vault/unlock`.
     pub uri_id: &'static str,
     /// Factors that may sign the request.
@@ -240,7 +240,7 @@ pub struct SignedEndpoint {
 /// decrypt the body, in the order [`SignedEndpoint::covers`] says. `on_auth` restates a
 /// refused signature and `on_refused` a refused decryption in the endpoint's own error;
 /// server faults pass through unchanged.
-pub async fn open_signed_request(
+pub(crate) async fn open_signed_request(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     body: &[u8],
@@ -301,7 +301,7 @@ pub async fn open_signed_request(
 }
 
 /// Encrypts `plaintext` as the answer and wraps it in a 200 JSON response.
-pub fn seal(
+pub(crate) fn seal(
     state: &AppState,
     responder: ResponseEncryptor,
     plaintext: &[u8],
@@ -315,7 +315,7 @@ pub fn seal(
 
 /// Why [`open_with_header`] refused.
 #[derive(Debug)]
-pub enum HeaderRefusal {
+pub(crate) enum HeaderRefusal {
     /// Missing or malformed `X-PowerAuth-Encryption`, or an envelope that does not fit
     /// its version: 401 `POWER_AUTH_REQUEST_INVALID`.
     Request,
@@ -361,7 +361,7 @@ async fn decrypt_for_header(
 /// Decrypts an application-scope generic request (`/pa/generic/application`) named by
 /// its `X-PowerAuth-Encryption` header: a supported application version's key, the
 /// header's protocol version.
-pub async fn open_application_with_header(
+pub(crate) async fn open_application_with_header(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     body: &[u8],
@@ -395,7 +395,7 @@ pub async fn open_application_with_header(
 /// Decrypts an activation-scope generic request (`/pa/generic/activation`) named by its
 /// `X-PowerAuth-Encryption` header: returns the ACTIVE activation, the plaintext and the
 /// responder.
-pub async fn open_with_header(
+pub(crate) async fn open_with_header(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     body: &[u8],

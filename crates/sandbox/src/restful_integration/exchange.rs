@@ -37,20 +37,20 @@ use powerauth::signature::SignatureType;
 use serde::{Deserialize, Serialize};
 
 /// The application-scope exchange.
-pub const APPLICATION_PATH: &str = "/exchange/v3/application";
+pub(crate) const APPLICATION_PATH: &str = "/exchange/v3/application";
 /// The activation-scope exchange.
-pub const ACTIVATION_PATH: &str = "/exchange/v3/activation";
+pub(crate) const ACTIVATION_PATH: &str = "/exchange/v3/activation";
 /// The signed activation-scope exchange of `{"data"}`.
-pub const SIGNED_PATH: &str = "/exchange/v3/signed";
+pub(crate) const SIGNED_PATH: &str = "/exchange/v3/signed";
 /// The signed exchange of a JSON string.
-pub const SIGNED_STRING_PATH: &str = "/exchange/v3/signed/string";
+pub(crate) const SIGNED_STRING_PATH: &str = "/exchange/v3/signed/string";
 /// The signed exchange of raw bytes (echoed).
-pub const SIGNED_RAW_PATH: &str = "/exchange/v3/signed/raw";
+pub(crate) const SIGNED_RAW_PATH: &str = "/exchange/v3/signed/raw";
 /// The signed exchange of an enveloped `{"requestObject": {"data"}}`.
-pub const SIGNED_GENERICS_PATH: &str = "/exchange/v3/signed/generics";
+pub(crate) const SIGNED_GENERICS_PATH: &str = "/exchange/v3/signed/generics";
 
 /// The `/exchange/v3` routes.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(APPLICATION_PATH, post(application))
         .route(ACTIVATION_PATH, post(activation))

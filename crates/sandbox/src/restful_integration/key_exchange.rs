@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 
 /// Why the exchange did not happen.
 #[derive(Debug)]
-pub enum KeyExchangeError {
+pub(crate) enum KeyExchangeError {
     /// The envelope's fields do not fit the declared version.
     Format(EciesError),
     /// Undecryptable, replayed, unknown or used code, wrong OTP, bad device key.
@@ -75,7 +75,7 @@ fn refused(why: impl std::fmt::Display) -> KeyExchangeError {
 
 /// Layer 2 of an activation, decrypted and parsed: the device's half of the exchange and
 /// the encryptor for the answer.
-pub struct OpenedLayer2 {
+pub(crate) struct OpenedLayer2 {
     request: Layer2Request,
     device_public_key: PublicKey,
     responder: ResponseEncryptor,
@@ -84,7 +84,7 @@ pub struct OpenedLayer2 {
 /// Decrypts and parses layer 2. Nothing is saved but the request's nonce, so callers open
 /// it before anything a refused request must not change (spending a PUK, retiring an
 /// activation, making a record), as PowerAuth Server decrypts before it looks at codes.
-pub async fn open_layer2(
+pub(crate) async fn open_layer2(
     state: &AppState,
     application: &Application,
     version: &ApplicationVersion,
@@ -117,7 +117,7 @@ pub async fn open_layer2(
 /// Runs the exchange for the `CREATED` record with `code` in `application`, from an
 /// opened layer 2 ([`open_layer2`]); with `issue_recovery` (and activation recovery on for
 /// the application) the answer carries a new recovery code and PUK.
-pub async fn exchange_keys(
+pub(crate) async fn exchange_keys(
     state: &AppState,
     application: &Application,
     code: &str,

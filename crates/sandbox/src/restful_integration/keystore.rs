@@ -16,7 +16,7 @@ use powerauth::status::ActivationState;
 use powerauth::temporary_key::{DEFAULT_VALIDITY_MS, UnverifiedKeyRequest, make_key_id};
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/pa/v3/keystore/create", post(create))
 }
 
@@ -55,7 +55,7 @@ async fn create(
 
 /// Why [`issue`] refused a key request.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyRefusal {
+pub(crate) enum KeyRefusal {
     /// A JWT that does not parse, verify, or is out of time.
     #[error("invalid request: {0}")]
     Invalid(String),
@@ -80,7 +80,7 @@ impl From<crate::store::StoreError> for KeyRefusal {
 /// Verifies a temporary key request `jwt` and answers the signed response JWT for a new
 /// temporary key, which is saved: what `/pa/v3/keystore/create` and PowerAuth Server's
 /// `/rest/v3/keystore/create` share.
-pub async fn issue(state: &AppState, jwt: &str) -> Result<String, KeyRefusal> {
+pub(crate) async fn issue(state: &AppState, jwt: &str) -> Result<String, KeyRefusal> {
     let invalid = |e: &dyn std::fmt::Display| KeyRefusal::Invalid(e.to_string());
     let unverified = UnverifiedKeyRequest::parse(jwt).map_err(|e| invalid(&e))?;
     let claims = unverified.claims().clone();

@@ -9,9 +9,9 @@
 
 pub(crate) mod activation;
 mod activation_detail;
-pub mod auth;
+pub(crate) mod auth;
 pub(crate) mod encryption;
-pub mod exchange;
+pub(crate) mod exchange;
 pub(crate) mod key_exchange;
 pub(crate) mod keystore;
 mod recovery;
@@ -28,7 +28,7 @@ use axum::http::StatusCode;
 use axum::middleware::map_response;
 
 /// Every `/pa/v3` route.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(status::router())
         .merge(keystore::router())
@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
 /// Refuses a request declaring a protocol version outside `Config::protocol_versions` as
 /// the RESTful integration refuses an unknown one (`PowerAuthVersionUtil`): 401
 /// `POWER_AUTH_REQUEST_INVALID`; without 3.3 `/pa/v3/keystore/create` does not exist (404).
-pub async fn version_gate(
+pub(crate) async fn version_gate(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,

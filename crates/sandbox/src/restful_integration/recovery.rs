@@ -18,7 +18,7 @@ use powerauth::signature::SignatureType;
 use serde::Deserialize;
 use serde_json::json;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/pa/v3/recovery/confirm", post(confirm))
 }
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::any;
 use powerauth::signature::{SignatureType, canonicalize_query};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/pa/v3/signature/validate", any(validate))
 }
 

@@ -17,7 +17,7 @@ use powerauth::encoding::b64;
 use powerauth::signature::SignatureType;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/pa/v3/token/create", post(create))
         .route("/pa/v3/token/remove", post(remove))

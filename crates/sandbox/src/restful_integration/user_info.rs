@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::post;
 use serde_json::json;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/pa/v3/user/info", post(user_info))
 }
 

@@ -17,7 +17,7 @@ use powerauth::signature::SignatureType;
 use powerauth::vault::encrypt_vault_key;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/pa/v3/vault/unlock", post(unlock))
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
 
 /// Attempts per callback.
-pub const MAX_ATTEMPTS: i64 = 3;
+pub(crate) const MAX_ATTEMPTS: i64 = 3;
 /// How often the worker looks for expired transactions and due callbacks when nothing
 /// wakes it.
 const TICK: Duration = Duration::from_millis(500);
@@ -41,7 +41,7 @@ impl Handle {
 }
 
 /// Starts the worker on the current runtime; it ends when `stop` turns `true`.
-pub fn start(
+pub(crate) fn start(
     store: Store,
     clock: Arc<dyn Clock>,
     config: CallbackConfig,
@@ -191,7 +191,7 @@ impl Worker {
 
 /// The callback's fields, in Jumio's names (`callbackDate` is now, `transactionDate` when
 /// the transaction was made).
-pub fn form(transaction: &Transaction, now_ms: i64) -> Vec<(&'static str, String)> {
+pub(crate) fn form(transaction: &Transaction, now_ms: i64) -> Vec<(&'static str, String)> {
     let mut form = vec![
         ("callbackDate", jumio_time(now_ms)),
         ("transactionReference", transaction.reference.clone()),
@@ -211,7 +211,7 @@ pub fn form(transaction: &Transaction, now_ms: i64) -> Vec<(&'static str, String
 }
 
 /// Jumio's timestamp format, `YYYY-MM-DDThh:mm:ss.SSSZ`.
-pub fn jumio_time(ms: i64) -> String {
+pub(crate) fn jumio_time(ms: i64) -> String {
     let full = iso8601(ms);
     // "YYYY-MM-DDTHH:MM:SS.mmm+00:00" -> "YYYY-MM-DDTHH:MM:SS.mmmZ"
     format!("{}Z", full.get(..23).unwrap_or(&full))

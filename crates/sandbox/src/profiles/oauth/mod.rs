@@ -21,7 +21,7 @@
 //! never logged. `verification_uri_complete` carries the user code in the URL's fragment,
 //! which browsers never send, so it does not reach the sandbox's request log either.
 
-pub mod store;
+pub(crate) mod store;
 
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -39,24 +39,24 @@ use std::collections::HashMap;
 use store::{Client, DeviceAuthorization, DeviceStatus, NewToken, TokenKind, digest};
 
 /// How long an access token lives: 20 minutes.
-pub const ACCESS_TOKEN_TTL_MS: i64 = 20 * 60 * 1000;
+pub(crate) const ACCESS_TOKEN_TTL_MS: i64 = 20 * 60 * 1000;
 /// How long a device code and its user code live: 10 minutes.
-pub const DEVICE_CODE_TTL_MS: i64 = 10 * 60 * 1000;
+pub(crate) const DEVICE_CODE_TTL_MS: i64 = 10 * 60 * 1000;
 /// The polling interval a device is told to keep, seconds (RFC 8628's default).
-pub const DEVICE_POLL_INTERVAL_S: i64 = 5;
+pub(crate) const DEVICE_POLL_INTERVAL_S: i64 = 5;
 /// What `slow_down` adds to the interval, seconds (RFC 8628 §3.5).
-pub const SLOW_DOWN_STEP_S: i64 = 5;
+pub(crate) const SLOW_DOWN_STEP_S: i64 = 5;
 
 /// `grant_type` of the client credentials grant.
-pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+pub(crate) const CLIENT_CREDENTIALS: &str = "client_credentials";
 /// `grant_type` of the refresh grant.
-pub const REFRESH_TOKEN: &str = "refresh_token";
+pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
 /// `grant_type` of the device authorization grant (RFC 8628 §3.4).
-pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub(crate) const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The endpoints that take `application/x-www-form-urlencoded`, as RFC 6749, 7009 and
 /// 8628 require; the guard lets forms through to these paths only.
-pub const FORM_ENDPOINTS: [&str; 3] = [
+pub(crate) const FORM_ENDPOINTS: [&str; 3] = [
     "/oauth2/token",
     "/oauth2/revoke",
     "/oauth2/device_authorization",
@@ -69,7 +69,7 @@ const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 const USER_CODE_LEN: usize = 8;
 
 /// The routes, merged into the sandbox's router.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata))
         .route("/oauth2/register", post(register))
@@ -84,7 +84,7 @@ pub fn router() -> Router<AppState> {
 
 /// An OAuth error answer: RFC 6749 §5.2 JSON with `Cache-Control: no-store`.
 #[derive(Debug)]
-pub struct OAuthError {
+pub(crate) struct OAuthError {
     status: StatusCode,
     error: &'static str,
     description: Cow<'static, str>,
@@ -412,7 +412,7 @@ fn normalize_user_code(typed: &str) -> String {
 
 /// Whether `device_id` is key/value pairs: `/key/value/key/value…`, at least one pair,
 /// each segment 1–64 of `A-Z a-z 0-9 . _ -`, at most 256 characters.
-pub fn is_device_id(device_id: &str) -> bool {
+pub(crate) fn is_device_id(device_id: &str) -> bool {
     let Some(rest) = device_id.strip_prefix('/') else {
         return false;
     };

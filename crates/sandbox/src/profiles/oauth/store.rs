@@ -6,7 +6,7 @@ use sqlx::Row;
 
 /// SHA-256 of a secret (client secret, token, device code, user code), Base64: the only
 /// form in which the database sees one.
-pub fn digest(secret: &str) -> String {
+pub(crate) fn digest(secret: &str) -> String {
     powerauth::encoding::b64(ring::digest::digest(
         &ring::digest::SHA256,
         secret.as_bytes(),
@@ -164,7 +164,7 @@ pub struct PendingDevice {
 }
 
 /// How long expired device authorizations and access tokens are kept: an hour.
-pub const KEEP_EXPIRED_MS: i64 = 60 * 60 * 1000;
+pub(crate) const KEEP_EXPIRED_MS: i64 = 60 * 60 * 1000;
 
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
