@@ -13,6 +13,7 @@
 //!
 //! What it refuses to do: it holds no parser of its own and asserts nothing the parsers do
 //! not promise in their own documentation.
+#![warn(unreachable_pub)]
 
 /// The targets, one module each, each with `pub fn run(data: &[u8])`.
 pub mod targets {
