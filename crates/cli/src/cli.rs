@@ -18,7 +18,7 @@ With --json, stdout holds one JSON document (errors: {\"error\", \"kind\", \"hin
 /// server, approve operations, sign, and watch every exchange.
 #[derive(Debug, Parser)]
 #[command(name = "tokensim", version, after_help = EXIT_CODES)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -27,7 +27,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// The device to use: its id, name or activation id (default: the only device).
     #[arg(long, short = 'd', global = true, env = "TOKENSIM_DEVICE")]
     pub device: Option<String>,
@@ -83,7 +83,7 @@ pub struct Global {
 
 /// `--store` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StoreKind {
+pub(crate) enum StoreKind {
     /// The OS keychain.
     Keychain,
     /// A passphrase-encrypted file beside the device index.
@@ -93,7 +93,7 @@ pub enum StoreKind {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a local PowerAuth sandbox server; print its URL, logins and mobile SDK config.
     Sandbox(SandboxArgs),
     /// Activate a new device with an activation code, a QR payload or a QR image.
@@ -157,7 +157,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct SandboxArgs {
+pub(crate) struct SandboxArgs {
     /// Port to listen on, on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 8780, conflicts_with = "bind")]
     pub port: u16,
@@ -182,7 +182,7 @@ pub struct SandboxArgs {
 
 /// Where the PIN comes from: an environment variable, a file, or the terminal.
 #[derive(Debug, Args, Clone)]
-pub struct PinArgs {
+pub(crate) struct PinArgs {
     /// Environment variable holding the PIN.
     #[arg(long, value_name = "VAR", default_value = "TOKENSIM_PIN")]
     pub pin_env: String,
@@ -192,7 +192,7 @@ pub struct PinArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ActivateArgs {
+pub(crate) struct ActivateArgs {
     /// The server's base URL.
     #[arg(long, env = "TOKENSIM_SERVER")]
     pub server: String,
@@ -225,7 +225,7 @@ pub struct ActivateArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DevicesCommand {
+pub(crate) enum DevicesCommand {
     /// List the devices (the default).
     List,
     /// Show one device (--device), nothing secret.
@@ -264,7 +264,7 @@ pub enum DevicesCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Also send a resynchronising signature so the server's counter meets the device's.
     #[arg(long)]
     pub sync: bool,
@@ -273,7 +273,7 @@ pub struct StatusArgs {
 /// Factors: `possession`, `possession,knowledge`, `possession,biometry`,
 /// `possession,knowledge,biometry`.
 #[derive(Debug, Args, Clone)]
-pub struct FactorArgs {
+pub(crate) struct FactorArgs {
     /// Signature factors, comma-separated.
     #[arg(long, default_value = "possession,knowledge", value_parser = crate::commands::parse_factors)]
     pub factors: powerauth::signature::SignatureType,
@@ -282,7 +282,7 @@ pub struct FactorArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// HTTP method.
     #[arg(long, default_value = "POST")]
     pub method: String,
@@ -303,7 +303,7 @@ pub struct SignArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SignDataArgs {
+pub(crate) struct SignDataArgs {
     /// The data as text.
     #[arg(long, group = "input", required_unless_present = "file")]
     pub data: Option<String>,
@@ -321,7 +321,7 @@ pub struct SignDataArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TokensCommand {
+pub(crate) enum TokensCommand {
     /// Create a token on the server and keep it.
     Create {
         /// Local name of the token.
@@ -347,7 +347,7 @@ pub enum TokensCommand {
 
 /// Factors defaulting to possession (tokens).
 #[derive(Debug, Args, Clone)]
-pub struct PossessionFactorArgs {
+pub(crate) struct PossessionFactorArgs {
     /// Signature factors, comma-separated.
     #[arg(long, default_value = "possession", value_parser = crate::commands::parse_factors)]
     pub factors: powerauth::signature::SignatureType,
@@ -356,7 +356,7 @@ pub struct PossessionFactorArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum OpsCommand {
+pub(crate) enum OpsCommand {
     /// Pending operations.
     List,
     /// One operation, rendered as a banking app shows it.
@@ -400,7 +400,7 @@ pub enum OpsCommand {
 
 /// `--proximity-source` values: the proximity check's `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProximitySource {
+pub(crate) enum ProximitySource {
     /// `QR_CODE`: scanned from the screen that shows the operation.
     QrCode,
     /// `DEEPLINK`: opened from a link.
@@ -409,7 +409,7 @@ pub enum ProximitySource {
 
 impl ProximitySource {
     /// The protocol's name for it.
-    pub fn as_protocol(self) -> &'static str {
+    pub(crate) fn as_protocol(self) -> &'static str {
         match self {
             Self::QrCode => "QR_CODE",
             Self::Deeplink => "DEEPLINK",
@@ -418,7 +418,7 @@ impl ProximitySource {
 }
 
 #[derive(Debug, Args)]
-pub struct OfflineArgs {
+pub(crate) struct OfflineArgs {
     /// A PNG or JPEG image of the offline QR code.
     #[arg(
         long,
@@ -435,7 +435,7 @@ pub struct OfflineArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PushCommand {
+pub(crate) enum PushCommand {
     /// Register a push token for this device.
     Register {
         /// Push platform: fcm, apns, hms.
@@ -463,7 +463,7 @@ pub enum PushCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum InboxCommand {
+pub(crate) enum InboxCommand {
     /// List messages.
     List {
         /// Only unread messages.
@@ -478,7 +478,7 @@ pub enum InboxCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum VaultCommand {
+pub(crate) enum VaultCommand {
     /// Unlock the vault (proves the factors; the key is shown only with --reveal-secrets).
     Unlock {
         /// Reason sent to the server.
@@ -490,7 +490,7 @@ pub enum VaultCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PinCommand {
+pub(crate) enum PinCommand {
     /// Check the PIN online (a signed /pa/v3/signature/validate; a wrong PIN costs an attempt).
     Verify {
         /// Reason sent to the server.
@@ -510,7 +510,7 @@ pub enum PinCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BiometryCommand {
+pub(crate) enum BiometryCommand {
     /// Enroll biometry (needs the PIN once).
     Enroll {
         #[command(flatten)]
@@ -527,14 +527,14 @@ pub enum BiometryCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct DiagnoseArgs {
+pub(crate) struct DiagnoseArgs {
     /// The bundle file to write (JSON).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
 }
@@ -551,7 +551,7 @@ mod tests {
 
 /// The key set a generic ECIES exchange is encrypted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EciesScopeArg {
+pub(crate) enum EciesScopeArg {
     /// The application's (sharedInfo1 /pa/generic/application).
     Application,
     /// The device's activation (sharedInfo1 /pa/generic/activation).
@@ -559,7 +559,7 @@ pub enum EciesScopeArg {
 }
 
 #[derive(Debug, Args)]
-pub struct EciesArgs {
+pub(crate) struct EciesArgs {
     /// Which key set encrypts the data.
     #[arg(long, value_enum)]
     pub scope: EciesScopeArg,

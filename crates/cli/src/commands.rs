@@ -52,7 +52,7 @@ const KEPT_EXCHANGES: usize = 20;
 const EXCHANGES_FILE: &str = "last-exchanges.json";
 
 /// Runs the parsed command line; returns the exit code.
-pub async fn run(cli: Cli) -> Result<u8> {
+pub(crate) async fn run(cli: Cli) -> Result<u8> {
     let ctx = Ctx::new(&cli.global)?;
     let result = dispatch(&ctx, cli.command).await;
     ctx.keep_exchanges();
@@ -405,7 +405,7 @@ fn read_pin(args: &PinArgs, what: &str) -> Result<Zeroizing<String>> {
 
 /// Parses `--factors`: `possession`, `possession,knowledge`, `possession,biometry`,
 /// `possession,knowledge,biometry` (any order), or a type name like `possession_knowledge`.
-pub fn parse_factors(text: &str) -> std::result::Result<SignatureType, String> {
+pub(crate) fn parse_factors(text: &str) -> std::result::Result<SignatureType, String> {
     if let Ok(kind) = text.parse::<SignatureType>() {
         return Ok(kind);
     }

@@ -2,10 +2,10 @@
 //! message, a hint saying what to do, a stable machine kind, and the class its exit code
 //! comes from), printed as text or as one JSON document.
 
-pub use tokensim_api::{Class, Error as Failure, ErrorKind};
+pub(crate) use tokensim_api::{Class, Error as Failure, ErrorKind};
 
 /// The JSON document printed with `--json`.
-pub fn to_json(failure: &Failure) -> serde_json::Value {
+pub(crate) fn to_json(failure: &Failure) -> serde_json::Value {
     serde_json::json!({
         "error": failure.message,
         "kind": failure.kind,

@@ -3,12 +3,12 @@
 use tokensim_device::{Fault, FaultReport};
 
 /// Parses `--fault NAME[=VALUE]` by the engine's fault catalogue (names, aliases, defaults).
-pub fn parse(text: &str) -> Result<Fault, String> {
+pub(crate) fn parse(text: &str) -> Result<Fault, String> {
     text.parse()
 }
 
 /// The report as text for a terminal.
-pub fn report_text(report: &FaultReport) -> String {
+pub(crate) fn report_text(report: &FaultReport) -> String {
     let mut out = format!("fault: {}\n", report.fault);
     for sent in &report.sent {
         out.push_str(&format!("  sent:     {sent}\n"));

@@ -9,6 +9,7 @@
 //! It never stores a secret in plain text or falls back from the keychain on its own, never
 //! prints a secret unless `--reveal-secrets` is given, and never retries a signed request
 //! (each consumes a counter value).
+#![warn(unreachable_pub)]
 
 mod cli;
 mod commands;

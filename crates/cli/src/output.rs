@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Write};
 
 /// What a command prints on success: text for a terminal, a JSON document for `--json`,
 /// and its exit code (0, or 3 when a fault was not answered as the protocol requires).
-pub struct Output {
+pub(crate) struct Output {
     /// The text form.
     pub text: String,
     /// The `--json` form.
@@ -17,7 +17,7 @@ pub struct Output {
 impl Output {
     /// A successful output whose `--json` form is `value` (keys in the same sorted order
     /// as `json!` documents: the JSON scripts read does not depend on field order).
-    pub fn typed(
+    pub(crate) fn typed(
         text: impl Into<String>,
         value: &impl serde::Serialize,
     ) -> Result<Self, crate::error::Failure> {
@@ -33,7 +33,7 @@ impl Output {
     }
 
     /// A successful output.
-    pub fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
+    pub(crate) fn new(text: impl Into<String>, json: serde_json::Value) -> Self {
         Self {
             text: text.into(),
             json,
@@ -43,7 +43,7 @@ impl Output {
 }
 
 /// Writes `text` to stdout; exits 0 if the reader went away.
-pub fn emit(text: &str) {
+pub(crate) fn emit(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let result = stdout
         .write_all(text.as_bytes())
@@ -56,6 +56,6 @@ pub fn emit(text: &str) {
 }
 
 /// Writes `text` to stderr, ignoring failures (there is nowhere left to report them).
-pub fn emit_stderr(text: &str) {
+pub(crate) fn emit_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

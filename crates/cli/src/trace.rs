@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokensim_device::{Events, Exchange, Recorder, Warning};
 
 /// The CLI's event sink.
-pub struct Sink {
+pub(crate) struct Sink {
     /// Everything, for `diagnose` and fault reports.
     pub recorder: Arc<Recorder>,
     /// Print exchanges on stderr.
@@ -49,7 +49,7 @@ impl Events for Sink {
 }
 
 /// One exchange for a terminal.
-pub fn exchange_text(e: &Exchange) -> String {
+pub(crate) fn exchange_text(e: &Exchange) -> String {
     let mut out = format!("> {} {}  [{}]", e.method, e.url, e.label);
     if let Some(fault) = &e.fault {
         out.push_str(&format!("  fault: {fault}"));

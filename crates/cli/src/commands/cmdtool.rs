@@ -17,7 +17,7 @@ use crate::output::{Output, emit_stderr};
 
 /// `devices import-cmdtool`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The cmd-tool status file (its --status-file).
     pub file: PathBuf,
     /// The application: a mobile SDK configuration string, or the cmd-tool's config file
@@ -42,7 +42,7 @@ pub struct ImportArgs {
 
 /// `devices export-cmdtool`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The device: its id, name or activation id.
     #[arg(value_name = "DEVICE")]
     pub selector: String,

@@ -13,7 +13,7 @@ use crate::output::Output;
 
 /// `tokensim doctor`.
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The server's base URL (where /pa/v3 lives).
     #[arg(long, env = "TOKENSIM_SERVER")]
     pub server: String,

@@ -25,7 +25,7 @@ use crate::output::Output;
 
 /// `tokensim profile facemap`.
 #[derive(Debug, Subcommand)]
-pub enum FacemapCommand {
+pub(crate) enum FacemapCommand {
     /// Make an API token and secret for a sandbox application (needs the admin password);
     /// the secret is shown once.
     Credentials(CredentialsArgs),
@@ -39,7 +39,7 @@ pub enum FacemapCommand {
 
 /// Where the profile is and who calls it.
 #[derive(Debug, Args)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The sandbox's URL.
     #[arg(
         long,
@@ -57,7 +57,7 @@ pub struct Endpoint {
 
 /// `credentials`.
 #[derive(Debug, Args)]
-pub struct CredentialsArgs {
+pub(crate) struct CredentialsArgs {
     /// The sandbox's URL.
     #[arg(
         long,
@@ -78,7 +78,7 @@ pub struct CredentialsArgs {
 
 /// `initiate`.
 #[derive(Debug, Args)]
-pub struct InitiateArgs {
+pub(crate) struct InitiateArgs {
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// `enrollmentTransactionReference`: the enrollment the face is compared with.
@@ -109,7 +109,7 @@ pub struct InitiateArgs {
 
 /// `capture`.
 #[derive(Debug, Args)]
-pub struct CaptureArgs {
+pub(crate) struct CaptureArgs {
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// The transaction reference (`authenticationTransactionReference`).
@@ -122,7 +122,7 @@ pub struct CaptureArgs {
 
 /// `show`.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// The transaction reference.

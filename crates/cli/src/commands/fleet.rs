@@ -53,7 +53,7 @@ pub(super) async fn fleet(ctx: &Ctx<'_>, args: FleetArgs) -> Result<Output> {
 /// `tokensim fleet`: activate many simulated devices, run operations on them, report.
 #[derive(Debug, Clone, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct FleetArgs {
+pub(crate) struct FleetArgs {
     /// How many devices to activate.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub devices: u32,
@@ -227,7 +227,7 @@ pub struct FleetArgs {
 
 /// What `tokensim fleet` does instead of running a fleet.
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum FleetCommand {
+pub(crate) enum FleetCommand {
     /// Combine the JSON reports of `tokensim fleet --shard K/N --json` runs into one report
     /// (a table, or JSON with `--json`; `--html` for the page with charts). Counts add up,
     /// percentiles come from the shards' merged latency histograms.
@@ -236,7 +236,7 @@ pub enum FleetCommand {
 
 /// `tokensim fleet merge`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The shards' JSON reports.
     #[arg(required = true, value_name = "SHARD.json")]
     pub reports: Vec<PathBuf>,
@@ -273,7 +273,7 @@ impl From<FleetStore> for tokensim_fleet::StoreKind {
 
 impl FleetArgs {
     /// The plan these options describe (the fleet crate knows no command line).
-    pub fn into_plan(self) -> FleetPlan {
+    pub(crate) fn into_plan(self) -> FleetPlan {
         FleetPlan {
             devices: self.devices,
             concurrency: self.concurrency,

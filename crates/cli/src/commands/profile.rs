@@ -14,7 +14,7 @@ use crate::output::Output;
 
 /// `tokensim profile ...`.
 #[derive(Debug, Subcommand)]
-pub enum ProfileCommand {
+pub(crate) enum ProfileCommand {
     /// Device JWT: log in to the app server with this device's id, keep the JWT it gets from
     /// the vendor, call the vendor with `Authorization: Bearer`.
     #[command(subcommand)]

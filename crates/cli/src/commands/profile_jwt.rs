@@ -14,7 +14,7 @@ use crate::output::Output;
 
 /// The actions of `profile jwt` and `profile api-key`.
 #[derive(Debug, Subcommand)]
-pub enum JwtCommand {
+pub(crate) enum JwtCommand {
     /// Enroll this simulated phone: a stable device id and, in JWT mode, a login to the app
     /// server whose JWT is kept in the store. Without --project a new vendor project is made
     /// on the server (a sandbox) and, in JWT mode, the user is registered on its app server.
@@ -32,7 +32,7 @@ pub enum JwtCommand {
 
 /// `profile jwt enroll`.
 #[derive(Debug, Args)]
-pub struct EnrollArgs {
+pub(crate) struct EnrollArgs {
     /// The server's base URL (a sandbox: tokensim sandbox prints it).
     #[arg(long)]
     pub server: String,

@@ -20,11 +20,11 @@ use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
 
 /// The profile's name.
-pub const PROFILE: &str = "oauth";
+pub(super) const PROFILE: &str = "oauth";
 
 /// The actions of `profile oauth`.
 #[derive(Debug, Subcommand)]
-pub enum OAuthCommand {
+pub(crate) enum OAuthCommand {
     /// Register a client on the server (a sandbox) and keep it here: a confidential client
     /// for client credentials, or with --device-flow a public point-of-sale client (RFC 8628).
     Register(RegisterArgs),
@@ -50,7 +50,7 @@ pub enum OAuthCommand {
 
 /// `profile oauth register`.
 #[derive(Debug, Args)]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// The server's base URL (a sandbox: tokensim sandbox prints it).
     #[arg(long)]
     pub server: String,
@@ -70,7 +70,7 @@ pub struct RegisterArgs {
 
 /// `profile oauth device`.
 #[derive(Debug, Args)]
-pub struct DeviceArgs {
+pub(crate) struct DeviceArgs {
     /// Approve on the user's behalf through the sandbox's verification page endpoint
     /// (scripts and fleets; a person opens the page instead).
     #[arg(long)]

@@ -14,7 +14,7 @@ use crate::output::Output;
 
 /// The actions of `profile signed-token`.
 #[derive(Debug, Subcommand)]
-pub enum SignedTokenCommand {
+pub(crate) enum SignedTokenCommand {
     /// Enroll this simulated phone for a user. Without --project a new vendor project is
     /// made on the server (a sandbox), requiring signed tokens.
     Enroll(EnrollArgs),
@@ -52,7 +52,7 @@ pub enum SignedTokenCommand {
 
 /// `profile signed-token enroll`.
 #[derive(Debug, Args)]
-pub struct EnrollArgs {
+pub(crate) struct EnrollArgs {
     /// The server's base URL (a sandbox).
     #[arg(long)]
     pub server: String,

@@ -11,7 +11,7 @@ use crate::output::Output;
 
 /// `tokensim snapshot`.
 #[derive(Debug, Subcommand)]
-pub enum SnapshotCommand {
+pub(crate) enum SnapshotCommand {
     /// Save the device's whole state (counter, keys, tokens, biometry) as NAME.
     Save {
         /// The device: its id, name or activation id.
