@@ -154,13 +154,13 @@ async fn api_key_mode_keeps_the_key_in_the_store_only() {
 
 /// A TCP relay between the CLI and the sandbox that can hold the sandbox's answers: the
 /// request reaches the server, the answer never reaches the CLI.
-struct Relay {
-    url: String,
-    hold: Arc<std::sync::atomic::AtomicBool>,
-    held: Arc<tokio::sync::Notify>,
+pub(crate) struct Relay {
+    pub(crate) url: String,
+    pub(crate) hold: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) held: Arc<tokio::sync::Notify>,
 }
 
-async fn relay(target: std::net::SocketAddr) -> Relay {
+pub(crate) async fn relay(target: std::net::SocketAddr) -> Relay {
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

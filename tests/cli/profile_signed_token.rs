@@ -1,8 +1,8 @@
 //! `tokensim profile signed-token` against the sandbox over HTTP: attach and identify with
 //! tokens from the app server, the project setting, a refusal, the per-user rate limit of
-//! the sign endpoint, and the access history.
+//! the sign endpoint, the access history, and a kill -9 during a token refresh.
 
-use crate::profile_jwt::world_on_test_clock;
+use crate::profile_jwt::{relay, world_on_test_clock};
 
 #[tokio::test]
 async fn attach_identify_setting_rate_limit_and_history() {
@@ -117,4 +117,63 @@ async fn attach_identify_setting_rate_limit_and_history() {
             .any(|a| a["signed"] == true && a["accepted"] == true),
         "{history:#?}"
     );
+}
+
+/// kill -9 of the CLI while the app server's answer to a token refresh is on its way (the
+/// relay holds it): the kept token is the one from before, it still attaches, and the lease
+/// the killed process held is gone, so the next refresh runs to the end.
+#[tokio::test]
+async fn kill_9_during_a_token_refresh_loses_nothing() {
+    use std::sync::atomic::Ordering;
+    let (world, clock) = world_on_test_clock().await;
+    let relay = relay(world.sandbox.address()).await;
+    let enrolled = world
+        .run(&[
+            "--json",
+            "profile",
+            "signed-token",
+            "enroll",
+            "--server",
+            &relay.url,
+            "--user",
+            "frank",
+            "--rate",
+            "10",
+        ])
+        .await;
+    assert_eq!(enrolled.code, 0, "{enrolled:#?}");
+    let first = world
+        .run(&["--json", "profile", "signed-token", "refresh"])
+        .await;
+    let before = first.json()["tokenExpiresAt"].as_i64().expect("an expiry");
+
+    clock.advance(10_000);
+    relay.hold.store(true, Ordering::SeqCst);
+    let mut child = world
+        .command(&["--json", "profile", "signed-token", "refresh"])
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(60), relay.held.notified())
+        .await
+        .expect("the refresh reached the app server");
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed: {status:?}");
+    relay.hold.store(false, Ordering::SeqCst);
+
+    let show = world
+        .run(&["--json", "profile", "signed-token", "show"])
+        .await;
+    assert_eq!(show.json()["hasToken"], true, "{show:#?}");
+    assert_eq!(show.json()["tokenExpiresAt"].as_i64(), Some(before), "{show:#?}");
+    let attach = world
+        .run(&["--json", "profile", "signed-token", "attach"])
+        .await;
+    assert_eq!(attach.json()["signed"], true, "{attach:#?}");
+    assert_eq!(attach.json()["refreshed"], false, "{attach:#?}");
+    let refreshed = world
+        .run(&["--json", "profile", "signed-token", "refresh"])
+        .await;
+    let after = refreshed.json()["tokenExpiresAt"].as_i64();
+    assert!(after.is_some_and(|after| after > before), "{refreshed:#?}");
 }
