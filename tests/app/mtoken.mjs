@@ -102,6 +102,9 @@ export async function mtokenChecks(t) {
     const canceled = await payment(devices.two);
     await rest("/rest/v3/operation/cancel", { operationId: canceled, statusReason: "PREARRANGED_REASON" });
     await click(`#inbox-device option[value="${devices.two.id}"]`);
+    // WebKit may deliver the select's change after the click returns; the view resets its
+    // history card when the device changes, so wait until it shows that device.
+    await waitText(".content", /Nothing to approve on QA phone 2/);
     await click("#history-show");
     await type("#history-pin", PIN);
     await click("#history-confirm");
