@@ -2,8 +2,9 @@
 // app's embedded sandbox, call the vendor, the same call with the wrong-secret fault, the
 // server's access history in the panel, and the exchanges in the Inspector with the bearer
 // token redacted; then a face authentication transaction: started as the bank's server,
-// superseded by a newer one, captured with a live face, its callback received. Called by
-// e2e.mjs with its WebDriver helpers.
+// superseded by a newer one, captured with a live face, its callback received; OAuth device
+// authorization and client credentials; a signed-token phone's attach, signed and forged.
+// Called by e2e.mjs with its WebDriver helpers.
 import { By, Select, until } from "selenium-webdriver";
 
 export async function profileChecks({ driver, check, click, type, textOf, $, shot, waitText }) {
@@ -145,5 +146,29 @@ export async function profileChecks({ driver, check, click, type, textOf, $, sho
     // No token or secret in the window.
     const html = await driver.findElement(By.css(".content")).getAttribute("innerHTML");
     if (/client_secret|access_token"/.test(html)) throw new Error("a secret is shown in the window");
+  });
+
+  // Signed device tokens: a phone attaches its user with an HS256 token from the app server,
+  // the access history says the access was signed, and a token signed with another secret
+  // (the wrong-secret fault) is refused with the 401 the fault requires.
+  await check("profiles_panel_attaches_with_a_signed_token_and_a_forged_one_is_refused", async () => {
+    await click("#nav-profiles");
+    await click("#profile-tab-signed-token");
+    await type("#signed-user", "e2e-signed-user");
+    await click("#signed-enroll");
+    await click("[data-testid=signed-attach]");
+    await waitText("[data-testid=profile-result]", /^accepted: .*\(signed\)/);
+    await waitText("[data-testid=profile-accesses]", /signed-token[\s\S]*yes[\s\S]*accepted/);
+    await new Select(await $("#signed-fault")).selectByValue("wrong-secret");
+    await click("[data-testid=signed-attach]");
+    await waitText("[data-testid=profile-result]", /required: HTTP 401/);
+    const shown = await (await $("[data-testid=profile-result]")).getAttribute("class");
+    if (/\bwarn\b/.test(shown)) throw new Error("the refusal the fault requires is shown as a failure");
+    await driver.wait(
+      async () => (await driver.findElements(By.css("[data-testid=profile-accesses] td.warn"))).length > 0,
+      5000,
+      "the refused access is not in the server's history",
+    );
+    await shot("profiles-signed-token");
   });
 }
