@@ -115,11 +115,11 @@ mod screen {
     /// The primary monitor, whole.
     struct Screen;
 
-    pub fn open() -> Result<Box<dyn FrameSource>, AppError> {
+    pub(super) fn open() -> Result<Box<dyn FrameSource>, AppError> {
         Ok(Box::new(Screen))
     }
 
-    pub fn info() -> SourceInfo {
+    pub(super) fn info() -> SourceInfo {
         let display =
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
         SourceInfo {
@@ -194,7 +194,7 @@ mod camera {
         nokhwa::query(ApiBackend::Auto).unwrap_or_default()
     }
 
-    pub fn info() -> SourceInfo {
+    pub(super) fn info() -> SourceInfo {
         match cameras().first() {
             Some(camera) => SourceInfo {
                 kind: SourceKind::Camera,
@@ -236,7 +236,7 @@ mod camera {
             .ok_or_else(|| AppError::new("CAMERA", "the camera frame has the wrong size"))
     }
 
-    pub fn open() -> Result<Box<dyn FrameSource>, AppError> {
+    pub(super) fn open() -> Result<Box<dyn FrameSource>, AppError> {
         let (opened_tx, opened_rx) = std::sync::mpsc::channel();
         let (requests, incoming) = std::sync::mpsc::channel::<Reply>();
         std::thread::spawn(move || {

@@ -25,6 +25,7 @@
 //!
 //! It has no protocol logic of its own, never sends a secret to the web view, and never
 //! falls back silently: a missing keychain, camera or display is said in words.
+#![warn(unreachable_pub)]
 
 pub mod clipboard;
 pub mod commands;
