@@ -165,7 +165,11 @@ async fn kill_9_during_a_token_refresh_loses_nothing() {
         .run(&["--json", "profile", "signed-token", "show"])
         .await;
     assert_eq!(show.json()["hasToken"], true, "{show:#?}");
-    assert_eq!(show.json()["tokenExpiresAt"].as_i64(), Some(before), "{show:#?}");
+    assert_eq!(
+        show.json()["tokenExpiresAt"].as_i64(),
+        Some(before),
+        "{show:#?}"
+    );
     let attach = world
         .run(&["--json", "profile", "signed-token", "attach"])
         .await;
