@@ -202,6 +202,18 @@ impl FleetPlan {
         if self.versions.is_empty() {
             return Err(Error::Options("--versions names no version".to_owned()));
         }
+        let profiled = self
+            .profiles
+            .iter()
+            .any(|p| *p != crate::profiles::FleetProfile::PowerAuth);
+        if profiled && !self.faults.is_empty() {
+            return Err(Error::Options(
+                "--faults injects faults into PowerAuth devices only, and this run has device \
+                 profiles: run them without --faults, and try a profile's faults on one device \
+                 with `tokensim --fault NAME profile ...` or the app's Profiles panel"
+                    .to_owned(),
+            ));
+        }
         if self.pin.len() < 4 || !self.pin.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Options("--pin must be at least 4 digits".to_owned()));
         }
@@ -414,6 +426,30 @@ mod tests {
         let error = "wrong-pin=0.7,replay=0.7".parse::<FaultMix>().unwrap_err();
         assert!(error.contains("at most 1"), "{error}");
         assert!("nopassword".parse::<Credentials>().is_err());
+    }
+
+    #[test]
+    fn faults_with_device_profiles_are_refused_not_ignored() {
+        let faults: FaultMix = "wrong-pin=0.1".parse().unwrap();
+        let powerauth = FleetPlan {
+            faults: faults.clone(),
+            ..FleetPlan::default()
+        };
+        assert!(powerauth.validate().is_ok());
+        let profiled = FleetPlan {
+            faults,
+            profiles: vec![crate::profiles::FleetProfile::Jwt],
+            ..FleetPlan::default()
+        };
+        let Err(Error::Options(message)) = profiled.validate() else {
+            panic!("faults with a device profile must be refused");
+        };
+        assert!(message.contains("PowerAuth devices only"), "{message}");
+        let quiet = FleetPlan {
+            profiles: vec![crate::profiles::FleetProfile::Mix],
+            ..FleetPlan::default()
+        };
+        assert!(quiet.validate().is_ok());
     }
 
     #[test]
