@@ -19,6 +19,7 @@
 //! is in use: both calls are glibc's own tuning knobs, and on other C libraries they do
 //! nothing. This is the workspace's one crate with `unsafe` code: the two foreign calls
 //! below, each with its safety argument.
+#![warn(unreachable_pub)]
 
 /// The most arenas glibc's `malloc` may make, whatever the core count. Four keeps threads
 /// that allocate at once (tokio's workers, SQLite's, WebKit's) from queueing on one lock,
