@@ -527,11 +527,15 @@ fn check_token(
         &DecodingKey::from_secret(project.api_secret.as_bytes()),
         &validation,
     )
-    .map_err(|e| {
-        Refusal::unauthorized(
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => Refusal::unauthorized(
+            "token_invalid",
+            "the token is not signed with this project's API secret: it was forged or signed for another project",
+        ),
+        _ => Refusal::unauthorized(
             "token_invalid",
             format!("the token is not an HS256 JWT signed with this project's API secret: {e}"),
-        )
+        ),
     })?
     .claims;
     let now = seconds(state.now_ms());

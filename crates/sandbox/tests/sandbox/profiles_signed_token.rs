@@ -93,6 +93,25 @@ async fn signed_tokens_required_refusals_and_refresh_after_expiry() {
         StatusCode::UNAUTHORIZED,
         "token_invalid",
     );
+    // A well-formed HS256 token signed with another secret: refused, in words.
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({ "user": "alice", "iat": 0, "exp": 4_102_444_800_i64 }),
+        &jsonwebtoken::EncodingKey::from_secret(b"not the project's API secret"),
+    )
+    .unwrap();
+    let answer = call(
+        &server,
+        url,
+        json!({ "projectId": project_id, "user": "alice", "token": forged }),
+    )
+    .await;
+    let message = answer.1["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("forged") && !message.contains("InvalidSignature"),
+        "{message}"
+    );
+    refused(answer, StatusCode::UNAUTHORIZED, "token_invalid");
     let (_, signed) = call(
         &server,
         "/profiles/signed-token/app/sign",
