@@ -796,7 +796,9 @@ try {
 
   if (runs("main")) await fleetChecks({ driver, check, click, type, textOf, $, shot, cloud, server, scratch });
   if (runs("profiles")) await profileChecks({ driver, check, click, type, textOf, $, shot, waitText });
-} catch {
+} catch (error) {
+  // Outside a check (the driver, the session, a group's set-up): say what stopped the run.
+  console.log(`test e2e::setup ... FAILED\n  ${error?.stack ?? error}`);
   failed = true;
 } finally {
   if (screenQr) screenQr.kill();
