@@ -14,8 +14,8 @@ use tokensim_device::profiles::facemap::{
 };
 use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
 use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
-use tokensim_device::profiles::{ProfileClient, field};
-use tokensim_wallet::DeviceId;
+use tokensim_device::profiles::{ProfileClient, ProfileRecord, field};
+use tokensim_wallet::{DeviceId, ProfileAccount, ProfileStore};
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
@@ -72,11 +72,42 @@ pub struct AccessView {
     pub at_ms: f64,
 }
 
-fn wallet_error(error: tokensim_wallet::Error) -> AppError {
+/// A wallet error with the kind and hint `tokensim-api` gives it.
+pub(crate) fn wallet_error(error: tokensim_wallet::Error) -> AppError {
     AppError::from_api("STORE", tokensim_api::Error::from(error))
 }
 
-fn server_url(core: &Core) -> Result<String> {
+/// The profile store of the app's wallet.
+pub(crate) fn store(core: &Core) -> Result<ProfileStore> {
+    core.book.wallet().profiles().map_err(wallet_error)
+}
+
+/// An account id from the window (or made from a name): a store id, or an input error.
+pub(crate) fn account_id(id: &str) -> Result<DeviceId> {
+    DeviceId::parse(id).map_err(|e| AppError::new("INPUT", e))
+}
+
+/// Account `id`, leased and loaded: what a call that may renew its token starts from (it
+/// saves through [`ProfileAccount::persist`] under the same lease).
+fn account(core: &Core, id: &str) -> Result<ProfileAccount> {
+    store(core)?.account(account_id(id)?).map_err(wallet_error)
+}
+
+/// Keeps a newly enrolled account under `name`.
+fn create(
+    core: &Core,
+    name: &str,
+    (record, secret): (ProfileRecord, Zeroizing<Vec<u8>>),
+) -> Result<DeviceId> {
+    let id = account_id(name)?;
+    store(core)?
+        .create(&id, &record, &secret)
+        .map_err(wallet_error)?;
+    Ok(id)
+}
+
+/// The current server's URL.
+pub(crate) fn server_url(core: &Core) -> Result<String> {
     core.server()
         .map(|s| s.info.url)
         .ok_or_else(|| AppError::new("NO_SERVER", "no server is configured yet"))
@@ -85,8 +116,7 @@ fn server_url(core: &Core) -> Result<String> {
 /// The profile accounts kept here.
 #[tauri::command]
 pub fn profile_accounts(core: State<'_, Arc<Core>>) -> Result<Vec<ProfileAccountView>> {
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    Ok(store
+    Ok(store(&core)?
         .list()
         .map_err(wallet_error)?
         .into_iter()
@@ -173,10 +203,7 @@ pub async fn profile_jwt_enroll(
         Some(user) if mode == Mode::Jwt => format!("{profile}-{user}"),
         _ => format!("{profile}-{}", &device.device_id[..8]),
     };
-    let id = DeviceId::parse(&name).map_err(|e| AppError::new("INPUT", e))?;
-    let (record, secret) = device.to_parts();
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    store.create(&id, &record, &secret).map_err(wallet_error)?;
+    let id = create(&core, &name, device.to_parts())?;
     Ok(ProfileAccountView {
         id: id.to_string(),
         profile,
@@ -192,19 +219,11 @@ pub async fn profile_jwt_call(
     id: String,
     fault: Option<String>,
 ) -> Result<ProfileCallView> {
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    let id = DeviceId::parse(&id).map_err(|e| AppError::new("INPUT", e))?;
-    let _lease = store.lease(&id).map_err(wallet_error)?;
-    let (record, secret) = store.load(&id).map_err(wallet_error)?;
-    let mut device =
-        JwtAccount::from_parts(&record, &secret).map_err(|e| AppError::from_device(&e))?;
-    let pc = ProfileClient::new(&core.client_tagged(id.as_str()), &device.server_url);
-    let mut save = |account: &JwtAccount| {
-        let (record, secret) = account.to_parts();
-        store
-            .save(&id, &record, &secret)
-            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
-    };
+    let account = account(&core, &id)?;
+    let mut device = JwtAccount::from_parts(&account.record, &account.secret)
+        .map_err(|e| AppError::from_device(&e))?;
+    let pc = ProfileClient::new(&core.client_tagged(&id), &device.server_url);
+    let mut save = |device: &JwtAccount| account.persist(device.to_parts());
     match fault.as_deref().filter(|f| !f.is_empty()) {
         Some(name) => {
             let fault = tokensim_device::Fault::named(name)
@@ -270,11 +289,7 @@ pub async fn profile_signed_token_enroll(
     let project =
         field(&made, "projectId", "profile/signed-token/project").map_err(device_error)?;
     let device = SignedTokenAccount::new(&url, &project, &user, Source::SelfSigned);
-    let id =
-        DeviceId::parse(&format!("signed-token-{user}")).map_err(|e| AppError::new("INPUT", e))?;
-    let (record, secret) = device.to_parts();
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    store.create(&id, &record, &secret).map_err(wallet_error)?;
+    let id = create(&core, &format!("signed-token-{user}"), device.to_parts())?;
     Ok(ProfileAccountView {
         id: id.to_string(),
         profile: "signed-token".to_owned(),
@@ -293,19 +308,11 @@ pub async fn profile_signed_token_call(
     signed: bool,
     fault: Option<String>,
 ) -> Result<ProfileCallView> {
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    let id = DeviceId::parse(&id).map_err(|e| AppError::new("INPUT", e))?;
-    let _lease = store.lease(&id).map_err(wallet_error)?;
-    let (record, secret) = store.load(&id).map_err(wallet_error)?;
-    let mut device =
-        SignedTokenAccount::from_parts(&record, &secret).map_err(|e| AppError::from_device(&e))?;
-    let pc = ProfileClient::new(&core.client_tagged(id.as_str()), &device.server_url);
-    let mut save = |account: &SignedTokenAccount| {
-        let (record, secret) = account.to_parts();
-        store
-            .save(&id, &record, &secret)
-            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
-    };
+    let account = account(&core, &id)?;
+    let mut device = SignedTokenAccount::from_parts(&account.record, &account.secret)
+        .map_err(|e| AppError::from_device(&e))?;
+    let pc = ProfileClient::new(&core.client_tagged(&id), &device.server_url);
+    let mut save = |device: &SignedTokenAccount| account.persist(device.to_parts());
     if let Some(name) = fault.as_deref().filter(|f| !f.is_empty()) {
         let fault = tokensim_device::Fault::named(name)
             .ok_or_else(|| AppError::new("INPUT", format!("{name:?} is not a fault")))?;

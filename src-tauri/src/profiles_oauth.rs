@@ -8,26 +8,26 @@
 //! secret crosses into the window; the user code does (the device shows it to the person).
 
 use crate::core::Core;
+use crate::profiles::wallet_error;
 use crate::types::AppError;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use tauri::State;
 use tokensim_device::events::{Events, Exchange, Warning};
 use tokensim_device::profiles::oauth::{
-    MemoryTokens, OAuthClient, OAuthError, OAuthFault, OAuthSettings, StorageError, StoredTokens,
-    TokenSource, TokenStorage,
+    MemoryTokens, OAuthClient, OAuthError, OAuthFault, TokenSource, TokenStorage,
 };
 use tokensim_device::profiles::{ProfileClient, ProfileRecord, field};
+use tokensim_wallet::oauth::{AccountTokens, OAuthSecrets};
 use tokensim_wallet::{DeviceId, ProfileStore};
 use ts_rs::TS;
-use zeroize::Zeroizing;
 
 type Result<T> = std::result::Result<T, AppError>;
 
 /// The profile's name.
-const PROFILE: &str = "oauth";
+const PROFILE: &str = tokensim_wallet::oauth::OAUTH_PROFILE;
 
 /// Tokens kept in memory (storage `memory`): gone when the app quits.
 static MEMORY: LazyLock<Arc<MemoryTokens>> = LazyLock::new(|| Arc::new(MemoryTokens::new()));
@@ -100,75 +100,6 @@ pub struct DeviceFlowView {
     pub message: String,
 }
 
-/// The secret part of an account, as the CLI keeps it.
-#[derive(Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Secrets {
-    client_secret: Option<String>,
-    tokens: Option<StoredTokens>,
-}
-
-impl Drop for Secrets {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        if let Some(secret) = &mut self.client_secret {
-            secret.zeroize();
-        }
-    }
-}
-
-fn read_secrets(bytes: &[u8]) -> std::result::Result<Secrets, StorageError> {
-    serde_json::from_slice(bytes).map_err(|_| {
-        StorageError("the stored OAuth account cannot be read: remove it and register again".into())
-    })
-}
-
-/// Tokens in the account's secret part (the wallet's keychain or encrypted file), written
-/// atomically by the profile store.
-struct StoreTokens {
-    store: ProfileStore,
-    id: DeviceId,
-    record: ProfileRecord,
-}
-
-impl StoreTokens {
-    fn secrets(&self) -> std::result::Result<Secrets, StorageError> {
-        let (_, bytes) = self
-            .store
-            .load(&self.id)
-            .map_err(|e| StorageError(e.to_string()))?;
-        read_secrets(&bytes)
-    }
-
-    fn write(&self, secrets: &Secrets) -> std::result::Result<(), StorageError> {
-        let bytes =
-            Zeroizing::new(serde_json::to_vec(secrets).map_err(|e| StorageError(e.to_string()))?);
-        self.store
-            .save(&self.id, &self.record, &bytes)
-            .map_err(|e| StorageError(e.to_string()))
-    }
-}
-
-impl TokenStorage for StoreTokens {
-    fn load(&self, _slot: &str) -> std::result::Result<Option<StoredTokens>, StorageError> {
-        Ok(self.secrets()?.tokens.clone())
-    }
-    fn save(&self, _slot: &str, tokens: &StoredTokens) -> std::result::Result<(), StorageError> {
-        let mut secrets = self.secrets()?;
-        secrets.tokens = Some(tokens.clone());
-        self.write(&secrets)
-    }
-    fn clear(&self, _slot: &str) -> std::result::Result<(), StorageError> {
-        let mut secrets = self.secrets()?;
-        secrets.tokens = None;
-        self.write(&secrets)
-    }
-}
-
-fn wallet_error(error: tokensim_wallet::Error) -> AppError {
-    AppError::from_api("STORE", tokensim_api::Error::from(error))
-}
-
 /// The profile's refusal in its own words (RFC 6749/6750/8628 codes), never PowerAuth's.
 fn oauth_error(error: &OAuthError) -> AppError {
     let code = match error {
@@ -201,16 +132,19 @@ fn check_storage(core: &Core, choice: &str) -> Result<()> {
     }
 }
 
+/// An OAuth account as read, not leased: the OAuth client takes no counter, and each
+/// token it stores is written atomically, so a device flow polling in the CLI does not
+/// hold the tab up.
 struct Loaded {
     store: ProfileStore,
     id: DeviceId,
     record: ProfileRecord,
-    secrets: Secrets,
+    secrets: OAuthSecrets,
 }
 
 fn load(core: &Core, id: &str) -> Result<Loaded> {
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    let id = DeviceId::parse(id).map_err(|e| AppError::new("INPUT", e))?;
+    let store = crate::profiles::store(core)?;
+    let id = crate::profiles::account_id(id)?;
     let (record, bytes) = store.load(&id).map_err(wallet_error)?;
     if record.profile != PROFILE {
         return Err(AppError::new(
@@ -218,7 +152,7 @@ fn load(core: &Core, id: &str) -> Result<Loaded> {
             format!("{id} is a {} account, not an OAuth one", record.profile),
         ));
     }
-    let secrets = read_secrets(&bytes).map_err(|e| AppError::new("STORE", e))?;
+    let secrets = OAuthSecrets::read(&bytes).map_err(|e| AppError::new("STORE", e))?;
     Ok(Loaded {
         store,
         id,
@@ -236,23 +170,13 @@ fn storage_of(record: &ProfileRecord) -> String {
 
 /// The engine's client for `loaded`, its exchanges in the inspector under the account's id.
 fn engine(core: &Core, loaded: Loaded, events: Option<Arc<dyn Events>>) -> OAuthClient {
+    let settings = loaded.secrets.settings(&loaded.id, &loaded.record);
+    let inspector = core.client_tagged(loaded.id.as_str()).events();
     let storage: Arc<dyn TokenStorage> = if storage_of(&loaded.record) == "memory" {
         MEMORY.clone()
     } else {
-        Arc::new(StoreTokens {
-            store: loaded.store,
-            id: loaded.id.clone(),
-            record: loaded.record.clone(),
-        })
+        Arc::new(AccountTokens::new(loaded.store, loaded.id, loaded.record))
     };
-    let settings = OAuthSettings {
-        server: loaded.record.server_url.clone(),
-        client_id: loaded.record.subject.clone(),
-        client_secret: loaded.secrets.client_secret.clone().map(Zeroizing::new),
-        scope: loaded.record.details["scope"].as_str().map(str::to_owned),
-        slot: loaded.id.as_str().to_owned(),
-    };
-    let inspector = core.client_tagged(loaded.id.as_str()).events();
     OAuthClient::new(settings, storage).with_events(events.unwrap_or(inspector))
 }
 
@@ -281,8 +205,7 @@ fn view(core: &Core, id: &str) -> Result<OAuthAccountView> {
 /// The OAuth accounts kept here.
 #[tauri::command]
 pub fn profile_oauth_accounts(core: State<'_, Arc<Core>>) -> Result<Vec<OAuthAccountView>> {
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    store
+    crate::profiles::store(&core)?
         .list()
         .map_err(wallet_error)?
         .into_iter()
@@ -327,10 +250,7 @@ pub async fn profile_oauth_register(
             .map(|d| d.trim().to_owned())
             .unwrap_or_else(|| "/vendor/acme/serial/1234".to_owned())
     });
-    let url = core
-        .server()
-        .map(|s| s.info.url)
-        .ok_or_else(|| AppError::new("NO_SERVER", "no server is configured yet"))?;
+    let url = crate::profiles::server_url(&core)?;
     let body = if device {
         json!({
             "client_name": "TokenSim point-of-sale device",
@@ -365,11 +285,11 @@ pub async fn profile_oauth_register(
             "storage": storage,
         }),
     };
-    let secrets = Secrets {
+    let secrets = OAuthSecrets {
         client_secret: made.body["client_secret"].as_str().map(str::to_owned),
         tokens: None,
     };
-    let bytes = Zeroizing::new(serde_json::to_vec(&secrets).unwrap_or_default());
+    let bytes = secrets.to_bytes().map_err(|e| AppError::new("STORE", e))?;
     let name = format!(
         "oauth-{}-{}",
         if device { "device" } else { "cc" },
@@ -379,9 +299,10 @@ pub async fn profile_oauth_register(
             .take(8)
             .collect::<String>()
     );
-    let id = DeviceId::parse(&name).map_err(|e| AppError::new("INPUT", e))?;
-    let store = core.book.wallet().profiles().map_err(wallet_error)?;
-    store.create(&id, &record, &bytes).map_err(wallet_error)?;
+    let id = crate::profiles::account_id(&name)?;
+    crate::profiles::store(&core)?
+        .create(&id, &record, &bytes)
+        .map_err(wallet_error)?;
     view(&core, id.as_str())
 }
 

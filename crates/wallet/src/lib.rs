@@ -34,9 +34,10 @@ pub use tokensim_store::{
 };
 use tokensim_store::{Conflict, Secret, Store};
 
+pub mod oauth;
 mod profiles;
 mod snapshot;
-pub use profiles::{ProfileStore, ProfileSummary};
+pub use profiles::{ProfileAccount, ProfileStore, ProfileSummary};
 pub use snapshot::{SnapshotInfo, Snapshots};
 
 /// What can go wrong in the wallet. Each message says what is wrong and what to do.

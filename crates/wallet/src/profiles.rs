@@ -120,4 +120,46 @@ impl ProfileStore {
     pub fn remove(&self, id: &DeviceId) -> Result<()> {
         Ok(self.store.delete(id)?)
     }
+
+    /// Account `id`, leased (one user at a time, across processes) and loaded: what every
+    /// call that may write the account back (a renewed token) starts from.
+    pub fn account(self, id: DeviceId) -> Result<ProfileAccount> {
+        let lease = self.lease(&id)?;
+        let (record, secret) = self.load(&id)?;
+        Ok(ProfileAccount {
+            store: self,
+            id,
+            record,
+            secret,
+            _lease: lease,
+        })
+    }
+}
+
+/// A profile account held for one call: its store, id, record and secret part, with the
+/// account's lease until it is dropped.
+#[derive(Debug)]
+pub struct ProfileAccount {
+    /// The store it lives in.
+    pub store: ProfileStore,
+    /// Its id.
+    pub id: DeviceId,
+    /// Its record as loaded.
+    pub record: ProfileRecord,
+    /// Its secret part as loaded.
+    pub secret: Zeroizing<Vec<u8>>,
+    _lease: Lease,
+}
+
+impl ProfileAccount {
+    /// Saves the account's new `parts` (record and secret, from the engine's `to_parts`), in
+    /// the engine's error type: what a profile client's persist callback returns.
+    pub fn persist(
+        &self,
+        (record, secret): (ProfileRecord, Zeroizing<Vec<u8>>),
+    ) -> tokensim_device::Result<()> {
+        self.store
+            .save(&self.id, &record, &secret)
+            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
+    }
 }

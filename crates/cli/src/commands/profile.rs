@@ -5,8 +5,8 @@
 
 use clap::Subcommand;
 use serde_json::json;
-use tokensim_device::profiles::{PROFILES, ProfileClient, ProfileRecord};
-use tokensim_wallet::{DeviceId, Lease, ProfileStore};
+use tokensim_device::profiles::{PROFILES, ProfileClient};
+use tokensim_wallet::ProfileStore;
 
 use super::{Ctx, Result};
 use crate::error::{Class, ErrorKind, Failure};
@@ -78,13 +78,7 @@ fn list(ctx: &Ctx<'_>) -> Result<Output> {
 }
 
 /// A profile account loaded for a command: its store, id and lease (held until dropped).
-pub(super) struct Account {
-    pub store: ProfileStore,
-    pub id: DeviceId,
-    pub record: ProfileRecord,
-    pub secret: zeroize::Zeroizing<Vec<u8>>,
-    _lease: Lease,
-}
+pub(super) use tokensim_wallet::ProfileAccount as Account;
 
 impl Ctx<'_> {
     /// The profile store of the user's wallet.
@@ -102,15 +96,7 @@ impl Ctx<'_> {
                     "enroll one with `tokensim profile {profile} enroll`, or name it with --device ID"
                 ))
             })?;
-        let lease = store.lease(&id)?;
-        let (record, secret) = store.load(&id)?;
-        Ok(Account {
-            store,
-            id,
-            record,
-            secret,
-            _lease: lease,
-        })
+        Ok(store.account(id)?)
     }
 
     /// The profile client for `server_url`, through this command's engine client (its

@@ -144,13 +144,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, mode: Mode, command: JwtCommand) -> Resul
 fn persister(
     account: &Account,
 ) -> impl FnMut(&JwtAccount) -> tokensim_device::Result<()> + Send + '_ {
-    move |device: &JwtAccount| {
-        let (record, secret) = device.to_parts();
-        account
-            .store
-            .save(&account.id, &record, &secret)
-            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
-    }
+    move |device: &JwtAccount| account.persist(device.to_parts())
 }
 
 fn shown(id: &str, device: &JwtAccount) -> Value {

@@ -5,14 +5,11 @@
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokensim_device::profiles::ProfileRecord;
-use tokensim_device::profiles::oauth::{
-    OAuthClient, OAuthError, OAuthFault, OAuthSettings, StorageError, StoredTokens, TokenStorage,
-};
-use tokensim_wallet::{DeviceId, ProfileStore};
-use zeroize::Zeroizing;
+use tokensim_device::profiles::oauth::{OAuthClient, OAuthError, OAuthFault, StoredTokens};
+use tokensim_wallet::DeviceId;
+use tokensim_wallet::oauth::{AccountTokens, OAuthSecrets};
 
 use super::profile::Account;
 use super::{Ctx, Result};
@@ -20,7 +17,7 @@ use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
 
 /// The profile's name.
-pub(super) const PROFILE: &str = "oauth";
+pub(super) const PROFILE: &str = tokensim_wallet::oauth::OAUTH_PROFILE;
 
 /// The actions of `profile oauth`.
 #[derive(Debug, Subcommand)]
@@ -77,71 +74,6 @@ pub(crate) struct DeviceArgs {
     pub approve: bool,
 }
 
-/// The secret part of an account: the client secret and the tokens.
-#[derive(Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Secrets {
-    client_secret: Option<String>,
-    tokens: Option<StoredTokens>,
-}
-
-impl Drop for Secrets {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        if let Some(secret) = &mut self.client_secret {
-            secret.zeroize();
-        }
-    }
-}
-
-fn parse_secrets(bytes: &[u8]) -> std::result::Result<Secrets, StorageError> {
-    serde_json::from_slice(bytes).map_err(|_| {
-        StorageError("the stored OAuth account cannot be read: remove it and register again".into())
-    })
-}
-
-/// The account's tokens, kept through the profile store (the user's backend, written
-/// atomically): [`TokenStorage`] for the engine.
-struct AccountTokens {
-    store: ProfileStore,
-    id: DeviceId,
-    record: ProfileRecord,
-}
-
-impl AccountTokens {
-    fn secrets(&self) -> std::result::Result<Secrets, StorageError> {
-        let (_, bytes) = self
-            .store
-            .load(&self.id)
-            .map_err(|e| StorageError(e.to_string()))?;
-        parse_secrets(&bytes)
-    }
-
-    fn write(&self, secrets: &Secrets) -> std::result::Result<(), StorageError> {
-        let bytes =
-            Zeroizing::new(serde_json::to_vec(secrets).map_err(|e| StorageError(e.to_string()))?);
-        self.store
-            .save(&self.id, &self.record, &bytes)
-            .map_err(|e| StorageError(e.to_string()))
-    }
-}
-
-impl TokenStorage for AccountTokens {
-    fn load(&self, _slot: &str) -> std::result::Result<Option<StoredTokens>, StorageError> {
-        Ok(self.secrets()?.tokens.clone())
-    }
-    fn save(&self, _slot: &str, tokens: &StoredTokens) -> std::result::Result<(), StorageError> {
-        let mut secrets = self.secrets()?;
-        secrets.tokens = Some(tokens.clone());
-        self.write(&secrets)
-    }
-    fn clear(&self, _slot: &str) -> std::result::Result<(), StorageError> {
-        let mut secrets = self.secrets()?;
-        secrets.tokens = None;
-        self.write(&secrets)
-    }
-}
-
 fn failure(error: OAuthError) -> Failure {
     let (class, kind) = match &error {
         OAuthError::Refused { .. } => (Class::Rejected, ErrorKind::Rejected),
@@ -180,20 +112,14 @@ fn failure(error: OAuthError) -> Failure {
 
 /// The engine's client for a loaded account, reporting to this command's inspector sink.
 fn engine(ctx: &Ctx<'_>, account: &Account, fault: Option<OAuthFault>) -> Result<OAuthClient> {
-    let secrets = parse_secrets(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
-    let details = &account.record.details;
-    let settings = OAuthSettings {
-        server: account.record.server_url.clone(),
-        client_id: account.record.subject.clone(),
-        client_secret: secrets.client_secret.clone().map(Zeroizing::new),
-        scope: details["scope"].as_str().map(str::to_owned),
-        slot: account.id.as_str().to_owned(),
-    };
-    let storage = AccountTokens {
-        store: ctx.profile_store()?,
-        id: account.id.clone(),
-        record: account.record.clone(),
-    };
+    let secrets =
+        OAuthSecrets::read(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
+    let settings = secrets.settings(&account.id, &account.record);
+    let storage = AccountTokens::new(
+        ctx.profile_store()?,
+        account.id.clone(),
+        account.record.clone(),
+    );
     Ok(OAuthClient::new(settings, Arc::new(storage))
         .with_events(ctx.client.events())
         .with_fault(fault)
@@ -364,7 +290,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: OAuthCommand) -> Result<Output> 
             ctx.no_fault("profile oauth show")?;
             let account = ctx.profile_account(PROFILE)?;
             let secrets =
-                parse_secrets(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
+                OAuthSecrets::read(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
             let value = json!({
                 "id": account.id.as_str(),
                 "profile": PROFILE,
@@ -486,11 +412,13 @@ async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
             "deviceId": device_id,
         }),
     };
-    let secrets = Secrets {
+    let secrets = OAuthSecrets {
         client_secret: registered["client_secret"].as_str().map(str::to_owned),
         tokens: None,
     };
-    let bytes = Zeroizing::new(serde_json::to_vec(&secrets).unwrap_or_default());
+    let bytes = secrets
+        .to_bytes()
+        .map_err(|e| failure(OAuthError::Storage(e)))?;
     store.create(&id, &record, &bytes)?;
     Ok(Output::new(
         format!("client {client_id} registered and kept as {id}"),

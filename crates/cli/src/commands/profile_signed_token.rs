@@ -281,13 +281,7 @@ fn percent(text: &str) -> String {
 fn persister(
     account: &Account,
 ) -> impl FnMut(&SignedTokenAccount) -> tokensim_device::Result<()> + Send + '_ {
-    move |device: &SignedTokenAccount| {
-        let (record, secret) = device.to_parts();
-        account
-            .store
-            .save(&account.id, &record, &secret)
-            .map_err(|e| tokensim_device::Error::Persist(e.to_string()))
-    }
+    move |device: &SignedTokenAccount| account.persist(device.to_parts())
 }
 
 fn shown(id: &str, device: &SignedTokenAccount) -> serde_json::Value {
