@@ -274,7 +274,7 @@ pub fn clear_inspector(core: State<'_, Arc<Core>>) {
 
 /// The diagnostics bundle (JSON).
 #[tauri::command]
-pub fn diagnostics(core: State<'_, Arc<Core>>) -> String {
+pub fn diagnostics(core: State<'_, Arc<Core>>) -> Result<String> {
     core.diagnostics()
 }
 

@@ -733,24 +733,24 @@ impl Core {
             .collect()
     }
 
-    /// The diagnostics bundle: app and server facts, devices (public facts) and the
-    /// inspector timeline, as pretty JSON. Secrets were redacted by the engine.
-    pub fn diagnostics(&self) -> String {
-        let server = self
-            .server()
-            .map(|s| json!({"url": s.info.url, "embedded": s.info.embedded}));
-        let devices = self.devices().unwrap_or_default();
-        json!({
-            "app": env!("CARGO_PKG_VERSION"),
-            "store": self.book.kind(),
-            "server": server,
-            "devices": devices.iter().map(|d| json!({
-                "id": d.id, "name": d.name, "server": d.server_url, "version": d.version, "state": d.state,
-            })).collect::<Vec<_>>(),
-            "exchanges": self.recorder.exchanges(),
-            "warnings": self.recorder.warnings(),
-        })
-        .to_string()
+    /// The diagnostics bundle ([`tokensim_api::diagnose`], the one `tokensim diagnose`
+    /// writes) over the inspector's exchanges, as pretty JSON. Secrets were redacted by the
+    /// engine.
+    pub fn diagnostics(&self) -> Result<String, AppError> {
+        let server = self.server().map(|s| tokensim_api::ServerFacts {
+            url: s.info.url.clone(),
+            embedded: s.info.embedded,
+        });
+        let request = tokensim_api::DiagnoseRequest {
+            made_by: "tokensim-app",
+            device: None,
+            server,
+            exchanges: tokensim_api::exchange_values(&self.recorder.exchanges()),
+            warnings: self.recorder.warnings(),
+        };
+        tokensim_api::diagnose(self.book.wallet(), request)
+            .and_then(|bundle| bundle.to_pretty_json())
+            .map_err(|e| AppError::from_api("DIAGNOSE", e))
     }
 
     /// The server's Cloud API as its integration user (the typed client of
@@ -1095,7 +1095,7 @@ mod tests {
         assert_eq!(core.operation_status(&login).await.unwrap(), "APPROVED");
 
         // The PIN went in; it never comes out, not even in the diagnostics bundle.
-        let diagnostics = core.diagnostics();
+        let diagnostics = core.diagnostics().unwrap();
         assert!(diagnostics.contains("activation/create"));
         assert!(!diagnostics.contains(PIN));
         assert!(

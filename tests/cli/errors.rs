@@ -275,7 +275,7 @@ async fn diagnose_writes_a_redacted_bundle() {
     let text = std::fs::read_to_string(&out).unwrap();
     let bundle: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(bundle["device"]["summary"]["id"], id.as_str());
-    assert!(!bundle["lastExchanges"].as_array().unwrap().is_empty());
+    assert!(!bundle["exchanges"].as_array().unwrap().is_empty());
     assert!(
         text.contains("/pa/v3/token/create"),
         "the exchanges are there"
@@ -406,4 +406,102 @@ async fn the_sandbox_subcommand_serves_what_it_prints() {
     assert_eq!(response.status(), 200);
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// The keys of `value`, recursively: an object's keys with the shapes under them, an
+/// array's element shapes merged. Values themselves (ids, times, counts) do not count.
+fn shape(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), shape(value)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            let mut merged = serde_json::Map::new();
+            for item in items {
+                if let Value::Object(keys) = shape(item) {
+                    merged.extend(keys);
+                }
+            }
+            Value::Array(vec![Value::Object(merged)])
+        }
+        // A present key counts, whether its value is null this time or not.
+        _ => Value::String("value".into()),
+    }
+}
+
+/// The desktop app's "Export diagnostics" (`Core::diagnostics`) calls the same use case as
+/// `tokensim diagnose`, over its own wallet, recorder and server: here the app's side is that
+/// call over a wallet opened on the CLI's folder and an engine session that recorded a status
+/// exchange. Both bundles have one shape, key for key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_and_the_app_write_the_same_diagnose_bundle() {
+    use std::sync::Arc;
+    use tokensim_api::{DiagnoseRequest, Leased, ServerFacts};
+    use tokensim_device::{Client, ClientConfig, Recorder};
+    use tokensim_wallet::{BackendKind, DeviceId, Passphrase, Wallet};
+
+    let world = World::start().await;
+    let (id, _) = world
+        .device("diag-shape", "phone", ProtocolVersion::V3_3)
+        .await;
+    world.json(&["--device", &id, "status"]).await;
+    let out = world.dir.path().join("cli-diagnose.json");
+    world
+        .json(&[
+            "--device",
+            &id,
+            "diagnose",
+            "--out",
+            &out.display().to_string(),
+        ])
+        .await;
+    let cli: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+
+    let wallet = Wallet::open(
+        world.dir.path(),
+        Some(BackendKind::EncryptedFile),
+        Some(Passphrase::new(crate::common::PASSPHRASE.to_owned())),
+    )
+    .unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let client = Client::new(ClientConfig::default(), recorder.clone()).unwrap();
+    let mut dev = Leased::open(&wallet, &DeviceId::parse(&id).unwrap()).unwrap();
+    dev.session(&client).status().await.unwrap();
+    dev.save().unwrap();
+    let app = tokensim_api::diagnose(
+        &wallet,
+        DiagnoseRequest {
+            made_by: "tokensim-app",
+            device: None,
+            server: Some(ServerFacts {
+                url: world.sandbox.url().to_owned(),
+                embedded: true,
+            }),
+            exchanges: tokensim_api::exchange_values(&recorder.exchanges()),
+            warnings: recorder.warnings(),
+        },
+    )
+    .unwrap()
+    .to_pretty_json()
+    .unwrap();
+    let app: serde_json::Value = serde_json::from_str(&app).unwrap();
+
+    assert_eq!(cli["format"], "tokensim-diagnose");
+    assert_eq!(cli["madeBy"], "tokensim");
+    assert_eq!(app["madeBy"], "tokensim-app");
+    assert_eq!(cli["device"]["summary"]["id"], id.as_str());
+    assert_eq!(app["device"]["summary"]["id"], id.as_str());
+    assert!(!app["exchanges"].as_array().unwrap().is_empty());
+    // The CLI knows no server of its own; everything else matches key for key.
+    let (cli_shape, mut app_shape) = (shape(&cli), shape(&app));
+    assert_eq!(cli["server"], serde_json::Value::Null);
+    assert_eq!(
+        app_shape["server"],
+        serde_json::json!({"url": "value", "embedded": "value"})
+    );
+    app_shape["server"] = serde_json::json!("value");
+    assert_eq!(cli_shape, app_shape);
 }

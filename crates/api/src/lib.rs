@@ -18,6 +18,7 @@
 #![warn(unreachable_pub)]
 
 mod activate;
+mod diagnose;
 mod error;
 mod offline;
 mod operations;
@@ -31,6 +32,10 @@ mod vault;
 
 pub use activate::{
     ActivateRequest, Activated, Activation, Step, activate, check_code, store_name,
+};
+pub use diagnose::{
+    DIAGNOSE_FORMAT, DIAGNOSE_FORMAT_VERSION, DiagnoseRequest, Diagnosis, Focus, ServerFacts,
+    diagnose, exchange_values,
 };
 pub use error::{Class, Error, ErrorKind};
 pub use offline::{OfflineSigned, sign_offline};
