@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 use powerauth::signature::SignatureType;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokensim_api::{Leased, Runner};
 use tokensim_device::{Client, ClientConfig, Factors, FaultReport, Recorder, Session};
 use tokensim_wallet::{BackendKind, Passphrase, Wallet};
@@ -113,12 +113,23 @@ async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Output> {
             let mut buffer = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "tokensim", &mut buffer);
             let script = String::from_utf8_lossy(&buffer).into_owned();
-            Ok(Output::new(
+            let shell = args.shell.to_string();
+            Output::typed(
                 script.clone(),
-                json!({ "shell": args.shell.to_string(), "script": script }),
-            ))
+                &Completions {
+                    shell: &shell,
+                    script: &script,
+                },
+            )
         }
     }
+}
+
+/// What `tokensim --json completions SHELL` prints.
+#[derive(serde::Serialize)]
+struct Completions<'a> {
+    shell: &'a str,
+    script: &'a str,
 }
 
 /// What every command shares: the options, the engine client and its recorder.
@@ -340,21 +351,29 @@ impl<T> Ran<T> {
     fn output(self, render: impl FnOnce(T) -> Result<Output>) -> Result<Output> {
         match self {
             Ran::Done(value) => render(value),
-            Ran::Fault(report) => Ok(fault_output(&report)),
+            Ran::Fault(report) => fault_output(&report),
         }
     }
 }
 
-fn fault_output(report: &FaultReport) -> Output {
-    Output {
-        text: crate::fault::report_text(report),
-        json: json!({ "faultReport": report }),
-        code: if report.matched {
-            0
-        } else {
-            Class::Rejected.code()
+/// What `tokensim --json --fault ...` prints: the fault's report instead of the result.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Faulted<'a> {
+    fault_report: &'a FaultReport,
+}
+
+fn fault_output(report: &FaultReport) -> Result<Output> {
+    let mut output = Output::typed(
+        crate::fault::report_text(report),
+        &Faulted {
+            fault_report: report,
         },
+    )?;
+    if !report.matched {
+        output.code = Class::Rejected.code();
     }
+    Ok(output)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -475,7 +494,7 @@ mod tests {
 
     #[test]
     fn a_fault_answered_wrongly_exits_3_and_says_so() {
-        let wrong = fault_output(&report(false));
+        let wrong = fault_output(&report(false)).unwrap();
         assert_eq!(wrong.code, 3);
         assert!(
             wrong.text.contains("NOT what the protocol requires"),
@@ -483,7 +502,7 @@ mod tests {
             wrong.text
         );
         assert_eq!(wrong.json["faultReport"]["matched"], false);
-        let right = fault_output(&report(true));
+        let right = fault_output(&report(true)).unwrap();
         assert_eq!(right.code, 0);
         assert!(right.text.contains("as the protocol requires"));
     }

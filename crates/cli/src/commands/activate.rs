@@ -54,7 +54,7 @@ pub(super) async fn activate_device(ctx: &Ctx<'_>, args: ActivateArgs) -> Result
     bar.finish_and_clear();
     let device = match activation.result {
         Ok(Ran::Done(device)) => device,
-        Ok(Ran::Fault(report)) => return Ok(fault_output(&report)),
+        Ok(Ran::Fault(report)) => return fault_output(&report),
         Err(error) => return Err(error),
     };
     let mut text = format!(

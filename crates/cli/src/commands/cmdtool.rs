@@ -6,14 +6,44 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use powerauth::ProtocolVersion;
 use powerauth::config::ApplicationConfig;
-use serde_json::json;
+use serde::Serialize;
 use tokensim_device::cmdtool::{CmdToolError, StatusFile, import};
 use tokensim_device::{DeviceState, Error as DeviceError, Profile, Session};
+use tokensim_wallet::BackendKind;
 
 use super::{Ctx, Result, read_pin};
 use crate::cli::PinArgs;
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::{Output, emit_stderr};
+
+/// What `tokensim --json devices import-cmdtool` prints: the device as stored.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Imported<'a> {
+    id: &'a str,
+    name: &'a str,
+    activation_id: &'a str,
+    fingerprint: &'a str,
+    /// The protocol version, e.g. `3.3`.
+    version: &'a str,
+    /// The server's status after the import, `UNKNOWN` when it could not be fetched.
+    state: &'a str,
+    counter: u64,
+    server_url: &'a str,
+    store: BackendKind,
+}
+
+/// What `tokensim --json devices export-cmdtool` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Exported<'a> {
+    id: &'a str,
+    file: &'a Path,
+    activation_id: &'a str,
+    counter: u64,
+    /// The file holds the keys in plain JSON: what that means.
+    warning: &'a str,
+}
 
 /// `devices import-cmdtool`.
 #[derive(Debug, Args)]
@@ -93,20 +123,20 @@ pub(super) async fn import_cmdtool(ctx: &Ctx<'_>, args: ImportArgs) -> Result<Ou
         fp = device.fingerprint,
         counter = device.counter,
     );
-    Ok(Output::new(
+    Output::typed(
         text,
-        json!({
-            "id": id.as_str(),
-            "name": name,
-            "activationId": device.activation_id,
-            "fingerprint": device.fingerprint,
-            "version": version.as_str(),
-            "state": state,
-            "counter": device.counter,
-            "serverUrl": device.profile.server_url,
-            "store": wallet.backend(),
-        }),
-    ))
+        &Imported {
+            id: id.as_str(),
+            name: &name,
+            activation_id: &device.activation_id,
+            fingerprint: &device.fingerprint,
+            version: version.as_str(),
+            state: &state,
+            counter: device.counter,
+            server_url: &device.profile.server_url,
+            store: wallet.backend(),
+        },
+    )
 }
 
 /// Writes the device as a status file the cmd-tool reads, 0600, atomically.
@@ -125,20 +155,20 @@ pub(super) fn export_cmdtool(ctx: &Ctx<'_>, args: ExportArgs) -> Result<Output> 
     if !ctx.g.quiet && !ctx.g.json {
         emit_stderr(&format!("warning: {warning}\n"));
     }
-    Ok(Output::new(
+    Output::typed(
         format!(
             "device {id} written to {} as a cmd-tool status file (counter {}, mode 0600)",
             args.file.display(),
             device.counter
         ),
-        json!({
-            "id": id.as_str(),
-            "file": args.file,
-            "activationId": device.activation_id,
-            "counter": device.counter,
-            "warning": warning,
-        }),
-    ))
+        &Exported {
+            id: id.as_str(),
+            file: &args.file,
+            activation_id: &device.activation_id,
+            counter: device.counter,
+            warning: &warning,
+        },
+    )
 }
 
 /// The application from `--config`: a mobile SDK configuration string, or the cmd-tool's

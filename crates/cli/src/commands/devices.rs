@@ -1,13 +1,58 @@
 //! `tokensim devices`: list, show, rename, remove-local, export, import.
 
-use serde_json::json;
+use serde::Serialize;
 use std::io::IsTerminal;
-use tokensim_wallet::Passphrase;
+use std::path::{Path, PathBuf};
+use tokensim_device::DeviceRecord;
+use tokensim_wallet::{BackendKind, DeviceSummary, Passphrase};
 
 use super::{Ctx, Result, env_secret, prompt, write_private};
 use crate::cli::DevicesCommand;
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
+
+/// `tokensim --json devices list`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceList<'a> {
+    devices: &'a [DeviceSummary],
+    store: BackendKind,
+    data_dir: &'a Path,
+}
+
+/// `tokensim --json devices show`.
+#[derive(Serialize)]
+struct DeviceShown<'a> {
+    device: &'a DeviceSummary,
+    record: &'a DeviceRecord,
+}
+
+/// `tokensim --json devices rename NAME`.
+#[derive(Serialize)]
+struct Renamed<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+/// `tokensim --json devices remove-local`.
+#[derive(Serialize)]
+struct RemovedHere<'a> {
+    id: &'a str,
+    removed: bool,
+}
+
+/// `tokensim --json devices export`.
+#[derive(Serialize)]
+struct Exported<'a> {
+    id: &'a str,
+    file: PathBuf,
+}
+
+/// `tokensim --json devices import`.
+#[derive(Serialize)]
+struct Imported<'a> {
+    id: &'a str,
+}
 
 pub(super) fn devices(ctx: &Ctx<'_>, command: DevicesCommand) -> Result<Output> {
     ctx.no_fault("devices")?;
@@ -35,10 +80,14 @@ pub(super) fn devices(ctx: &Ctx<'_>, command: DevicesCommand) -> Result<Output> 
                     ));
                 }
             }
-            Ok(Output::new(
+            Output::typed(
                 text,
-                json!({ "devices": devices, "store": wallet.backend(), "dataDir": wallet.folder() }),
-            ))
+                &DeviceList {
+                    devices: &devices,
+                    store: wallet.backend(),
+                    data_dir: wallet.folder(),
+                },
+            )
         }
         DevicesCommand::Show => {
             let id = wallet.resolve(ctx.g.device.as_deref())?;
@@ -68,26 +117,35 @@ pub(super) fn devices(ctx: &Ctx<'_>, command: DevicesCommand) -> Result<Output> 
                     ));
                 }
             }
-            Ok(Output::new(
+            Output::typed(
                 text,
-                json!({ "device": summary, "record": record }),
-            ))
+                &DeviceShown {
+                    device: &summary,
+                    record: &record,
+                },
+            )
         }
         DevicesCommand::Rename { name } => {
             let id = wallet.resolve(ctx.g.device.as_deref())?;
             wallet.rename(&id, &name)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("device {id} is now called {name:?}"),
-                json!({ "id": id.as_str(), "name": name }),
-            ))
+                &Renamed {
+                    id: id.as_str(),
+                    name: &name,
+                },
+            )
         }
         DevicesCommand::RemoveLocal => {
             let id = wallet.resolve(ctx.g.device.as_deref())?;
             wallet.remove(&id)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("device {id} removed here (the server still has its activation)"),
-                json!({ "id": id.as_str(), "removed": true }),
-            ))
+                &RemovedHere {
+                    id: id.as_str(),
+                    removed: true,
+                },
+            )
         }
         DevicesCommand::Export {
             out,
@@ -97,10 +155,13 @@ pub(super) fn devices(ctx: &Ctx<'_>, command: DevicesCommand) -> Result<Output> 
             let passphrase = bundle_passphrase(&bundle_passphrase_env)?;
             let bundle = wallet.export(&id, &passphrase)?;
             write_private(&out, &bundle)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("device {id} exported to {} (encrypted)", out.display()),
-                json!({ "id": id.as_str(), "file": out }),
-            ))
+                &Exported {
+                    id: id.as_str(),
+                    file: out.clone(),
+                },
+            )
         }
         DevicesCommand::Import {
             file,
@@ -110,10 +171,10 @@ pub(super) fn devices(ctx: &Ctx<'_>, command: DevicesCommand) -> Result<Output> 
             let bundle = std::fs::read(&file).map_err(|e| Failure::io("read", &file, &e))?;
             let passphrase = bundle_passphrase(&bundle_passphrase_env)?;
             let id = wallet.import(&bundle, &passphrase, name.as_deref())?;
-            Ok(Output::new(
+            Output::typed(
                 format!("imported device {id}"),
-                json!({ "id": id.as_str() }),
-            ))
+                &Imported { id: id.as_str() },
+            )
         }
         // Dispatched before: the import is async, and both live in `cmdtool`.
         DevicesCommand::ImportCmdtool(_) | DevicesCommand::ExportCmdtool(_) => {

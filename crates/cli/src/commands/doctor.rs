@@ -3,9 +3,9 @@
 
 use clap::Args;
 use powerauth::config::ApplicationConfig;
-use serde_json::json;
+use serde::Serialize;
 use tokensim_device::Error as DeviceError;
-use tokensim_device::doctor::server::{Verdict, check_server};
+use tokensim_device::doctor::server::{ServerReport, Verdict, check_server};
 
 use super::{Ctx, Result};
 use crate::error::{Class, ErrorKind, Failure};
@@ -20,6 +20,13 @@ pub(crate) struct DoctorArgs {
     /// The application's mobile SDK configuration string, to check it against the server.
     #[arg(long, env = "TOKENSIM_MOBILE_SDK_CONFIG", value_name = "CONFIG")]
     pub config: Option<String>,
+}
+
+/// What `tokensim --json doctor` prints: the overall verdict and every check.
+#[derive(Serialize)]
+struct Doctored<'a> {
+    overall: Verdict,
+    report: &'a ServerReport,
 }
 
 /// Runs every check and prints one line per check with what to do.
@@ -68,13 +75,15 @@ pub(super) async fn run(ctx: &Ctx<'_>, args: DoctorArgs) -> Result<Output> {
         Verdict::Warn => "verdict: the token works, with the warnings above\n",
         _ => "verdict: the token can work with this server\n",
     });
-    Ok(Output {
+    let mut output = Output::typed(
         text,
-        json: json!({ "overall": overall, "report": report }),
-        code: if overall == Verdict::Fail {
-            Class::Rejected.code()
-        } else {
-            0
+        &Doctored {
+            overall,
+            report: &report,
         },
-    })
+    )?;
+    if overall == Verdict::Fail {
+        output.code = Class::Rejected.code();
+    }
+    Ok(output)
 }

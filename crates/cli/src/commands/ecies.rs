@@ -6,7 +6,8 @@ use crate::cli::{EciesArgs, EciesScopeArg};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
 use powerauth::encoding::b64;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tokensim_device::EciesScope;
 
 /// The bytes `--data` names: the text, or the file after `@`.
@@ -18,6 +19,21 @@ fn data_bytes(data: &str) -> Result<Vec<u8>> {
         }
         None => Ok(data.as_bytes().to_vec()),
     }
+}
+
+/// What `tokensim --json ecies` prints: the exchange and the server's decrypted answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Exchanged<'a> {
+    /// `application` or `activation`.
+    scope: &'static str,
+    path: &'a str,
+    /// The `--sign` URI id, when the exchange was signed.
+    signed_uri_id: Option<&'a str>,
+    /// The answer as JSON, when it is JSON.
+    response: Option<Value>,
+    response_text: &'a str,
+    response_base64: String,
 }
 
 pub(super) async fn run(ctx: &Ctx<'_>, args: EciesArgs) -> Result<Output> {
@@ -66,17 +82,15 @@ pub(super) async fn run(ctx: &Ctx<'_>, args: EciesArgs) -> Result<Output> {
     ran.output(|answer| {
         let text = String::from_utf8_lossy(&answer).into_owned();
         let parsed: Option<Value> = serde_json::from_slice(&answer).ok();
-        Ok(Output::new(
-            text.clone(),
-            json!({
-                "scope": scope.as_str(),
-                "path": args.path,
-                "signedUriId": args.sign,
-                "response": parsed,
-                "responseText": text,
-                "responseBase64": b64(&answer),
-            }),
-        ))
+        let exchanged = Exchanged {
+            scope: scope.as_str(),
+            path: &args.path,
+            signed_uri_id: args.sign.as_deref(),
+            response: parsed,
+            response_text: &text,
+            response_base64: b64(&answer),
+        };
+        Output::typed(text.clone(), &exchanged)
     })
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tokensim_device::profiles::facemap::{
     ApiCredentials, EnrollmentMetadata, Face, FacemapClient, FacemapError, PROFILE,
 };
@@ -179,7 +179,7 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
             };
             let result = client.initiate(facemap, &metadata).await;
             if let Some(report) = client.fault_report(&result, recorder.exchanges()) {
-                return Ok(fault_output(&report));
+                return fault_output(&report);
             }
             let initiated = result.map_err(failure)?;
             let mut text = format!(
@@ -197,7 +197,7 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
             let now = i64::try_from(ctx.client.now_ms()).unwrap_or(i64::MAX);
             let result = client.capture(&args.reference, args.face, now).await;
             if let Some(report) = client.fault_report(&result, recorder.exchanges()) {
-                return Ok(fault_output(&report));
+                return fault_output(&report);
             }
             let outcome = result.map_err(failure)?;
             let text = match args.face {
@@ -218,7 +218,7 @@ pub(super) async fn facemap(ctx: &Ctx<'_>, command: FacemapCommand) -> Result<Ou
             let (client, recorder) = client(ctx, &args.endpoint, fault)?;
             let result = client.detail(&args.reference).await;
             if let Some(report) = client.fault_report(&result, recorder.exchanges()) {
-                return Ok(fault_output(&report));
+                return fault_output(&report);
             }
             let detail = result.map_err(failure)?;
             let text = format!(
@@ -292,7 +292,9 @@ async fn credentials(ctx: &Ctx<'_>, args: CredentialsArgs) -> Result<Output> {
     let response = http
         .post(&url)
         .basic_auth(&args.admin, Some(password.as_str()))
-        .json(&json!({"applicationId": args.application}))
+        .json(&NewCredentials {
+            application_id: &args.application,
+        })
         .send()
         .await
         .map_err(|e| {
@@ -318,12 +320,34 @@ async fn credentials(ctx: &Ctx<'_>, args: CredentialsArgs) -> Result<Output> {
         )
         .hint("check the admin password and the application id"));
     }
+    let made: Credentials = serde_json::from_value(body).map_err(|e| {
+        failure(FacemapError::InvalidResponse {
+            what: "profile/facemap/credentials",
+            detail: e.to_string(),
+        })
+    })?;
     let text = format!(
         "API token {}\nAPI secret {} (shown once: export it as TOKENSIM_FACEMAP_SECRET)",
-        body["apiToken"].as_str().unwrap_or_default(),
-        body["apiSecret"].as_str().unwrap_or_default()
+        made.api_token, made.api_secret
     );
-    Ok(Output::new(text, body))
+    Output::typed(text, &made)
+}
+
+/// The sandbox's `POST /profiles/facemap/credentials` request.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewCredentials<'a> {
+    application_id: &'a str,
+}
+
+/// Its answer, which `tokensim --json profile facemap credentials` prints: the secret is
+/// shown once, on purpose (the tester exports it).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Credentials {
+    application_id: String,
+    api_token: String,
+    api_secret: String,
 }
 
 /// The facemap client's error as the CLI reports it.

@@ -4,9 +4,9 @@
 //! the account's lease, and the `--fault` check against the catalogue.
 
 use clap::Subcommand;
-use serde_json::json;
-use tokensim_device::profiles::{PROFILES, ProfileClient};
-use tokensim_wallet::ProfileStore;
+use serde::Serialize;
+use tokensim_device::profiles::{PROFILES, ProfileClient, ProfileSpec};
+use tokensim_wallet::{ProfileStore, ProfileSummary};
 
 use super::{Ctx, Result};
 use crate::error::{Class, ErrorKind, Failure};
@@ -71,10 +71,45 @@ fn list(ctx: &Ctx<'_>) -> Result<Output> {
             account.id, account.profile, account.subject, account.server_url
         ));
     }
-    Ok(Output::new(
+    Output::typed(
         text,
-        json!({ "profiles": PROFILES, "accounts": accounts }),
-    ))
+        &ProfileList {
+            profiles: PROFILES,
+            accounts: &accounts,
+        },
+    )
+}
+
+/// What `tokensim --json profile NAME remove` prints.
+#[derive(Serialize)]
+pub(super) struct AccountRemoved<'a> {
+    pub id: &'a str,
+    /// Always `true`.
+    pub removed: bool,
+}
+
+/// `field  value` lines of a JSON object, in its key order (a `show` command's text).
+pub(super) fn key_value_text(value: &serde_json::Value, width: usize) -> String {
+    value
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k:<width$} {}\n",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                    )
+                })
+                .collect::<String>()
+        })
+        .unwrap_or_default()
+}
+
+/// `tokensim --json profile list`: the profiles this build has and the accounts kept here.
+#[derive(Serialize)]
+struct ProfileList<'a> {
+    profiles: &'a [ProfileSpec],
+    accounts: &'a [ProfileSummary],
 }
 
 /// A profile account loaded for a command: its store, id and lease (held until dropped).

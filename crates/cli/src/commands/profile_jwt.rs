@@ -2,12 +2,13 @@
 //! device JWT (from the bank's app server) or with the app's mobile API key.
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
 use tokensim_wallet::DeviceId;
 use zeroize::Zeroizing;
 
-use super::profile::Account;
+use super::profile::{Account, AccountRemoved, key_value_text};
 use super::{Ctx, Result, env_secret, fault_output};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
@@ -75,7 +76,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, mode: Mode, command: JwtCommand) -> Resul
             match fault {
                 Some(fault) => {
                     let report = device.call_faulted(&pc, fault, &mut persist).await?;
-                    Ok(fault_output(&report))
+                    fault_output(&report)
                 }
                 None => {
                     let seen = device.call(&pc, &mut persist).await?;
@@ -100,42 +101,36 @@ pub(super) async fn run(ctx: &Ctx<'_>, mode: Mode, command: JwtCommand) -> Resul
             let mut device = JwtAccount::from_parts(&account.record, &account.secret)?;
             let pc = ctx.profile_client(&device.server_url);
             device.refresh(&pc, &mut persister(&account)).await?;
-            Ok(Output::new(
+            Output::typed(
                 format!(
                     "new JWT kept; it expires at {}",
                     device.jwt_expires_at.unwrap_or_default()
                 ),
-                json!({ "id": account.id.as_str(), "jwtExpiresAt": device.jwt_expires_at }),
-            ))
+                &JwtRefreshed {
+                    id: account.id.as_str(),
+                    jwt_expires_at: device.jwt_expires_at,
+                },
+            )
         }
         JwtCommand::Show => {
             ctx.no_fault("profile show")?;
             let account = ctx.profile_account(profile)?;
             let device = JwtAccount::from_parts(&account.record, &account.secret)?;
-            let value = shown(account.id.as_str(), &device);
-            let text = value
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| {
-                            format!(
-                                "{k:<14} {}\n",
-                                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
-                            )
-                        })
-                        .collect::<String>()
-                })
-                .unwrap_or_default();
-            Ok(Output::new(text, value))
+            let mut output = Output::typed(String::new(), &shown(account.id.as_str(), &device))?;
+            output.text = key_value_text(&output.json, 14);
+            Ok(output)
         }
         JwtCommand::Remove => {
             ctx.no_fault("profile remove")?;
             let account = ctx.profile_account(profile)?;
             account.store.remove(&account.id)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("account {} forgotten here", account.id),
-                json!({ "id": account.id.as_str(), "removed": true }),
-            ))
+                &AccountRemoved {
+                    id: account.id.as_str(),
+                    removed: true,
+                },
+            )
         }
     }
 }
@@ -147,17 +142,40 @@ fn persister(
     move |device: &JwtAccount| account.persist(device.to_parts())
 }
 
-fn shown(id: &str, device: &JwtAccount) -> Value {
-    json!({
-        "id": id,
-        "profile": device.mode.profile(),
-        "serverUrl": device.server_url,
-        "projectId": device.project_id,
-        "deviceId": device.device_id,
-        "username": device.username,
-        "hasJwt": device.has_jwt(),
-        "jwtExpiresAt": device.jwt_expires_at,
-    })
+/// What `tokensim --json profile jwt refresh` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JwtRefreshed<'a> {
+    id: &'a str,
+    jwt_expires_at: Option<i64>,
+}
+
+/// An account as `enroll` and `show` print it: nothing secret (whether a JWT is kept, not
+/// the JWT).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JwtShown<'a> {
+    id: &'a str,
+    profile: &'static str,
+    server_url: &'a str,
+    project_id: &'a str,
+    device_id: &'a str,
+    username: Option<&'a str>,
+    has_jwt: bool,
+    jwt_expires_at: Option<i64>,
+}
+
+fn shown<'a>(id: &'a str, device: &'a JwtAccount) -> JwtShown<'a> {
+    JwtShown {
+        id,
+        profile: device.mode.profile(),
+        server_url: &device.server_url,
+        project_id: &device.project_id,
+        device_id: &device.device_id,
+        username: device.username.as_deref(),
+        has_jwt: device.has_jwt(),
+        jwt_expires_at: device.jwt_expires_at,
+    }
 }
 
 fn secret_from_env(var: &str, what: &str) -> Result<Zeroizing<String>> {
@@ -250,11 +268,11 @@ async fn enroll(ctx: &Ctx<'_>, mode: Mode, args: EnrollArgs) -> Result<Output> {
     })?;
     let (record, secret) = device.to_parts();
     store.create(&id, &record, &secret)?;
-    Ok(Output::new(
+    Output::typed(
         format!(
             "enrolled {profile} device {} as {id} (project {})",
             device.device_id, device.project_id
         ),
-        shown(id.as_str(), &device),
-    ))
+        &shown(id.as_str(), &device),
+    )
 }

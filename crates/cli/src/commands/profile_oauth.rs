@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokensim_device::profiles::ProfileRecord;
 use tokensim_device::profiles::oauth::{OAuthClient, OAuthError, OAuthFault, StoredTokens};
 use tokensim_wallet::DeviceId;
 use tokensim_wallet::oauth::{AccountTokens, OAuthSecrets};
 
-use super::profile::Account;
+use super::profile::{Account, AccountRemoved, key_value_text};
 use super::{Ctx, Result};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
@@ -148,7 +149,12 @@ fn oauth_fault(ctx: &Ctx<'_>) -> Result<Option<OAuthFault>> {
     })
 }
 
-fn token_output(account: &Account, source: &str, tokens: &StoredTokens, reveal: bool) -> Output {
+fn token_output(
+    account: &Account,
+    source: &str,
+    tokens: &StoredTokens,
+    reveal: bool,
+) -> Result<Output> {
     let now = i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -157,24 +163,91 @@ fn token_output(account: &Account, source: &str, tokens: &StoredTokens, reveal: 
     )
     .unwrap_or_default();
     let expires_in = (tokens.access_expires_ms - now).max(0) / 1000;
-    let mut value = json!({
-        "id": account.id.as_str(),
-        "source": source,
-        "expiresIn": expires_in,
-        "scope": tokens.scope,
-        "hasRefreshToken": tokens.refresh_token.is_some(),
-        "deviceId": tokens.device_id,
-    });
-    if reveal {
-        value["accessToken"] = Value::String(tokens.access_token.clone());
-    }
-    Output::new(
+    let issued = TokenIssued {
+        id: account.id.as_str(),
+        source,
+        expires_in,
+        scope: &tokens.scope,
+        has_refresh_token: tokens.refresh_token.is_some(),
+        device_id: tokens.device_id.as_deref(),
+        access_token: reveal.then_some(tokens.access_token.as_str()),
+    };
+    Output::typed(
         format!(
             "access token from {source}, expires in {expires_in} s (scope {})",
             tokens.scope
         ),
-        value,
+        &issued,
     )
+}
+
+/// What `tokensim --json profile oauth token|device` prints: the token's facts; the access
+/// token itself only with `--reveal-secrets`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenIssued<'a> {
+    id: &'a str,
+    /// Where the token came from: `storage`, `refresh`, `client-credentials`...
+    source: &'a str,
+    /// Seconds until the access token expires.
+    expires_in: i64,
+    scope: &'a str,
+    has_refresh_token: bool,
+    device_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token: Option<&'a str>,
+}
+
+/// What `tokensim --json profile oauth call` prints: the API's answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Called<'a> {
+    id: &'a str,
+    source: &'static str,
+    #[serde(rename = "refreshedAfter401")]
+    refreshed_after_401: bool,
+    api: &'a Value,
+}
+
+/// What `tokensim --json profile oauth revoke` prints.
+#[derive(Serialize)]
+struct Revoked<'a> {
+    id: &'a str,
+    /// Always `true`.
+    revoked: bool,
+}
+
+/// What `tokensim --json profile oauth clear` prints.
+#[derive(Serialize)]
+struct Cleared<'a> {
+    id: &'a str,
+    /// Always `true`.
+    cleared: bool,
+}
+
+/// An account as `show` prints it: whether tokens are kept, not the tokens.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OAuthShown<'a> {
+    id: &'a str,
+    profile: &'static str,
+    server_url: &'a str,
+    client_id: &'a str,
+    mode: &'a Value,
+    device_id: &'a Value,
+    scope: &'a Value,
+    has_tokens: bool,
+    access_expires_ms: Option<i64>,
+}
+
+/// What `tokensim --json profile oauth register` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Registered<'a> {
+    id: &'a str,
+    client_id: &'a str,
+    mode: &'a Value,
+    device_id: Option<&'a str>,
 }
 
 fn source_name(source: tokensim_device::profiles::oauth::TokenSource) -> &'static str {
@@ -198,19 +271,19 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: OAuthCommand) -> Result<Output> 
             let account = ctx.profile_account(PROFILE)?;
             let client = engine(ctx, &account, fault)?;
             let authorized = client.authorize().await.map_err(failure)?;
-            Ok(token_output(
+            token_output(
                 &account,
                 source_name(authorized.source),
                 &authorized.tokens,
                 ctx.g.reveal_secrets,
-            ))
+            )
         }
         OAuthCommand::Call => {
             let fault = oauth_fault(ctx)?;
             let account = ctx.profile_account(PROFILE)?;
             let client = engine(ctx, &account, fault)?;
             let answer = client.call_api().await.map_err(failure)?;
-            Ok(Output::new(
+            Output::typed(
                 format!(
                     "the API accepted the token (from {}{}): {}",
                     source_name(answer.source),
@@ -221,13 +294,13 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: OAuthCommand) -> Result<Output> 
                     },
                     answer.body
                 ),
-                json!({
-                    "id": account.id.as_str(),
-                    "source": source_name(answer.source),
-                    "refreshedAfter401": answer.refreshed_after_401,
-                    "api": answer.body,
-                }),
-            ))
+                &Called {
+                    id: account.id.as_str(),
+                    source: source_name(answer.source),
+                    refreshed_after_401: answer.refreshed_after_401,
+                    api: &answer.body,
+                },
+            )
         }
         OAuthCommand::Device(args) => {
             let fault = oauth_fault(ctx)?;
@@ -258,12 +331,12 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: OAuthCommand) -> Result<Output> 
                 .await?;
             }
             let done = client.finish_device(&code).await.map_err(failure)?;
-            Ok(token_output(
+            token_output(
                 &account,
                 source_name(done.source),
                 &done.tokens,
                 ctx.g.reveal_secrets,
-            ))
+            )
         }
         OAuthCommand::Revoke => {
             let fault = oauth_fault(ctx)?;
@@ -272,59 +345,57 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: OAuthCommand) -> Result<Output> 
                 .revoke()
                 .await
                 .map_err(failure)?;
-            Ok(Output::new(
-                "refresh token revoked; stored tokens cleared".to_owned(),
-                json!({ "id": account.id.as_str(), "revoked": true }),
-            ))
+            Output::typed(
+                "refresh token revoked; stored tokens cleared",
+                &Revoked {
+                    id: account.id.as_str(),
+                    revoked: true,
+                },
+            )
         }
         OAuthCommand::Clear => {
             ctx.no_fault("profile oauth clear")?;
             let account = ctx.profile_account(PROFILE)?;
             engine(ctx, &account, None)?.clear().map_err(failure)?;
-            Ok(Output::new(
-                "stored tokens cleared; the next call authenticates again".to_owned(),
-                json!({ "id": account.id.as_str(), "cleared": true }),
-            ))
+            Output::typed(
+                "stored tokens cleared; the next call authenticates again",
+                &Cleared {
+                    id: account.id.as_str(),
+                    cleared: true,
+                },
+            )
         }
         OAuthCommand::Show => {
             ctx.no_fault("profile oauth show")?;
             let account = ctx.profile_account(PROFILE)?;
             let secrets =
                 OAuthSecrets::read(&account.secret).map_err(|e| failure(OAuthError::Storage(e)))?;
-            let value = json!({
-                "id": account.id.as_str(),
-                "profile": PROFILE,
-                "serverUrl": account.record.server_url,
-                "clientId": account.record.subject,
-                "mode": account.record.details["mode"],
-                "deviceId": account.record.details["deviceId"],
-                "scope": account.record.details["scope"],
-                "hasTokens": secrets.tokens.is_some(),
-                "accessExpiresMs": secrets.tokens.as_ref().map(|t| t.access_expires_ms),
-            });
-            let text = value
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| {
-                            format!(
-                                "{k:<16} {}\n",
-                                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
-                            )
-                        })
-                        .collect::<String>()
-                })
-                .unwrap_or_default();
-            Ok(Output::new(text, value))
+            let shown = OAuthShown {
+                id: account.id.as_str(),
+                profile: PROFILE,
+                server_url: &account.record.server_url,
+                client_id: &account.record.subject,
+                mode: &account.record.details["mode"],
+                device_id: &account.record.details["deviceId"],
+                scope: &account.record.details["scope"],
+                has_tokens: secrets.tokens.is_some(),
+                access_expires_ms: secrets.tokens.as_ref().map(|t| t.access_expires_ms),
+            };
+            let mut output = Output::typed(String::new(), &shown)?;
+            output.text = key_value_text(&output.json, 16);
+            Ok(output)
         }
         OAuthCommand::Remove => {
             ctx.no_fault("profile oauth remove")?;
             let account = ctx.profile_account(PROFILE)?;
             account.store.remove(&account.id)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("account {} forgotten here", account.id),
-                json!({ "id": account.id.as_str(), "removed": true }),
-            ))
+                &AccountRemoved {
+                    id: account.id.as_str(),
+                    removed: true,
+                },
+            )
         }
     }
 }
@@ -420,10 +491,15 @@ async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
         .to_bytes()
         .map_err(|e| failure(OAuthError::Storage(e)))?;
     store.create(&id, &record, &bytes)?;
-    Ok(Output::new(
+    Output::typed(
         format!("client {client_id} registered and kept as {id}"),
-        json!({ "id": id.as_str(), "clientId": client_id, "mode": record.details["mode"], "deviceId": device_id }),
-    ))
+        &Registered {
+            id: id.as_str(),
+            client_id: &client_id,
+            mode: &record.details["mode"],
+            device_id: device_id.as_deref(),
+        },
+    )
 }
 
 /// Eight hex characters of randomness for a default device id.

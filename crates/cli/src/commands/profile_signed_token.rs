@@ -2,12 +2,13 @@
 //! reports events with HS256 signed tokens from the bank's app server (issue 16 §4).
 
 use clap::{Args, Subcommand};
+use serde::Serialize;
 use serde_json::json;
 use tokensim_device::profiles::field;
 use tokensim_device::profiles::signed_token::{PROFILE, SignedTokenAccount, Source};
 use tokensim_wallet::DeviceId;
 
-use super::profile::Account;
+use super::profile::{Account, AccountRemoved};
 use super::{Ctx, Result, fault_output};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
@@ -90,9 +91,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
             let pc = ctx.profile_client(&device.server_url);
             let mut persist = persister(&account);
             match fault {
-                Some(fault) => Ok(fault_output(
-                    &device.attach_faulted(&pc, fault, &mut persist).await?,
-                )),
+                Some(fault) => {
+                    fault_output(&device.attach_faulted(&pc, fault, &mut persist).await?)
+                }
                 None => {
                     let accepted = device.attach(&pc, !unsigned, &mut persist).await?;
                     Ok(Output::typed(
@@ -126,10 +127,10 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
                         tokensim_device::profiles::FaultCheck::start(pc.client(), PROFILE, fault)?;
                     let faulted = pc.with_client(check.client());
                     let result = device.identify(&faulted, &event, !unsigned).await;
-                    return Ok(fault_output(&check.report(&result, |fault| match fault {
+                    return fault_output(&check.report(&result, |fault| match fault {
                         tokensim_device::Fault::ExpiredToken => "token_expired",
                         _ => "token_invalid",
-                    })));
+                    }));
                 }
                 None => device.identify(&pc, &event, !unsigned).await?,
             };
@@ -152,13 +153,16 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
             let mut device = SignedTokenAccount::from_parts(&account.record, &account.secret)?;
             let pc = ctx.profile_client(&device.server_url);
             device.refresh(&pc, &mut persister(&account)).await?;
-            Ok(Output::new(
+            Output::typed(
                 format!(
                     "new token kept; it expires at {}",
                     device.token_expires_at.unwrap_or_default()
                 ),
-                json!({ "id": account.id.as_str(), "tokenExpiresAt": device.token_expires_at }),
-            ))
+                &TokenRefreshed {
+                    id: account.id.as_str(),
+                    token_expires_at: device.token_expires_at,
+                },
+            )
         }
         SignedTokenCommand::Project { require_signed } => {
             ctx.no_fault("profile project")?;
@@ -250,17 +254,21 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
             ctx.no_fault("profile show")?;
             let account = ctx.profile_account(PROFILE)?;
             let device = SignedTokenAccount::from_parts(&account.record, &account.secret)?;
-            let value = shown(account.id.as_str(), &device);
-            Ok(Output::new(format!("{value:#}"), value))
+            let mut output = Output::typed(String::new(), &shown(account.id.as_str(), &device))?;
+            output.text = format!("{:#}", output.json);
+            Ok(output)
         }
         SignedTokenCommand::Remove => {
             ctx.no_fault("profile remove")?;
             let account = ctx.profile_account(PROFILE)?;
             account.store.remove(&account.id)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("account {} forgotten here", account.id),
-                json!({ "id": account.id.as_str(), "removed": true }),
-            ))
+                &AccountRemoved {
+                    id: account.id.as_str(),
+                    removed: true,
+                },
+            )
         }
     }
 }
@@ -284,17 +292,39 @@ fn persister(
     move |device: &SignedTokenAccount| account.persist(device.to_parts())
 }
 
-fn shown(id: &str, device: &SignedTokenAccount) -> serde_json::Value {
-    json!({
-        "id": id,
-        "profile": PROFILE,
-        "serverUrl": device.server_url,
-        "projectId": device.project_id,
-        "user": device.user,
-        "source": device.source.as_str(),
-        "hasToken": device.has_token(),
-        "tokenExpiresAt": device.token_expires_at,
-    })
+/// What `tokensim --json profile signed-token refresh` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenRefreshed<'a> {
+    id: &'a str,
+    token_expires_at: Option<i64>,
+}
+
+/// An account as `enroll` and `show` print it: whether a token is kept, not the token.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenShown<'a> {
+    id: &'a str,
+    profile: &'static str,
+    server_url: &'a str,
+    project_id: &'a str,
+    user: &'a str,
+    source: &'static str,
+    has_token: bool,
+    token_expires_at: Option<i64>,
+}
+
+fn shown<'a>(id: &'a str, device: &'a SignedTokenAccount) -> TokenShown<'a> {
+    TokenShown {
+        id,
+        profile: PROFILE,
+        server_url: &device.server_url,
+        project_id: &device.project_id,
+        user: &device.user,
+        source: device.source.as_str(),
+        has_token: device.has_token(),
+        token_expires_at: device.token_expires_at,
+    }
 }
 
 async fn enroll(ctx: &Ctx<'_>, args: EnrollArgs) -> Result<Output> {
@@ -341,11 +371,11 @@ async fn enroll(ctx: &Ctx<'_>, args: EnrollArgs) -> Result<Output> {
         Failure::new(Class::Device, ErrorKind::Store, e.to_string())
             .hint("choose another --name, or remove the account first")
     })?;
-    Ok(Output::new(
+    Output::typed(
         format!(
             "enrolled {PROFILE} phone for {} as {id} (project {project})",
             args.user
         ),
-        shown(id.as_str(), &device),
-    ))
+        &shown(id.as_str(), &device),
+    )
 }

@@ -2,13 +2,20 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tokensim_device::push::{CloudCredentials, PushStream};
+use serde::Serialize;
+use serde_json::Value;
+use tokensim_device::push::{CloudCredentials, PushMessage, PushStream};
 
 use super::{Ctx, Ran, Result, env_secret};
 use crate::cli::PushCommand;
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::{Output, emit, emit_stderr};
+
+/// One line of `tokensim --json push listen`: a push as it arrives.
+#[derive(Serialize)]
+struct Pushed<'a> {
+    push: &'a PushMessage,
+}
 
 pub(super) async fn push(ctx: &Ctx<'_>, command: PushCommand) -> Result<Output> {
     let mut dev = ctx.device()?;
@@ -68,13 +75,18 @@ pub(super) async fn push(ctx: &Ctx<'_>, command: PushCommand) -> Result<Output> 
                 let Some(message) = next else { break };
                 let message = message?;
                 received += 1;
-                bar.suspend(|| {
-                    if ctx.g.json {
-                        emit(&format!("{}\n", json!({ "push": message })));
-                    } else {
-                        emit(&format!("push {}: {}\n", message.message_id, message.body));
-                    }
-                });
+                let line = if ctx.g.json {
+                    serde_json::to_string(&Pushed { push: &message }).map_err(|e| {
+                        Failure::new(
+                            Class::Error,
+                            ErrorKind::Error,
+                            format!("cannot encode the push: {e}"),
+                        )
+                    })?
+                } else {
+                    format!("push {}: {}", message.message_id, message.body)
+                };
+                bar.suspend(|| emit(&format!("{line}\n")));
             }
             bar.finish_and_clear();
             if let Some(count) = count

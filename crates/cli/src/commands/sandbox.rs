@@ -1,11 +1,30 @@
 //! `tokensim sandbox`: the local PowerAuth server, until Ctrl-C.
 
-use serde_json::json;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{Ctx, Result};
 use crate::cli::SandboxArgs;
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::{Output, emit};
+
+/// What `tokensim --json sandbox` prints once it runs: where, the sandbox's own logins (a
+/// local test server's, printed on purpose) and the mobile SDK configuration to activate with.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Running<'a> {
+    url: &'a str,
+    admin: Login<'a>,
+    integration: Login<'a>,
+    mobile_sdk_config: &'a str,
+}
+
+/// A sandbox login.
+#[derive(Serialize)]
+struct Login<'a> {
+    username: &'a str,
+    password: &'a str,
+}
 
 pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> {
     ctx.no_fault("sandbox")?;
@@ -35,14 +54,27 @@ pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> 
         .await
         .map_err(|e| Failure::new(Class::Error, ErrorKind::Sandbox, e.to_string()))?
         .unwrap_or_default();
-    let info = json!({
-        "url": server.url(),
-        "admin": {"username": server.admin().username, "password": server.admin().password},
-        "integration": {"username": server.integration().username, "password": server.integration().password},
-        "mobileSdkConfig": sdk_config,
-    });
+    let info = Running {
+        url: server.url(),
+        admin: Login {
+            username: &server.admin().username,
+            password: &server.admin().password,
+        },
+        integration: Login {
+            username: &server.integration().username,
+            password: &server.integration().password,
+        },
+        mobile_sdk_config: &sdk_config,
+    };
     if ctx.g.json {
-        emit(&format!("{info}\n"));
+        let line = serde_json::to_string(&info).map_err(|e| {
+            Failure::new(
+                Class::Error,
+                ErrorKind::Error,
+                format!("cannot encode the result: {e}"),
+            )
+        })?;
+        emit(&format!("{line}\n"));
     } else {
         emit(&format!(
             "PowerAuth sandbox running at {url}\n  admin:        {au} / {ap}\n  integration:  {iu} / {ip}\n  mobile SDK config:\n    {sdk_config}\n\nActivate a device:\n  tokensim activate --server {url} --config {sdk_config} --qr 'CODE#SIGNATURE'\n\nCtrl-C stops it.\n",
@@ -55,5 +87,5 @@ pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> 
     }
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
-    Ok(Output::new("", json!(null)))
+    Ok(Output::new("", Value::Null))
 }

@@ -2,9 +2,12 @@
 //! name and put back on purpose (`tokensim_wallet::Snapshots`).
 
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 use tokensim_device::rollback::RestoreReport;
+use tokensim_device::state::FieldChange;
 use tokensim_device::{DeviceState, Session};
+
+use tokensim_wallet::SnapshotInfo;
 
 use super::{Ctx, Result};
 use crate::output::Output;
@@ -61,6 +64,45 @@ pub(crate) enum SnapshotCommand {
     },
 }
 
+/// `tokensim --json snapshot save`.
+#[derive(Serialize)]
+struct Saved<'a> {
+    id: &'a str,
+    snapshot: &'a SnapshotInfo,
+}
+
+/// `tokensim --json snapshot list`: oldest first.
+#[derive(Serialize)]
+struct Listed<'a> {
+    id: &'a str,
+    snapshots: &'a [SnapshotInfo],
+}
+
+/// `tokensim --json snapshot restore`: the server's reaction unless `--no-check`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Restored<'a> {
+    id: &'a str,
+    snapshot: &'a SnapshotInfo,
+    restore_report: Option<&'a RestoreReport>,
+}
+
+/// `tokensim --json snapshot diff`.
+#[derive(Serialize)]
+struct Diffed<'a> {
+    id: &'a str,
+    from: &'a str,
+    to: &'a str,
+    changes: &'a [FieldChange],
+}
+
+/// `tokensim --json snapshot remove`: the removed snapshot's name.
+#[derive(Serialize)]
+struct Deleted<'a> {
+    id: &'a str,
+    removed: &'a str,
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -79,15 +121,18 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SnapshotCommand) -> Result<Outpu
             ctx.no_fault("snapshot save")?;
             let id = wallet.resolve(Some(&selector))?;
             let info = wallet.snapshots(&id)?.save(&name, now_ms(), replace)?;
-            Ok(Output::new(
+            Output::typed(
                 format!(
                     "saved snapshot {name:?} of device {id} (counter {}, {} tokens, biometry {})",
                     info.counter,
                     info.tokens.len(),
                     if info.biometry { "enrolled" } else { "no" }
                 ),
-                json!({ "id": id.as_str(), "snapshot": info }),
-            ))
+                &Saved {
+                    id: id.as_str(),
+                    snapshot: &info,
+                },
+            )
         }
         SnapshotCommand::List { selector } => {
             ctx.no_fault("snapshot list")?;
@@ -114,10 +159,13 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SnapshotCommand) -> Result<Outpu
                     ));
                 }
             }
-            Ok(Output::new(
+            Output::typed(
                 text,
-                json!({ "id": id.as_str(), "snapshots": all }),
-            ))
+                &Listed {
+                    id: id.as_str(),
+                    snapshots: &all,
+                },
+            )
         }
         SnapshotCommand::Restore {
             selector,
@@ -150,10 +198,14 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SnapshotCommand) -> Result<Outpu
             } else {
                 text.push_str("the server was not called: the next command meets its reaction\n");
             }
-            Ok(Output::new(
+            Output::typed(
                 text,
-                json!({ "id": id.as_str(), "snapshot": info, "restoreReport": report }),
-            ))
+                &Restored {
+                    id: id.as_str(),
+                    snapshot: &info,
+                    restore_report: report.as_ref(),
+                },
+            )
         }
         SnapshotCommand::Diff {
             selector,
@@ -181,19 +233,27 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SnapshotCommand) -> Result<Outpu
                     )),
                 }
             }
-            Ok(Output::new(
+            Output::typed(
                 text,
-                json!({ "id": id.as_str(), "from": name, "to": to, "changes": changes }),
-            ))
+                &Diffed {
+                    id: id.as_str(),
+                    from: &name,
+                    to,
+                    changes: &changes,
+                },
+            )
         }
         SnapshotCommand::Remove { selector, name } => {
             ctx.no_fault("snapshot remove")?;
             let id = wallet.resolve(Some(&selector))?;
             wallet.snapshots(&id)?.remove(&name)?;
-            Ok(Output::new(
+            Output::typed(
                 format!("snapshot {name:?} of device {id} deleted"),
-                json!({ "id": id.as_str(), "removed": name }),
-            ))
+                &Deleted {
+                    id: id.as_str(),
+                    removed: &name,
+                },
+            )
         }
     }
 }
