@@ -45,19 +45,36 @@ impl Transcript<'_> {
     }
 
     async fn one(&mut self, json: bool, args: &[&str]) {
-        let mut all = Vec::new();
-        if json {
-            all.push("--json");
-        }
-        all.extend(["--device", self.device.as_str()]);
+        let device = self.device.clone();
+        let mut all = vec!["--device", device.as_str()];
         all.extend_from_slice(args);
-        let run = self.world.run(&all).await;
-        let shown = args.join(" ");
+        let command = self.world.command(&[]);
+        self.record(json, command, &all, args, &[]).await;
+    }
+
+    /// Runs `command` with `args` (and `--json` first when `json`), and writes it as
+    /// `$ tokensim SHOWN` with its output: JSON pretty-printed with the values of
+    /// `volatile` keys replaced by a mark.
+    async fn record(
+        &mut self,
+        json: bool,
+        mut command: std::process::Command,
+        args: &[&str],
+        shown: &[&str],
+        volatile: &[&str],
+    ) {
+        if json {
+            command.arg("--json");
+        }
+        command.args(args);
+        let run = crate::common::output(command).await;
+        let shown = shown.join(" ");
         let flag = if json { "--json " } else { "" };
         let _ = writeln!(self.text, "$ tokensim {flag}{shown}   (exit {})", run.code);
         if json {
-            let value: serde_json::Value = serde_json::from_str(&run.stdout)
+            let mut value: serde_json::Value = serde_json::from_str(&run.stdout)
                 .unwrap_or_else(|e| panic!("not JSON ({e}): {run:#?}"));
+            redact(&mut value, volatile);
             let _ = writeln!(
                 self.text,
                 "{}",
@@ -155,4 +172,457 @@ async fn outputs_of_the_device_commands() {
         settings.add_filter(pattern, *mark);
     }
     settings.bind(|| insta::assert_snapshot!("device_commands", t.text));
+}
+
+/// Marks for what changes between runs in the commands below, besides [`FILTERS`]: keys
+/// (Base64), fingerprints, durations and the store folder.
+const MORE_FILTERS: &[(&str, &str)] = &[
+    // Before [`FILTERS`]: a path inside a longer text keeps the text.
+    (r"/tmp/[^\s\x22]*", "[dir]"),
+    (r"[A-Za-z0-9+/]{40,}={0,2}", "[base64]"),
+    (r"(fingerprint:\s+)\d{8}", "${1}[fingerprint]"),
+    (r"\(saved [^,]+, counter", "(saved [time], counter"),
+    (r"(?m)^([a-zA-Z]+\s+)\d{10,13}$", "${1}[ms]"),
+    (
+        r#"(\\?"[a-zA-Z]*(ExpiresAt|ExpiresMs|AtMs)\\?":\s*)\d+"#,
+        "${1}[ms]",
+    ),
+    (r"expires at \d+", "expires at [s]"),
+    (r"expires in \d+ s", "expires in [n] s"),
+    (r"within \d+(\.\d+)? ?(ms|s)\b", "within [duration]"),
+    (r"\d+ exchanges\)", "[n] exchanges)"),
+];
+
+/// Replaces the value of every key named in `volatile`, anywhere in `value`, with a mark
+/// (what changes from run to run: times, durations, keys, fingerprints, secrets).
+fn redact(value: &mut serde_json::Value, volatile: &[&str]) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if volatile.contains(&key.as_str()) && !v.is_null() {
+                    *v = Value::String(format!("[{key}]"));
+                } else {
+                    redact(v, volatile);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, volatile)),
+        _ => {}
+    }
+}
+
+/// Asserts `text` as snapshot `name` with every filter on.
+fn assert_transcript(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, mark) in MORE_FILTERS.iter().chain(FILTERS) {
+        settings.add_filter(pattern, *mark);
+    }
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+/// What changes in a device's record and a diagnose bundle.
+const DEVICE_VOLATILE: &[&str] = &[
+    "applicationKey",
+    "fingerprint",
+    "savedAtMs",
+    "statusFetchedAtMs",
+    "fetchedAtMs",
+    "ctrByte",
+    "temporaryKeys",
+    "elapsed",
+    "requestBody",
+    "requestHeaders",
+    "responseBody",
+    "responseHeaders",
+    "requestPlaintext",
+    "responsePlaintext",
+    "exchanges",
+    "tokensim",
+    "os",
+    "arch",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_of_the_store_commands() {
+    let world = World::start().await;
+    let (device, _) = world
+        .device("store-snapshots", "phone", ProtocolVersion::V3_3)
+        .await;
+    let mut t = Transcript {
+        world: &world,
+        device: device.clone(),
+        text: String::new(),
+    };
+    let v = DEVICE_VOLATILE;
+    for json in [false, true] {
+        t.record(
+            json,
+            world.command(&[]),
+            &["devices", "list"],
+            &["devices", "list"],
+            v,
+        )
+        .await;
+    }
+    for json in [false, true] {
+        let args = ["--device", &device, "devices", "show"];
+        t.record(json, world.command(&[]), &args, &["devices", "show"], v)
+            .await;
+    }
+    for (json, name) in [(false, "Phone one"), (true, "Phone two")] {
+        let args = ["--device", &device, "devices", "rename", name];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["devices", "rename", name],
+            v,
+        )
+        .await;
+    }
+    for (json, name) in [(false, "before"), (true, "before-json")] {
+        let args = ["snapshot", "save", &device, name];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["snapshot", "save", "DEVICE", name],
+            v,
+        )
+        .await;
+    }
+    world
+        .json(&["--device", &device, "tokens", "create", "--name", "later"])
+        .await;
+    for json in [false, true] {
+        let args = ["snapshot", "list", &device];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["snapshot", "list", "DEVICE"],
+            v,
+        )
+        .await;
+    }
+    for json in [false, true] {
+        let args = ["snapshot", "diff", &device, "before"];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["snapshot", "diff", "DEVICE", "before"],
+            v,
+        )
+        .await;
+    }
+    for json in [false, true] {
+        let args = ["snapshot", "restore", &device, "before", "--no-check"];
+        let shown = ["snapshot", "restore", "DEVICE", "before", "--no-check"];
+        t.record(json, world.command(&[]), &args, &shown, v).await;
+    }
+    for (json, name) in [(false, "before"), (true, "before-json")] {
+        let args = ["snapshot", "remove", &device, name];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["snapshot", "remove", "DEVICE", name],
+            v,
+        )
+        .await;
+    }
+
+    // diagnose: what it prints, and the bundle it writes.
+    let bundle = world.dir.path().join("bundle.json");
+    let out = bundle.display().to_string();
+    for json in [false, true] {
+        let args = ["--device", &device, "diagnose", "--out", &out];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["diagnose", "--out", "bundle.json"],
+            v,
+        )
+        .await;
+    }
+    let mut written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    redact(&mut written, v);
+    let _ = writeln!(
+        t.text,
+        "bundle.json:\n{}\n",
+        serde_json::to_string_pretty(&written).unwrap()
+    );
+
+    // Export and import, the cmd-tool's status file.
+    let exported = world.dir.path().join("phone.bundle");
+    let exported = exported.display().to_string();
+    for json in [false, true] {
+        let mut command = world.command(&[]);
+        command.env("TOKENSIM_BUNDLE_PASSPHRASE", "bundle passphrase");
+        let args = ["--device", &device, "devices", "export", "--out", &exported];
+        t.record(
+            json,
+            command,
+            &args,
+            &["devices", "export", "--out", "phone.bundle"],
+            v,
+        )
+        .await;
+    }
+    for (json, name) in [(false, "imported-one"), (true, "imported-two")] {
+        let mut command = world.command(&[]);
+        command.env("TOKENSIM_BUNDLE_PASSPHRASE", "bundle passphrase");
+        let args = ["devices", "import", &exported, "--name", name];
+        t.record(
+            json,
+            command,
+            &args,
+            &["devices", "import", "phone.bundle", "--name", name],
+            v,
+        )
+        .await;
+    }
+    let status = world.dir.path().join("status.json");
+    let status = status.display().to_string();
+    for json in [false, true] {
+        let args = ["devices", "export-cmdtool", &device, &status];
+        let shown = ["devices", "export-cmdtool", "DEVICE", "status.json"];
+        t.record(json, world.command(&[]), &args, &shown, v).await;
+    }
+    for json in [false, true] {
+        let args = ["--device", "imported-one", "devices", "remove-local"];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["--device", "imported-one", "devices", "remove-local"],
+            v,
+        )
+        .await;
+        // Gone: the second form fails with the store's error.
+    }
+
+    // Completions: the script itself is clap's; its first line and size are enough.
+    let run = world.run(&["--json", "completions", "bash"]).await;
+    let mut value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let script = value["script"].as_str().unwrap().to_owned();
+    assert!(script.lines().count() > 100, "a whole script: {script}");
+    assert!(script.contains("tokensim"), "{script}");
+    value["script"] =
+        serde_json::Value::String(format!("{} …", script.lines().next().unwrap_or_default()));
+    let _ = writeln!(
+        t.text,
+        "$ tokensim --json completions bash   (exit {})\n{}\n",
+        run.code,
+        serde_json::to_string_pretty(&value).unwrap()
+    );
+
+    assert_transcript("store_commands", &t.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_of_the_server_commands() {
+    let world = World::start().await;
+    let (device, _) = world
+        .device("server-snapshots", "phone", ProtocolVersion::V3_3)
+        .await;
+    let mut t = Transcript {
+        world: &world,
+        device: device.clone(),
+        text: String::new(),
+    };
+    let url = world.url().to_owned();
+    let config = world.config.clone();
+    // Durations and rates of the fleet, the doctor's measured clock offset.
+    let v: &[&str] = &[
+        "clockOffsetMs",
+        "devicesPerSecond",
+        "operationsPerSecond",
+        "requestsPerSecond",
+        "maxMs",
+        "meanMs",
+        "p50Ms",
+        "p95Ms",
+        "p99Ms",
+        "totalSeconds",
+        "timeline",
+        "wallSeconds",
+        "responseBase64",
+    ];
+    for json in [false, true] {
+        let args = ["doctor", "--server", &url, "--config", &config];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["doctor", "--server", "URL", "--config", "CONFIG"],
+            v,
+        )
+        .await;
+    }
+    for json in [false, true] {
+        let args = [
+            "--device",
+            &device,
+            "ecies",
+            "--scope",
+            "application",
+            "--path",
+            "/exchange/v3/application",
+            "--data",
+            r#"{"data":"snapshot"}"#,
+        ];
+        t.record(json, world.command(&[]), &args, &args[2..], v)
+            .await;
+    }
+    let args = [
+        "fleet",
+        "--server",
+        &url,
+        "--config",
+        &config,
+        "--devices",
+        "2",
+        "--concurrency",
+        "1",
+        "--versions",
+        "3.3",
+        "--operations",
+        "1",
+        "--reject-ratio",
+        "0",
+    ];
+    let shown = [
+        "fleet",
+        "--server",
+        "URL",
+        "--config",
+        "CONFIG",
+        "--devices",
+        "2",
+        "--concurrency",
+        "1",
+        "--versions",
+        "3.3",
+        "--operations",
+        "1",
+        "--reject-ratio",
+        "0",
+    ];
+    t.record(true, world.command(&[]), &args, &shown, v).await;
+    assert_transcript("server_commands", &t.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_of_the_profile_commands() {
+    let (world, _clock) = crate::profile_jwt::world_on_test_clock().await;
+    let mut t = Transcript {
+        world: &world,
+        device: String::new(),
+        text: String::new(),
+    };
+    let url = world.url().to_owned();
+    let v: &[&str] = &[
+        "jwtExpiresAt",
+        "tokenExpiresAt",
+        "accessExpiresMs",
+        "expiresIn",
+        "expiresAt",
+        "projectId",
+        "deviceId",
+        "clientId",
+        "instanceId",
+        "signCalls",
+    ];
+    let with_password = || {
+        let mut command = world.command(&[]);
+        command.env("TOKENSIM_PROFILE_PASSWORD", "app server password");
+        command
+    };
+    for json in [false, true] {
+        t.record(
+            json,
+            world.command(&[]),
+            &["profile", "list"],
+            &["profile", "list"],
+            v,
+        )
+        .await;
+    }
+    for (json, user) in [(false, "ann"), (true, "bob")] {
+        let args = ["profile", "jwt", "enroll", "--server", &url, "--user", user];
+        let shown = [
+            "profile", "jwt", "enroll", "--server", "URL", "--user", user,
+        ];
+        t.record(json, with_password(), &args, &shown, v).await;
+    }
+    for json in [false, true] {
+        for action in ["call", "refresh", "show"] {
+            let args = ["--device", "jwt-bob", "profile", "jwt", action];
+            t.record(json, world.command(&[]), &args, &args, v).await;
+        }
+    }
+    for (json, user) in [(false, "cat"), (true, "dan")] {
+        let args = [
+            "profile",
+            "signed-token",
+            "enroll",
+            "--server",
+            &url,
+            "--user",
+            user,
+        ];
+        let shown = [
+            "profile",
+            "signed-token",
+            "enroll",
+            "--server",
+            "URL",
+            "--user",
+            user,
+        ];
+        t.record(json, world.command(&[]), &args, &shown, v).await;
+    }
+    for json in [false, true] {
+        for action in ["attach", "refresh", "show"] {
+            let args = [
+                "--device",
+                "signed-token-dan",
+                "profile",
+                "signed-token",
+                action,
+            ];
+            t.record(json, world.command(&[]), &args, &args, v).await;
+        }
+    }
+    for json in [false, true] {
+        let name = if json { "oauth-json" } else { "oauth-text" };
+        let args = [
+            "profile", "oauth", "register", "--server", &url, "--name", name,
+        ];
+        let shown = [
+            "profile", "oauth", "register", "--server", "URL", "--name", name,
+        ];
+        t.record(json, world.command(&[]), &args, &shown, v).await;
+        for action in ["token", "call", "show", "clear"] {
+            let args = ["--device", name, "profile", "oauth", action];
+            t.record(json, world.command(&[]), &args, &args, v).await;
+        }
+    }
+    for (json, device, profile) in [
+        (false, "jwt-ann", "jwt"),
+        (true, "jwt-bob", "jwt"),
+        (false, "signed-token-cat", "signed-token"),
+        (true, "signed-token-dan", "signed-token"),
+        (false, "oauth-text", "oauth"),
+        (true, "oauth-json", "oauth"),
+    ] {
+        let args = ["--device", device, "profile", profile, "remove"];
+        t.record(json, world.command(&[]), &args, &args, v).await;
+    }
+    assert_transcript("profile_commands", &t.text);
 }
