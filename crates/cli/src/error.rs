@@ -4,12 +4,27 @@
 
 pub(crate) use tokensim_api::{Class, Error as Failure, ErrorKind};
 
-/// The JSON document printed with `--json`.
-pub(crate) fn to_json(failure: &Failure) -> serde_json::Value {
-    serde_json::json!({
-        "error": failure.message,
-        "kind": failure.kind,
-        "hint": failure.hint,
-        "exitCode": failure.class.code(),
+/// The JSON document a failed command prints with `--json`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorDocument<'a> {
+    /// The message.
+    error: &'a str,
+    /// The stable machine kind, e.g. `device-not-found`.
+    kind: ErrorKind,
+    /// What to do.
+    hint: Option<&'a str>,
+    /// The process's exit code.
+    exit_code: u8,
+}
+
+/// [`ErrorDocument`] as one line of JSON (keys sorted); `None` if it cannot be encoded.
+pub(crate) fn to_json(failure: &Failure) -> Option<String> {
+    crate::output::json_line(&ErrorDocument {
+        error: &failure.message,
+        kind: failure.kind,
+        hint: failure.hint.as_deref(),
+        exit_code: failure.class.code(),
     })
+    .ok()
 }

@@ -55,8 +55,8 @@ fn main() -> ExitCode {
 
 /// Prints a failure (`error: … / hint: …`, or JSON on stdout) and returns its exit code.
 fn report(failure: &Failure, json: bool) -> ExitCode {
-    if json {
-        output::emit(&format!("{}\n", error::to_json(failure)));
+    if let Some(line) = json.then(|| error::to_json(failure)).flatten() {
+        output::emit(&format!("{line}\n"));
     } else {
         let mut text = format!("error: {}\n", failure.message);
         if let Some(hint) = &failure.hint {
@@ -83,7 +83,12 @@ fn usage_error(error: clap::Error) -> ExitCode {
         let message = first.strip_prefix("error: ").unwrap_or(first);
         let failure = Failure::new(Class::Usage, crate::error::ErrorKind::Usage, message)
             .hint("see tokensim --help");
-        output::emit(&format!("{}\n", error::to_json(&failure)));
+        match error::to_json(&failure) {
+            Some(line) => output::emit(&format!("{line}\n")),
+            None => {
+                let _ = error.print();
+            }
+        }
     } else {
         let _ = error.print();
     }

@@ -42,6 +42,21 @@ impl Output {
     }
 }
 
+/// `value` as one line of JSON with its keys sorted, as every `--json` document is (the
+/// lines `push listen` and `sandbox` print as they go).
+pub(crate) fn json_line(value: &impl serde::Serialize) -> Result<String, crate::error::Failure> {
+    use crate::error::{Class, ErrorKind, Failure};
+    serde_json::to_value(value)
+        .map(|value| value.to_string())
+        .map_err(|e| {
+            Failure::new(
+                Class::Error,
+                ErrorKind::Error,
+                format!("cannot encode the result: {e}"),
+            )
+        })
+}
+
 /// Writes `text` to stdout; exits 0 if the reader went away.
 pub(crate) fn emit(text: &str) {
     let mut stdout = std::io::stdout().lock();

@@ -7,6 +7,20 @@ use std::sync::Arc;
 
 use tokensim_device::{Events, Exchange, Recorder, Warning};
 
+use crate::output::json_line;
+
+/// One `--trace --json` line on stderr: an exchange.
+#[derive(serde::Serialize)]
+struct Traced<'a> {
+    trace: &'a Exchange,
+}
+
+/// One `--json` warning line on stderr.
+#[derive(serde::Serialize)]
+struct Warned<'a> {
+    warning: &'a Warning,
+}
+
 /// The CLI's event sink.
 pub(crate) struct Sink {
     /// Everything, for `diagnose` and fault reports.
@@ -25,11 +39,13 @@ impl Events for Sink {
         if !self.trace {
             return;
         }
-        let text = if self.json {
-            let line = serde_json::json!({ "trace": exchange });
-            format!("{line}\n")
-        } else {
-            exchange_text(exchange)
+        let line = self
+            .json
+            .then(|| json_line(&Traced { trace: exchange }).ok())
+            .flatten();
+        let text = match line {
+            Some(line) => format!("{line}\n"),
+            None => exchange_text(exchange),
         };
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
@@ -39,10 +55,13 @@ impl Events for Sink {
         if self.quiet {
             return;
         }
-        let text = if self.json {
-            format!("{}\n", serde_json::json!({ "warning": warning }))
-        } else {
-            format!("warning: {} ({})\n", warning.message, warning.code)
+        let line = self
+            .json
+            .then(|| json_line(&Warned { warning }).ok())
+            .flatten();
+        let text = match line {
+            Some(line) => format!("{line}\n"),
+            None => format!("warning: {} ({})\n", warning.message, warning.code),
         };
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }

@@ -88,6 +88,17 @@ pub(super) struct AccountRemoved<'a> {
     pub removed: bool,
 }
 
+/// A typed request body as the profile client sends it (a JSON value).
+pub(super) fn request_body(body: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(body).map_err(|e| {
+        Failure::new(
+            Class::Error,
+            ErrorKind::Error,
+            format!("cannot encode the request: {e}"),
+        )
+    })
+}
+
 /// `field  value` lines of a JSON object, in its key order (a `show` command's text).
 pub(super) fn key_value_text(value: &serde_json::Value, width: usize) -> String {
     value

@@ -3,12 +3,11 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use serde_json::json;
 use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
 use tokensim_wallet::DeviceId;
 use zeroize::Zeroizing;
 
-use super::profile::{Account, AccountRemoved, key_value_text};
+use super::profile::{Account, AccountRemoved, key_value_text, request_body};
 use super::{Ctx, Result, env_secret, fault_output};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
@@ -142,6 +141,23 @@ fn persister(
     move |device: &JwtAccount| account.persist(device.to_parts())
 }
 
+/// The sandbox's `POST /profiles/jwt/projects` request.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewProject {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwt_lifetime_seconds: Option<i64>,
+}
+
+/// The app server's `POST /profiles/jwt/app/users` request: the user the device logs in as.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewAppUser<'a> {
+    project_id: &'a str,
+    username: Option<&'a str>,
+    password: Option<&'a str>,
+}
+
 /// What `tokensim --json profile jwt refresh` prints.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -207,9 +223,9 @@ async fn enroll(ctx: &Ctx<'_>, mode: Mode, args: EnrollArgs) -> Result<Output> {
             (project.clone(), key)
         }
         None => {
-            let body = args
-                .lifetime
-                .map_or_else(|| json!({}), |s| json!({ "jwtLifetimeSeconds": s }));
+            let body = request_body(&NewProject {
+                jwt_lifetime_seconds: args.lifetime,
+            })?;
             let made = pc
                 .send(
                     "profile/jwt/project",
@@ -232,11 +248,11 @@ async fn enroll(ctx: &Ctx<'_>, mode: Mode, args: EnrollArgs) -> Result<Output> {
                     reqwest::Method::POST,
                     "/profiles/jwt/app/users",
                     Vec::new(),
-                    Some(&json!({
-                        "projectId": project,
-                        "username": args.user,
-                        "password": password.as_deref().map(String::as_str),
-                    })),
+                    Some(&request_body(&NewAppUser {
+                        project_id: &project,
+                        username: args.user.as_deref(),
+                        password: password.as_deref().map(String::as_str),
+                    })?),
                 )
                 .await?;
             }

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokensim_device::profiles::ProfileRecord;
 use tokensim_device::profiles::oauth::{OAuthClient, OAuthError, OAuthFault, StoredTokens};
 use tokensim_wallet::DeviceId;
 use tokensim_wallet::oauth::{AccountTokens, OAuthSecrets};
 
-use super::profile::{Account, AccountRemoved, key_value_text};
+use super::profile::{Account, AccountRemoved, key_value_text, request_body};
 use super::{Ctx, Result};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
@@ -240,6 +240,35 @@ struct OAuthShown<'a> {
     access_expires_ms: Option<i64>,
 }
 
+/// The sandbox verification page's form: the user approves the code (RFC 8628 user interaction).
+#[derive(Serialize)]
+struct Verification<'a> {
+    user_code: &'a str,
+    device_id: &'a str,
+    decision: &'static str,
+}
+
+/// A dynamic client registration request (RFC 7591 section 2).
+#[derive(Serialize)]
+struct ClientRegistration<'a> {
+    client_name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant_types: Option<[&'static str; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_endpoint_auth_method: Option<&'static str>,
+    scope: &'a str,
+}
+
+/// The account's public details, kept in its profile record.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountDetails<'a> {
+    /// `client-credentials` or `device`.
+    mode: &'static str,
+    scope: &'a str,
+    device_id: Option<&'a str>,
+}
+
 /// What `tokensim --json profile oauth register` prints.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -405,11 +434,12 @@ async fn post_json(
     server: &str,
     label: &'static str,
     path: &str,
-    body: &Value,
+    body: &impl Serialize,
 ) -> Result<Value> {
+    let body = request_body(body)?;
     let answer = ctx
         .profile_client(server)
-        .send(label, reqwest::Method::POST, path, Vec::new(), Some(body))
+        .send(label, reqwest::Method::POST, path, Vec::new(), Some(&body))
         .await?;
     Ok(answer.body)
 }
@@ -421,7 +451,11 @@ async fn approve(ctx: &Ctx<'_>, server: &str, user_code: &str, device_id: &str) 
         server,
         "profile/oauth/approve",
         "/oauth2/device/verify",
-        &json!({ "user_code": user_code, "device_id": device_id, "decision": "approve" }),
+        &Verification {
+            user_code,
+            device_id,
+            decision: "approve",
+        },
     )
     .await?;
     Ok(())
@@ -435,14 +469,22 @@ async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
         (false, _) => None,
     };
     let body = if args.device_flow {
-        json!({
-            "client_name": "TokenSim point-of-sale device",
-            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
-            "token_endpoint_auth_method": "none",
-            "scope": args.scope,
-        })
+        ClientRegistration {
+            client_name: "TokenSim point-of-sale device",
+            grant_types: Some([
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "refresh_token",
+            ]),
+            token_endpoint_auth_method: Some("none"),
+            scope: &args.scope,
+        }
     } else {
-        json!({ "client_name": "TokenSim client", "scope": args.scope })
+        ClientRegistration {
+            client_name: "TokenSim client",
+            grant_types: None,
+            token_endpoint_auth_method: None,
+            scope: &args.scope,
+        }
     };
     let store = ctx.profile_store()?;
     let name = args.name.clone().unwrap_or_else(|| {
@@ -477,11 +519,15 @@ async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
         profile: PROFILE.to_owned(),
         server_url: args.server.trim_end_matches('/').to_owned(),
         subject: client_id.clone(),
-        details: json!({
-            "mode": if args.device_flow { "device" } else { "client-credentials" },
-            "scope": args.scope,
-            "deviceId": device_id,
-        }),
+        details: request_body(&AccountDetails {
+            mode: if args.device_flow {
+                "device"
+            } else {
+                "client-credentials"
+            },
+            scope: &args.scope,
+            device_id: device_id.as_deref(),
+        })?,
     };
     let secrets = OAuthSecrets {
         client_secret: registered["client_secret"].as_str().map(str::to_owned),

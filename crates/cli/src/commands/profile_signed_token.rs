@@ -3,12 +3,11 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use serde_json::json;
 use tokensim_device::profiles::field;
 use tokensim_device::profiles::signed_token::{PROFILE, SignedTokenAccount, Source};
 use tokensim_wallet::DeviceId;
 
-use super::profile::{Account, AccountRemoved};
+use super::profile::{Account, AccountRemoved, request_body};
 use super::{Ctx, Result, fault_output};
 use crate::error::{Class, ErrorKind, Failure};
 use crate::output::Output;
@@ -177,7 +176,11 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
                         reqwest::Method::PUT,
                         &format!("{path}/settings"),
                         Vec::new(),
-                        Some(&json!({ "requireSignedTokens": require })),
+                        Some(&request_body(&ProjectSettings {
+                            require_signed_tokens: require,
+                            sign_rate_per_minute: None,
+                            token_lifetime_seconds: None,
+                        })?),
                     )
                     .await?
                 }
@@ -292,6 +295,18 @@ fn persister(
     move |device: &SignedTokenAccount| account.persist(device.to_parts())
 }
 
+/// A vendor project's settings, as `POST /profiles/signed-token/projects` and
+/// `PUT .../settings` take them (absent: the server's default).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectSettings {
+    require_signed_tokens: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sign_rate_per_minute: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_lifetime_seconds: Option<i64>,
+}
+
 /// What `tokensim --json profile signed-token refresh` prints.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -337,13 +352,11 @@ async fn enroll(ctx: &Ctx<'_>, args: EnrollArgs) -> Result<Output> {
     let project = match &args.project {
         Some(project) => project.clone(),
         None => {
-            let mut body = json!({ "requireSignedTokens": true });
-            if let Some(rate) = args.rate {
-                body["signRatePerMinute"] = json!(rate);
-            }
-            if let Some(lifetime) = args.lifetime {
-                body["tokenLifetimeSeconds"] = json!(lifetime);
-            }
+            let body = request_body(&ProjectSettings {
+                require_signed_tokens: true,
+                sign_rate_per_minute: args.rate,
+                token_lifetime_seconds: args.lifetime,
+            })?;
             let made = pc
                 .send(
                     "profile/signed-token/project",

@@ -9,7 +9,7 @@ use tokensim_device::push::{CloudCredentials, PushMessage, PushStream};
 use super::{Ctx, Ran, Result, env_secret};
 use crate::cli::PushCommand;
 use crate::error::{Class, ErrorKind, Failure};
-use crate::output::{Output, emit, emit_stderr};
+use crate::output::{Output, emit, emit_stderr, json_line};
 
 /// One line of `tokensim --json push listen`: a push as it arrives.
 #[derive(Serialize)]
@@ -76,13 +76,7 @@ pub(super) async fn push(ctx: &Ctx<'_>, command: PushCommand) -> Result<Output> 
                 let message = message?;
                 received += 1;
                 let line = if ctx.g.json {
-                    serde_json::to_string(&Pushed { push: &message }).map_err(|e| {
-                        Failure::new(
-                            Class::Error,
-                            ErrorKind::Error,
-                            format!("cannot encode the push: {e}"),
-                        )
-                    })?
+                    json_line(&Pushed { push: &message })?
                 } else {
                     format!("push {}: {}", message.message_id, message.body)
                 };

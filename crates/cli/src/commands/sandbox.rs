@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Ctx, Result};
 use crate::cli::SandboxArgs;
 use crate::error::{Class, ErrorKind, Failure};
-use crate::output::{Output, emit};
+use crate::output::{Output, emit, json_line};
 
 /// What `tokensim --json sandbox` prints once it runs: where, the sandbox's own logins (a
 /// local test server's, printed on purpose) and the mobile SDK configuration to activate with.
@@ -67,14 +67,7 @@ pub(super) async fn sandbox(ctx: &Ctx<'_>, args: SandboxArgs) -> Result<Output> 
         mobile_sdk_config: &sdk_config,
     };
     if ctx.g.json {
-        let line = serde_json::to_string(&info).map_err(|e| {
-            Failure::new(
-                Class::Error,
-                ErrorKind::Error,
-                format!("cannot encode the result: {e}"),
-            )
-        })?;
-        emit(&format!("{line}\n"));
+        emit(&format!("{}\n", json_line(&info)?));
     } else {
         emit(&format!(
             "PowerAuth sandbox running at {url}\n  admin:        {au} / {ap}\n  integration:  {iu} / {ip}\n  mobile SDK config:\n    {sdk_config}\n\nActivate a device:\n  tokensim activate --server {url} --config {sdk_config} --qr 'CODE#SIGNATURE'\n\nCtrl-C stops it.\n",
