@@ -15,8 +15,8 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    /// A successful output whose `--json` form is `value` (keys in the same sorted order
-    /// as `json!` documents: the JSON scripts read does not depend on field order).
+    /// A successful output whose `--json` form is `value`, its keys sorted (the JSON
+    /// scripts read does not depend on a struct's field order).
     pub(crate) fn typed(
         text: impl Into<String>,
         value: &impl serde::Serialize,
