@@ -7,6 +7,7 @@
 //! `TOKENSIM_PROBE=full` runs the full sizes (100 kill -9 cycles, 50 MB bodies on every
 //! endpoint, longer load); the default is the short form. With `TOKENSIM_TEST_POSTGRES_URL`
 //! set (as `make test-postgres` does), every probe runs on PostgreSQL.
+//! `TOKENSIM_PROBE_ONLY=kill_nine,load` runs only the probes it names (the functions below).
 
 use crate::common::{TestServer, test_database_url};
 use crate::device::{Device, activate, post_with_authorization};
@@ -23,6 +24,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokensim_device::{ActiveDevice, DeviceRecord, DeviceState, Factors, Persist};
+use tokensim_fleet::{Cancel, Event, FleetPlan, Observer, StoreKind};
+use tokensim_store::{DeviceId, Passphrase, Secret, Secrets, Store};
 
 struct Row {
     probe: String,
@@ -75,6 +79,13 @@ fn full() -> bool {
     std::env::var("TOKENSIM_PROBE").is_ok_and(|v| v == "full")
 }
 
+/// Whether the probe `name` runs: all of them, or those `TOKENSIM_PROBE_ONLY` names
+/// (comma-separated, e.g. `kill_nine`).
+fn chosen(name: &str) -> bool {
+    std::env::var("TOKENSIM_PROBE_ONLY")
+        .map_or(true, |only| only.split(',').any(|one| one.trim() == name))
+}
+
 fn backend() -> &'static str {
     if std::env::var("TOKENSIM_TEST_POSTGRES_URL").is_ok() {
         "PostgreSQL"
@@ -88,14 +99,30 @@ async fn probe() {
     let started = Instant::now();
     let mut table = Table::default();
     let mut five_hundreds = 0;
-    five_hundreds += auth_boundaries(&mut table).await;
-    five_hundreds += malformed_bodies(&mut table).await;
-    five_hundreds += replays(&mut table).await;
-    five_hundreds += load(&mut table).await;
-    wrong_password_crowd(&mut table).await;
-    kill_nine(&mut table).await;
-    device_faults(&mut table).await;
-    canaries(&mut table).await;
+    if chosen("auth_boundaries") {
+        five_hundreds += auth_boundaries(&mut table).await;
+    }
+    if chosen("malformed_bodies") {
+        five_hundreds += malformed_bodies(&mut table).await;
+    }
+    if chosen("replays") {
+        five_hundreds += replays(&mut table).await;
+    }
+    if chosen("load") {
+        five_hundreds += load(&mut table).await;
+    }
+    if chosen("wrong_password_crowd") {
+        wrong_password_crowd(&mut table).await;
+    }
+    if chosen("kill_nine") {
+        five_hundreds += kill_nine(&mut table).await;
+    }
+    if chosen("device_faults") {
+        device_faults(&mut table).await;
+    }
+    if chosen("canaries") {
+        canaries(&mut table).await;
+    }
     table.add(
         "all probes",
         table.rows.iter().map(|r| r.tried).sum(),
@@ -595,93 +622,222 @@ async fn wrong_password_crowd(table: &mut Table) {
     assert!(peak_mb <= 200, "{peak_mb} MB");
 }
 
-/// kill -9 of the binary while clients create activations; after each restart every
-/// activation the sandbox confirmed is still there, in its confirmed state.
-async fn kill_nine(table: &mut Table) {
-    let cycles = if full() { 100 } else { 3 };
+/// kill -9 of the binary under a 200-device fleet (the fleet engine in this process, its
+/// devices in an encrypted file store): each cycle starts the sandbox, runs the fleet against
+/// it (registration over `/rest/v3`, activation, status, signatures, a payment operation;
+/// protocol versions 3.0 to 3.3) and kills the sandbox with SIGKILL at a moment spread over
+/// the fleet's run. After each restart every activation a device holds is still ACTIVE, and
+/// every device the last fleet stored still signs (a possession signature the server
+/// verifies): the server committed what it answered, and the device's counter is in its
+/// window.
+async fn kill_nine(table: &mut Table) -> u64 {
+    let cycles = if full() { 100 } else { 2 };
+    let devices = 200;
     let dir = tempfile::tempdir().unwrap();
     let database_url = match std::env::var("TOKENSIM_TEST_POSTGRES_URL") {
         Ok(_) => test_database_url().await,
         Err(_) => Config::sqlite_url(&dir.path().join("kill.db")),
     };
     let client = reqwest::Client::new();
-    // (activationId, committed) the sandbox confirmed with a 200.
+    let device_client = tokensim_device::Client::new(
+        tokensim_device::ClientConfig::default(),
+        Arc::new(tokensim_device::NoEvents),
+    )
+    .unwrap();
+    // Activations the devices of every fleet so far hold (the server answered their
+    // activation), each expected ACTIVE.
     let mut confirmed: Vec<(String, bool)> = Vec::new();
-    let mut lost = 0;
-    let mut five_hundreds = 0;
+    let mut previous: Option<std::path::PathBuf> = None;
+    let (mut lost_activations, mut lost_devices, mut five_hundreds) = (0, 0, 0);
+    let (mut devices_checked, mut steps_before_kill, mut kills_under_load) = (0u64, 0u64, 0u64);
+    let started = Instant::now();
     for cycle in 0..cycles {
         let (mut child, url) = spawn_sandbox(
             &["--bind", "127.0.0.1:0", "--database-url", &database_url],
             &[],
         )
         .await;
-        // What the previous cycles confirmed is all there (16 reads in flight: a full run
-        // reads back about 150,000 activations over its 100 restarts).
-        lost += missing(&client, &url, &confirmed).await;
-        // Writers, killed at a random moment.
-        let writers = (0..8).map(|w| {
-            let client = client.clone();
-            let url = url.clone();
-            async move {
-                let mut done = Vec::new();
-                for i in 0..50 {
-                    let init = client
-                        .post(format!("{url}/rest/v3/activation/init"))
-                        .json(&json!({"requestObject": {"userId": format!("kill-{cycle}-{w}-{i}"), "applicationId": "tokensim"}}))
-                        .send()
-                        .await;
-                    let Ok(init) = init else { break };
-                    if init.status().is_server_error() {
-                        return (done, 1);
-                    }
-                    let Ok(body) = init.json::<Value>().await else { break };
-                    let id = body["responseObject"]["activationId"].as_str().unwrap_or_default().to_owned();
-                    done.push((id.clone(), false));
-                    // A read between the writes, as clients do.
-                    let read = client
-                        .post(format!("{url}/rest/v3/activation/status"))
-                        .json(&json!({"requestObject": {"activationId": id}}))
-                        .send()
-                        .await;
-                    if read.is_err() {
-                        break;
-                    }
-                }
-                (done, 0)
-            }
-        });
-        let pid = child.id();
-        let killer = async move {
-            let delay = 20 + (cycle as u64 * 37) % 150;
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        };
-        let (results, ()) = tokio::join!(join_all(writers), killer);
-        let _ = child.wait();
-        for (done, errors) in results {
-            confirmed.extend(done);
-            five_hundreds += errors;
+        lost_activations += missing(&client, &url, &confirmed).await;
+        if let Some(folder) = previous.take() {
+            let (checked, lost) = devices_lost(&device_client, &folder, &url).await;
+            devices_checked += checked;
+            lost_devices += lost;
         }
+        let folder = dir.path().join(format!("fleet-{cycle}"));
+        let plan = FleetPlan {
+            devices,
+            concurrency: 32,
+            server: Some(url.clone()),
+            versions: ProtocolVersion::ALL.to_vec(),
+            signatures: 2,
+            operations: 1,
+            keep_knowledge_keys: true,
+            no_verify: true,
+            user_prefix: Some(format!("kill-{cycle}")),
+            store: StoreKind::File,
+            store_dir: Some(folder.clone()),
+            passphrase: Some(FLEET_PASSPHRASE.to_owned()),
+            timeout_seconds: 10,
+            ..FleetPlan::default()
+        };
+        let steps = Arc::new(StepCount::default());
+        let observer: Arc<dyn Observer> = steps.clone();
+        let fleet = tokio::spawn(async move {
+            tokensim_fleet::execute_with(&plan, observer, Cancel::new()).await
+        });
+        // The kill lands after the fleet's set-up, somewhere in its run: a debug sandbox
+        // takes about 8 s for the 200 devices here, so the kills spread over its first 4 s.
+        tokio::time::timeout(Duration::from_secs(60), steps.started.notified())
+            .await
+            .expect("the fleet reached the sandbox and started");
+        let delay = 50 + (cycle as u64 * 397) % 4000;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        steps_before_kill += steps.steps.load(Ordering::Relaxed);
+        kills_under_load += u64::from(!fleet.is_finished());
+        let _ = Command::new("kill")
+            .args(["-9", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+        let report = fleet.await.unwrap().expect("the fleet ran");
+        five_hundreds += report
+            .errors
+            .iter()
+            .filter(|e| e.kind.contains("HTTP 5"))
+            .map(|e| e.count)
+            .sum::<u64>();
+        confirmed.extend(stored_activations(&folder).into_iter().map(|id| (id, true)));
+        previous = Some(folder);
     }
-    // A last start: everything confirmed is there.
+    // A last start: every activation is there, the last fleet's devices sign.
     let (mut child, url) = spawn_sandbox(
         &["--bind", "127.0.0.1:0", "--database-url", &database_url],
         &[],
     )
     .await;
-    lost += missing(&client, &url, &confirmed).await;
+    lost_activations += missing(&client, &url, &confirmed).await;
+    if let Some(folder) = previous.take() {
+        let (checked, lost) = devices_lost(&device_client, &folder, &url).await;
+        devices_checked += checked;
+        lost_devices += lost;
+    }
     stop(&mut child);
     table.add(
-        &format!("kill -9 of the sandbox under 8 writers ({})", backend()),
+        &format!(
+            "kill -9 of the sandbox under a {devices}-device fleet ({})",
+            backend()
+        ),
         cycles as u64,
-        format!("{lost} activations lost, {five_hundreds} answers 5xx"),
         format!(
-            "{} activations confirmed and found after every restart",
-            confirmed.len()
+            "{lost_activations} activations lost, {lost_devices} devices lost, {five_hundreds} answers 5xx"
+        ),
+        format!(
+            "{kills_under_load}/{cycles} kills hit a running fleet, {steps_before_kill} fleet steps done before them; {} activations found ACTIVE after every restart; {devices_checked} devices signed after the restart that followed their fleet's kill; {:.0} s",
+            confirmed.len(),
+            started.elapsed().as_secs_f64()
         ),
     );
-    assert_eq!(lost, 0);
-    assert_eq!(five_hundreds, 0);
+    assert_eq!(lost_activations, 0);
+    assert_eq!(lost_devices, 0);
+    five_hundreds
+}
+
+const FLEET_PASSPHRASE: &str = "kill probe passphrase";
+
+/// Counts a fleet's finished steps, and tells when its set-up is done.
+#[derive(Default)]
+struct StepCount {
+    started: tokio::sync::Notify,
+    steps: AtomicU64,
+}
+
+impl Observer for StepCount {
+    fn event(&self, event: &Event) {
+        match event {
+            Event::Started { .. } => self.started.notify_one(),
+            Event::Step { ok: true, .. } => {
+                self.steps.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The fleet store at `folder`.
+fn fleet_store(folder: &std::path::Path) -> Store<DeviceRecord> {
+    Store::open(
+        folder,
+        Secrets::encrypted_file(Passphrase::new(FLEET_PASSPHRASE.to_owned())),
+    )
+    .unwrap()
+}
+
+/// The device of `id` in `store`, as the fleet left it.
+fn stored_device(store: &Store<DeviceRecord>, id: &DeviceId) -> ActiveDevice {
+    let device = store.load(id).unwrap();
+    match DeviceState::from_parts(&device.record, device.secret.expose_secret()).unwrap() {
+        DeviceState::Active(active) => active,
+        DeviceState::Pending(_) => panic!("the fleet stores activated devices only"),
+    }
+}
+
+/// The activation ids of the devices a fleet stored (each one once its activation was
+/// answered).
+fn stored_activations(folder: &std::path::Path) -> Vec<String> {
+    let store = fleet_store(folder);
+    store
+        .ids()
+        .unwrap()
+        .iter()
+        .map(|id| stored_device(&store, id).activation_id)
+        .collect()
+}
+
+/// Each device of the fleet stored at `folder` makes a possession signature against the
+/// restarted sandbox at `url`; returns (devices, devices that could not).
+async fn devices_lost(
+    client: &tokensim_device::Client,
+    folder: &std::path::Path,
+    url: &str,
+) -> (u64, u64) {
+    use futures_util::stream::{self, StreamExt};
+    let store = Arc::new(fleet_store(folder));
+    let ids = store.ids().unwrap();
+    let lost = stream::iter(ids.clone())
+        .map(|id| {
+            let store = store.clone();
+            async move {
+                let mut device = stored_device(&store, &id);
+                // The sandbox's port changed with the restart.
+                device.profile.server_url = url.to_owned();
+                let mut keep = SaveTo { store: &store, id };
+                let result = tokensim_device::Session::new(client, &mut device, &mut keep)
+                    .validate_signature(&Factors::possession(), "KILL_PROBE")
+                    .await;
+                if let Err(e) = &result {
+                    eprintln!("device {} after the restart: {e}", device.activation_id);
+                }
+                u64::from(result.is_err())
+            }
+        })
+        .buffer_unordered(16)
+        .fold(0, |sum, one| async move { sum + one })
+        .await;
+    (ids.len() as u64, lost)
+}
+
+/// Saves a device back to its fleet store after each signed request.
+struct SaveTo<'a> {
+    store: &'a Store<DeviceRecord>,
+    id: DeviceId,
+}
+
+impl Persist for SaveTo<'_> {
+    fn persist(&mut self, device: &ActiveDevice) -> Result<(), String> {
+        let (record, blob) = DeviceState::Active(device.clone()).to_parts();
+        self.store
+            .save(&self.id, &record, &Secret::new(blob.to_vec()))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// How many of the activations the sandbox confirmed (id, committed) are not there in the
