@@ -1269,4 +1269,53 @@ mod tests {
         assert!(error.hint.is_some());
         core.shutdown().await;
     }
+
+    /// The keys of a JSON object, sorted.
+    fn keys(value: &serde_json::Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// The app's "Export diagnostics" writes the bundle `tokensim diagnose` writes: the same
+    /// keys as the CLI's bundle pinned in the CLI's output snapshots, at every level, with
+    /// the server the app knows.
+    #[tokio::test]
+    async fn the_diagnostics_bundle_has_the_shape_of_the_cli_s() {
+        let pinned = include_str!("../../tests/cli/snapshots/e2e__outputs__store_commands.snap");
+        let start = pinned.find("bundle.json:\n").expect("the CLI's bundle") + 13;
+        let end = start + pinned[start..].find("\n\n").expect("the bundle's end");
+        let cli: serde_json::Value = serde_json::from_str(&pinned[start..end]).unwrap();
+
+        let (core, _folder) = core().await;
+        let registration = core.new_registration("diana").await.unwrap();
+        let report = core.activate(request(&registration.qr_text)).await;
+        assert!(report.error.is_none(), "{:?}", report.error);
+        let app: serde_json::Value = serde_json::from_str(&core.diagnostics().unwrap()).unwrap();
+
+        assert_eq!(app["format"], cli["format"]);
+        assert_eq!(app["formatVersion"], cli["formatVersion"]);
+        assert_eq!(app["madeBy"], "tokensim-app");
+        assert_eq!(keys(&app), keys(&cli));
+        assert_eq!(keys(&app["device"]), keys(&cli["device"]));
+        for part in ["summary", "record"] {
+            assert_eq!(
+                keys(&app["device"][part]),
+                keys(&cli["device"][part]),
+                "{part}"
+            );
+        }
+        assert_eq!(
+            keys(&app["device"]["record"]["activation"]),
+            keys(&cli["device"]["record"]["activation"])
+        );
+        assert_eq!(keys(&app["devices"][0]), keys(&cli["devices"][0]));
+        assert!(!app["exchanges"].as_array().unwrap().is_empty());
+        assert_eq!(keys(&app["server"]), ["embedded", "url"]);
+        assert_eq!(cli["server"], serde_json::Value::Null);
+        core.shutdown().await;
+    }
 }
