@@ -191,6 +191,7 @@ const MORE_FILTERS: &[(&str, &str)] = &[
     (r"expires in \d+ s", "expires in [n] s"),
     (r"within \d+(\.\d+)? ?(ms|s)\b", "within [duration]"),
     (r"\d+ exchanges\)", "[n] exchanges)"),
+    (r"API secret \S+", "API secret [secret]"),
 ];
 
 /// Replaces the value of every key named in `volatile`, anywhere in `value`, with a mark
@@ -391,6 +392,33 @@ async fn outputs_of_the_store_commands() {
     for json in [false, true] {
         let args = ["devices", "export-cmdtool", &device, &status];
         let shown = ["devices", "export-cmdtool", "DEVICE", "status.json"];
+        t.record(json, world.command(&[]), &args, &shown, v).await;
+    }
+    // The cmd-tool's file back in (the import unlocks the vault once on the server).
+    let url = world.url().to_owned();
+    for (json, name) in [(false, "cmdtool-one"), (true, "cmdtool-two")] {
+        let args = [
+            "devices",
+            "import-cmdtool",
+            &status,
+            "--config",
+            &world.config,
+            "--server",
+            &url,
+            "--name",
+            name,
+        ];
+        let shown = [
+            "devices",
+            "import-cmdtool",
+            "status.json",
+            "--config",
+            "CONFIG",
+            "--server",
+            "URL",
+            "--name",
+            name,
+        ];
         t.record(json, world.command(&[]), &args, &shown, v).await;
     }
     for json in [false, true] {
@@ -623,6 +651,14 @@ async fn outputs_of_the_profile_commands() {
     ] {
         let args = ["--device", device, "profile", profile, "remove"];
         t.record(json, world.command(&[]), &args, &args, v).await;
+    }
+    for json in [false, true] {
+        let mut command = world.command(&[]);
+        command.env("TOKENSIM_ADMIN_PASSWORD", &world.sandbox.admin().password);
+        let args = ["profile", "facemap", "credentials", "--url", &url];
+        let shown = ["profile", "facemap", "credentials", "--url", "URL"];
+        t.record(json, command, &args, &shown, &["apiToken", "apiSecret"])
+            .await;
     }
     assert_transcript("profile_commands", &t.text);
 }
