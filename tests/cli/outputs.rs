@@ -542,6 +542,80 @@ async fn outputs_of_the_server_commands() {
         "0",
     ];
     t.record(true, world.command(&[]), &args, &shown, v).await;
+    // activate, plain and under a fault (the report instead of the device).
+    let fault_v: &[&str] = &["exchanges", "fingerprint", "clockOffsetMs"];
+    for (json, name) in [(false, "Activated one"), (true, "Activated two")] {
+        let (_, code, signature) = world.init("activate-snapshots").await;
+        let qr = format!("{code}#{signature}");
+        let args = world.activate(&["--qr", &qr, "--name", name]);
+        let shown = [
+            "activate",
+            "--server",
+            "URL",
+            "--config",
+            "CONFIG",
+            "--qr",
+            "CODE#SIGNATURE",
+            "--name",
+            name,
+        ];
+        t.record(json, world.command(&[]), &args, &shown, fault_v)
+            .await;
+    }
+    for json in [false, true] {
+        let (_, code, signature) = world.init("activate-snapshots").await;
+        let qr = format!("{code}#{signature}");
+        let args = world.activate(&["--fault", "corrupted-mac", "--qr", &qr]);
+        let shown = [
+            "activate",
+            "--server",
+            "URL",
+            "--config",
+            "CONFIG",
+            "--fault",
+            "corrupted-mac",
+            "--qr",
+            "CODE#SIGNATURE",
+        ];
+        t.record(json, world.command(&[]), &args, &shown, fault_v)
+            .await;
+    }
+    for json in [false, true] {
+        let args = [
+            "--device",
+            &device,
+            "--fault",
+            "wrong-pin",
+            "vault",
+            "unlock",
+        ];
+        let shown = ["--fault", "wrong-pin", "vault", "unlock"];
+        t.record(json, world.command(&[]), &args, &shown, fault_v)
+            .await;
+    }
+
+    // The sandbox's first line: where it runs and its logins (the passwords are its own).
+    let mut child = world
+        .command(&["--json", "sandbox", "--port", "0"])
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut running: serde_json::Value = serde_json::from_str(&line).unwrap();
+    redact(&mut running, &["password", "mobileSdkConfig"]);
+    let _ = writeln!(
+        t.text,
+        "$ tokensim --json sandbox --port 0   (first line)\n{}\n",
+        serde_json::to_string_pretty(&running).unwrap()
+    );
     assert_transcript("server_commands", &t.text);
 }
 
