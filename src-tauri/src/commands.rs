@@ -240,18 +240,7 @@ pub async fn biometry(
     action: String,
     pin: Option<String>,
 ) -> Result<()> {
-    match action.as_str() {
-        "enroll" => {
-            core.enroll_biometry(&id, pin.as_deref().unwrap_or(""))
-                .await
-        }
-        "change-enrollment" => core.change_enrollment(&id).await,
-        "remove" => core.remove_biometry(&id).await,
-        other => Err(AppError::new(
-            "INPUT",
-            format!("unknown biometry action {other}"),
-        )),
-    }
+    core.biometry(&id, &action, pin.as_deref()).await
 }
 
 /// Arms (or disarms) a fault of the catalogue, by name, for the device's next call.

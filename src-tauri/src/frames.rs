@@ -304,7 +304,7 @@ mod tests {
         let mut source = FolderFrames::new(folder.path());
         let error = source.next_frame().unwrap_err();
         assert_eq!(error.code, "NO_FRAME", "{error:?}");
-        let png = crate::core::qr_png("hello").unwrap();
+        let png = crate::qr_image::qr_png("hello").unwrap();
         let bytes = base64::Engine::decode(
             &base64::engine::general_purpose::STANDARD,
             png.trim_start_matches("data:image/png;base64,"),

@@ -1,8 +1,12 @@
 //! Offline operations from a QR code: the operation data string (digest §11.4) turned
 //! into the form attributes the inbox renders, so an offline payment looks like an online
-//! one before the user signs it. Signing itself is `tokensim-device`'s
-//! (`Session::sign_offline`); nothing here touches a key.
+//! one before the user signs it; the preview (verified, not signed) and the signature
+//! ([`Core::offline_preview`], [`Core::sign_offline`]). Signing itself is
+//! `tokensim-api`'s (`sign_offline`); nothing here touches a key.
 
+use crate::core::Core;
+use crate::core::actions::approval_factors;
+use crate::types::{AppError, Approval, OfflinePreview, OfflineSigned, OperationView};
 use serde_json::{Value, json};
 
 /// Splits `data` at unescaped `*` and resolves `\n`, `\\`, `\*` in each field.
@@ -93,6 +97,78 @@ pub fn form_data(title: &str, message: &str, data: &str) -> Value {
         attributes.push(attribute);
     }
     json!({"title": title, "message": message, "attributes": attributes})
+}
+
+impl Core {
+    /// Reads an offline operation's QR `text` for device `id`: its layout, and its ECDSA
+    /// signature (the application's master key or this activation's server key); the
+    /// operation rendered like an online one. Nothing is signed and the counter stays.
+    pub fn offline_preview(&self, id: &str, text: &str) -> Result<OfflinePreview, AppError> {
+        let device = self.book.load_active(id)?;
+        let offline_error = |e: powerauth::offline::OfflineQrError| {
+            let error = tokensim_device::Error::from(e);
+            AppError::from_device(&error)
+                .with_hint("scan the QR code this device's server issued for this device")
+        };
+        let qr = powerauth::offline::OfflineQr::parse(text.trim_end_matches(['\r', '\n']))
+            .map_err(offline_error)?;
+        qr.verify(
+            &device.profile.application.master_server_public_key,
+            &device.server_public_key,
+        )
+        .map_err(offline_error)?;
+        let data = qr.operation_data();
+        Ok(OfflinePreview {
+            operation: OperationView {
+                id: qr.operation_id().to_owned(),
+                name: template_name(data).to_owned(),
+                data: data.to_owned(),
+                status: Some("OFFLINE".to_owned()),
+                signature_kind: "2FA".to_owned(),
+                variants: if qr.flags().biometry_allowed {
+                    vec![
+                        "possession_knowledge".to_owned(),
+                        "possession_biometry".to_owned(),
+                    ]
+                } else {
+                    vec!["possession_knowledge".to_owned()]
+                },
+                form_data: Some(form_data(qr.title(), qr.message(), data)),
+                created: None,
+                expires: None,
+                status_reason: None,
+                ui: None,
+            },
+            biometry_allowed: qr.flags().biometry_allowed,
+            kind: match qr.signing_key() {
+                powerauth::offline::SigningKeyKind::Personalized => "personalized",
+                powerauth::offline::SigningKeyKind::Master => "non-personalized",
+            }
+            .to_owned(),
+        })
+    }
+
+    /// Signs an offline operation's QR `text` with device `id` (PIN or biometry): the
+    /// offline signature the user types into the web page. No request is sent; the
+    /// counter advances and is saved.
+    pub async fn sign_offline(
+        &self,
+        id: &str,
+        text: &str,
+        approval: Approval,
+    ) -> Result<OfflineSigned, AppError> {
+        let factors = approval_factors(&approval)?;
+        let code = self
+            .on_device(id, self.client_for(id), async |r, d| {
+                tokensim_api::sign_offline(r, d, text, &factors).await
+            })
+            .await?;
+        Ok(OfflineSigned {
+            operation_id: code.operation_id,
+            signature: code.signature,
+            display: code.display,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -206,7 +206,7 @@ mod tests {
     use crate::frames::{FolderFrames, FrameSource};
 
     fn qr(text: &str) -> GrayImage {
-        let png = crate::core::qr_png(text).unwrap();
+        let png = crate::qr_image::qr_png(text).unwrap();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.trim_start_matches("data:image/png;base64,"))
             .unwrap();
