@@ -10,7 +10,12 @@
 //!   .persister(&id)    -> WalletPersist        a `Persist` that saves through the store atomically
 //!   .add(&state)       -> DeviceId             after an activation: an id made from the name
 //!   .save / .rename / .remove / .export / .import
+//!   .profiles()        -> ProfileStore          the device profiles' accounts (jwt, oauth…)
+//!     .account(id)     -> ProfileAccount        leased and loaded; .persist(parts) saves a renewed token
 //! ```
+//!
+//! [`oauth`] is the OAuth profile's account layout and its token storage over the profile
+//! store, which the CLI and the app share.
 //!
 //! # What it refuses to do
 //!
