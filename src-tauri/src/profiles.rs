@@ -12,9 +12,9 @@ use tauri::State;
 use tokensim_device::profiles::facemap::{
     Face, FacemapClient, FacemapError, FacemapSession, TransactionView, make_credentials,
 };
-use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
-use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
-use tokensim_device::profiles::{ProfileClient, ProfileRecord, field};
+use tokensim_device::profiles::jwt::{self, Enrollment, JwtAccount, Mode};
+use tokensim_device::profiles::signed_token::{self, SignedTokenAccount, Source};
+use tokensim_device::profiles::{ProfileClient, ProfileRecord};
 use tokensim_wallet::{DeviceId, ProfileAccount, ProfileStore};
 use ts_rs::TS;
 use zeroize::Zeroizing;
@@ -158,43 +158,23 @@ pub async fn profile_jwt_enroll(
     let url = server_url(&core)?;
     let pc = ProfileClient::new(core.engine_client(), &url);
     let device_error = |e: tokensim_device::Error| AppError::from_device(&e);
-    let made = pc
-        .send(
-            "profile/jwt/project",
-            reqwest::Method::POST,
-            "/profiles/jwt/projects",
-            Vec::new(),
-            Some(&serde_json::json!({})),
-        )
+    let project = jwt::create_project(&pc, &serde_json::json!({}))
         .await
         .map_err(device_error)?;
-    let project = field(&made, "projectId", "profile/jwt/project").map_err(device_error)?;
-    let key =
-        Zeroizing::new(field(&made, "mobileApiKey", "profile/jwt/project").map_err(device_error)?);
-    if mode == Mode::Jwt {
-        pc.send(
-            "profile/jwt/user",
-            reqwest::Method::POST,
-            "/profiles/jwt/app/users",
-            Vec::new(),
-            Some(&serde_json::json!({
-                "projectId": project,
-                "username": user,
-                "password": password.as_deref().map(String::as_str),
-            })),
-        )
-        .await
-        .map_err(device_error)?;
+    if let (Mode::Jwt, Some(user), Some(password)) = (mode, &user, &password) {
+        jwt::register_user(&pc, &project.project_id, user, password)
+            .await
+            .map_err(device_error)?;
     }
     let device = JwtAccount::enroll(
         &pc,
         Enrollment {
             mode,
-            project_id: project,
+            project_id: project.project_id,
             device_id: None,
             username: user.clone(),
             password,
-            mobile_api_key: (mode == Mode::ApiKey).then_some(key),
+            mobile_api_key: (mode == Mode::ApiKey).then_some(project.mobile_api_key),
         },
     )
     .await
@@ -275,19 +255,10 @@ pub async fn profile_signed_token_enroll(
     }
     let url = server_url(&core)?;
     let pc = ProfileClient::new(core.engine_client(), &url);
-    let device_error = |e: tokensim_device::Error| AppError::from_device(&e);
-    let made = pc
-        .send(
-            "profile/signed-token/project",
-            reqwest::Method::POST,
-            "/profiles/signed-token/projects",
-            Vec::new(),
-            Some(&serde_json::json!({ "requireSignedTokens": true })),
-        )
-        .await
-        .map_err(device_error)?;
     let project =
-        field(&made, "projectId", "profile/signed-token/project").map_err(device_error)?;
+        signed_token::create_project(&pc, &serde_json::json!({ "requireSignedTokens": true }))
+            .await
+            .map_err(|e| AppError::from_device(&e))?;
     let device = SignedTokenAccount::new(&url, &project, &user, Source::SelfSigned);
     let id = create(&core, &format!("signed-token-{user}"), device.to_parts())?;
     Ok(ProfileAccountView {

@@ -13,9 +13,9 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokensim_device::events::{Events, Exchange};
+use tokensim_device::profiles::ProfileClient;
 use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
 use tokensim_device::profiles::signed_token::{SignedTokenAccount, Source};
-use tokensim_device::profiles::{ProfileClient, field};
 use tokensim_device::{Client, ClientConfig};
 use zeroize::Zeroizing;
 
@@ -281,40 +281,21 @@ async fn set_up(client: &ProfileClient, profiles: &[FleetProfile]) -> Result<Sha
     for profile in profiles {
         match profile {
             FleetProfile::Jwt | FleetProfile::ApiKey if shared.jwt.is_none() => {
-                let made = client
-                    .send(
-                        "profile/jwt/project",
-                        reqwest::Method::POST,
-                        "/profiles/jwt/projects",
-                        Vec::new(),
-                        Some(&json!({})),
-                    )
+                let project = tokensim_device::profiles::jwt::create_project(client, &json!({}))
                     .await
                     .map_err(|e| Error::Options(format!("the jwt profile's project: {e}")))?;
-                let read = |key| {
-                    field(&made, key, "profile/jwt/project")
-                        .map_err(|e| Error::Options(e.to_string()))
-                };
-                shared.jwt = Some((read("projectId")?, Zeroizing::new(read("mobileApiKey")?)));
+                shared.jwt = Some((project.project_id, project.mobile_api_key));
             }
             FleetProfile::SignedToken if shared.signed_token.is_none() => {
                 // A rate above what one fleet device asks for: the fleet measures, it does
                 // not test throttling.
-                let made = client
-                    .send(
-                        "profile/signed-token/project",
-                        reqwest::Method::POST,
-                        "/profiles/signed-token/projects",
-                        Vec::new(),
-                        Some(&json!({ "requireSignedTokens": true, "signRatePerMinute": 1000 })),
-                    )
-                    .await
-                    .map_err(|e| {
-                        Error::Options(format!("the signed-token profile's project: {e}"))
-                    })?;
+                let settings = json!({ "requireSignedTokens": true, "signRatePerMinute": 1000 });
                 shared.signed_token = Some(
-                    field(&made, "projectId", "profile/signed-token/project")
-                        .map_err(|e| Error::Options(e.to_string()))?,
+                    tokensim_device::profiles::signed_token::create_project(client, &settings)
+                        .await
+                        .map_err(|e| {
+                            Error::Options(format!("the signed-token profile's project: {e}"))
+                        })?,
                 );
             }
             FleetProfile::OAuthDevice if shared.oauth_device.is_none() => {
@@ -390,14 +371,7 @@ async fn jwt_device(context: &Context, mode: Mode, index: usize) -> DeviceResult
     let password = Zeroizing::new(format!("fleet-password-{index}"));
     let enroll = async {
         if mode == Mode::Jwt {
-            pc.send(
-                "profile/jwt/user",
-                reqwest::Method::POST,
-                "/profiles/jwt/app/users",
-                Vec::new(),
-                Some(&json!({ "projectId": project, "username": user, "password": password.as_str() })),
-            )
-            .await?;
+            tokensim_device::profiles::jwt::register_user(pc, project, &user, &password).await?;
         }
         JwtAccount::enroll(
             pc,

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tokensim_device::profiles::jwt::{Enrollment, JwtAccount, Mode};
+use tokensim_device::profiles::jwt::{self, Enrollment, JwtAccount, Mode};
 use tokensim_wallet::DeviceId;
 use zeroize::Zeroizing;
 
@@ -149,15 +149,6 @@ struct NewProject {
     jwt_lifetime_seconds: Option<i64>,
 }
 
-/// The app server's `POST /profiles/jwt/app/users` request: the user the device logs in as.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NewAppUser<'a> {
-    project_id: &'a str,
-    username: Option<&'a str>,
-    password: Option<&'a str>,
-}
-
 /// What `tokensim --json profile jwt refresh` prints.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -226,37 +217,12 @@ async fn enroll(ctx: &Ctx<'_>, mode: Mode, args: EnrollArgs) -> Result<Output> {
             let body = request_body(&NewProject {
                 jwt_lifetime_seconds: args.lifetime,
             })?;
-            let made = pc
-                .send(
-                    "profile/jwt/project",
-                    reqwest::Method::POST,
-                    "/profiles/jwt/projects",
-                    Vec::new(),
-                    Some(&body),
-                )
-                .await?;
-            let project =
-                tokensim_device::profiles::field(&made, "projectId", "profile/jwt/project")?;
-            let key = Zeroizing::new(tokensim_device::profiles::field(
-                &made,
-                "mobileApiKey",
-                "profile/jwt/project",
-            )?);
-            if mode == Mode::Jwt {
-                pc.send(
-                    "profile/jwt/user",
-                    reqwest::Method::POST,
-                    "/profiles/jwt/app/users",
-                    Vec::new(),
-                    Some(&request_body(&NewAppUser {
-                        project_id: &project,
-                        username: args.user.as_deref(),
-                        password: password.as_deref().map(String::as_str),
-                    })?),
-                )
-                .await?;
+            let project = jwt::create_project(&pc, &body).await?;
+            if let (Mode::Jwt, Some(user), Some(password)) = (mode, &args.user, &password) {
+                jwt::register_user(&pc, &project.project_id, user, password).await?;
             }
-            (project, (mode == Mode::ApiKey).then_some(key))
+            let key = (mode == Mode::ApiKey).then_some(project.mobile_api_key);
+            (project.project_id, key)
         }
     };
     let device = JwtAccount::enroll(

@@ -3,7 +3,6 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tokensim_device::profiles::field;
 use tokensim_device::profiles::signed_token::{PROFILE, SignedTokenAccount, Source};
 use tokensim_wallet::DeviceId;
 
@@ -357,16 +356,7 @@ async fn enroll(ctx: &Ctx<'_>, args: EnrollArgs) -> Result<Output> {
                 sign_rate_per_minute: args.rate,
                 token_lifetime_seconds: args.lifetime,
             })?;
-            let made = pc
-                .send(
-                    "profile/signed-token/project",
-                    reqwest::Method::POST,
-                    "/profiles/signed-token/projects",
-                    Vec::new(),
-                    Some(&body),
-                )
-                .await?;
-            field(&made, "projectId", "profile/signed-token/project")?
+            tokensim_device::profiles::signed_token::create_project(&pc, &body).await?
         }
     };
     let device = SignedTokenAccount::new(&args.server, &project, &args.user, source);

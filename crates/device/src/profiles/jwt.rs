@@ -34,6 +34,58 @@ pub const API_KEY_HEADER: &str = "X-Api-Key";
 /// fleet's in-memory device).
 pub type Save<'a> = dyn FnMut(&JwtAccount) -> Result<()> + Send + 'a;
 
+/// The test vendor's projects (the sandbox's): a new one for each enrollment that names none.
+pub const PROJECTS_PATH: &str = "/profiles/jwt/projects";
+/// The app server's users (the sandbox's test app server), for JWT mode.
+pub const USERS_PATH: &str = "/profiles/jwt/app/users";
+
+/// A vendor project made on the server: its id and the app's mobile API key.
+pub struct Project {
+    /// The project id.
+    pub project_id: String,
+    /// The app's mobile API key (API-key mode sends it).
+    pub mobile_api_key: Zeroizing<String>,
+}
+
+/// Makes a vendor project on the server (the sandbox's test vendor) with `settings` (`{}`,
+/// or `jwtLifetimeSeconds`).
+pub async fn create_project(pc: &ProfileClient, settings: &Value) -> Result<Project> {
+    let label = "profile/jwt/project";
+    let made = pc
+        .send(
+            label,
+            reqwest::Method::POST,
+            PROJECTS_PATH,
+            Vec::new(),
+            Some(settings),
+        )
+        .await?;
+    Ok(Project {
+        project_id: field(&made, "projectId", label)?,
+        mobile_api_key: Zeroizing::new(field(&made, "mobileApiKey", label)?),
+    })
+}
+
+/// Registers `username` with `password` on project `project_id`'s app server (JWT mode logs
+/// in with them).
+pub async fn register_user(
+    pc: &ProfileClient,
+    project_id: &str,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    let body = json!({ "projectId": project_id, "username": username, "password": password });
+    pc.send(
+        "profile/jwt/user",
+        reqwest::Method::POST,
+        USERS_PATH,
+        Vec::new(),
+        Some(&body),
+    )
+    .await
+    .map(drop)
+}
+
 /// How the device authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -18,6 +18,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
+/// The test vendor's projects (the sandbox's).
+pub const PROJECTS_PATH: &str = "/profiles/signed-token/projects";
+
+/// Makes a vendor project on the server (the sandbox's test vendor) with `settings`
+/// (`requireSignedTokens`, `signRatePerMinute`, `tokenLifetimeSeconds`); its id.
+pub async fn create_project(pc: &ProfileClient, settings: &Value) -> Result<String> {
+    let label = "profile/signed-token/project";
+    let made = pc
+        .send(
+            label,
+            reqwest::Method::POST,
+            PROJECTS_PATH,
+            Vec::new(),
+            Some(settings),
+        )
+        .await?;
+    field(&made, "projectId", label)
+}
+
 /// The profile's name.
 pub const PROFILE: &str = "signed-token";
 /// The app server's sign endpoint.
