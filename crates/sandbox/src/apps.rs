@@ -9,7 +9,7 @@ use powerauth::KeyPair;
 use powerauth::config::{ApplicationConfig, ApplicationKey, ApplicationSecret};
 
 /// The version every new application starts with, as in PowerAuth Server.
-pub const DEFAULT_VERSION: &str = "default";
+pub(crate) const DEFAULT_VERSION: &str = "default";
 
 /// The application a fresh sandbox creates so it is usable at once.
 pub const DEFAULT_APPLICATION: &str = "tokensim";
@@ -38,7 +38,7 @@ pub async fn create_application(
 
 /// Adds a supported version with fresh credentials. Fails with ERR0015 when the
 /// application does not exist and an invalid request when the version name is taken.
-pub async fn create_version(
+pub(crate) async fn create_version(
     state: &AppState,
     application_id: &str,
     version_id: &str,

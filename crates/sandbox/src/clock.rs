@@ -7,7 +7,7 @@ pub use tokensim_clock::{Clock, SystemClock, TestClock};
 
 /// Reads an RFC 3339 date with an offset (`2024-06-29T14:43:13.000+00:00`, `…Z`), as
 /// Jackson writes a `Date`, into Unix milliseconds.
-pub fn parse_iso8601(text: &str) -> Option<i64> {
+pub(crate) fn parse_iso8601(text: &str) -> Option<i64> {
     text.parse::<jiff::Timestamp>()
         .ok()
         .map(jiff::Timestamp::as_millisecond)
@@ -31,7 +31,7 @@ pub fn iso8601(ms: i64) -> String {
 
 /// Formats Unix milliseconds the way the enrollment server's mobile API shows dates:
 /// `2018-07-02T14:43:13+0000`.
-pub fn iso8601_mobile(ms: i64) -> String {
+pub(crate) fn iso8601_mobile(ms: i64) -> String {
     let full = iso8601(ms);
     // "YYYY-MM-DDTHH:MM:SS.mmm+00:00" -> "YYYY-MM-DDTHH:MM:SS+0000"
     format!("{}+0000", full.get(..19).unwrap_or(&full))

@@ -227,7 +227,7 @@ impl LoginCache {
     }
 
     /// Whether this login was verified against the user's current `password_hash`.
-    pub fn is_verified(&self, tag: &LoginTag, password_hash: &str) -> bool {
+    pub(crate) fn is_verified(&self, tag: &LoginTag, password_hash: &str) -> bool {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -236,7 +236,7 @@ impl LoginCache {
     }
 
     /// Records a login that matched `password_hash`.
-    pub fn remember(&self, tag: LoginTag, password_hash: &str) {
+    pub(crate) fn remember(&self, tag: LoginTag, password_hash: &str) {
         let mut entries = self
             .entries
             .lock()
@@ -255,7 +255,7 @@ impl std::fmt::Debug for LoginCache {
 }
 
 /// An Argon2id PHC string of `password` with a random salt.
-pub fn hash_password(password: &str, rng: &dyn RandomSource) -> Result<String, Error> {
+pub(crate) fn hash_password(password: &str, rng: &dyn RandomSource) -> Result<String, Error> {
     let mut salt = [0u8; 16];
     rng.fill(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
@@ -267,7 +267,7 @@ pub fn hash_password(password: &str, rng: &dyn RandomSource) -> Result<String, E
 
 /// Whether `password` matches the PHC string `hash`. A hash that does not parse, or asks
 /// for more memory than the sandbox allows, matches nothing.
-pub fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     verify_in(password, hash, &mut Vec::new())
 }
 
@@ -311,7 +311,7 @@ fn verify_in(password: &str, hash: &str, blocks: &mut Vec<Block>) -> bool {
 /// A random password: 24 alphanumeric characters (about 143 bits), the form Wultra's
 /// Cloud generates (`nMVPAQFZ4xqR9lP1m56reqaW`). Bytes of 248 and above are drawn again,
 /// so each of the 62 letters is equally likely.
-pub fn make_password(rng: &dyn RandomSource) -> String {
+pub(crate) fn make_password(rng: &dyn RandomSource) -> String {
     const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut password = String::with_capacity(24);
     while password.len() < 24 {

@@ -30,7 +30,7 @@ mod signed_token;
 
 /// Whether `path` is an endpoint that takes `multipart/form-data` (the guard lets such a
 /// body through to it; it checks its own credentials and content type).
-pub fn takes_multipart(path: &str) -> bool {
+pub(crate) fn takes_multipart(path: &str) -> bool {
     path == facemap::INITIATE_PATH
 }
 
@@ -84,7 +84,7 @@ impl Refusal {
     }
 
     /// 400 `invalid_request`.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
@@ -164,7 +164,7 @@ pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
 }
 
 /// A random secret of 32 bytes as URL-safe Base64 without padding (API keys, secrets).
-pub fn random_secret(state: &AppState) -> String {
+pub(crate) fn random_secret(state: &AppState) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(state.random::<32>())
 }
@@ -179,7 +179,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// A header's text value, if present and visible ASCII.
-pub fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name)?.to_str().ok().map(str::trim)
 }
 

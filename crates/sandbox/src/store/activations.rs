@@ -104,7 +104,7 @@ const COLUMNS: &str = "activation_id, revision, application_id, user_id, externa
 impl Store {
     /// Inserts a new record. Returns `false` (nothing written) when the id, or the code
     /// among live records of the application, is taken.
-    pub async fn insert_activation(&self, a: &Activation) -> Result<bool, StoreError> {
+    pub(crate) async fn insert_activation(&self, a: &Activation) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT INTO activations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) \
@@ -120,7 +120,7 @@ impl Store {
     /// Writes every mutable field of `a` if nobody saved the record since it was read
     /// (same `revision`), and bumps `a.revision`. Returns `false` when another writer got
     /// there first: reload and decide again.
-    pub async fn save_activation(&self, a: &mut Activation) -> Result<bool, StoreError> {
+    pub(crate) async fn save_activation(&self, a: &mut Activation) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE activations SET revision = $1, user_id = $2, external_id = $3, state = $4, \
              activation_otp = $5, activation_name = $6, device_public_key = $7, \
@@ -177,7 +177,7 @@ impl Store {
 
     /// `CREATED` and `PENDING_COMMIT` records past their expiry, soonest expired first, at
     /// most `limit`.
-    pub async fn expired_unfinished_activations(
+    pub(crate) async fn expired_unfinished_activations(
         &self,
         now_ms: i64,
         limit: i64,
@@ -196,7 +196,7 @@ impl Store {
     }
 
     /// The record in state `CREATED` that carries `code` in `application_id`.
-    pub async fn created_activation_by_code(
+    pub(crate) async fn created_activation_by_code(
         &self,
         application_id: &str,
         code: &str,
@@ -216,7 +216,10 @@ impl Store {
     }
 
     /// A user's activations, newest first.
-    pub async fn activations_of_user(&self, user_id: &str) -> Result<Vec<Activation>, StoreError> {
+    pub(crate) async fn activations_of_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<Activation>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM activations WHERE user_id = $1 \
              ORDER BY timestamp_created DESC, activation_id"

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 impl Store {
     /// The configuration items of `application_id`, by key.
-    pub async fn application_configs(
+    pub(crate) async fn application_configs(
         &self,
         application_id: &str,
     ) -> Result<Vec<(String, Vec<Value>)>, StoreError> {
@@ -34,7 +34,7 @@ impl Store {
     }
 
     /// Saves the configuration item `key` of `application_id`, replacing its values.
-    pub async fn save_application_config(
+    pub(crate) async fn save_application_config(
         &self,
         application_id: &str,
         key: &str,
@@ -56,7 +56,7 @@ impl Store {
     }
 
     /// Removes the configuration item `key` of `application_id`, if there is one.
-    pub async fn remove_application_config(
+    pub(crate) async fn remove_application_config(
         &self,
         application_id: &str,
         key: &str,
@@ -74,7 +74,7 @@ impl Store {
     /// Changes the roles of `application_id` in one transaction: `replace` drops the
     /// current ones first, then `add` are added and `remove` taken away. Returns the
     /// roles afterwards, sorted.
-    pub async fn change_application_roles(
+    pub(crate) async fn change_application_roles(
         &self,
         application_id: &str,
         replace: bool,

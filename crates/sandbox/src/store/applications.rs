@@ -61,7 +61,7 @@ impl Store {
 
     /// Adds a version. Returns `false` when the application already has a version of
     /// that name.
-    pub async fn create_version(
+    pub(crate) async fn create_version(
         &self,
         version: &ApplicationVersion,
         now_ms: i64,
@@ -126,7 +126,7 @@ impl Store {
     }
 
     /// The version that owns an `APP_KEY`.
-    pub async fn version_by_key(
+    pub(crate) async fn version_by_key(
         &self,
         application_key: &str,
     ) -> Result<Option<ApplicationVersion>, StoreError> {
@@ -144,7 +144,7 @@ impl Store {
 
     /// Marks a version supported or not. Returns the updated version, or `None` when it
     /// does not exist.
-    pub async fn set_version_supported(
+    pub(crate) async fn set_version_supported(
         &self,
         application_id: &str,
         version_id: &str,

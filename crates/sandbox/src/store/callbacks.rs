@@ -99,7 +99,10 @@ const EVENT_COLUMNS: &str = "event_id, event_number, callback_id, application_id
 
 impl Store {
     /// Stores a new callback URL.
-    pub async fn insert_callback_url(&self, c: &CallbackUrlRecord) -> Result<(), StoreError> {
+    pub(crate) async fn insert_callback_url(
+        &self,
+        c: &CallbackUrlRecord,
+    ) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO callback_urls ({URL_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -124,7 +127,10 @@ impl Store {
 
     /// Saves everything but the id, application and creation time of an enabled URL.
     /// Returns `false` when there is no such enabled URL.
-    pub async fn update_callback_url(&self, c: &CallbackUrlRecord) -> Result<bool, StoreError> {
+    pub(crate) async fn update_callback_url(
+        &self,
+        c: &CallbackUrlRecord,
+    ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE callback_urls SET name = $1, callback_type = $2, callback_url = $3, \
              attributes = $4, authentication = $5, retention_period_ms = $6, \
@@ -148,7 +154,7 @@ impl Store {
     }
 
     /// Disables an enabled URL. Returns whether there was one.
-    pub async fn disable_callback_url(
+    pub(crate) async fn disable_callback_url(
         &self,
         callback_id: &str,
         now_ms: i64,
@@ -182,7 +188,7 @@ impl Store {
 
     /// The application's enabled callback URLs, by name (as PowerAuth Server lists them),
     /// optionally of one type only.
-    pub async fn callback_urls(
+    pub(crate) async fn callback_urls(
         &self,
         application_id: &str,
         callback_type: Option<&str>,
@@ -201,7 +207,10 @@ impl Store {
     }
 
     /// Stores a new event with the next `event_number` (written back into `event`).
-    pub async fn insert_callback_event(&self, event: &mut CallbackEvent) -> Result<(), StoreError> {
+    pub(crate) async fn insert_callback_event(
+        &self,
+        event: &mut CallbackEvent,
+    ) -> Result<(), StoreError> {
         // The numbers come from the table itself; two sandboxes sharing one database may
         // pick the same one, and the loser of the unique index takes the next.
         let mut last_error = None;
@@ -244,7 +253,7 @@ impl Store {
     }
 
     /// Records an attempt and the event's state after it, in one transaction.
-    pub async fn record_callback_attempt(
+    pub(crate) async fn record_callback_attempt(
         &self,
         event: &CallbackEvent,
         attempt: &CallbackAttempt,
@@ -279,7 +288,9 @@ impl Store {
     }
 
     /// Events not finished (`PROCESSING` or `PENDING`), oldest first.
-    pub async fn unfinished_callback_events(&self) -> Result<Vec<CallbackEvent>, StoreError> {
+    pub(crate) async fn unfinished_callback_events(
+        &self,
+    ) -> Result<Vec<CallbackEvent>, StoreError> {
         sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM callback_events \
              WHERE status IN ('PROCESSING', 'PENDING') ORDER BY event_number"
@@ -293,7 +304,7 @@ impl Store {
 
     /// Marks an event `FAILED` without a further attempt (its URL was removed, or it had
     /// every attempt its URL allows).
-    pub async fn fail_callback_event(
+    pub(crate) async fn fail_callback_event(
         &self,
         event_id: &str,
         delete_after_ms: i64,
@@ -311,7 +322,7 @@ impl Store {
 
     /// The newest `limit` events of an application (all applications when `None`),
     /// newest first, each with its attempts in order, and the URL's name.
-    pub async fn callback_log(
+    pub(crate) async fn callback_log(
         &self,
         application_id: Option<&str>,
         limit: i64,
@@ -361,7 +372,10 @@ impl Store {
     }
 
     /// Deletes finished events (and their attempts) past their retention.
-    pub async fn delete_expired_callback_events(&self, now_ms: i64) -> Result<u64, StoreError> {
+    pub(crate) async fn delete_expired_callback_events(
+        &self,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "DELETE FROM callback_attempts WHERE event_id IN (SELECT event_id FROM callback_events \

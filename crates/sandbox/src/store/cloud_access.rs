@@ -26,7 +26,10 @@ impl Store {
     }
 
     /// The applications `username` may use, in the order they were assigned.
-    pub async fn user_applications(&self, username: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn user_applications(
+        &self,
+        username: &str,
+    ) -> Result<Vec<String>, StoreError> {
         sqlx::query(
             "SELECT application_id FROM user_applications WHERE username = $1 \
              ORDER BY timestamp_created, application_id",
@@ -40,7 +43,7 @@ impl Store {
     }
 
     /// Records the roles of a new application.
-    pub async fn set_application_roles(
+    pub(crate) async fn set_application_roles(
         &self,
         application_id: &str,
         roles: &[String],
@@ -65,7 +68,10 @@ impl Store {
     }
 
     /// The roles of an application, by name.
-    pub async fn application_roles(&self, application_id: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn application_roles(
+        &self,
+        application_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
         sqlx::query("SELECT role FROM application_roles WHERE application_id = $1 ORDER BY role")
             .bind(application_id)
             .fetch_all(self.pool())

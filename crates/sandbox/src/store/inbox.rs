@@ -31,7 +31,7 @@ const COLUMNS: &str = "message_id, user_id, application_id, message_type, subjec
 
 impl Store {
     /// Stores a new message.
-    pub async fn insert_inbox_message(&self, m: &InboxMessage) -> Result<(), StoreError> {
+    pub(crate) async fn insert_inbox_message(&self, m: &InboxMessage) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO inbox_messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         );
@@ -75,7 +75,7 @@ impl Store {
     }
 
     /// How many unread messages a user has.
-    pub async fn count_unread(&self, user_id: &str) -> Result<i64, StoreError> {
+    pub(crate) async fn count_unread(&self, user_id: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query(
             "SELECT COUNT(*) AS n FROM inbox_messages WHERE user_id = $1 AND is_read = 0",
         )
@@ -86,7 +86,7 @@ impl Store {
     }
 
     /// One of a user's messages.
-    pub async fn inbox_message(
+    pub(crate) async fn inbox_message(
         &self,
         user_id: &str,
         message_id: &str,
@@ -104,7 +104,7 @@ impl Store {
     }
 
     /// Marks one message (or, with `None`, all) of a user read. Returns how many changed.
-    pub async fn mark_read(
+    pub(crate) async fn mark_read(
         &self,
         user_id: &str,
         message_id: Option<&str>,

@@ -165,7 +165,7 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes cannot fail halfway
     /// on a lock upgrade; PostgreSQL relies on the compare-and-swap updates.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
         let statement = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",

@@ -160,7 +160,10 @@ impl Store {
     }
 
     /// A template by id.
-    pub async fn template_by_id(&self, template_id: i64) -> Result<Option<Template>, StoreError> {
+    pub(crate) async fn template_by_id(
+        &self,
+        template_id: i64,
+    ) -> Result<Option<Template>, StoreError> {
         sqlx::query(&format!(
             "SELECT {TEMPLATE_COLUMNS} FROM operation_templates WHERE template_id = $1"
         ))
@@ -173,7 +176,7 @@ impl Store {
     }
 
     /// Every template, by id.
-    pub async fn templates(&self) -> Result<Vec<Template>, StoreError> {
+    pub(crate) async fn templates(&self) -> Result<Vec<Template>, StoreError> {
         sqlx::query(&format!(
             "SELECT {TEMPLATE_COLUMNS} FROM operation_templates ORDER BY template_id"
         ))
@@ -186,7 +189,7 @@ impl Store {
 
     /// Stores `template` under the next free id (its `template_id` is ignored) and
     /// returns it with that id; `None` when the name is taken.
-    pub async fn insert_template(
+    pub(crate) async fn insert_template(
         &self,
         template: &Template,
     ) -> Result<Option<Template>, StoreError> {
@@ -239,7 +242,7 @@ impl Store {
 
     /// Replaces what the template API may change of template `template.template_id`
     /// (not its name, form data or UI); `false` when there is no such template.
-    pub async fn update_template(&self, template: &Template) -> Result<bool, StoreError> {
+    pub(crate) async fn update_template(&self, template: &Template) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE operation_templates SET operation_type = $2, data_template = $3, \
              signature_types = $4, max_failure_count = $5, expiration_seconds = $6, \
@@ -259,7 +262,10 @@ impl Store {
     }
 
     /// Removes template `template_id` unless a `PENDING` operation still uses it.
-    pub async fn remove_template(&self, template_id: i64) -> Result<TemplateRemoval, StoreError> {
+    pub(crate) async fn remove_template(
+        &self,
+        template_id: i64,
+    ) -> Result<TemplateRemoval, StoreError> {
         let mut tx = self.begin().await?;
         let Some(row) =
             sqlx::query("SELECT template_name FROM operation_templates WHERE template_id = $1")
@@ -290,7 +296,7 @@ impl Store {
     }
 
     /// Pending operations past their expiry, soonest expired first, at most `limit`.
-    pub async fn expired_pending_operations(
+    pub(crate) async fn expired_pending_operations(
         &self,
         now_ms: i64,
         limit: i64,
@@ -309,7 +315,7 @@ impl Store {
     }
 
     /// Stores a new operation.
-    pub async fn insert_operation(&self, o: &Operation) -> Result<(), StoreError> {
+    pub(crate) async fn insert_operation(&self, o: &Operation) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO operations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
@@ -344,7 +350,7 @@ impl Store {
 
     /// Saves the mutable fields if the operation is unchanged since read; bumps
     /// `o.revision`. Returns `false` when another writer saved first.
-    pub async fn save_operation(&self, o: &mut Operation) -> Result<bool, StoreError> {
+    pub(crate) async fn save_operation(&self, o: &mut Operation) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE operations SET revision = $1, user_id = $2, status = $3, status_reason = $4, \
              failure_count = $5, additional_data = $6, timestamp_finalized = $7 \
@@ -382,7 +388,7 @@ impl Store {
 
     /// A user's operations, newest first, optionally only `PENDING` ones (as stored:
     /// expiry is applied by the caller).
-    pub async fn operations_of_user(
+    pub(crate) async fn operations_of_user(
         &self,
         user_id: &str,
         pending_only: bool,
@@ -402,7 +408,7 @@ impl Store {
     }
 
     /// Operations created with `external_id`, newest first.
-    pub async fn operations_by_external_id(
+    pub(crate) async fn operations_by_external_id(
         &self,
         external_id: &str,
     ) -> Result<Vec<Operation>, StoreError> {

@@ -21,7 +21,7 @@ pub struct PushMessage {
 
 impl Store {
     /// Registers (or replaces) an activation's push token.
-    pub async fn put_push_device(
+    pub(crate) async fn put_push_device(
         &self,
         activation_id: &str,
         platform: &str,
@@ -45,7 +45,7 @@ impl Store {
     }
 
     /// Activations of `user_id` that are ACTIVE and have a push token.
-    pub async fn push_targets(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn push_targets(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.activation_id AS activation_id FROM activations a \
              JOIN push_devices p ON p.activation_id = a.activation_id \
@@ -63,7 +63,7 @@ impl Store {
     /// `NOTIFY` on [`PUSH_CHANNEL`] with `ORIGIN:MESSAGE_ID` (delivered when it commits), so
     /// every sandbox instance on the database can tell its live listeners
     /// ([`crate::fanout`]); `origin` names the instance that queued it.
-    pub async fn insert_push_message(
+    pub(crate) async fn insert_push_message(
         &self,
         message: &PushMessage,
         origin: &str,
@@ -93,7 +93,10 @@ impl Store {
     }
 
     /// One outbox message by id.
-    pub async fn push_message(&self, message_id: &str) -> Result<Option<PushMessage>, StoreError> {
+    pub(crate) async fn push_message(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<PushMessage>, StoreError> {
         sqlx::query(
             "SELECT message_id, user_id, activation_id, body, timestamp_created FROM push_messages \
              WHERE message_id = $1",

@@ -163,7 +163,7 @@ impl Store {
     /// `None` (and writes nothing) when `sole_postcard` is set and the user already holds
     /// a `CREATED` or `ACTIVE` postcard code in the application. Taking the number locks
     /// the counter first, so concurrent inserts check one after the other.
-    pub async fn insert_recovery(
+    pub(crate) async fn insert_recovery(
         &self,
         record: &RecoveryRecord,
         puk_hashes: &[String],
@@ -225,7 +225,7 @@ impl Store {
 
     /// The `CREATED`, `ACTIVE` or `BLOCKED` code `recovery_code` of an application (newest
     /// first).
-    pub async fn recovery_by_code(
+    pub(crate) async fn recovery_by_code(
         &self,
         application_id: &str,
         recovery_code: &str,
@@ -245,7 +245,7 @@ impl Store {
     }
 
     /// Whether an application has ever had the code `recovery_code`, in any status.
-    pub async fn recovery_code_exists(
+    pub(crate) async fn recovery_code_exists(
         &self,
         application_id: &str,
         recovery_code: &str,
@@ -263,7 +263,7 @@ impl Store {
 
     /// Whether a user holds a `CREATED` or `ACTIVE` postcard code (one issued with no
     /// activation) in an application.
-    pub async fn has_live_postcard(
+    pub(crate) async fn has_live_postcard(
         &self,
         application_id: &str,
         user_id: &str,
@@ -281,7 +281,7 @@ impl Store {
     }
 
     /// The codes that match every given filter, newest first.
-    pub async fn find_recoveries(
+    pub(crate) async fn find_recoveries(
         &self,
         lookup: &RecoveryLookup,
     ) -> Result<Vec<RecoveryRecord>, StoreError> {
@@ -316,24 +316,8 @@ impl Store {
             .collect()
     }
 
-    /// The code numbered `number`, in any status.
-    pub async fn recovery_by_number(
-        &self,
-        number: i64,
-    ) -> Result<Option<RecoveryRecord>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS} FROM recovery_codes WHERE recovery_code_number = $1"
-        ))
-        .bind(number)
-        .fetch_optional(self.pool())
-        .await?
-        .as_ref()
-        .map(record_from_row)
-        .transpose()
-    }
-
     /// The PUKs of a code, by index.
-    pub async fn recovery_puks(
+    pub(crate) async fn recovery_puks(
         &self,
         recovery_code_id: &str,
     ) -> Result<Vec<RecoveryPuk>, StoreError> {
@@ -354,7 +338,7 @@ impl Store {
     }
 
     /// The first `VALID` PUK of a code: `(index, hash)`.
-    pub async fn current_puk(
+    pub(crate) async fn current_puk(
         &self,
         recovery_code_id: &str,
     ) -> Result<Option<(i64, String)>, StoreError> {
@@ -372,7 +356,7 @@ impl Store {
     /// Saves status and failed attempts if unchanged since read (CAS on `revision`); sets
     /// PUK `puk.0` to status `puk.1` in the same transaction. Returns `false` on a lost
     /// race.
-    pub async fn save_recovery(
+    pub(crate) async fn save_recovery(
         &self,
         record: &mut RecoveryRecord,
         puk: Option<(i64, &str)>,
@@ -412,7 +396,11 @@ impl Store {
 
     /// Revokes code `number` unless it is already `REVOKED`; its `VALID` PUKs become
     /// `INVALID`. Returns whether it changed.
-    pub async fn revoke_recovery(&self, number: i64, now_ms: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn revoke_recovery(
+        &self,
+        number: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
             "UPDATE recovery_codes SET status = 'REVOKED', revision = revision + 1, timestamp_last_change = $1 \
@@ -438,7 +426,7 @@ impl Store {
 
     /// Revokes every code issued with `activation_id` that is not `REVOKED` yet, and
     /// invalidates their `VALID` PUKs. Returns how many codes changed.
-    pub async fn revoke_activation_recoveries(
+    pub(crate) async fn revoke_activation_recoveries(
         &self,
         activation_id: &str,
         now_ms: i64,
@@ -465,7 +453,7 @@ impl Store {
     }
 
     /// The stored recovery configuration of an application, if any was saved.
-    pub async fn recovery_config(
+    pub(crate) async fn recovery_config(
         &self,
         application_id: &str,
     ) -> Result<Option<RecoveryConfig>, StoreError> {
@@ -484,7 +472,7 @@ impl Store {
 
     /// Stores `config` only when the application has none yet. Returns the configuration
     /// stored afterwards (`config`, or the one that was there).
-    pub async fn insert_recovery_config(
+    pub(crate) async fn insert_recovery_config(
         &self,
         config: &RecoveryConfig,
     ) -> Result<RecoveryConfig, StoreError> {
@@ -493,7 +481,7 @@ impl Store {
 
     /// Saves `config`. The postcard key pair is written only if the application has none:
     /// once made, it stays, whatever two concurrent updates bring.
-    pub async fn save_recovery_config(
+    pub(crate) async fn save_recovery_config(
         &self,
         config: &RecoveryConfig,
     ) -> Result<RecoveryConfig, StoreError> {

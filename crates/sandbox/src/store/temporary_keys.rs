@@ -84,7 +84,7 @@ impl Store {
     /// [`Store::temporary_key`], and only if it was issued for `application_key` and the
     /// scope: `activation_id` for activation scope, `None` for application scope. A key of
     /// another application or scope is answered as no key at all.
-    pub async fn scoped_temporary_key(
+    pub(crate) async fn scoped_temporary_key(
         &self,
         key_id: &str,
         application_key: &str,
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// Deletes a key. Returns `false` when there was none.
-    pub async fn remove_temporary_key(&self, key_id: &str) -> Result<bool, StoreError> {
+    pub(crate) async fn remove_temporary_key(&self, key_id: &str) -> Result<bool, StoreError> {
         let deleted = sqlx::query("DELETE FROM temporary_keys WHERE key_id = $1")
             .bind(key_id)
             .execute(self.pool())

@@ -23,7 +23,7 @@ pub struct Token {
 
 impl Store {
     /// Stores a new token.
-    pub async fn insert_token(&self, token: &Token, now_ms: i64) -> Result<(), StoreError> {
+    pub(crate) async fn insert_token(&self, token: &Token, now_ms: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO tokens (token_id, activation_id, token_secret, signature_type, timestamp_created) \
              VALUES ($1, $2, $3, $4, $5)",

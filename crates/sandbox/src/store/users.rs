@@ -64,7 +64,7 @@ impl Store {
     }
 
     /// Creates a user or replaces its role and password.
-    pub async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+    pub(crate) async fn put_user(&self, user: &User) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO users (username, role, password_hash, timestamp_created) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
@@ -102,7 +102,7 @@ impl Store {
     }
 
     /// Deletes a user. Returns `false` when there was none.
-    pub async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+    pub(crate) async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
         let deleted = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(self.pool())

@@ -43,7 +43,7 @@ pub struct EnrollmentMetadata {
 impl EnrollmentMetadata {
     /// Whether the request is a web one: any of the web-only fields is set. A web
     /// transaction answers a `redirectUrl` and reports `scanSource` `WEB`.
-    pub fn is_web(&self) -> bool {
+    pub(crate) fn is_web(&self) -> bool {
         self.success_url.is_some()
             || self.error_url.is_some()
             || self.locale.is_some()

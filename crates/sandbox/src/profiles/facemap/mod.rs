@@ -64,7 +64,7 @@ pub const PREFIX: &str = "/profiles/facemap";
 /// The initiate path (the one endpoint that takes `multipart/form-data`).
 pub const INITIATE_PATH: &str = "/profiles/facemap/api/authentication/v1/facemap/initiate";
 /// The largest facemap accepted (FaceTec facemaps are tens to hundreds of KB).
-pub const MAX_FACEMAP_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_FACEMAP_BYTES: usize = 2 * 1024 * 1024;
 /// How far the device's capture timestamp may be from the sandbox's clock.
 pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
 

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 /// How long a newer transaction for the same enrollment reference supersedes older ones,
 /// and the longest a transaction lives: 15 minutes.
-pub const MAX_LIFETIME_MS: i64 = 15 * 60 * 1000;
+pub(crate) const MAX_LIFETIME_MS: i64 = 15 * 60 * 1000;
 
 /// A transaction's `transactionResult`: Jumio's retrieval values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,7 +54,7 @@ impl TxResult {
     }
 
     /// Whether the transaction has ended.
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         !matches!(self, TxResult::Created | TxResult::Started)
     }
 }
@@ -147,7 +147,7 @@ fn transaction(row: &AnyRow) -> Result<Transaction, StoreError> {
 }
 
 /// Stores a new API credential of `application_id`.
-pub async fn insert_credentials(
+pub(crate) async fn insert_credentials(
     store: &Store,
     api_token: &str,
     application_id: &str,
@@ -185,7 +185,10 @@ pub async fn credentials(
 /// Stores `new` and ends, as `EXPIRED` (`SUPERSEDED`), the open transactions of the same
 /// application and enrollment reference made in the last 15 minutes: only the newest can
 /// finish. Returns how many were superseded.
-pub async fn insert_superseding(store: &Store, new: &Transaction) -> Result<u64, StoreError> {
+pub(crate) async fn insert_superseding(
+    store: &Store,
+    new: &Transaction,
+) -> Result<u64, StoreError> {
     let mut tx = store.begin().await?;
     let superseded = sqlx::query(&format!(
         "UPDATE facemap_transactions SET {END} \
@@ -266,7 +269,7 @@ pub async fn list(
 
 /// Whether any open transaction is past its expiry (a read, so an idle sandbox never
 /// takes the write lock).
-pub async fn any_due(store: &Store, now_ms: i64) -> Result<bool, StoreError> {
+pub(crate) async fn any_due(store: &Store, now_ms: i64) -> Result<bool, StoreError> {
     Ok(sqlx::query(
         "SELECT 1 AS one FROM facemap_transactions \
          WHERE result IN ('CREATED', 'STARTED') AND timestamp_expires <= $1 LIMIT 1",
@@ -278,7 +281,7 @@ pub async fn any_due(store: &Store, now_ms: i64) -> Result<bool, StoreError> {
 }
 
 /// Ends every open transaction past its expiry as `EXPIRED` (`TIMEOUT`).
-pub async fn expire_due(store: &Store, now_ms: i64) -> Result<u64, StoreError> {
+pub(crate) async fn expire_due(store: &Store, now_ms: i64) -> Result<u64, StoreError> {
     Ok(sqlx::query(&format!(
         "UPDATE facemap_transactions SET {END} \
          WHERE result IN ('CREATED', 'STARTED') AND timestamp_expires <= $3"
@@ -330,7 +333,7 @@ pub async fn finish(
 }
 
 /// Callbacks due at `now_ms`, oldest first.
-pub async fn due_callbacks(
+pub(crate) async fn due_callbacks(
     store: &Store,
     now_ms: i64,
     limit: i64,
@@ -350,7 +353,7 @@ pub async fn due_callbacks(
 }
 
 /// `PENDING` → `SENDING`: this sandbox delivers it. `false` when another took it.
-pub async fn take_callback(store: &Store, reference: &str) -> Result<bool, StoreError> {
+pub(crate) async fn take_callback(store: &Store, reference: &str) -> Result<bool, StoreError> {
     Ok(sqlx::query(
         "UPDATE facemap_transactions SET callback_status = 'SENDING' \
          WHERE transaction_reference = $1 AND callback_status = 'PENDING'",
@@ -363,7 +366,7 @@ pub async fn take_callback(store: &Store, reference: &str) -> Result<bool, Store
 }
 
 /// Deliveries a stop or a kill interrupted go back to `PENDING`.
-pub async fn resume_callbacks(store: &Store) -> Result<u64, StoreError> {
+pub(crate) async fn resume_callbacks(store: &Store) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE facemap_transactions SET callback_status = 'PENDING' \
          WHERE callback_status = 'SENDING'",
@@ -375,7 +378,7 @@ pub async fn resume_callbacks(store: &Store) -> Result<u64, StoreError> {
 
 /// The outcome of one delivery attempt: the new status (`COMPLETED`, `FAILED` or
 /// `PENDING` with `next_ms`).
-pub async fn record_callback(
+pub(crate) async fn record_callback(
     store: &Store,
     reference: &str,
     status: &str,
