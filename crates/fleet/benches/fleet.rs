@@ -1,20 +1,23 @@
 //! The fleet benchmark: 1,000 devices against the embedded sandbox (in-memory SQLite, in
-//! this process), each activating and approving one payment: wall time, devices per
-//! second, and where the time goes (latency and summed time per step).
+//! this process), each activating, checking its status and approving one payment: wall
+//! time, devices per second, CPU time per device, and where the time goes (latency and
+//! summed time per step).
 //!
 //! The first run, `cli`, is what users run: `tokensim fleet --devices 1000 --concurrency
 //! 64`, as the plan the CLI parses it into (every other field `FleetPlan::default()`, which
-//! a CLI test checks is what `tokensim fleet` with no options gives: a status check and one
-//! PIN signature per device, the server's view checked after the run), run through
-//! [`tokensim_fleet::run`] as the CLI calls it, under the CLI's
-//! log filter. When `TOKENSIM_BIN` names the release `tokensim` binary (`make bench-fleet`
-//! builds it), the same command also runs as a child process, and the ratio of its wall
-//! time to the in-process run is printed. The other runs leave out the status check and the
-//! signature (`--no-status --signatures 0`) to show what those cost.
+//! a CLI test checks is what `tokensim fleet` with no options gives), run through
+//! [`tokensim_fleet::run`] as the CLI calls it, under the CLI's log filter. When
+//! `TOKENSIM_BIN` names the release `tokensim` binary (`make bench-fleet` builds it), the
+//! same command runs as a child process (`binary`), with its CPU time per device and the
+//! ratio of its wall time to the in-process run. The other runs change one thing against
+//! the default: `sdk` runs the PIN's PBKDF2 for every PIN signature
+//! (`--pbkdf2-per-signature`), `signed` adds one PIN-signed request per device
+//! (`--signatures 1`), `shared` shares one application temporary key, `mixed` speaks
+//! 3.0-3.3.
 //!
 //! `make bench` runs it (release build). Sizes: `TOKENSIM_FLEET_DEVICES` (default 1000),
 //! `TOKENSIM_FLEET_CONCURRENCY` (default 64); `TOKENSIM_FLEET_RUNS` picks runs by name
-//! (`cli,binary,sdk,shared,keep,mixed`, the default: all), e.g. one run under a profiler.
+//! (`cli,binary,sdk,signed,shared,mixed`, the default: all), e.g. one run under a profiler.
 //! Figures are printed, never asserted.
 
 use powerauth::ProtocolVersion;
@@ -183,20 +186,17 @@ async fn main() {
         ))
         .with_writer(std::io::stderr)
         .try_init();
-    let base = FleetPlan {
-        no_status: true,
-        signatures: 0,
-        ..users.clone()
-    };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("Fleet: activate + approve one payment per device, embedded sandbox, {cores} cores");
+    println!(
+        "Fleet: activate, check the status, approve one payment per device, embedded sandbox, {cores} cores"
+    );
     let chosen = std::env::var("TOKENSIM_FLEET_RUNS").unwrap_or_default();
     let wanted = |name: &str| chosen.is_empty() || chosen.split(',').any(|c| c.trim() == name);
     let mut users_wall = None;
     if wanted("cli") {
         users_wall = measure(
             &format!("what users run: tokensim {}", words.join(" ")),
-            users,
+            users.clone(),
         )
         .await;
     }
@@ -208,35 +208,43 @@ async fn main() {
     let runs = [
         (
             "sdk",
-            format!("{devices} devices, 3.3, {concurrency} at once, --no-status --signatures 0"),
-            base.clone(),
+            format!(
+                "tokensim {} --pbkdf2-per-signature (the SDK's PBKDF2 for every PIN signature)",
+                words.join(" ")
+            ),
+            FleetPlan {
+                keep_knowledge_keys: false,
+                ..users.clone()
+            },
+        ),
+        (
+            "signed",
+            format!(
+                "tokensim {} --signatures 1 (one PIN-signed request per device more)",
+                words.join(" ")
+            ),
+            FleetPlan {
+                signatures: 1,
+                ..users.clone()
+            },
         ),
         (
             "shared",
             format!(
-                "{devices} devices, 3.3, {concurrency} at once, one shared application temporary key"
+                "tokensim {} --share-temporary-keys (one shared application temporary key)",
+                words.join(" ")
             ),
             FleetPlan {
                 share_temporary_keys: true,
-                ..base.clone()
-            },
-        ),
-        (
-            "keep",
-            format!(
-                "{devices} devices, 3.3, {concurrency} at once, knowledge keys kept unlocked (--keep-knowledge-keys)"
-            ),
-            FleetPlan {
-                keep_knowledge_keys: true,
-                ..base.clone()
+                ..users.clone()
             },
         ),
         (
             "mixed",
-            format!("{devices} devices, 3.0-3.3 mixed, {concurrency} at once"),
+            format!("tokensim {} --versions 3.0,3.1,3.2,3.3", words.join(" ")),
             FleetPlan {
                 versions: ProtocolVersion::ALL.to_vec(),
-                ..base.clone()
+                ..users.clone()
             },
         ),
     ];

@@ -42,16 +42,20 @@ pub struct FleetPlan {
     pub operations: u32,
 
     /// Signed requests (`/pa/v3/signature/validate`, PIN) per device before its operations.
+    /// None by default: the default scenario is activate, check the status, approve one
+    /// payment.
     pub signatures: u32,
 
     /// The embedded sandbox issues a recovery code and PUK with each activation (its
     /// Argon2 hash of the PUK costs more than the rest of the activation); off by default.
     pub recovery_codes: bool,
 
-    /// Keep each device's knowledge key unlocked in memory from its activation on, instead
-    /// of running the PIN's PBKDF2 (10,000 iterations) for every PIN signature as the mobile
-    /// SDK does. The requests are byte for byte the same; a wrong-PIN fault still derives
-    /// its (wrong) key. The report says which mode ran.
+    /// Keep each device's knowledge key unlocked in memory from its activation on (the
+    /// default), instead of running the PIN's PBKDF2 (10,000 iterations) for every PIN
+    /// signature as the mobile SDK does (`--pbkdf2-per-signature` sets it to false). The
+    /// requests are byte for byte the same; the activation still wraps the key under the
+    /// PIN, and a wrong-PIN fault still derives its (wrong) key and is refused. The report
+    /// says which mode ran.
     pub keep_knowledge_keys: bool,
 
     /// Skip the status call after activation.
@@ -148,9 +152,9 @@ impl Default for FleetPlan {
             app_id: "tokensim".to_owned(),
             versions: vec![ProtocolVersion::V3_3],
             operations: 1,
-            signatures: 1,
+            signatures: 0,
             recovery_codes: false,
-            keep_knowledge_keys: false,
+            keep_knowledge_keys: true,
             no_status: false,
             share_temporary_keys: false,
             no_verify: false,

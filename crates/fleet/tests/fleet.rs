@@ -20,6 +20,7 @@ async fn a_small_fleet_on_the_embedded_sandbox_counts_every_operation_and_fault(
         concurrency: 8,
         versions: vec![ProtocolVersion::V3_0, ProtocolVersion::V3_3],
         operations: 2,
+        signatures: 1,
         reject_ratio: 0.25,
         faults: fault_mix(),
         json: true,
@@ -412,17 +413,23 @@ async fn kept_knowledge_keys_sign_alike_and_a_wrong_pin_is_still_refused() {
         .unwrap();
     assert_eq!((wrong_pin.injected, wrong_pin.matched), (4, 4));
     assert_eq!(report.operations.approved, 16);
-    // The default is the SDK's way.
-    let default = tokensim_fleet::execute(&FleetPlan {
-        devices: 1,
-        ..FleetPlan::default()
+    // Kept is the default; the SDK's way (`--pbkdf2-per-signature`) signs alike and refuses
+    // the wrong PIN too.
+    assert!(FleetPlan::default().keep_knowledge_keys);
+    let sdk = tokensim_fleet::execute(&FleetPlan {
+        keep_knowledge_keys: false,
+        ..args
     })
     .await
     .unwrap();
+    assert!(sdk.is_clean(), "{}", sdk.to_table());
     assert_eq!(
-        default.knowledge_keys,
+        sdk.knowledge_keys,
         tokensim_fleet::report::PBKDF2_PER_SIGNATURE
     );
+    let wrong_pin = sdk.faults.iter().find(|f| f.fault == "wrong-pin").unwrap();
+    assert_eq!((wrong_pin.injected, wrong_pin.matched), (4, 4));
+    assert_eq!(sdk.operations.approved, 16);
 }
 
 fn facemap_fleet(devices: u32) -> FleetPlan {

@@ -101,8 +101,10 @@ pub(crate) struct FleetArgs {
     #[arg(long, default_value_t = 1)]
     pub operations: u32,
 
-    /// Signed requests (`/pa/v3/signature/validate`, PIN) per device before its operations.
-    #[arg(long, default_value_t = 1)]
+    /// Signed requests (`/pa/v3/signature/validate`, PIN) per device before its operations
+    /// (none by default: each device activates, checks its status and approves its
+    /// payments).
+    #[arg(long, default_value_t = 0)]
     pub signatures: u32,
 
     /// The embedded sandbox issues a recovery code and PUK with each activation (its
@@ -110,11 +112,18 @@ pub(crate) struct FleetArgs {
     #[arg(long, conflicts_with = "server")]
     pub recovery_codes: bool,
 
-    /// Keep each device's knowledge key unlocked in memory from its activation on, instead
-    /// of running the PIN's PBKDF2 (10,000 iterations) for every PIN signature as the mobile
-    /// SDK does. The requests are byte for byte the same; a wrong-PIN fault still derives
-    /// its (wrong) key. The report says which mode ran.
+    /// Run the PIN's PBKDF2 (10,000 iterations) for every PIN signature, as the mobile SDK
+    /// does, instead of keeping each device's knowledge key unlocked in memory from its
+    /// activation on (the default: a load generator's CPU goes to the requests). The
+    /// requests are byte for byte the same either way; the activation always wraps the key
+    /// under the PIN, and a wrong-PIN fault is refused in both. The report says which mode
+    /// ran.
     #[arg(long)]
+    pub pbkdf2_per_signature: bool,
+
+    /// Keep each device's knowledge key unlocked in memory from its activation on: the
+    /// default (the option is kept for scripts that name it).
+    #[arg(long, conflicts_with = "pbkdf2_per_signature")]
     pub keep_knowledge_keys: bool,
 
     /// Skip the status call after activation.
@@ -285,7 +294,7 @@ impl FleetArgs {
             operations: self.operations,
             signatures: self.signatures,
             recovery_codes: self.recovery_codes,
-            keep_knowledge_keys: self.keep_knowledge_keys,
+            keep_knowledge_keys: self.keep_knowledge_keys || !self.pbkdf2_per_signature,
             no_status: self.no_status,
             share_temporary_keys: self.share_temporary_keys,
             no_verify: self.no_verify,
@@ -372,6 +381,20 @@ mod tests {
                 tokensim_fleet::profiles::FleetProfile::PowerAuth
             ]
         );
+    }
+
+    /// Knowledge keys stay unlocked unless `--pbkdf2-per-signature` asks for the SDK's way;
+    /// `--keep-knowledge-keys` (the default) still parses and cannot be mixed with it.
+    #[test]
+    fn knowledge_keys_are_kept_unless_pbkdf2_per_signature_is_asked() {
+        let plan = |words: &[&str]| {
+            Cli::try_parse_from(std::iter::once("fleet").chain(words.iter().copied()))
+                .map(|cli| cli.fleet.into_plan().keep_knowledge_keys)
+        };
+        assert!(plan(&[]).unwrap());
+        assert!(plan(&["--keep-knowledge-keys"]).unwrap());
+        assert!(!plan(&["--pbkdf2-per-signature"]).unwrap());
+        assert!(plan(&["--pbkdf2-per-signature", "--keep-knowledge-keys"]).is_err());
     }
 
     /// `tokensim fleet` with no option runs `FleetPlan::default()`: the app's panel and the
