@@ -41,7 +41,7 @@ pub fn set_poll_seconds(poll: State<'_, PollInterval>, seconds: u32) -> u32 {
 /// Restarts the embedded sandbox (in memory, random port).
 #[tauri::command]
 pub async fn use_embedded_sandbox(core: State<'_, Arc<Core>>) -> Result<ServerInfo> {
-    core.start_sandbox(None, 0).await
+    core.slot.start_sandbox(None, 0).await
 }
 
 /// Uses an outside server.
@@ -53,7 +53,8 @@ pub async fn use_outside_server(
     cloud_user: String,
     cloud_password: String,
 ) -> Result<ServerInfo> {
-    core.use_outside_server(&url, &mobile_sdk_config, &cloud_user, &cloud_password)
+    core.slot
+        .use_outside(&url, &mobile_sdk_config, &cloud_user, &cloud_password)
         .await
 }
 

@@ -9,7 +9,7 @@ use crate::devices::DeviceBook;
 use crate::error::api_error;
 use crate::inspector::{DeviceEvents, Timeline};
 use crate::server::{Server, ServerSlot};
-use crate::types::{AppError, DeviceSummary, ExchangeView, ServerInfo};
+use crate::types::{AppError, DeviceSummary, ExchangeView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokensim_api::{Leased, Ran, Runner};
@@ -59,28 +59,6 @@ impl Core {
         &self.client
     }
 
-    /// Starts the embedded sandbox ([`ServerSlot::start_sandbox`]).
-    pub async fn start_sandbox(
-        &self,
-        database: Option<&std::path::Path>,
-        port: u16,
-    ) -> Result<ServerInfo, AppError> {
-        self.slot.start_sandbox(database, port).await
-    }
-
-    /// Uses an outside server ([`ServerSlot::use_outside`]).
-    pub async fn use_outside_server(
-        &self,
-        url: &str,
-        mobile_sdk_config: &str,
-        cloud_user: &str,
-        cloud_password: &str,
-    ) -> Result<ServerInfo, AppError> {
-        self.slot
-            .use_outside(url, mobile_sdk_config, cloud_user, cloud_password)
-            .await
-    }
-
     /// The current server, if any.
     pub fn server(&self) -> Option<Server> {
         self.slot.get()
@@ -89,11 +67,6 @@ impl Core {
     /// Why there is no server.
     pub fn server_error(&self) -> Option<String> {
         self.slot.error()
-    }
-
-    /// The embedded sandbox's URL and built-in admin login ([`ServerSlot::sandbox_admin`]).
-    pub async fn sandbox_admin(&self) -> Option<(String, String, String)> {
-        self.slot.sandbox_admin().await
     }
 
     /// Stops the embedded sandbox.

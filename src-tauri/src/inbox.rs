@@ -86,7 +86,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let core =
             Core::new(DeviceBook::open(folder.path(), StoreChoice::Memory).unwrap()).unwrap();
-        let server = core.start_sandbox(None, 0).await.unwrap();
+        let server = core.slot.start_sandbox(None, 0).await.unwrap();
         let registration = core.new_registration("reader").await.unwrap();
         let report = core
             .activate(ActivateRequest {

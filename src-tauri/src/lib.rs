@@ -193,7 +193,8 @@ fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         let core = core.clone();
         let settings = settings.clone();
         tauri::async_runtime::block_on(async move {
-            core.start_sandbox(settings.sandbox_database.as_deref(), settings.sandbox_port)
+            core.slot
+                .start_sandbox(settings.sandbox_database.as_deref(), settings.sandbox_port)
                 .await
         })
     };

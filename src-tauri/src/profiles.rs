@@ -308,11 +308,7 @@ pub async fn profile_signed_token_call(
                 "accepted: {} {} ({}){}",
                 accepted.call,
                 accepted.subject,
-                if accepted.signed {
-                    "signed"
-                } else {
-                    "unsigned"
-                },
+                accepted.signing(),
                 if accepted.refreshed {
                     ", token renewed first"
                 } else {
@@ -365,6 +361,7 @@ async fn facemap_session(core: &Core, state: &FacemapState) -> Result<Arc<Facema
         return Ok(session.clone());
     }
     let (sandbox_url, admin, password) = core
+        .slot
         .sandbox_admin()
         .await
         .filter(|(sandbox_url, ..)| *sandbox_url == url)

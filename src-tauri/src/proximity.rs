@@ -77,7 +77,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let core =
             Core::new(DeviceBook::open(folder.path(), StoreChoice::Memory).unwrap()).unwrap();
-        core.start_sandbox(None, 0).await.unwrap();
+        core.slot.start_sandbox(None, 0).await.unwrap();
         let registration = core.new_registration("prox").await.unwrap();
         let report = core
             .activate(ActivateRequest {

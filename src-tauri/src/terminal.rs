@@ -24,7 +24,7 @@ async fn demo(core: &Core) -> Result<(), crate::types::AppError> {
     println!(
         "No display (DISPLAY and WAYLAND_DISPLAY are unset): running the app's flow in the terminal."
     );
-    let info = core.start_sandbox(None, 0).await?;
+    let info = core.slot.start_sandbox(None, 0).await?;
     println!("1. Embedded sandbox at {}", info.url);
     println!("   web console: {}", info.console_url);
     println!(

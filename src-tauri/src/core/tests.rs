@@ -11,7 +11,7 @@ const PIN: &str = "918273";
 async fn core() -> (Core, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     let core = Core::new(DeviceBook::open(folder.path(), StoreChoice::Memory).unwrap()).unwrap();
-    core.start_sandbox(None, 0).await.unwrap();
+    core.slot.start_sandbox(None, 0).await.unwrap();
     (core, folder)
 }
 
@@ -140,7 +140,8 @@ async fn a_server_that_is_down_and_a_used_code_fail_at_their_steps_with_the_doct
         outside.integration().username.clone(),
         outside.integration().password.clone(),
     );
-    core.use_outside_server(outside.url(), &sdk, &user, &password)
+    core.slot
+        .use_outside(outside.url(), &sdk, &user, &password)
         .await
         .unwrap();
     let registration = core.new_registration("carol").await.unwrap();

@@ -98,11 +98,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
                         format!(
                             "attached {} ({}){}",
                             accepted.subject,
-                            if accepted.signed {
-                                "signed"
-                            } else {
-                                "unsigned"
-                            },
+                            accepted.signing(),
                             if accepted.refreshed {
                                 ", the expired token was renewed first"
                             } else {
@@ -136,11 +132,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
                 format!(
                     "identified event {} ({})",
                     accepted.subject,
-                    if accepted.signed {
-                        "signed"
-                    } else {
-                        "unsigned"
-                    }
+                    accepted.signing()
                 ),
                 &accepted,
             )?)

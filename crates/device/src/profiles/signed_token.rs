@@ -108,6 +108,13 @@ pub struct Accepted {
     pub refreshed: bool,
 }
 
+impl Accepted {
+    /// `signed` or `unsigned`, as the CLI and the app say it.
+    pub fn signing(&self) -> &'static str {
+        if self.signed { "signed" } else { "unsigned" }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Details {
