@@ -1,12 +1,14 @@
-// The desktop app's start-up and memory figures (docs/benchmarks.md, "Desktop app"):
-// cold start to first content over several runs, and idle memory (RSS) with two activated
-// devices, of the app process alone and of its WebKit processes, after it has settled. Run
-// under a display and a D-Bus session:
+// The desktop app's start-up and memory figures (docs/benchmarks.md, "Desktop app"): in
+// each of RUNS cold starts (a new app process, a fresh in-memory sandbox), the time to first
+// content, then, with two devices activated through the window and IDLE_SECONDS of rest, the
+// resident memory (RSS) of the app process alone and of its WebKit processes. Each figure is
+// reported as the median and range over the runs, with the load average before and after.
+// Run under a display and a D-Bus session:
 //
 //   APP=<tokensim-app binary> [RUNS=5] [IDLE_SECONDS=10] node measure.mjs
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Builder, By, Key, until } from "selenium-webdriver";
 import { startTauriDriver } from "./tauri-driver.mjs";
@@ -92,8 +94,12 @@ async function activateTwo(driver) {
   }
 }
 
+const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+console.log(`${app}: ${runs} runs, ${idleSeconds} s idle each; load average before: ${load()}`);
 const { process: driverProcess, url: driverUrl } = await startTauriDriver({ stdio: "ignore" });
 const times = [];
+const appRss = [];
+const webkitRss = [];
 let memory = [];
 let appBreakdown;
 try {
@@ -105,36 +111,41 @@ try {
       .usingServer(driverUrl)
       .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })
       .build();
-    await driver.wait(until.elementLocated(By.css("#nav-devices")), 30000);
-    await (await driver.findElement(By.css("#nav-sandbox"))).click();
-    await driver.wait(until.elementLocated(By.css("#server-url")), 30000);
-    times.push(Date.now() - started);
-    if (run === runs - 1) {
+    try {
+      await driver.wait(until.elementLocated(By.css("#nav-devices")), 30000);
+      await (await driver.findElement(By.css("#nav-sandbox"))).click();
+      await driver.wait(until.elementLocated(By.css("#server-url")), 30000);
+      times.push(Date.now() - started);
       await activateTwo(driver);
       await (await driver.findElement(By.css("#nav-devices"))).click();
       await driver.sleep(idleSeconds * 1000);
       const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
       memory = tree(appPid);
+      const own = memory.find((p) => p.pid === appPid)?.rss ?? 0;
+      appRss.push(own);
+      webkitRss.push(memory.reduce((sum, p) => sum + p.rss, 0) - own);
       appBreakdown = breakdown(appPid);
+      console.log(`run ${run + 1}: first content in ${times.at(-1)} ms; app process ${(own / 1024).toFixed(0)} MB, WebKit processes ${((memory.reduce((sum, p) => sum + p.rss, 0) - own) / 1024).toFixed(0)} MB`);
+    } finally {
+      await driver.quit();
+      rmSync(scratch, { recursive: true, force: true });
     }
-    await driver.quit();
-    rmSync(scratch, { recursive: true, force: true });
   }
 } finally {
   driverProcess.kill();
 }
-times.sort((a, b) => a - b);
-console.log(`cold start to first content over ${runs} runs: median ${times[Math.floor(runs / 2)]} ms, min ${times[0]} ms, max ${times[runs - 1]} ms`);
-let total = 0;
-let appRss = 0;
-for (const p of memory) {
-  total += p.rss;
-  if (p.pid === memory[0]?.pid) appRss = p.rss;
-  console.log(`  ${p.name} (${p.pid}): ${(p.rss / 1024).toFixed(0)} MB`);
-}
-const webkit = total - appRss;
-console.log(`idle with two devices after ${idleSeconds} s: app process ${(appRss / 1024).toFixed(0)} MB RSS (goal 150 MB); WebKit processes ${(webkit / 1024).toFixed(0)} MB RSS in ${memory.length - 1}; ${(total / 1024).toFixed(0)} MB in all`);
+// Median and range of a list of figures.
+const summary = (values, unit, scale = 1) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const f = (v) => `${(v / scale).toFixed(0)} ${unit}`;
+  return `median ${f(sorted[Math.floor(sorted.length / 2)])} (${f(sorted[0])}–${f(sorted.at(-1))} over ${sorted.length} runs)`;
+};
+console.log(`cold start to first content: ${summary(times, "ms")}`);
+console.log(`idle with two devices after ${idleSeconds} s: app process ${summary(appRss, "MB", 1024)} RSS (goal 150 MB); WebKit processes ${summary(webkitRss, "MB", 1024)} RSS`);
+console.log("the processes of the last run:");
+for (const p of memory) console.log(`  ${p.name} (${p.pid}): ${(p.rss / 1024).toFixed(0)} MB`);
 if (appBreakdown) {
-  console.log(`the app process by mapping (RSS), ${appBreakdown.threads} threads:`);
+  console.log(`the app process of the last run by mapping (RSS), ${appBreakdown.threads} threads:`);
   for (const [name, kb] of appBreakdown.mappings.slice(0, 12)) console.log(`  ${(kb / 1024).toFixed(1).padStart(6)} MB  ${name.replace(/^.*\//, "")}`);
 }
+console.log(`load average after: ${load()}`);
