@@ -486,18 +486,12 @@ pub async fn profile_accesses(
 ) -> Result<Vec<AccessView>> {
     let url = server_url(&core)?;
     let pc = ProfileClient::new(core.engine_client(), &url);
-    let path = match profile {
-        Some(profile) => format!("/profiles/accesses?profile={profile}&limit=50"),
-        None => "/profiles/accesses?limit=50".to_owned(),
+    let filters = match &profile {
+        Some(profile) => vec![("profile", profile.as_str()), ("limit", "50")],
+        None => vec![("limit", "50")],
     };
     let answer = pc
-        .send(
-            "profile/accesses",
-            reqwest::Method::GET,
-            &path,
-            Vec::new(),
-            None,
-        )
+        .accesses(&filters)
         .await
         .map_err(|e| AppError::from_device(&e))?;
     serde_json::from_value(answer.body["accesses"].clone())

@@ -207,19 +207,12 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
             let account = ctx.profile_account(PROFILE)?;
             let device = SignedTokenAccount::from_parts(&account.record, &account.secret)?;
             let pc = ctx.profile_client(&device.server_url);
-            let path = format!(
-                "/profiles/accesses?profile={PROFILE}&projectId={}&subject={}",
-                device.project_id,
-                percent(&device.user)
-            );
             let answer = pc
-                .send(
-                    "profile/accesses",
-                    reqwest::Method::GET,
-                    &path,
-                    Vec::new(),
-                    None,
-                )
+                .accesses(&[
+                    ("profile", PROFILE),
+                    ("projectId", &device.project_id),
+                    ("subject", &device.user),
+                ])
                 .await?;
             let mut text = String::new();
             for access in answer.body["accesses"].as_array().into_iter().flatten() {
@@ -268,18 +261,6 @@ pub(super) async fn run(ctx: &Ctx<'_>, command: SignedTokenCommand) -> Result<Ou
 }
 
 /// Query-string escaping of a user id.
-fn percent(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn persister(
     account: &Account,
 ) -> impl FnMut(&SignedTokenAccount) -> tokensim_device::Result<()> + Send + '_ {

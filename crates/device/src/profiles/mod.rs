@@ -167,6 +167,25 @@ impl ProfileClient {
         i64::try_from(self.client.now_ms() / 1000).unwrap_or(i64::MAX)
     }
 
+    /// The server's access history of the profiles (the sandbox's `GET /profiles/accesses`),
+    /// newest first, narrowed by `filters` (`profile`, `projectId`, `subject`, `limit`), each
+    /// value percent-encoded: the answer's `accesses` array.
+    pub async fn accesses(&self, filters: &[(&str, &str)]) -> Result<Answer> {
+        let query: Vec<String> = filters
+            .iter()
+            .map(|(name, value)| format!("{name}={}", percent(value)))
+            .collect();
+        let path = format!("/profiles/accesses?{}", query.join("&"));
+        self.send(
+            "profile/accesses",
+            reqwest::Method::GET,
+            &path,
+            Vec::new(),
+            None,
+        )
+        .await
+    }
+
     /// Sends `method path` with `headers` and an optional JSON `body`; a 2xx answer comes
     /// back as JSON, anything else as [`Error::Server`] with the profile's `error` code and
     /// `message`. Applies `server-down` (the call goes to a closed port) and `replay` (the
@@ -266,6 +285,19 @@ pub fn field(answer: &Answer, key: &str, what: &'static str) -> Result<String> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| Error::invalid(what, format!("the field {key} is missing")))
+}
+
+/// `text` percent-encoded for a query value (RFC 3986's unreserved characters stay).
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A faulted profile call in progress: every exchange is recorded (and still reaches the
