@@ -230,6 +230,18 @@ impl Fault {
         find(name).unwrap_or(&CATALOGUE[0])
     }
 
+    /// The catalogue's spelling, which `FromStr` reads back: `NAME`, or `NAME=VALUE` for a
+    /// fault with a parameter (`stale-counter=40`).
+    pub fn catalogue_spelling(&self) -> String {
+        let name = self.spec().name;
+        match *self {
+            Fault::ClockSkew(ms) => format!("{name}={ms}"),
+            Fault::StaleCounter(steps) => format!("{name}={steps}"),
+            Fault::SlowNetwork(ms) => format!("{name}={ms}"),
+            _ => name.to_owned(),
+        }
+    }
+
     /// The fault `name` names, with its default parameter.
     pub fn named(name: &str) -> Option<Fault> {
         let spec = find(name)?;
@@ -309,6 +321,12 @@ mod tests {
             let spec = fault.spec();
             assert_eq!(spec.name.parse::<Fault>(), Ok(fault), "{spec:?}");
             assert_eq!(Fault::named(spec.name), Some(fault));
+            // JSON carries the catalogue's spelling, and reads it back.
+            let json = serde_json::to_string(&fault).unwrap();
+            assert_eq!(json, format!("\"{}\"", fault.catalogue_spelling()));
+            assert!(json.starts_with(&format!("\"{}", spec.name)), "{json}");
+            assert_eq!(serde_json::from_str::<Fault>(&json).unwrap(), fault);
+            assert!(fault.to_string().starts_with(spec.name), "{fault}");
             for alias in spec.aliases {
                 assert_eq!(alias.parse::<Fault>(), Ok(fault), "{alias}");
             }

@@ -14,11 +14,12 @@ use crate::session::{Persist, Session};
 use crate::state::{ActiveDevice, StatusSnapshot};
 use crate::{Error, Result};
 use powerauth::CtrData;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::Arc;
 
-/// A fault the client applies to one call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A fault the client applies to one call. In JSON it is its catalogue spelling, the one
+/// `FromStr` reads: `"corrupted-mac"`, `"stale-counter=40"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
     /// Sign the knowledge factor with a key unlocked from a wrong PIN.
@@ -47,19 +48,34 @@ pub enum Fault {
 }
 
 impl std::fmt::Display for Fault {
+    /// The catalogue's name, with the parameter and its unit: `corrupted-mac`,
+    /// `clock-skew(600000 ms)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.spec().name;
         match self {
-            Fault::WrongPin => f.write_str("wrong-pin"),
-            Fault::ReplaySignature => f.write_str("replay-signature"),
-            Fault::ClockSkew(ms) => write!(f, "clock-skew({ms} ms)"),
-            Fault::StaleCounter(steps) => write!(f, "stale-counter({steps} steps)"),
-            Fault::CorruptMac => f.write_str("corrupt-mac"),
-            Fault::DropResponse => f.write_str("drop-response"),
-            Fault::SlowNetwork(ms) => write!(f, "slow-network({ms} ms)"),
-            Fault::ExpiredToken => f.write_str("expired-token"),
-            Fault::WrongSecret => f.write_str("wrong-secret"),
-            Fault::ServerDown => f.write_str("server-down"),
+            Fault::ClockSkew(ms) => write!(f, "{name}({ms} ms)"),
+            Fault::StaleCounter(steps) => write!(f, "{name}({steps} steps)"),
+            Fault::SlowNetwork(ms) => write!(f, "{name}({ms} ms)"),
+            _ => f.write_str(name),
         }
+    }
+}
+
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.catalogue_spelling())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
