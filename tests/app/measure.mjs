@@ -7,7 +7,7 @@
 //
 //   APP=<tokensim-app binary> [RUNS=5] [IDLE_SECONDS=10] node measure.mjs
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Builder, By, Key, until } from "selenium-webdriver";
@@ -96,16 +96,19 @@ async function activateTwo(driver) {
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 console.log(`${app}: ${runs} runs, ${idleSeconds} s idle each; load average before: ${load()}`);
-const { process: driverProcess, url: driverUrl } = await startTauriDriver({ stdio: "ignore" });
 const times = [];
 const appRss = [];
 const webkitRss = [];
 let memory = [];
 let appBreakdown;
-try {
-  for (let run = 0; run < runs; run++) {
-    const scratch = mkdtempSync(join(tmpdir(), "tokensim-measure-"));
-    Object.assign(process.env, { TOKENSIM_STORE: "memory", TOKENSIM_SANDBOX: "memory", TOKENSIM_DATA_DIR: scratch });
+for (let run = 0; run < runs; run++) {
+  // The app inherits tauri-driver's environment (through WebKitWebDriver): set it first, and
+  // start a driver per run, so each run has its own data folder and an in-memory sandbox.
+  const scratch = mkdtempSync(join(tmpdir(), "tokensim-measure-"));
+  Object.assign(process.env, { TOKENSIM_STORE: "memory", TOKENSIM_SANDBOX: "memory", TOKENSIM_DATA_DIR: scratch });
+  const { process: driverProcess, url: driverUrl } = await startTauriDriver({ stdio: "ignore" });
+  let lastPid = 0;
+  try {
     const started = Date.now();
     const driver = await new Builder()
       .usingServer(driverUrl)
@@ -120,6 +123,10 @@ try {
       await (await driver.findElement(By.css("#nav-devices"))).click();
       await driver.sleep(idleSeconds * 1000);
       const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
+      lastPid = appPid;
+      if (!readFileSync(`/proc/${appPid}/environ`, "utf8").split("\0").includes("TOKENSIM_SANDBOX=memory")) {
+        throw new Error("the app did not get TOKENSIM_SANDBOX=memory: it would measure a sandbox on a file");
+      }
       memory = tree(appPid);
       const own = memory.find((p) => p.pid === appPid)?.rss ?? 0;
       appRss.push(own);
@@ -128,11 +135,15 @@ try {
       console.log(`run ${run + 1}: first content in ${times.at(-1)} ms; app process ${(own / 1024).toFixed(0)} MB, WebKit processes ${((memory.reduce((sum, p) => sum + p.rss, 0) - own) / 1024).toFixed(0)} MB`);
     } finally {
       await driver.quit();
-      rmSync(scratch, { recursive: true, force: true });
     }
+    // The next run's app would meet this one (the app is single-instance): wait until it
+    // has gone, and end it if it lingers.
+    for (let i = 0; i < 50 && existsSync(`/proc/${lastPid}`); i++) await new Promise((done) => setTimeout(done, 200));
+    if (lastPid && existsSync(`/proc/${lastPid}`)) process.kill(lastPid);
+  } finally {
+    driverProcess.kill();
+    rmSync(scratch, { recursive: true, force: true });
   }
-} finally {
-  driverProcess.kill();
 }
 // Median and range of a list of figures.
 const summary = (values, unit, scale = 1) => {
