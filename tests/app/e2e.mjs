@@ -99,19 +99,35 @@ async function shot(name) {
 }
 
 const $ = (css) => driver.wait(until.elementLocated(By.css(css)), 20000, `no ${css}`);
+// The UI may replace an element between finding it and using it (a poll re-renders a list):
+// find it again and retry, a few times, rather than fail on a StaleElementReferenceError.
+async function fresh(action) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (error?.name !== "StaleElementReferenceError" || attempt >= 5) throw error;
+      await driver.sleep(100);
+    }
+  }
+}
 async function click(css) {
-  const element = await $(css);
-  await driver.wait(until.elementIsEnabled(element), 10000, `${css} stays disabled`);
-  await element.click();
+  await fresh(async () => {
+    const element = await $(css);
+    await driver.wait(until.elementIsEnabled(element), 10000, `${css} stays disabled`);
+    await element.click();
+  });
 }
 async function type(css, text) {
-  const element = await $(css);
-  await element.clear();
-  // An empty text still goes through the keyboard, so the page sees the input event.
-  await element.sendKeys(...(text ? [text] : ["x", Key.BACK_SPACE]));
+  await fresh(async () => {
+    const element = await $(css);
+    await element.clear();
+    // An empty text still goes through the keyboard, so the page sees the input event.
+    await element.sendKeys(...(text ? [text] : ["x", Key.BACK_SPACE]));
+  });
 }
 async function textOf(css) {
-  return (await $(css)).getText();
+  return fresh(async () => (await $(css)).getText());
 }
 // Waits until the element's text matches (an earlier notice may still be on screen).
 async function waitText(css, pattern) {
@@ -119,7 +135,12 @@ async function waitText(css, pattern) {
   try {
     await driver.wait(async () => {
       const found = await driver.findElements(By.css(css));
-      last = found.length ? await found[0].getText() : "";
+      try {
+        last = found.length ? await found[0].getText() : "";
+      } catch (error) {
+        if (error?.name === "StaleElementReferenceError") return false;
+        throw error;
+      }
       return pattern.test(last);
     }, 15000);
   } catch {
