@@ -24,6 +24,11 @@ use clap::Parser;
 
 use crate::error::{Class, ErrorKind, Failure};
 
+/// mimalloc instead of the system allocator: a fleet's many small, short-lived allocations
+/// across threads (HTTP bodies, JSON, SQLite rows) cost less (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,

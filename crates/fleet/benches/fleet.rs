@@ -24,6 +24,10 @@ use powerauth::ProtocolVersion;
 use std::time::Instant;
 use tokensim_fleet::{FleetPlan, FleetReport};
 
+/// The `tokensim` binary's allocator, so the in-process run measures what the binary runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn setting(name: &str, default: u32) -> u32 {
     std::env::var(name)
         .ok()
