@@ -6,7 +6,7 @@ use crate::device::operation_status;
 use powerauth::ProtocolVersion;
 use serde_json::{Value, json};
 
-async fn rest_operation(world: &World, request: Value) -> String {
+pub(crate) async fn rest_operation(world: &World, request: Value) -> String {
     let created = world.rest("/rest/v3/operation/create", request).await;
     created["id"].as_str().unwrap().to_owned()
 }

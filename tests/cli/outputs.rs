@@ -192,6 +192,19 @@ const MORE_FILTERS: &[(&str, &str)] = &[
     (r"within \d+(\.\d+)? ?(ms|s)\b", "within [duration]"),
     (r"\d+ exchanges\)", "[n] exchanges)"),
     (r"API secret \S+", "API secret [secret]"),
+    // The sandbox's own logins, its offline codes, the fleet's rates and timings.
+    (
+        r"(?m)^(  (admin|integration):\s+\S+ / )\S+$",
+        "${1}[password]",
+    ),
+    (r"\b\d{4}-\d{4}-\d{4}-\d{4}\b", "[offline-display]"),
+    (
+        r"Wall time \d+(\.\d+)? s: (\d+) activated \([\d.]+ devices/s\), [\d.]+ operations/s, (\d+) requests \([\d.]+/s\)",
+        "Wall time [s]: $2 activated ([rate] devices/s), [rate] operations/s, $3 requests ([rate]/s)",
+    ),
+    (r"(?m)(\s+\d+\.\d+){6}$", "   [timings]"),
+    (r"(?m)^\d{13} ", "[ms] "),
+    (r"\d+ sign calls", "[n] sign calls"),
 ];
 
 /// Replaces the value of every key named in `volatile`, anywhere in `value`, with a mark
@@ -735,4 +748,331 @@ async fn outputs_of_the_profile_commands() {
             .await;
     }
     assert_transcript("profile_commands", &t.text);
+}
+
+/// `tokensim [--json] --device DEVICE push listen --count 1`, with one push sent through the
+/// cloud API once the listener says it listens.
+async fn listen_for_one_push(t: &mut Transcript<'_>, json: bool, user: &str, title: &str) {
+    let device = t.device.clone();
+    let mut args = vec!["--device", device.as_str()];
+    if json {
+        args.insert(0, "--json");
+    }
+    args.extend_from_slice(&["push", "listen", "--count", "1", "--wait", "30"]);
+    let mut listener = t.world.command(&args).spawn().unwrap();
+    let stderr = listener.stderr.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut line).map(|_| line)
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line)
+        .await
+        .expect("the listener connects")
+        .unwrap()
+        .unwrap();
+    assert!(line.contains("listening for pushes"), "{line}");
+    t.world
+        .cloud()
+        .send_push(user, None, title, "A payment waits for you.")
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tokio::task::spawn_blocking(move || listener.wait_with_output()),
+    )
+    .await
+    .expect("the listener ends after one push")
+    .unwrap()
+    .unwrap();
+    let flag = if json { "--json " } else { "" };
+    let code = output.status.code().unwrap_or(-1);
+    let _ = writeln!(
+        t.text,
+        "$ tokensim {flag}push listen --count 1 --wait 30   (exit {code})"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if json {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+        redact(&mut value, &["timestampCreated"]);
+        let _ = writeln!(t.text, "{}", serde_json::to_string_pretty(&value).unwrap());
+    } else {
+        t.text.push_str(&stdout);
+    }
+    t.text.push('\n');
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_of_the_remaining_device_commands() {
+    let world = World::start().await;
+    let user = "more-snapshots";
+    let (device, activation_id) = world.device(user, "phone", ProtocolVersion::V3_3).await;
+    let mut t = Transcript {
+        world: &world,
+        device: device.clone(),
+        text: String::new(),
+    };
+    let v: &[&str] = &[
+        "nonce",
+        "fetchedAtMs",
+        "statusFetchedAtMs",
+        "timestampCreated",
+    ];
+    t.both(&["status", "--sync"], &["status", "--sync"]).await;
+
+    // pin change: 1234 to 5678 in text, back in JSON.
+    for (json, old, new) in [(false, "1234", "5678"), (true, "5678", "1234")] {
+        let mut command = world.command(&[]);
+        command
+            .env("TOKENSIM_PIN", old)
+            .env("TOKENSIM_NEW_PIN", new);
+        let args = ["--device", device.as_str(), "pin", "change"];
+        t.record(json, command, &args, &["pin", "change"], v).await;
+    }
+
+    // ops claim: an operation without a user becomes this device's user's.
+    for json in [false, true] {
+        let op = crate::claim_and_proximity::rest_operation(
+            &world,
+            serde_json::json!({
+                "applications": ["tokensim"],
+                "templateName": "login",
+                "parameters": {},
+            }),
+        )
+        .await;
+        let args = ["--device", device.as_str(), "ops", "claim", &op];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["ops", "claim", "OPERATION"],
+            v,
+        )
+        .await;
+        world
+            .json(&["--device", &device, "ops", "approve", &op])
+            .await;
+    }
+    t.both(&["ops", "history"], &["ops", "history"]).await;
+
+    // offline: an offline QR of the server, signed; its payload is random each run.
+    let data = powerauth::offline::operation_qr_data(
+        "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6",
+        "Payment",
+        "Pay 100 CZK",
+        "A1*A100CZK*Q238400856/0300**D20190629",
+        powerauth::offline::QrFlags::parse("B"),
+    );
+    for json in [false, true] {
+        let offline = world
+            .rest(
+                "/rest/v3/signature/offline/personalized/create",
+                serde_json::json!({"activationId": activation_id, "data": data}),
+            )
+            .await;
+        let payload = offline["offlineData"].as_str().unwrap().to_owned();
+        let args = [
+            "--device",
+            device.as_str(),
+            "offline",
+            "--payload",
+            &payload,
+        ];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["offline", "--payload", "PAYLOAD"],
+            v,
+        )
+        .await;
+    }
+
+    // push listen and inbox read.
+    t.one(true, &["push", "register"]).await;
+    listen_for_one_push(&mut t, false, user, "Payment waiting").await;
+    listen_for_one_push(&mut t, true, user, "Another payment waiting").await;
+    for (json, subject) in [(false, "Welcome"), (true, "Welcome again")] {
+        world
+            .cloud()
+            .post_inbox_message(user, "text", subject, "Welcome", "Welcome aboard.")
+            .await
+            .unwrap();
+        let list = world
+            .json(&["--device", &device, "inbox", "list", "--unread"])
+            .await;
+        let id = list["messages"][0]["id"].as_str().unwrap().to_owned();
+        let args = ["--device", device.as_str(), "inbox", "read", &id];
+        t.record(
+            json,
+            world.command(&[]),
+            &args,
+            &["inbox", "read", "MESSAGE"],
+            v,
+        )
+        .await;
+    }
+    assert_transcript("remaining_device_commands", &t.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_of_the_remaining_profile_commands() {
+    let (world, clock) = crate::profile_jwt::world_on_test_clock().await;
+    let mut t = Transcript {
+        world: &world,
+        device: String::new(),
+        text: String::new(),
+    };
+    let url = world.url().to_owned();
+    let v: &[&str] = &[
+        "jwtExpiresAt",
+        "tokenExpiresAt",
+        "accessExpiresMs",
+        "expiresIn",
+        "expiresAt",
+        "projectId",
+        "deviceId",
+        "clientId",
+        "instanceId",
+        "signCalls",
+        "userCode",
+        "at",
+        "atMs",
+    ];
+    // signed-token: the project setting and the access history.
+    world
+        .json(&[
+            "profile",
+            "signed-token",
+            "enroll",
+            "--server",
+            &url,
+            "--user",
+            "eve",
+        ])
+        .await;
+    world.json(&["profile", "signed-token", "attach"]).await;
+    for (json, required) in [(false, "false"), (true, "true")] {
+        let args = [
+            "profile",
+            "signed-token",
+            "project",
+            "--require-signed",
+            required,
+        ];
+        t.record(json, world.command(&[]), &args, &args, v).await;
+        if !json {
+            // Optional now: an unsigned attach is accepted, and shows in the history (a
+            // second later: accesses of the same millisecond have no fixed order).
+            clock.advance(1_000);
+            world
+                .json(&["profile", "signed-token", "attach", "--unsigned"])
+                .await;
+        }
+    }
+    for json in [false, true] {
+        let args = ["profile", "signed-token", "history"];
+        t.record(json, world.command(&[]), &args, &args, v).await;
+    }
+
+    // oauth: the device flow, approved through the sandbox, then revoke.
+    for json in [false, true] {
+        let name = if json { "tv-json" } else { "tv-text" };
+        world
+            .json(&[
+                "profile",
+                "oauth",
+                "register",
+                "--server",
+                &url,
+                "--name",
+                name,
+                "--device-flow",
+                "--device-id",
+                "/vendor/acme/serial/1234",
+            ])
+            .await;
+        for action in [&["device", "--approve"][..], &["revoke"][..]] {
+            let args = [&["--device", name, "profile", "oauth"][..], action].concat();
+            t.record(json, world.command(&[]), &args, &args, v).await;
+        }
+    }
+
+    // The jwt profile's api-key mode.
+    for (json, name) in [(false, "kiosk-text"), (true, "kiosk-json")] {
+        let args = [
+            "profile", "api-key", "enroll", "--server", &url, "--name", name,
+        ];
+        let shown = [
+            "profile", "api-key", "enroll", "--server", "URL", "--name", name,
+        ];
+        t.record(json, world.command(&[]), &args, &shown, v).await;
+        let args = ["--device", name, "profile", "api-key", "call"];
+        t.record(json, world.command(&[]), &args, &args, v).await;
+    }
+    assert_transcript("remaining_profile_commands", &t.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_of_fleet_and_sandbox_in_text() {
+    let world = World::start().await;
+    let mut t = Transcript {
+        world: &world,
+        device: String::new(),
+        text: String::new(),
+    };
+    let url = world.url().to_owned();
+    let config = world.config.clone();
+    let args = [
+        "fleet",
+        "--server",
+        &url,
+        "--config",
+        &config,
+        "--devices",
+        "2",
+        "--concurrency",
+        "1",
+        "--versions",
+        "3.3",
+        "--operations",
+        "1",
+        "--reject-ratio",
+        "0",
+    ];
+    let mut shown = args;
+    shown[2] = "URL";
+    shown[4] = "CONFIG";
+    t.record(false, world.command(&[]), &args, &shown, &[])
+        .await;
+
+    // The sandbox's first lines in text: where it runs and its logins.
+    let mut child = world.command(&["sandbox", "--port", "0"]).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut text = String::new();
+        for _ in 0..40 {
+            let mut line = String::new();
+            if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let last = line.trim().is_empty();
+            text.push_str(&line);
+            if last && !text.trim().is_empty() {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = writeln!(
+        t.text,
+        "$ tokensim sandbox --port 0   (first lines)\n{lines}"
+    );
+    assert_transcript("fleet_and_sandbox_text", &t.text);
 }
