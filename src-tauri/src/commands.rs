@@ -2,7 +2,7 @@
 //! through it into `tokensim-device`). PINs come in; nothing secret goes out.
 
 use crate::core::Core;
-use crate::scan::{PREVIEW_WIDTH, Scanner, classify, scan_bytes};
+use crate::scan::{Scanner, classify};
 use crate::types::{
     ActivateRequest, ActivationReport, AppError, AppInfo, Approval, DeviceDetail, DeviceSummary,
     ExchangeView, OfflinePreview, OfflineSigned, OperationView, ProximityInput, Region,
@@ -72,33 +72,22 @@ pub async fn scan_frame(
     region: Option<Region>,
     preview_width: Option<u32>,
 ) -> Result<ScanResult> {
-    let scanner = scanner.inner().clone();
-    let width = preview_width.unwrap_or(PREVIEW_WIDTH).clamp(64, 1920);
-    tauri::async_runtime::spawn_blocking(move || scanner.scan(source, region, width))
+    (*scanner)
+        .clone()
+        .scan_frame(source, region, preview_width)
         .await
-        .map_err(|e| AppError::new("SCAN", e))?
 }
 
 /// Stops scanning (closes the camera).
 #[tauri::command]
 pub fn stop_scan(scanner: State<'_, Arc<Scanner>>) {
     scanner.stop();
-    // The frames' buffers are gone: give their pages back.
-    tokensim_memory::release();
 }
 
 /// Decodes an image (file, drop, clipboard).
 #[tauri::command]
 pub async fn scan_image(bytes: Vec<u8>) -> Result<ScanResult> {
-    tauri::async_runtime::spawn_blocking(move || {
-        let result = scan_bytes(&bytes);
-        drop(bytes);
-        // The decoder's image variants are freed: give their pages back.
-        tokensim_memory::release();
-        result
-    })
-    .await
-    .map_err(|e| AppError::new("SCAN", e))?
+    crate::scan::scan_image(bytes).await
 }
 
 /// What pasted text is: `activation`, `recovery`, `offline` or `other`.
@@ -134,10 +123,7 @@ pub async fn activate_device(
     core: State<'_, Arc<Core>>,
     request: ActivateRequest,
 ) -> Result<ActivationReport> {
-    let report = core.activate(request).await;
-    // The activation's key exchange and PIN derivation left freed buffers behind.
-    tokensim_memory::release();
-    Ok(report)
+    Ok(core.activate(request).await)
 }
 
 /// A device's status and public facts.

@@ -9,7 +9,7 @@ use crate::types::{AppError, Region, ScanResult, SourceKind};
 use base64::Engine as _;
 use image::GrayImage;
 use powerauth::activation_code::QrPayload;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokensim_qr::{Decoded, LiveScanner, QrError};
 
 /// The open source, kept between frames (opening a camera takes a while), with the live
@@ -47,10 +47,39 @@ impl Scanner {
         read
     }
 
-    /// Closes the open source (the camera light goes off).
+    /// [`Scanner::scan`] on a blocking thread (a frame's decoding takes milliseconds); the
+    /// preview is `preview_width` wide (64–1920, [`PREVIEW_WIDTH`] when not given).
+    pub async fn scan_frame(
+        self: Arc<Self>,
+        kind: SourceKind,
+        region: Option<Region>,
+        preview_width: Option<u32>,
+    ) -> Result<ScanResult, AppError> {
+        let width = preview_width.unwrap_or(PREVIEW_WIDTH).clamp(64, 1920);
+        tauri::async_runtime::spawn_blocking(move || self.scan(kind, region, width))
+            .await
+            .map_err(|e| AppError::new("SCAN", e))?
+    }
+
+    /// Closes the open source (the camera light goes off) and gives the pages of the
+    /// frames' buffers back to the system.
     pub fn stop(&self) {
         *crate::core::lock(&self.open) = None;
+        tokensim_memory::release();
     }
+}
+
+/// [`scan_bytes`] on a blocking thread; the image's bytes and the decoder's variants are
+/// freed before it returns, and their pages given back to the system.
+pub async fn scan_image(bytes: Vec<u8>) -> Result<ScanResult, AppError> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let result = scan_bytes(&bytes);
+        drop(bytes);
+        tokensim_memory::release();
+        result
+    })
+    .await
+    .map_err(|e| AppError::new("SCAN", e))?
 }
 
 /// The next frame of `source` read by `live`, or `region` of it read as a still picture. A

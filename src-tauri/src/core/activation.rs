@@ -8,8 +8,16 @@ use powerauth::ProtocolVersion;
 use std::sync::Arc;
 
 impl Core {
-    /// Activates a device with `request` on the current server and stores it.
+    /// Activates a device with `request` on the current server and stores it, then gives
+    /// the pages of the buffers the key exchange and PIN derivation freed back to the system.
     pub async fn activate(&self, request: ActivateRequest) -> ActivationReport {
+        let report = self.activate_and_store(request).await;
+        tokensim_memory::release();
+        report
+    }
+
+    /// [`Core::activate`] without the memory release.
+    async fn activate_and_store(&self, request: ActivateRequest) -> ActivationReport {
         let steps = Vec::new();
         let failed = |steps: Vec<Step>, error: AppError| ActivationReport {
             steps,
