@@ -70,8 +70,10 @@ pub async fn inbox_read(
 ) -> Result<Ran<MessageRead>> {
     let ran = runner
         .call(dev, async |s| {
-            let message = s.inbox_detail(id).await?;
+            let mut message = s.inbox_detail(id).await?;
             s.inbox_read(id).await?;
+            // The detail was read before the message was marked; show it as it is now.
+            message.read = true;
             Ok(message)
         })
         .await?;
