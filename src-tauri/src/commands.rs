@@ -17,25 +17,25 @@ type Result<T> = std::result::Result<T, AppError>;
 /// Seconds between operation polls, shared with the watcher.
 pub struct PollInterval(pub AtomicU32);
 
+impl PollInterval {
+    /// Sets the interval, kept within 2–600 s; returns the one in force.
+    fn set(&self, seconds: u32) -> u32 {
+        let seconds = seconds.clamp(2, 600);
+        self.0.store(seconds, Ordering::Relaxed);
+        seconds
+    }
+}
+
 /// What the app runs with.
 #[tauri::command]
 pub fn app_info(core: State<'_, Arc<Core>>, poll: State<'_, PollInterval>) -> AppInfo {
-    AppInfo {
-        server: core.server().map(|s| s.info),
-        server_error: core.server_error(),
-        store: core.book.kind().to_owned(),
-        store_warning: core.book.warning().map(str::to_owned),
-        sources: crate::frames::sources(),
-        poll_seconds: poll.0.load(Ordering::Relaxed),
-    }
+    core.info(poll.0.load(Ordering::Relaxed))
 }
 
 /// Sets the operation poll interval (2–600 s).
 #[tauri::command]
 pub fn set_poll_seconds(poll: State<'_, PollInterval>, seconds: u32) -> u32 {
-    let seconds = seconds.clamp(2, 600);
-    poll.0.store(seconds, Ordering::Relaxed);
-    seconds
+    poll.set(seconds)
 }
 
 /// Restarts the embedded sandbox (in memory, random port).

@@ -9,7 +9,7 @@ use crate::devices::DeviceBook;
 use crate::error::api_error;
 use crate::inspector::{DeviceEvents, Timeline};
 use crate::server::{Server, ServerSlot};
-use crate::types::{AppError, DeviceSummary, ExchangeView};
+use crate::types::{AppError, AppInfo, DeviceSummary, ExchangeView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokensim_api::{Leased, Ran, Runner};
@@ -67,6 +67,18 @@ impl Core {
     /// Why there is no server.
     pub fn server_error(&self) -> Option<String> {
         self.slot.error()
+    }
+
+    /// What the app runs with: its server, store, frame sources and poll interval.
+    pub fn info(&self, poll_seconds: u32) -> AppInfo {
+        AppInfo {
+            server: self.server().map(|s| s.info),
+            server_error: self.server_error(),
+            store: self.book.kind().to_owned(),
+            store_warning: self.book.warning().map(str::to_owned),
+            sources: crate::frames::sources(),
+            poll_seconds,
+        }
     }
 
     /// Stops the embedded sandbox.
