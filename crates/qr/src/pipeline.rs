@@ -607,6 +607,9 @@ impl LiveScanner {
     /// timed it: measured on 640×480 and 1280×720 frames without a code.
     const PRIOR_COST: [f32; Stage::LIVE.len()] = [2.5, 3.5, 1.5, 8.0];
 
+    /// What a stage's expected time is multiplied by before it is held against the budget.
+    const MARGIN: f32 = 1.15;
+
     /// A scanner with the default budget.
     pub fn new() -> Self {
         Self::with_budget(Self::BUDGET)
@@ -634,14 +637,17 @@ impl LiveScanner {
         let first = self.next;
         for turn in 0..Stage::LIVE.len() {
             let index = (first + turn) % Stage::LIVE.len();
-            let expected = quick.mul_f32(self.cost[index]);
+            // A stage's time varies from frame to frame: keep a tenth of the budget in hand,
+            // so one slower than its last time still ends within the budget.
+            let expected = quick.mul_f32(self.cost[index] * Self::MARGIN);
             if started.elapsed() + expected > self.budget {
                 continue;
             }
             let stage_started = Stopwatch::start();
             let found = try_stage(Stage::LIVE[index], gray, &mut tried, &mut located);
             let took = stage_started.elapsed().as_secs_f32() / quick.as_secs_f32();
-            self.cost[index] = (self.cost[index] + took) / 2.0;
+            // Up at once, down by halves: a slow frame is expected again.
+            self.cost[index] = took.max((self.cost[index] + took) / 2.0);
             self.next = (index + 1) % Stage::LIVE.len();
             if let Some(decoded) = found {
                 return Ok(decoded);
