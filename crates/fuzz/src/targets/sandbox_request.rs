@@ -89,6 +89,13 @@ fn open(runtime: tokio::runtime::Runtime) -> Harness {
     }
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// One input (see the module documentation for its layout).
 pub fn run(data: &[u8]) {
     let mut slot = harness()
@@ -96,13 +103,15 @@ pub fn run(data: &[u8]) {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut current = match slot.take() {
         Some(h) if h.served < REQUESTS_PER_DATABASE => h,
-        Some(h) => open(h.runtime),
-        None => open(
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime"),
-        ),
+        // The old database goes with its runtime: the sandbox's background tasks (the expiry
+        // sweep, the callback workers) hold it until their runtime ends, so reusing the
+        // runtime kept every database ever opened (2 GB after 3.8 M inputs, libFuzzer's
+        // out-of-memory limit).
+        Some(old) => {
+            drop(old);
+            open(runtime())
+        }
+        None => open(runtime()),
     };
     let Some(request) = request(data, &current.facemap) else {
         *slot = Some(current);
