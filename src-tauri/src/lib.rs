@@ -20,6 +20,8 @@
 //!   `TOKENSIM_SANDBOX_PORT`, 47300) or `memory` (in memory, random port).
 //! - `TOKENSIM_FRAMES`: a folder of images the scanner's "folder" source reads.
 //! - `TOKENSIM_POLL_SECONDS`: seconds between operation polls (default 5).
+//! - `TOKENSIM_GL`: `off` (default: no GL driver in the app process, see [`render`]) or `on`
+//!   (GDK and WebKitGTK render as they would by default).
 //!
 //! ## What it refuses to do
 //!
@@ -42,6 +44,7 @@ pub mod profiles;
 pub mod profiles_oauth;
 pub mod proximity;
 pub mod qr_image;
+pub mod render;
 pub mod scan;
 pub mod server;
 pub mod terminal;
@@ -136,6 +139,12 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Before GTK: the app starts itself again once with the settings that keep the GL driver
+    // out of its process (see `render`); returns when no restart is needed or it failed.
+    if let Err(e) = render::apply() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let settings = match Settings::from_env() {

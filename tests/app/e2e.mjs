@@ -86,13 +86,41 @@ async function check(name, body) {
   }
 }
 
+// WebKitGTK 2.50 with compositing mode off (the app's default, see src-tauri/src/render.rs)
+// answers a screenshot only after the page paints again, and a page where nothing changes
+// does not paint: the screenshot would never return. While one is taken, a transparent
+// outline on the root moves by one pixel each frame: the page repaints, and no pixel changes.
+const REPAINT_START = `const root = document.documentElement;
+  window.__e2eRepaint = { outline: root.style.outline, offset: root.style.outlineOffset, frame: 0 };
+  root.style.outline = "1px solid transparent";
+  const tick = () => {
+    root.style.outlineOffset = (window.__e2eRepaint.frame++ % 2) + "px";
+    window.__e2eRepaint.request = requestAnimationFrame(tick);
+  };
+  tick();`;
+const REPAINT_STOP = `const saved = window.__e2eRepaint;
+  if (saved) {
+    cancelAnimationFrame(saved.request);
+    document.documentElement.style.outline = saved.outline;
+    document.documentElement.style.outlineOffset = saved.offset;
+    delete window.__e2eRepaint;
+  }`;
+async function takeScreenshot() {
+  await driver.executeScript(REPAINT_START);
+  try {
+    return await driver.takeScreenshot();
+  } finally {
+    await driver.executeScript(REPAINT_STOP);
+  }
+}
+
 async function shot(name) {
   // Light and dark (the root's data-theme overrides the system's preference).
   for (const theme of ["light", "dark"]) {
     await driver.executeScript("document.documentElement.dataset.theme = arguments[0]", theme);
     // Give WebKit a moment to paint the last DOM change.
     await driver.sleep(500);
-    const png = await driver.takeScreenshot();
+    const png = await takeScreenshot();
     writeFileSync(join(shots, `${name}${theme === "dark" ? "-dark" : ""}.png`), png, "base64");
   }
   await driver.executeScript("delete document.documentElement.dataset.theme");
@@ -318,6 +346,35 @@ try {
     server = { url: await textOf("#server-url"), user: await textOf("#cloud-user"), password: await textOf("#cloud-password") };
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(server.url)) throw new Error(`unexpected server URL ${server.url}`);
     await cloud("/v2/registrations?userId=nobody");
+  });
+
+  // The app's default (src-tauri/src/render.rs): it started itself again with the settings that
+  // keep the GL driver out of its process, and Mesa's driver (with libLLVM) is not mapped.
+  await check("the_app_process_loads_no_gl_driver", async () => {
+    // This run's app: the one started under this run's tauri-driver (another run may use the same binary).
+    const parent = (pid) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    };
+    const ours = (pid) => {
+      for (let p = pid; p > 1; p = parent(p)) if (p === tauriDriver.pid) return true;
+      return false;
+    };
+    const found = spawnSync("pgrep", ["-xf", app], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean).map(Number).filter(ours);
+    if (found.length !== 1) throw new Error(`expected one app process running ${app} under tauri-driver, found ${JSON.stringify(found)}`);
+    const pid = found[0];
+    const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+    for (const setting of ["GDK_GL=disable", "WEBKIT_DISABLE_DMABUF_RENDERER=1", "WEBKIT_DISABLE_COMPOSITING_MODE=1"]) {
+      if (!environ.includes(setting)) throw new Error(`the app runs without ${setting}`);
+    }
+    if (!environ.some((e) => e.startsWith("WEBKIT_WEB_RENDER_DEVICE_FILE=/dev/dri/renderD"))) {
+      throw new Error("the app runs without WEBKIT_WEB_RENDER_DEVICE_FILE");
+    }
+    const gl = readFileSync(`/proc/${pid}/maps`, "utf8")
+      .split("\n")
+      .map((line) => line.split(/\s+/)[5] ?? "")
+      .filter((file) => /libLLVM|_dri\.so|libgallium/.test(file));
+    if (gl.length) throw new Error(`the app process maps the GL driver: ${[...new Set(gl)].join(", ")}`);
   });
 
   // E2E_ONLY=mtoken runs only the mobile-token checks (each activates its own devices);

@@ -101,6 +101,7 @@ const appRss = [];
 const webkitRss = [];
 let memory = [];
 let appBreakdown;
+let windowSettings = "";
 for (let run = 0; run < runs; run++) {
   // The app inherits tauri-driver's environment (through WebKitWebDriver): set it first, and
   // start a driver per run, so each run has its own data folder and an in-memory sandbox.
@@ -124,9 +125,12 @@ for (let run = 0; run < runs; run++) {
       await driver.sleep(idleSeconds * 1000);
       const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
       lastPid = appPid;
-      if (!readFileSync(`/proc/${appPid}/environ`, "utf8").split("\0").includes("TOKENSIM_SANDBOX=memory")) {
+      const environ = readFileSync(`/proc/${appPid}/environ`, "utf8").split("\0");
+      if (!environ.includes("TOKENSIM_SANDBOX=memory")) {
         throw new Error("the app did not get TOKENSIM_SANDBOX=memory: it would measure a sandbox on a file");
       }
+      // The window settings the app ran with (src-tauri/src/render.rs; TOKENSIM_GL=on turns them off).
+      windowSettings = environ.filter((e) => /^(GDK_GL|WEBKIT_[A-Z_]+|TOKENSIM_GL)=/.test(e) && !e.startsWith("WEBKIT_INSPECTOR")).join(" ") || "none";
       memory = tree(appPid);
       const own = memory.find((p) => p.pid === appPid)?.rss ?? 0;
       appRss.push(own);
@@ -153,6 +157,7 @@ const summary = (values, unit, scale = 1) => {
 };
 console.log(`cold start to first content: ${summary(times, "ms")}`);
 console.log(`idle with two devices after ${idleSeconds} s: app process ${summary(appRss, "MB", 1024)} RSS (goal 150 MB); WebKit processes ${summary(webkitRss, "MB", 1024)} RSS`);
+console.log(`window settings of the last run: ${windowSettings}`);
 console.log("the processes of the last run:");
 for (const p of memory) console.log(`  ${p.name} (${p.pid}): ${(p.rss / 1024).toFixed(0)} MB`);
 if (appBreakdown) {

@@ -169,6 +169,14 @@ export async function profileChecks({ driver, check, click, type, textOf, $, sho
       5000,
       "the refused access is not in the server's history",
     );
+    // The event-id field and the fault select beside it are as tall as each other and share
+    // their bottom line (WebKit's native select is taller than a text field of the same padding).
+    const [field, select] = await driver.executeScript(
+      "return ['#signed-event', '#signed-fault'].map((css) => { const r = document.querySelector(css).getBoundingClientRect(); return [r.top, r.height]; });",
+    );
+    if (Math.abs(field[1] - select[1]) > 0.5 || Math.abs(field[0] - select[0]) > 0.5) {
+      throw new Error(`event id field at ${field[0]} px, ${field[1]} px tall; fault select at ${select[0]} px, ${select[1]} px tall`);
+    }
     await shot("profiles-signed-token");
   });
 }
