@@ -17,9 +17,10 @@ use std::sync::{Arc, LazyLock, Mutex};
 use tauri::State;
 use tokensim_device::events::{Events, Exchange, Warning};
 use tokensim_device::profiles::oauth::{
-    MemoryTokens, OAuthClient, OAuthError, OAuthFault, TokenSource, TokenStorage,
+    ClientRegistration, MemoryTokens, OAuthClient, OAuthError, OAuthFault, TokenSource,
+    TokenStorage, register_client,
 };
-use tokensim_device::profiles::{ProfileClient, ProfileRecord, field};
+use tokensim_device::profiles::{ProfileClient, ProfileRecord};
 use tokensim_wallet::oauth::{AccountTokens, OAuthSecrets};
 use tokensim_wallet::{DeviceId, ProfileStore};
 use ts_rs::TS;
@@ -251,29 +252,16 @@ pub async fn profile_oauth_register(
             .unwrap_or_else(|| "/vendor/acme/serial/1234".to_owned())
     });
     let url = crate::profiles::server_url(&core)?;
-    let body = if device {
-        json!({
-            "client_name": "TokenSim point-of-sale device",
-            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
-            "token_endpoint_auth_method": "none",
-            "scope": "api",
-        })
+    let registration = if device {
+        ClientRegistration::device("TokenSim point-of-sale device", "api")
     } else {
-        json!({ "client_name": "TokenSim client", "scope": "api" })
+        ClientRegistration::confidential("TokenSim client", "api")
     };
     let pc = ProfileClient::new(core.engine_client(), &url);
-    let device_error = |e: tokensim_device::Error| AppError::from_device(&e);
-    let made = pc
-        .send(
-            "profile/oauth/register",
-            reqwest::Method::POST,
-            "/oauth2/register",
-            Vec::new(),
-            Some(&body),
-        )
+    let made = register_client(&pc, &registration)
         .await
-        .map_err(device_error)?;
-    let client_id = field(&made, "client_id", "profile/oauth/register").map_err(device_error)?;
+        .map_err(|e| AppError::from_device(&e))?;
+    let client_id = made.client_id.clone();
     let record = ProfileRecord {
         profile: PROFILE.to_owned(),
         server_url: url.trim_end_matches('/').to_owned(),
@@ -286,7 +274,7 @@ pub async fn profile_oauth_register(
         }),
     };
     let secrets = OAuthSecrets {
-        client_secret: made.body["client_secret"].as_str().map(str::to_owned),
+        client_secret: made.client_secret.as_deref().cloned(),
         tokens: None,
     };
     let bytes = secrets.to_bytes().map_err(|e| AppError::new("STORE", e))?;

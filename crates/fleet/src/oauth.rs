@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokensim_device::profiles::ProfileClient;
 use tokensim_device::profiles::oauth::{
-    MemoryTokens, OAuthClient, OAuthError, OAuthSettings, Sleep, TokenSource,
+    ClientRegistration, MemoryTokens, OAuthClient, OAuthError, OAuthSettings, Sleep, TokenSource,
+    register_client,
 };
 use zeroize::Zeroizing;
 
@@ -36,23 +37,11 @@ pub(crate) enum Grant {
 
 /// Registers the fleet's public point-of-sale client (`oauth-device`); its id.
 pub(crate) async fn register_device_client(client: &ProfileClient) -> Result<String> {
-    let made = client
-        .send(
-            "profile/oauth/register",
-            reqwest::Method::POST,
-            "/oauth2/register",
-            Vec::new(),
-            Some(&json!({
-                "client_name": "TokenSim fleet point-of-sale device",
-                "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
-                "token_endpoint_auth_method": "none",
-                "scope": "api",
-            })),
-        )
+    let registration = ClientRegistration::device("TokenSim fleet point-of-sale device", "api");
+    register_client(client, &registration)
         .await
-        .map_err(|e| Error::Options(format!("the oauth-device profile's client: {e}")))?;
-    tokensim_device::profiles::field(&made, "client_id", "profile/oauth/register")
-        .map_err(|e| Error::Options(e.to_string()))
+        .map(|made| made.client_id)
+        .map_err(|e| Error::Options(format!("the oauth-device profile's client: {e}")))
 }
 
 /// Why a device failed: the metrics' kind and the message (no secret in either).
@@ -230,17 +219,13 @@ pub(crate) async fn device(
 
 /// Registers a confidential client for one `oauth-cc` device: its id and secret.
 async fn register(pc: &ProfileClient) -> std::result::Result<(String, Zeroizing<String>), Failure> {
-    let made = pc
-        .send(
-            "profile/oauth/register",
-            reqwest::Method::POST,
-            "/oauth2/register",
-            Vec::new(),
-            Some(&json!({ "client_name": "TokenSim fleet client", "scope": "api" })),
-        )
-        .await?;
-    let field = |key| tokensim_device::profiles::field(&made, key, "profile/oauth/register");
-    Ok((field("client_id")?, Zeroizing::new(field("client_secret")?)))
+    let registration = ClientRegistration::confidential("TokenSim fleet client", "api");
+    let made = register_client(pc, &registration).await?;
+    // `register_client` refuses a confidential client's answer without a secret.
+    let secret = made
+        .client_secret
+        .ok_or_else(|| protocol("the client registration has no client_secret".to_owned()))?;
+    Ok((made.client_id, secret))
 }
 
 /// The person at the verification page for one `oauth-device` device. The device's poll

@@ -8,7 +8,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::Value;
 use tokensim_device::profiles::ProfileRecord;
-use tokensim_device::profiles::oauth::{OAuthClient, OAuthError, OAuthFault, StoredTokens};
+use tokensim_device::profiles::oauth::{
+    ClientRegistration, OAuthClient, OAuthError, OAuthFault, StoredTokens, register_client,
+};
 use tokensim_wallet::DeviceId;
 use tokensim_wallet::oauth::{AccountTokens, OAuthSecrets};
 
@@ -248,17 +250,6 @@ struct Verification<'a> {
     decision: &'static str,
 }
 
-/// A dynamic client registration request (RFC 7591 section 2).
-#[derive(Serialize)]
-struct ClientRegistration<'a> {
-    client_name: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    grant_types: Option<[&'static str; 2]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token_endpoint_auth_method: Option<&'static str>,
-    scope: &'a str,
-}
-
 /// The account's public details, kept in its profile record.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -462,29 +453,15 @@ async fn approve(ctx: &Ctx<'_>, server: &str, user_code: &str, device_id: &str) 
 }
 
 async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
-    let usage = |message: String| Failure::new(Class::Usage, ErrorKind::Usage, message);
     let device_id = match (&args.device_flow, &args.device_id) {
         (true, Some(id)) => Some(id.clone()),
         (true, None) => Some(format!("/vendor/tokensim/serial/{}", &uuid_like()[..8])),
         (false, _) => None,
     };
-    let body = if args.device_flow {
-        ClientRegistration {
-            client_name: "TokenSim point-of-sale device",
-            grant_types: Some([
-                "urn:ietf:params:oauth:grant-type:device_code",
-                "refresh_token",
-            ]),
-            token_endpoint_auth_method: Some("none"),
-            scope: &args.scope,
-        }
+    let registration = if args.device_flow {
+        ClientRegistration::device("TokenSim point-of-sale device", &args.scope)
     } else {
-        ClientRegistration {
-            client_name: "TokenSim client",
-            grant_types: None,
-            token_endpoint_auth_method: None,
-            scope: &args.scope,
-        }
+        ClientRegistration::confidential("TokenSim client", &args.scope)
     };
     let store = ctx.profile_store()?;
     let name = args.name.clone().unwrap_or_else(|| {
@@ -498,23 +475,8 @@ async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
         Failure::from(tokensim_wallet::Error::from(e))
             .hint("use up to 64 letters, digits, '-' and '_' in --name")
     })?;
-    let registered = post_json(
-        ctx,
-        &args.server,
-        "profile/oauth/register",
-        "/oauth2/register",
-        &body,
-    )
-    .await?;
-    let client_id = registered["client_id"]
-        .as_str()
-        .ok_or_else(|| {
-            usage(
-                "the server's registration answer has no client_id: is it a TokenSim sandbox?"
-                    .into(),
-            )
-        })?
-        .to_owned();
+    let registered = register_client(&ctx.profile_client(&args.server), &registration).await?;
+    let client_id = registered.client_id.clone();
     let record = ProfileRecord {
         profile: PROFILE.to_owned(),
         server_url: args.server.trim_end_matches('/').to_owned(),
@@ -530,7 +492,7 @@ async fn register(ctx: &Ctx<'_>, args: RegisterArgs) -> Result<Output> {
         })?,
     };
     let secrets = OAuthSecrets {
-        client_secret: registered["client_secret"].as_str().map(str::to_owned),
+        client_secret: registered.client_secret.as_deref().cloned(),
         tokens: None,
     };
     let bytes = secrets

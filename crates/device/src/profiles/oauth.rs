@@ -234,6 +234,155 @@ impl std::fmt::Display for OAuthFault {
     }
 }
 
+/// The grant types of a public point-of-sale client (RFC 8628 and its refresh).
+pub const DEVICE_GRANT_TYPES: [&str; 2] = [
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "refresh_token",
+];
+
+/// An RFC 7591 §2 client registration request: the metadata the sandbox's
+/// `POST /oauth2/register` reads. Fields left `None` take the server's defaults (the
+/// sandbox: `client_credentials` and `refresh_token`, `client_secret_basic`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientRegistration {
+    /// `client_name`, what the verification page shows.
+    pub client_name: String,
+    /// `grant_types`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    /// `token_endpoint_auth_method`: `none` for a public client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// `scope`, space-separated.
+    pub scope: String,
+}
+
+impl ClientRegistration {
+    /// A confidential client for the client credentials grant (the server gives it a secret).
+    pub fn confidential(client_name: &str, scope: &str) -> Self {
+        Self {
+            client_name: client_name.to_owned(),
+            grant_types: None,
+            token_endpoint_auth_method: None,
+            scope: scope.to_owned(),
+        }
+    }
+
+    /// A public point-of-sale client for the device authorization grant (no secret).
+    pub fn device(client_name: &str, scope: &str) -> Self {
+        Self {
+            client_name: client_name.to_owned(),
+            grant_types: Some(DEVICE_GRANT_TYPES.map(str::to_owned).to_vec()),
+            token_endpoint_auth_method: Some("none".to_owned()),
+            scope: scope.to_owned(),
+        }
+    }
+
+    /// Whether the server must answer with a `client_secret`.
+    pub fn is_confidential(&self) -> bool {
+        self.token_endpoint_auth_method.as_deref() != Some("none")
+    }
+}
+
+/// An RFC 7591 §3.2.1 registration answer (the fields the project reads).
+#[derive(Clone, Deserialize)]
+pub struct RegisteredClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`, shown once; `None` for a public client.
+    #[serde(default, deserialize_with = "zeroizing")]
+    pub client_secret: Option<Zeroizing<String>>,
+    /// `client_name` as the server kept it.
+    #[serde(default)]
+    pub client_name: Option<String>,
+    /// `grant_types` as the server kept them.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// `scope` as granted.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// `token_endpoint_auth_method`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+}
+
+impl std::fmt::Debug for RegisteredClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredClient")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("client_name", &self.client_name)
+            .field("grant_types", &self.grant_types)
+            .field("scope", &self.scope)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .finish()
+    }
+}
+
+fn zeroizing<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Zeroizing<String>>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(Zeroizing::new))
+}
+
+/// The label of the registration exchange in the events (inspector, `--trace`).
+pub const REGISTER_LABEL: &str = "profile/oauth/register";
+
+/// Registers a client (RFC 7591 dynamic client registration, `POST /oauth2/register`)
+/// through `pc`, so the exchange goes to the same [`Events`] sink as the other profile
+/// calls, with the secret redacted. A refusal is [`crate::Error::Server`] with the RFC's
+/// `error` (e.g. `invalid_client_metadata`); an answer without `client_id`, or a
+/// confidential client's answer without `client_secret`, is
+/// [`crate::Error::InvalidResponse`].
+pub async fn register_client(
+    pc: &crate::profiles::ProfileClient,
+    registration: &ClientRegistration,
+) -> crate::Result<RegisteredClient> {
+    let body = serde_json::to_value(registration).map_err(|e| crate::Error::InvalidResponse {
+        what: REGISTER_LABEL,
+        detail: format!("cannot write the registration request: {e}"),
+    })?;
+    let answer = pc
+        .send(
+            REGISTER_LABEL,
+            reqwest::Method::POST,
+            "/oauth2/register",
+            Vec::new(),
+            Some(&body),
+        )
+        .await?;
+    let registered: RegisteredClient =
+        serde_json::from_value(answer.body).map_err(|e| crate::Error::InvalidResponse {
+            what: REGISTER_LABEL,
+            detail: format!(
+                "it is not an RFC 7591 client registration ({e}): is the server a TokenSim sandbox?"
+            ),
+        })?;
+    if registered.client_id.is_empty() {
+        return Err(crate::Error::InvalidResponse {
+            what: REGISTER_LABEL,
+            detail: "the client_id is empty".to_owned(),
+        });
+    }
+    if registration.is_confidential() && registered.client_secret.is_none() {
+        return Err(crate::Error::InvalidResponse {
+            what: REGISTER_LABEL,
+            detail: format!(
+                "a confidential client {} came back without a client_secret",
+                registered.client_id
+            ),
+        });
+    }
+    tracing::debug!(client_id = %registered.client_id, "oauth: client registered");
+    Ok(registered)
+}
+
 /// What went wrong. Messages say what to do and never carry a secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

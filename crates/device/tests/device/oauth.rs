@@ -416,3 +416,64 @@ async fn faults_end_in_clear_errors_or_recover_and_keep_stored_tokens() {
 
     assert!("stale-counter".parse::<OAuthFault>().is_err());
 }
+
+/// `register_client` (the one registration the CLI, the app and the fleet use) against the
+/// sandbox: a confidential client gets a secret that then authenticates, a point-of-sale
+/// client gets none, the exchange reaches the client's events with the secret redacted,
+/// and bad metadata is the server's RFC 7591 refusal.
+#[tokio::test]
+async fn register_client_makes_both_kinds_and_reports_the_exchange_redacted() {
+    use tokensim_device::profiles::ProfileClient;
+    use tokensim_device::profiles::oauth::{
+        ClientRegistration, DEVICE_GRANT_TYPES, REGISTER_LABEL, register_client,
+    };
+    use tokensim_device::{Client, ClientConfig, Error};
+
+    let h = Harness::start().await;
+    let client = Client::new(ClientConfig::default(), h.recorder.clone()).unwrap();
+    let pc = ProfileClient::new(&client, h.sandbox.url());
+
+    let confidential = register_client(&pc, &ClientRegistration::confidential("backend", "api"))
+        .await
+        .unwrap();
+    let secret = confidential.client_secret.clone().expect("a secret");
+    assert!(!confidential.client_id.is_empty());
+    assert_eq!(confidential.client_name.as_deref(), Some("backend"));
+    assert_eq!(confidential.scope.as_deref(), Some("api"));
+    assert_eq!(
+        confidential.grant_types,
+        ["client_credentials", "refresh_token"]
+    );
+    assert!(!format!("{confidential:?}").contains(secret.as_str()));
+    let exchanges = h.recorder.exchanges();
+    let exchange = exchanges.last().unwrap();
+    assert_eq!(exchange.label, REGISTER_LABEL);
+    assert_eq!(exchange.status, Some(201));
+    assert!(exchange.response_body.contains(&confidential.client_id));
+    assert!(!exchange.response_body.contains(secret.as_str()));
+
+    // The registered secret authenticates: a token by the client credentials grant.
+    let registered = json!({
+        "client_id": confidential.client_id,
+        "client_secret": secret.as_str(),
+    });
+    let authorized = h.client(&registered, "reg").authorize().await.unwrap();
+    assert_eq!(authorized.source, TokenSource::ClientCredentials);
+
+    let device = register_client(&pc, &ClientRegistration::device("Till 7", "api"))
+        .await
+        .unwrap();
+    assert!(device.client_secret.is_none());
+    assert_eq!(device.grant_types, DEVICE_GRANT_TYPES);
+    assert_eq!(device.token_endpoint_auth_method.as_deref(), Some("none"));
+    assert_ne!(device.client_id, confidential.client_id);
+
+    let mut bad = ClientRegistration::confidential("backend", "api");
+    bad.grant_types = Some(vec!["password".to_owned()]);
+    match register_client(&pc, &bad).await {
+        Err(Error::Server { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (400, "invalid_client_metadata"));
+        }
+        other => panic!("expected invalid_client_metadata, got {other:?}"),
+    }
+}
