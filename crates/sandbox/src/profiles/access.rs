@@ -39,13 +39,24 @@ pub(super) struct Access {
     pub at_ms: i64,
 }
 
-/// Records `access` (with the time it carries).
+/// Records `access` (with the time it carries) under the next access number, in one
+/// transaction: taking the number locks the counter, so concurrent accesses are numbered
+/// in the order they are written, and the history lists them in that order even within
+/// one millisecond.
 pub(super) async fn record(state: &AppState, access: &Access) -> Answer<()> {
+    let mut tx = state.store.begin().await?;
+    let number: i64 = sqlx::query(
+        "UPDATE sequences SET value = value + 1 WHERE name = 'profile_accesses' RETURNING value",
+    )
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("value")?;
     sqlx::query(
-        "INSERT INTO profile_accesses (access_id, profile, project_id, subject, endpoint, credential, signed, accepted, reason, at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO profile_accesses (access_id, access_number, profile, project_id, subject, endpoint, credential, signed, accepted, reason, at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(state.make_uuid())
+    .bind(number)
     .bind(&access.profile)
     .bind(&access.project_id)
     .bind(&access.subject)
@@ -55,8 +66,9 @@ pub(super) async fn record(state: &AppState, access: &Access) -> Answer<()> {
     .bind(flag(access.accepted))
     .bind(access.reason.as_deref())
     .bind(access.at_ms)
-    .execute(state.store.pool())
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -74,13 +86,14 @@ pub(super) struct Filter {
     pub limit: Option<i64>,
 }
 
-/// The accesses `filter` selects, newest first.
+/// The accesses `filter` selects, newest first: by time, then by the order they were
+/// recorded (a clock set back by a test still lists by time).
 pub(super) async fn list(state: &AppState, filter: &Filter) -> Answer<Vec<Access>> {
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     let rows = sqlx::query(
         "SELECT profile, project_id, subject, endpoint, credential, signed, accepted, reason, at_ms FROM profile_accesses \
          WHERE ($1 = '' OR profile = $1) AND ($2 = '' OR project_id = $2) AND ($3 = '' OR subject = $3) \
-         ORDER BY at_ms DESC, access_id LIMIT $4",
+         ORDER BY at_ms DESC, access_number DESC LIMIT $4",
     )
     .bind(filter.profile.as_deref().unwrap_or_default())
     .bind(filter.project_id.as_deref().unwrap_or_default())

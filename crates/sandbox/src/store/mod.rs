@@ -309,6 +309,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "profile signed token",
         include_str!("../../migrations/0013_profile_signed_token.sql"),
     ),
+    (
+        14,
+        "profile access order",
+        include_str!("../../migrations/0014_profile_access_order.sql"),
+    ),
 ];
 
 impl MigrationSource<'static> for EmbeddedMigrations {

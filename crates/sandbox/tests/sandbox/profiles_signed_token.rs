@@ -34,6 +34,22 @@ async fn call(server: &TestServer, path: &str, body: Value) -> (StatusCode, Valu
     server.post(path, &body).await
 }
 
+/// The profile's access history on the server (`GET /profiles/accesses`), narrowed by
+/// `query` (`projectId=…&subject=…`).
+async fn accesses(server: &TestServer, query: &str) -> Value {
+    let (status, history) = crate::common::read(
+        server
+            .client
+            .get(server.url(&format!("/profiles/accesses?profile=signed-token&{query}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    history
+}
+
 #[track_caller]
 fn refused(answer: (StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(answer.0, status, "{}", answer.1);
@@ -184,18 +200,7 @@ async fn signed_tokens_required_refusals_and_refresh_after_expiry() {
     );
 
     // Alice's access history says, for every access, whether it was signed.
-    let (status, history) = crate::common::read(
-        server
-            .client
-            .get(server.url(&format!(
-                "/profiles/accesses?profile=signed-token&projectId={project_id}&subject=alice"
-            )))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let history = accesses(&server, &format!("projectId={project_id}&subject=alice")).await;
     let accesses = history["accesses"].as_array().unwrap();
     assert!(
         accesses
@@ -350,4 +355,35 @@ async fn the_vendor_sign_endpoint_counts_and_the_app_server_throttles_one_user()
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
+}
+
+/// Accesses within one millisecond (the test clock stands still) list in the order they
+/// were recorded, newest first, not by their random ids: eight in a row come back in
+/// exactly the reverse order (by chance, 1 in 40,320).
+#[tokio::test]
+async fn accesses_at_one_instant_list_in_the_order_they_were_recorded() {
+    let server = TestServer::start().await;
+    let made = project(&server, json!({ "requireSignedTokens": false })).await;
+    let project_id = made["projectId"].as_str().unwrap().to_owned();
+    let before = server.clock_ms();
+    let users: Vec<String> = (0..8).map(|n| format!("user-{n}")).collect();
+    for user in &users {
+        let (status, body) = call(
+            &server,
+            "/profiles/signed-token/attach",
+            json!({ "projectId": project_id, "user": user }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(server.clock_ms(), before, "the clock stood still");
+    let history = accesses(&server, &format!("projectId={project_id}")).await;
+    let accesses = history["accesses"].as_array().unwrap();
+    assert!(accesses.iter().all(|a| a["atMs"] == before), "{history}");
+    let listed: Vec<&str> = accesses
+        .iter()
+        .map(|a| a["subject"].as_str().unwrap())
+        .collect();
+    let newest_first: Vec<&str> = users.iter().rev().map(String::as_str).collect();
+    assert_eq!(listed, newest_first, "{history}");
 }
