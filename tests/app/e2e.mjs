@@ -396,6 +396,15 @@ try {
     // The preview does not stay up once the code is read.
     expect("scanner status", await textOf("[data-testid=scanner-status]"), /Read a QR code \(activation\)/);
     if ((await driver.findElements(By.css(".preview img"))).length) throw new Error("the preview of the read frame stays up");
+    // The sources are one line of equal buttons, the file picker (a label) included.
+    const sources = await driver.executeScript(
+      "return ['#source-folder', '#paste', 'label.button:has(#qr-file)'].map((css) => { const r = document.querySelector(css).getBoundingClientRect(); return [css, r.top, r.height]; });",
+    );
+    for (const [css, top, height] of sources.slice(1)) {
+      if (Math.abs(top - sources[0][1]) > 0.5 || Math.abs(height - sources[0][2]) > 0.5) {
+        throw new Error(`${css} at ${top} px, ${height} px tall; the folder source at ${sources[0][1]} px, ${sources[0][2]} px tall`);
+      }
+    }
     await shot("add-device-scanned");
   });
 
