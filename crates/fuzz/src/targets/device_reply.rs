@@ -4,7 +4,8 @@
 //! shows it. Nothing panics; a redacted JSON body redacts to itself.
 
 use powerauth::ecies::{Encryptor, Recipient, Scope, SharedInfo1};
-use powerauth::{KeyPair, PrivateKey, ProtocolVersion};
+use powerauth::{KeyPair, PrivateKey, ProtocolVersion, PublicKey};
+use std::sync::LazyLock;
 use tokensim_device::client::{Reply, error_parts, response_object};
 use tokensim_device::events::{redact_header, redact_json};
 use tokensim_device::operations::{Operation, authorize_body, render_operation};
@@ -12,6 +13,17 @@ use tokensim_device::operations::{Operation, authorize_body, render_operation};
 const APP_KEY: &str = "hF2rMg8p/tEJB8+/apTzyg==";
 const APP_SECRET: &str = "Xui/j5jW0HjMLGFPjfkmcw==";
 const STATUSES: [u16; 6] = [200, 400, 401, 404, 500, 503];
+
+/// The server's public key and the device's ephemeral key pair: constants, so they are
+/// derived once, not per input (three P-256 multiplications per input were most of its time).
+static SERVER_PUBLIC: LazyLock<PublicKey> = LazyLock::new(|| {
+    PrivateKey::from_bytes(&[7; 32])
+        .expect("a valid scalar")
+        .public_key()
+});
+static EPHEMERAL: LazyLock<KeyPair> = LazyLock::new(|| {
+    KeyPair::from_private(PrivateKey::from_bytes(&[9; 32]).expect("a valid scalar"))
+});
 
 /// One input: the first byte picks the HTTP status and protocol version, the rest is the body.
 pub fn run(data: &[u8]) {
@@ -46,20 +58,17 @@ pub fn run(data: &[u8]) {
         Scope::Application,
     )
     .expect("an application-scope constant");
-    let server = PrivateKey::from_bytes(&[7; 32]).expect("a valid scalar");
-    let ephemeral =
-        KeyPair::from_private(PrivateKey::from_bytes(&[9; 32]).expect("a valid scalar"));
-    let server_public = server.public_key();
+    let server_public: &PublicKey = &SERVER_PUBLIC;
     let recipient = if version.uses_temporary_keys() {
         Recipient::Temporary {
             id: "id",
-            public_key: &server_public,
+            public_key: server_public,
         }
     } else {
-        Recipient::Static(&server_public)
+        Recipient::Static(server_public)
     };
     let (_, decryptor) = encryptor
-        .encrypt_request_with(recipient, b"{}", &ephemeral, [4; 16], 5)
+        .encrypt_request_with(recipient, b"{}", &EPHEMERAL, [4; 16], 5)
         .expect("a recipient that fits the version");
     let encrypted = Reply::read(status, body.to_vec(), Some(decryptor));
     let _ = encrypted.decrypted("fuzz");
