@@ -73,6 +73,10 @@ FUZZ_TARGETS ?=
 # Our crates forbid unsafe code, so AddressSanitizer mostly watches C (SQLite, zxing-cpp) and
 # costs 2-3x the executions; `make fuzz FUZZ_SANITIZER=address` turns it on.
 FUZZ_SANITIZER ?= none
+# The temporary folder of the fuzz runs: `store_files` writes its files there on every input,
+# which on a disk file system is mostly the kernel's writeback (about 560 executions/s against
+# about 9,200 on tmpfs, same machine). Memory-backed /dev/shm when the machine has one.
+FUZZ_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "$${TMPDIR:-/tmp}")
 
 .PHONY: help deps tools build lint fmt test test-rust run bench bench-fleet bench-scale bench-profiles fuzz clean probe
 
@@ -315,7 +319,7 @@ fuzz: deps tools ## Fuzz every target for FUZZ_RUNS (10 M) executions each (libF
 	  echo "== $$target: $(FUZZ_RUNS) executions"; \
 	  found="$(CARGO_TARGET_DIR)/fuzz-corpus/$$target"; mkdir -p "$$found"; \
 	  log="$(CURDIR)/target/fuzz-artifacts/$$target.log"; status=0; \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer $(FUZZ_SANITIZER) "$$target" "$$found" "corpus/$$target" -- \
+	  TMPDIR="$(FUZZ_TMPDIR)" RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer $(FUZZ_SANITIZER) "$$target" "$$found" "corpus/$$target" -- \
 	    -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix="$(CURDIR)/target/fuzz-artifacts/$$target-" 2>&1 | tee "$$log" | grep -E '^(#[0-9]+\s+(pulse|DONE)|==|Done|INFO: Running)' || true; \
 	  grep -qE '^Done [0-9]+ runs' "$$log" || { status=1; crashed="$$crashed $$target"; }; \
