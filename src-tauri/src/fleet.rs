@@ -18,7 +18,7 @@ use tauri::{AppHandle, Emitter, State};
 use tokensim_fleet::report::{
     ErrorCount, FaultVerdict, OperationCounts, StepLatency, TimelinePoint,
 };
-use tokensim_fleet::{Cancel, Credentials, Event, FleetPlan, FleetReport, Observer};
+use tokensim_fleet::{Cancel, Credentials, Event, FaultKind, FleetPlan, FleetReport, Observer};
 use ts_rs::TS;
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -77,9 +77,41 @@ pub struct FleetRequest {
     pub faults: FaultShares,
     /// The application id on the app's server (ignored by a fresh sandbox).
     pub app_id: String,
-    /// Keep each device's knowledge key unlocked in memory (no PBKDF2 per PIN signature;
-    /// the same requests on the wire).
-    pub keep_knowledge_keys: bool,
+    /// Run the PIN's PBKDF2 for every PIN signature, as the mobile SDK does, instead of
+    /// keeping each device's knowledge key unlocked in memory (`tokensim fleet
+    /// --pbkdf2-per-signature`; the same requests on the wire either way).
+    pub pbkdf2_per_signature: bool,
+}
+
+impl FleetRequest {
+    /// The request `plan` makes against a fresh sandbox: [`FleetPlan::default`] gives the
+    /// panel the defaults `tokensim fleet` has (its flags default to the same plan).
+    pub fn from_plan(plan: &FleetPlan) -> Self {
+        let share = |kind| {
+            plan.faults
+                .0
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(0.0, |(_, ratio)| *ratio)
+        };
+        Self {
+            target: FleetTarget::Fresh,
+            devices: plan.devices,
+            concurrency: plan.concurrency,
+            versions: plan.versions.iter().map(ToString::to_string).collect(),
+            operations: plan.operations,
+            signatures: plan.signatures,
+            reject_ratio: plan.reject_ratio,
+            faults: FaultShares {
+                wrong_pin: share(FaultKind::WrongPin),
+                replay: share(FaultKind::Replay),
+                clock_skew: share(FaultKind::ClockSkew),
+                stale_counter: share(FaultKind::StaleCounter),
+            },
+            app_id: plan.app_id.clone(),
+            pbkdf2_per_signature: !plan.keep_knowledge_keys,
+        }
+    }
 }
 
 /// Steps of one kind that finished within one tick.
@@ -145,6 +177,9 @@ pub struct FleetInfo {
     pub default_folder: String,
     /// Whether a fleet is running now.
     pub running: bool,
+    /// The form's first values: `tokensim fleet`'s defaults ([`FleetRequest::from_plan`]
+    /// of [`FleetPlan::default`]).
+    pub defaults: FleetRequest,
 }
 
 /// Accumulates events between two ticks. Shared by the device tasks (a mutex held for a
@@ -250,6 +285,42 @@ impl FleetRunner {
 /// The fleet plan for `request` against `core`'s server (or a fresh sandbox), and
 /// the user prefix when the users stay on a server.
 pub fn fleet_plan(core: &Core, request: &FleetRequest) -> Result<(FleetPlan, Option<String>)> {
+    let mut args = request_plan(request)?;
+    let prefix = match request.target {
+        FleetTarget::Fresh => None,
+        FleetTarget::AppServer => {
+            let server = core.server().ok_or_else(|| {
+                AppError::new(
+                    "NO_SERVER",
+                    core.server_error()
+                        .unwrap_or_else(|| "the app has no server yet".to_owned()),
+                )
+            })?;
+            let info = server.info;
+            args.server = Some(info.url);
+            if !info.cloud_user.is_empty() && !info.cloud_password.is_empty() {
+                args.admin = Some(Credentials::new(info.cloud_user, &info.cloud_password));
+            }
+            if !request.app_id.trim().is_empty() {
+                args.app_id = request.app_id.trim().to_owned();
+            }
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            let prefix = format!("fleet-{started:x}");
+            args.user_prefix = Some(prefix.clone());
+            Some(prefix)
+        }
+    };
+    args.validate()
+        .map_err(|e| AppError::new("INPUT", e.to_string()))?;
+    Ok((args, prefix))
+}
+
+/// The plan of `request`'s counts, shares and versions (checked), on the defaults of
+/// [`FleetPlan::default`]; no server yet.
+fn request_plan(request: &FleetRequest) -> Result<FleetPlan> {
     let input = |message: String| AppError::new("INPUT", message);
     if request.devices == 0 || request.devices > 100_000 {
         return Err(input("devices: from 1 to 100,000".to_owned()));
@@ -292,7 +363,7 @@ pub fn fleet_plan(core: &Core, request: &FleetRequest) -> Result<(FleetPlan, Opt
     if versions.is_empty() {
         return Err(input("choose at least one protocol version".to_owned()));
     }
-    let mut args = FleetPlan {
+    Ok(FleetPlan {
         devices: request.devices,
         concurrency: request.concurrency,
         versions,
@@ -300,39 +371,9 @@ pub fn fleet_plan(core: &Core, request: &FleetRequest) -> Result<(FleetPlan, Opt
         signatures: request.signatures,
         reject_ratio: share("reject ratio", request.reject_ratio)?,
         faults: mix.parse().map_err(input)?,
-        keep_knowledge_keys: request.keep_knowledge_keys,
+        keep_knowledge_keys: !request.pbkdf2_per_signature,
         ..FleetPlan::default()
-    };
-    let prefix = match request.target {
-        FleetTarget::Fresh => None,
-        FleetTarget::AppServer => {
-            let server = core.server().ok_or_else(|| {
-                AppError::new(
-                    "NO_SERVER",
-                    core.server_error()
-                        .unwrap_or_else(|| "the app has no server yet".to_owned()),
-                )
-            })?;
-            let info = server.info;
-            args.server = Some(info.url);
-            if !info.cloud_user.is_empty() && !info.cloud_password.is_empty() {
-                args.admin = Some(Credentials::new(info.cloud_user, &info.cloud_password));
-            }
-            if !request.app_id.trim().is_empty() {
-                args.app_id = request.app_id.trim().to_owned();
-            }
-            let started = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0);
-            let prefix = format!("fleet-{started:x}");
-            args.user_prefix = Some(prefix.clone());
-            Some(prefix)
-        }
-    };
-    args.validate()
-        .map_err(|e| AppError::new("INPUT", e.to_string()))?;
-    Ok((args, prefix))
+    })
 }
 
 /// Where reports go by default: the downloads folder, else home, else the temp folder.
@@ -351,6 +392,7 @@ pub fn fleet_info(core: State<'_, Arc<Core>>, runner: State<'_, Arc<FleetRunner>
         app_server: server.map(|s| s.info.url),
         default_folder: default_folder().display().to_string(),
         running: FleetRunner::lock(&runner.running).is_some(),
+        defaults: FleetRequest::from_plan(&FleetPlan::default()),
     }
 }
 
@@ -506,6 +548,37 @@ pub fn typescript() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The panel's first values are `tokensim fleet`'s: the request made of
+    /// `FleetPlan::default()` plans `FleetPlan::default()` again (no numbers copied into the
+    /// panel), and a request's fault mix, versions and PBKDF2 choice survive the trip.
+    #[test]
+    fn the_panel_starts_from_the_commands_defaults() {
+        let defaults = FleetRequest::from_plan(&FleetPlan::default());
+        assert_eq!(defaults.target, FleetTarget::Fresh);
+        assert_eq!(defaults.signatures, 0);
+        assert!(!defaults.pbkdf2_per_signature);
+        let plan = request_plan(&defaults).unwrap();
+        assert_eq!(format!("{plan:?}"), format!("{:?}", FleetPlan::default()));
+
+        let custom = FleetPlan {
+            devices: 7,
+            signatures: 3,
+            versions: vec![
+                powerauth::ProtocolVersion::V3_0,
+                powerauth::ProtocolVersion::V3_3,
+            ],
+            faults: "wrong-pin=0.1,stale-counter=0.25".parse().unwrap(),
+            reject_ratio: 0.2,
+            keep_knowledge_keys: false,
+            ..FleetPlan::default()
+        };
+        let request = FleetRequest::from_plan(&custom);
+        assert!(request.pbkdf2_per_signature);
+        assert_eq!(request.faults.stale_counter, 0.25);
+        let again = request_plan(&request).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{custom:?}"));
+    }
 
     #[test]
     fn fleet_bindings_are_fresh() {

@@ -33,6 +33,15 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
 
   await check("fleet_runs_with_a_live_chart", async () => {
     await click("#nav-fleet");
+    // The form starts from `tokensim fleet`'s defaults (the fleet engine's default plan):
+    // no signatures, 32 at once, knowledge keys kept unlocked (no --pbkdf2-per-signature).
+    const valueOf = async (css) => (await $(css)).getAttribute("value");
+    await driver.wait(async () => (await valueOf("#fleet-concurrency")) === "32", 10000, "the form did not get the command's defaults");
+    const defaults = { devices: await valueOf("#fleet-devices"), signatures: await valueOf("#fleet-signatures"), operations: await valueOf("#fleet-operations") };
+    if (JSON.stringify(defaults) !== JSON.stringify({ devices: "10", signatures: "0", operations: "1" })) {
+      throw new Error(`the panel's defaults are not tokensim fleet's: ${JSON.stringify(defaults)}`);
+    }
+    if (await (await $("#fleet-pbkdf2")).isSelected()) throw new Error("PBKDF2 per signature is on by default");
     const target = await $("#fleet-target");
     await target.findElement(By.css("option[value=appServer]")).click();
     await type("#fleet-devices", String(DEVICES));
@@ -62,6 +71,8 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     }
     const points = (await (await $(".throughput polyline")).getAttribute("points")).split(" ");
     if (points.length < 2) throw new Error(`the throughput line has ${points.length} point(s)`);
+    const keys = await textOf("[data-testid=fleet-knowledge-keys]");
+    if (keys !== "kept unlocked in memory") throw new Error(`knowledge keys: ${keys}`);
     await shot("fleet-report");
   });
 
@@ -99,6 +110,8 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     const many = 200;
     await type("#fleet-devices", String(many));
     await type("#fleet-concurrency", "1");
+    // This run as the mobile SDK signs: the PIN's PBKDF2 for every PIN signature.
+    await click("#fleet-pbkdf2");
     await click("#fleet-start");
     const completed = await $("#fleet-completed");
     await driver.wait(async () => Number(await completed.getAttribute("data-completed")) >= 1, 30000, "no device finished");
@@ -106,6 +119,8 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     const verdict = await textOf("[data-testid=fleet-cancelled]");
     const match = /Cancelled after (\d+) of (\d+) devices/.exec(verdict);
     if (!match || Number(match[2]) !== many || Number(match[1]) >= many) throw new Error(`cancel verdict: ${verdict}`);
+    const keys = await textOf("[data-testid=fleet-knowledge-keys]");
+    if (keys !== "PBKDF2 per PIN signature") throw new Error(`knowledge keys of the PBKDF2 run: ${keys}`);
     // The panel is ready for another run.
     await driver.wait(async () => (await (await $("#fleet-start")).isEnabled()), 10000, "start stays disabled after cancel");
     await shot("fleet-cancelled");

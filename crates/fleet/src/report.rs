@@ -39,8 +39,8 @@ pub struct FleetReport {
     pub fault_mix: String,
     /// Where devices lived (`memory`, `file`, `keychain`).
     pub store: String,
-    /// How PIN signatures got the knowledge key: [`PBKDF2_PER_SIGNATURE`] (the mobile
-    /// SDK's way, the default) or [`KEPT_UNLOCKED`] (`--keep-knowledge-keys`).
+    /// How PIN signatures got the knowledge key: [`KEPT_UNLOCKED`] (the default) or
+    /// [`PBKDF2_PER_SIGNATURE`] (the mobile SDK's way, `--pbkdf2-per-signature`).
     #[serde(default)]
     pub knowledge_keys: String,
     /// Wall time of the scenario (sandbox start excluded), in seconds.

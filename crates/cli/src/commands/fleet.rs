@@ -55,11 +55,11 @@ pub(super) async fn fleet(ctx: &Ctx<'_>, args: FleetArgs) -> Result<Output> {
 #[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct FleetArgs {
     /// How many devices to activate.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = FleetPlan::default().devices, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub devices: u32,
 
     /// How many devices work at the same time.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = FleetPlan::default().concurrency, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: u32,
 
     /// An outside PowerAuth-compatible server (base URL). Without it the fleet starts an
@@ -98,13 +98,13 @@ pub(crate) struct FleetArgs {
     pub versions: Vec<powerauth::ProtocolVersion>,
 
     /// Payment operations created on the server per device, each approved or rejected.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = FleetPlan::default().operations)]
     pub operations: u32,
 
     /// Signed requests (`/pa/v3/signature/validate`, PIN) per device before its operations
     /// (none by default: each device activates, checks its status and approves its
     /// payments).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = FleetPlan::default().signatures)]
     pub signatures: u32,
 
     /// The embedded sandbox issues a recovery code and PUK with each activation (its

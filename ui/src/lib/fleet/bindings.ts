@@ -59,10 +59,11 @@ faults: FaultShares,
  */
 appId: string, 
 /**
- * Keep each device's knowledge key unlocked in memory (no PBKDF2 per PIN signature;
- * the same requests on the wire).
+ * Run the PIN's PBKDF2 for every PIN signature, as the mobile SDK does, instead of
+ * keeping each device's knowledge key unlocked in memory (`tokensim fleet
+ * --pbkdf2-per-signature`; the same requests on the wire either way).
  */
-keepKnowledgeKeys: boolean, };
+pbkdf2PerSignature: boolean, };
 
 export type StepTick = { 
 /**
@@ -136,7 +137,12 @@ defaultFolder: string,
 /**
  * Whether a fleet is running now.
  */
-running: boolean, };
+running: boolean, 
+/**
+ * The form's first values: `tokensim fleet`'s defaults ([`FleetRequest::from_plan`]
+ * of [`FleetPlan::default`]).
+ */
+defaults: FleetRequest, };
 
 export type FleetOutcome = { 
 /**
@@ -195,8 +201,8 @@ faultMix: string,
  */
 store: string, 
 /**
- * How PIN signatures got the knowledge key: [`PBKDF2_PER_SIGNATURE`] (the mobile
- * SDK's way, the default) or [`KEPT_UNLOCKED`] (`--keep-knowledge-keys`).
+ * How PIN signatures got the knowledge key: [`KEPT_UNLOCKED`] (the default) or
+ * [`PBKDF2_PER_SIGNATURE`] (the mobile SDK's way, `--pbkdf2-per-signature`).
  */
 knowledgeKeys: string, 
 /**
