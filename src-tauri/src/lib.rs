@@ -181,6 +181,10 @@ pub fn main() -> ExitCode {
             }
         };
     }
+    if let Err(e) = open_display() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match window(settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -188,6 +192,32 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Opens the display before the window: tao panics ("Failed to initialize gtk backend!") when
+/// the display named in `DISPLAY` or `WAYLAND_DISPLAY` does not answer. GTK stays initialised
+/// on this (the main) thread, and tao's own `gtk::init` is then a no-op.
+#[cfg(target_os = "linux")]
+fn open_display() -> Result<(), String> {
+    gtk::init().map_err(|_| {
+        let named = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+        let display = match (named("WAYLAND_DISPLAY"), named("DISPLAY")) {
+            (Some(w), Some(x)) => format!("WAYLAND_DISPLAY={w:?} nor DISPLAY={x:?}"),
+            (Some(w), None) => format!("WAYLAND_DISPLAY={w:?}"),
+            (None, Some(x)) => format!("DISPLAY={x:?}"),
+            (None, None) => "the default display".to_owned(),
+        };
+        format!(
+            "cannot open the window: no display answers at {display}. Start that X server or \
+             Wayland compositor (under CI: xvfb-run), or unset DISPLAY and WAYLAND_DISPLAY for \
+             the terminal walkthrough"
+        )
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_display() -> Result<(), String> {
+    Ok(())
 }
 
 fn window(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {

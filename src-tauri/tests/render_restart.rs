@@ -2,8 +2,8 @@
 //! (`tokensim_app::render`), on the real binary: it starts itself again once, with its
 //! arguments, keeps a user's own value, and `TOKENSIM_GL` turns it off or is refused.
 //!
-//! The display named here has no X server, so GTK fails after the restart and the process
-//! ends; what it logged before that (at debug level) is what is checked.
+//! The display named here has no X server, so the app ends after the restart with an error
+//! saying so (not tao's panic); what it logged before that (at debug level) is checked too.
 #![cfg(target_os = "linux")]
 
 use std::process::{Command, Output, Stdio};
@@ -101,4 +101,16 @@ fn a_bad_tokensim_gl_is_refused_with_what_to_use() {
         log.contains(r#"error: TOKENSIM_GL="maybe": use on"#),
         "{log}"
     );
+}
+
+#[test]
+fn a_display_that_does_not_answer_is_an_error_in_words_not_a_panic() {
+    let (output, log) = run(&[]);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        log.contains(r#"error: cannot open the window: no display answers at DISPLAY=":4242""#),
+        "{log}"
+    );
+    assert!(log.contains("unset DISPLAY and WAYLAND_DISPLAY"), "{log}");
 }
