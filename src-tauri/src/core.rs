@@ -33,7 +33,7 @@ pub struct Core {
     pub slot: ServerSlot,
     client: Client,
     faults: Mutex<HashMap<String, &'static str>>,
-    pending: Mutex<HashMap<String, u32>>,
+    pending: Mutex<crate::pending::Pending>,
 }
 
 impl Core {
@@ -155,11 +155,18 @@ impl Core {
         Ok(())
     }
 
-    /// Remembers the pending counts of the last poll; returns the new total.
-    pub fn set_pending(&self, counts: HashMap<String, u32>) -> u32 {
-        let total = counts.values().sum();
-        *lock(&self.pending) = counts;
-        total
+    /// The background poll's listings (device, count, the mark taken before listing it);
+    /// returns the counts held now (see [`crate::pending`]).
+    pub fn set_pending(
+        &self,
+        listed: &[(String, u32, crate::pending::Mark)],
+    ) -> HashMap<String, u32> {
+        lock(&self.pending).polled(listed)
+    }
+
+    /// Taken before listing device `id`'s operations (see [`crate::pending`]).
+    pub fn pending_mark(&self, id: &str) -> crate::pending::Mark {
+        lock(&self.pending).mark(id)
     }
 
     fn summary(&self, device: &tokensim_wallet::DeviceSummary) -> DeviceSummary {
@@ -169,7 +176,7 @@ impl Core {
             server_url: device.server_url.clone(),
             version: device.version.clone(),
             state: device.state.clone(),
-            pending: lock(&self.pending).get(&device.id).copied().unwrap_or(0),
+            pending: lock(&self.pending).count(&device.id),
             fault: lock(&self.faults).get(&device.id).map(|f| (*f).to_owned()),
         }
     }

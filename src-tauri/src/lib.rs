@@ -40,6 +40,7 @@ pub mod frames;
 pub mod inbox;
 pub mod inspector;
 pub mod offline;
+pub mod pending;
 pub mod profiles;
 pub mod profiles_oauth;
 pub mod proximity;

@@ -47,7 +47,7 @@ pub async fn run(app: AppHandle, core: Arc<Core>) {
                 tauri::async_runtime::spawn(listen(core.clone(), id, wake.clone()));
             }
         }
-        let mut counts = HashMap::new();
+        let mut listed = Vec::new();
         let mut fresh = Vec::new();
         let names: HashMap<String, String> = core
             .devices()
@@ -56,13 +56,15 @@ pub async fn run(app: AppHandle, core: Arc<Core>) {
             .map(|d| (d.id, d.name))
             .collect();
         for id in core.active_ids().unwrap_or_default() {
+            let mark = core.pending_mark(&id);
             let Ok(operations) = core.operations_quiet(&id).await else {
                 continue;
             };
-            counts.insert(
+            listed.push((
                 id.clone(),
                 u32::try_from(operations.len()).unwrap_or(u32::MAX),
-            );
+                mark,
+            ));
             for operation in operations {
                 if seen.insert(operation.id.clone()) && !first {
                     fresh.push(OperationArrived {
@@ -75,7 +77,9 @@ pub async fn run(app: AppHandle, core: Arc<Core>) {
             }
         }
         first = false;
-        let total = core.set_pending(counts.clone());
+        // An approval or a rejection that finished during the poll wins over its listing.
+        let counts = core.set_pending(&listed);
+        let total: u32 = counts.values().sum();
         if let Some(tray) = app.tray_by_id("main") {
             let tip = match total {
                 0 => "TokenSim: no pending operations".to_owned(),

@@ -552,8 +552,12 @@ try {
     await click("#approve-confirm");
     const notice = await waitText("[data-testid=notice]", /^Approved/);
     expect("notice names the operation and the device", notice, /Approved: Confirm payment 1,250\.00\s*(EUR|€) on E2E phone/);
-    // The badge follows at once, not one poll later.
+    // The badge follows at once, not one poll later, and no listing that started before the
+    // approval brings it back (2.5 s: past the next poll).
     await gone("[data-testid=pending-total]", 1500);
+    for (const until = Date.now() + 2500; Date.now() < until; await driver.sleep(100)) {
+      if ((await driver.findElements(By.css("[data-testid=pending-total]"))).length) throw new Error("the badge came back after the approval");
+    }
     await shot("approved");
   });
 

@@ -2,7 +2,7 @@
 //! lease ([`Core::on_device`]): status, operations (list, history, approve, reject), push,
 //! signing data, the vault, the PIN, biometry, removal; and the window's views of them.
 
-use super::Core;
+use super::{Core, lock};
 use crate::types::{AppError, Approval, DeviceDetail, OperationView, ProximityInput, SignedData};
 use powerauth::signature::SignatureType;
 use serde_json::Value;
@@ -46,9 +46,12 @@ impl Core {
 
     /// Pending operations of a device.
     pub async fn operations(&self, id: &str) -> Result<Vec<OperationView>, AppError> {
+        let mark = self.pending_mark(id);
         let list = self
             .on_device(id, self.client_for(id), tokensim_api::list_operations)
             .await?;
+        let count = u32::try_from(list.operations.len()).unwrap_or(u32::MAX);
+        lock(&self.pending).listed(id, count, mark);
         Ok(list.operations.iter().map(operation_view).collect())
     }
 
@@ -124,8 +127,9 @@ impl Core {
         self.on_device(id, client, async |r, d| {
             tokensim_api::approve_operation(r, d, operation_id, &factors, proximity.as_ref()).await
         })
-        .await
-        .map(drop)
+        .await?;
+        lock(&self.pending).acted(id);
+        Ok(())
     }
 
     /// Rejects an operation with `reason` (`UNEXPECTED_OPERATION`, `INCORRECT_DATA`, …).
@@ -133,8 +137,9 @@ impl Core {
         self.on_device(id, self.client_for(id), async |r, d| {
             tokensim_api::reject_operation(r, d, operation_id, reason).await
         })
-        .await
-        .map(drop)
+        .await?;
+        lock(&self.pending).acted(id);
+        Ok(())
     }
 
     /// Signs `data` for `uri_id` and returns the header (no request is sent).
