@@ -45,10 +45,13 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     const target = await $("#fleet-target");
     await target.findElement(By.css("option[value=appServer]")).click();
     await type("#fleet-devices", String(DEVICES));
-    // One at a time: the run lasts long enough (about a second) for several ticks.
+    // One at a time and 60 signatures each: the run lasts long enough for several ticks
+    // (250 ms apart). With the knowledge keys kept unlocked (the default since the panel took
+    // the command's defaults) 3 signatures each made a run of about half a second, which
+    // could end between the test's first and second reading of the chart.
     await type("#fleet-concurrency", "1");
     await type("#fleet-operations", String(OPERATIONS));
-    await type("#fleet-signatures", "3");
+    await type("#fleet-signatures", "60");
     await type("#fleet-reject", "0.2");
     await type("#fleet-wrong-pin", "0.1");
     await click("#fleet-v30");
@@ -61,6 +64,7 @@ export async function fleetChecks({ driver, check, click, type, textOf, $, shot,
     await shot("fleet-running");
     await driver.wait(async () => (await ticksNow()) > first, 30000, "the chart did not update");
     await $("[data-testid=fleet-report]");
+    console.log(`  the chart got ${await ticksNow()} ticks during the run`);
     const completed = await $("#fleet-completed");
     const done = `${await completed.getAttribute("data-completed")}/${await completed.getAttribute("data-total")}`;
     if (done !== `${DEVICES}/${DEVICES}`) throw new Error(`progress ends at ${done}`);
